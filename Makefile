@@ -1,0 +1,60 @@
+# The README's commands. `make run` serves the product with demo data; `make test` passes the tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+export AFTERCARE_ENV ?= development
+
+.PHONY: run test setup test-setup services lint bench clean
+
+run: setup
+	$(FLASK) db upgrade heads
+	$(FLASK) saas demo --if-empty
+	./scripts/serve.sh
+
+test: test-setup services
+	$(BIN)/ruff check .
+	./scripts/test.sh
+
+setup: $(VENV)/.installed saas/static/vendor/htmx.min.js catalogs
+
+test-setup: setup /usr/bin/chromium
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PY) >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 python3-venv; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+node_modules/htmx.org/dist/htmx.min.js: package.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+saas/static/vendor/htmx.min.js: node_modules/htmx.org/dist/htmx.min.js
+	mkdir -p saas/static/vendor
+	cp $< $@
+
+.PHONY: catalogs
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d saas/translations
+
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+
+services:
+	./scripts/services.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o saas/translations/messages.pot .
+	$(BIN)/pybabel update -q -i saas/translations/messages.pot -d saas/translations -l zh_Hans_CN --no-fuzzy-matching
+
+bench: setup services
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules saas/static/vendor instance test-artifacts

@@ -1,0 +1,130 @@
+"""Aftercare: the application factory, read top to bottom as the table of contents of the app."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from saas.config import load_config
+from saas.core.clock import SystemClock
+from saas.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None, clock=None, extra_plugins=None):
+    """Build the app: settings, extensions, plugins, blueprints, i18n, security, CLI."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder="core/templates")
+    configure(app, config_name, overrides)
+    init_logging(app)
+    init_clock(app, clock)
+    init_database(app)
+    init_auth(app)
+    init_security(app)
+    init_i18n(app)
+    init_plugins(app, extra_plugins)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_pages(app)
+    register_cli(app)
+    return app
+
+
+def configure(app, config_name, overrides):
+    app.config.from_mapping(load_config(config_name, overrides))
+
+
+def init_logging(app):
+    if not app.logger.handlers or app.config["ENV_NAME"] != "testing":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def init_clock(app, clock):
+    app.extensions["clock"] = clock or SystemClock()
+
+
+def init_database(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    import saas.core.models  # noqa: F401  (register the core tables)
+
+
+def init_auth(app):
+    from saas.core.auth import load_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+def init_security(app):
+    from saas.core.security import set_security_headers
+
+    csrf.init_app(app)
+    # Redis shares the counters between processes; memory storage is per process (development, tests).
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+    secure = app.config["SESSION_COOKIE_SECURE"]
+    app.after_request(lambda response: set_security_headers(response, secure))
+
+
+def init_i18n(app):
+    from saas.core.i18n import select_locale, select_timezone
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(ROOT / "saas" / "translations"),
+    )
+
+
+def init_plugins(app, extra_plugins):
+    from saas.core.plugins import build_plugin_manager
+
+    app.extensions["plugins"] = build_plugin_manager(extra_plugins)
+
+
+@migrate.configure
+def _alembic_version_locations(config):
+    """Core versions plus each plugin's own Alembic branch (`flask db upgrade heads`)."""
+    import os
+
+    from flask import current_app
+
+    from saas.core.plugins import migration_dirs
+
+    dirs = [str(ROOT / "migrations" / "versions"), *migration_dirs(current_app.extensions["plugins"])]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(dirs))
+    return config
+
+
+def register_blueprints(app):
+    pm = app.extensions["plugins"]
+    for blueprints in pm.hook.saas_blueprints():
+        for bp in blueprints:
+            app.register_blueprint(bp)
+
+
+def register_template_helpers(app):
+    from saas.core import templating
+
+    templating.install(app)
+
+
+def register_error_pages(app):
+    from saas.core.errors import install
+
+    install(app)
+
+
+def register_cli(app):
+    from saas.cli import saas_cli
+
+    app.cli.add_command(saas_cli)

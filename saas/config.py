@@ -1,0 +1,96 @@
+"""Settings from the environment, with embedded defaults for a first run."""
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("AFTERCARE_INSTANCE", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _secret_key() -> str:
+    """Use SECRET_KEY from the environment, else a per-instance random key kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Production-safe defaults; every value can be overridden from the environment."""
+
+    ENV_NAME = os.environ.get("AFTERCARE_ENV", "production")
+    SECRET_KEY = None  # filled lazily by load_config so importing never writes files
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    #: "smtp" sends through MAIL_SERVER; "outbox" only keeps mail in the database and the log.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp" if os.environ.get("MAIL_SERVER") else "outbox")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Aftercare <no-reply@aftercare.local>")
+    #: Base URL used in links inside e-mails sent by background jobs (no request there).
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
+
+    SESSION_COOKIE_NAME = "aftercare_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    PREFERRED_URL_SCHEME = "https"
+
+    #: Argon2id cost (OWASP: m=19 MiB, t=2, p=1 minimum); tuned for a 2-core machine.
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19 * 1024
+    ARGON2_PARALLELISM = 1
+
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    INVITATION_MAX_AGE_DAYS = 7
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    """Local `make run`: plain-HTTP cookies so the browser keeps the session on 127.0.0.1."""
+
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+
+
+class TestingConfig(DevelopmentConfig):
+    """The test suite: cheap password hashing, database given by the fixture."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    RATELIMIT_ENABLED = True
+    MAIL_BACKEND = "outbox"
+    REDIS_URL = None
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestingConfig}
+
+
+def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
+    """Return the settings of the named environment (AFTERCARE_ENV by default) merged with overrides."""
+    cls = CONFIGS[name or os.environ.get("AFTERCARE_ENV", "production")]
+    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    settings.update(overrides or {})
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _secret_key()
+    return settings

@@ -1,0 +1,1 @@
+"""What every feature stands on: tenancy, people, auth, plugins, clock, money, rendering."""

@@ -1,0 +1,45 @@
+"""Writing the append-only audit log."""
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from saas.core.models import AuditEvent
+from saas.extensions import db
+
+
+def record(action: str, *, tenant_id=None, target=None, actor=None, actor_email: str = "", **data) -> AuditEvent:
+    """Add an audit event to the session (committed with the change it describes)."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    event = AuditEvent(
+        tenant_id=tenant_id,
+        actor_id=actor.id if actor is not None else None,
+        actor_email=actor.email if actor is not None else actor_email,
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=getattr(target, "id", None),
+        ip=(request.remote_addr or "") if has_request_context() else "",
+        data=data,
+    )
+    db.session.add(event)
+    return event
+
+
+def list_events(*, tenant_id: int | None, platform: bool = False, before: int | None = None,
+                action: str = "", limit: int = 50):
+    """One page of audit events, newest first (keyset on id); returns (rows, next_before).
+
+    A tenant sees its own events; the platform (platform=True) sees all of them.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    stmt = select(AuditEvent).options(selectinload(AuditEvent.actor))
+    if not platform:
+        stmt = stmt.where(AuditEvent.tenant_id == tenant_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action))
+    if before:
+        stmt = stmt.where(AuditEvent.id < before)
+    rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)

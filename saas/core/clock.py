@@ -1,0 +1,53 @@
+"""The injected clock: all "now" in the product comes from here, always timezone-aware UTC."""
+
+import calendar
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that only moves when told to; tests move it day by day or month by month."""
+
+    def __init__(self, start: datetime):
+        self._now = _as_utc(start)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = _as_utc(when)
+
+    def advance(self, **delta) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+    def add_months(self, months: int) -> datetime:
+        self._now = add_months(self._now, months)
+        return self._now
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; give a timezone")
+    return value.astimezone(UTC)
+
+
+def add_months(value: date | datetime, months: int):
+    """Same day `months` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = value.month - 1 + months
+    year, month = value.year + month_index // 12, month_index % 12 + 1
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def now() -> datetime:
+    """The current UTC time from the application's clock."""
+    return current_app.extensions["clock"].now()

@@ -1,0 +1,45 @@
+"""Error pages in the user's language, and typed errors services raise for views to show."""
+
+from flask import render_template, request
+from flask_babel import gettext as _
+
+
+class ServiceError(Exception):
+    """A rule of the product refused the change; the message is for the user (already translated)."""
+
+
+_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def install(app):
+    """Render HTML error pages (JSON for API-style requests) for the common HTTP errors."""
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        if request.path.startswith("/api/"):
+            return {"error": _TITLES.get(code, "Error"), "reason": getattr(error, "description", "")}, code
+        suspended = getattr(error, "description", "") == "tenant_suspended"
+        return render_template("errors/error.html", code=code, suspended=suspended), code
+
+    for code in _TITLES:
+        app.register_error_handler(code, handler)
+
+
+def error_title(code: int) -> str:
+    """The translated title of an HTTP error page."""
+    titles = {
+        400: _("Bad request"),
+        403: _("You are not allowed to see this page."),
+        404: _("This page does not exist, or it is not yours to see."),
+        405: _("This action is not allowed here."),
+        429: _("Too many attempts. Wait a minute and try again."),
+        500: _("Something went wrong on our side. Please try again."),
+    }
+    return titles.get(code, _("Something went wrong on our side. Please try again."))

@@ -1,0 +1,126 @@
+"""The core's WTForms: sign-in, invitations, tenants, clients and their contacts."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from saas.core.models import Role
+from saas.core.passwords import MIN_PASSWORD_LENGTH
+
+ROLE_LABELS = {
+    Role.VENDOR_ADMIN: _l("Vendor admin"),
+    Role.VENDOR_ENGINEER: _l("Vendor engineer"),
+    Role.VENDOR_BILLING: _l("Vendor billing"),
+    Role.CLIENT_ADMIN: _l("Client admin"),
+    Role.CLIENT_USER: _l("Client user"),
+    Role.THIRD_PARTY: _l("Third-party user"),
+}
+
+TIMEZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "UTC"]
+CURRENCIES = ["CNY", "HKD", "USD", "EUR", "JPY"]
+
+
+def validate_uscc(form, field):
+    """统一社会信用代码: 18 characters with a valid check character (stdnum.cn.uscc)."""
+    if not field.data:
+        return
+    try:
+        field.data = uscc.validate(field.data)
+    except StdnumError as exc:
+        raise ValidationError(_l("This is not a valid unified social credit code.")) from exc
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class SetPasswordForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=256, message=_l("Use at least %(num)d characters.", num=12)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[EqualTo("password", message=_l("The passwords differ."))]
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
+
+    def validate_client_id(self, field):
+        if Role(self.role.data).is_client and not field.data:
+            raise ValidationError(_l("Choose the client this person belongs to."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
+
+    def validate_client_id(self, field):
+        if Role(self.role.data).is_client and not field.data:
+            raise ValidationError(_l("Choose the client this person belongs to."))
+
+
+class TenantForm(FlaskForm):
+    name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Short name in URLs"),
+        validators=[DataRequired(), Length(min=2, max=40)],
+        description=_l("Lower-case letters, digits and hyphens."),
+    )
+    legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
+    uscc = StringField(_l("Unified social credit code"), validators=[Optional(), validate_uscc])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=400)])
+    timezone = SelectField(_l("Time zone"), choices=[(t, t) for t in TIMEZONES], default="Asia/Shanghai")
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="CNY")
+    admin_email = EmailField(_l("First vendor admin's e-mail"), validators=[DataRequired(), Email()])
+
+    def validate_slug(self, field):
+        field.data = field.data.strip().lower()
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", field.data):
+            raise ValidationError(_l("Use lower-case letters, digits and hyphens only."))
+
+
+class ClientForm(FlaskForm):
+    legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
+    uscc = StringField(_l("Unified social credit code"), validators=[DataRequired(), validate_uscc])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=400)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+
+
+class ContactForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(_l("Position"), validators=[Optional(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    is_billing = BooleanField(_l("Receives invoices"))
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""
+
+
+class PluginSettingsForm(FlaskForm):
+    """Base of a plugin's settings form: its fields are stored as the tenant's JSON settings."""
+
+    def settings_data(self) -> dict:
+        """The submitted values, JSON-ready (Decimals as strings so no precision is lost)."""
+        from decimal import Decimal
+
+        return {
+            name: (str(value) if isinstance(value, Decimal) else value)
+            for name, value in self.data.items()
+            if name != "csrf_token"
+        }

@@ -1,0 +1,45 @@
+"""THE plugin contract: every hook a plugin (or the core, registered the same way) may implement.
+
+Plugins are modules named in ``[project.entry-points."saas.plugins"]``; they implement these with
+``@hookimpl`` from :mod:`saas.core.plugins`. Hooks that take a ``tenant`` are only called on the
+plugins enabled for that tenant; the others are called on every installed plugin.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("saas")
+
+
+@hookspec(firstresult=True)
+def saas_plugin_info():
+    """Return this plugin's PluginInfo: its title, description and optional settings form class."""
+
+
+@hookspec
+def saas_blueprints():
+    """Return a list of Flask blueprints to register (plugins: made with plugin_blueprint())."""
+
+
+@hookspec
+def saas_migration_dirs():
+    """Return a list of directories holding this plugin's own Alembic branch of versions."""
+
+
+@hookspec
+def saas_nav_items(tenant, membership):
+    """Return a list of NavItem for the console of `tenant` as seen by `membership`."""
+
+
+@hookspec
+def saas_dashboard_cards(tenant, membership):
+    """Return a list of DashboardCard (a labelled figure with a link) for the tenant's dashboard."""
+
+
+@hookspec
+def saas_periodic_jobs():
+    """Return a list of PeriodicJob (task function, cron string in UTC, queue) for `rq cron`."""
+
+
+@hookspec
+def saas_demo_data(tenant, session):
+    """Add this plugin's demo rows for a freshly seeded demo `tenant` using `session`; return nothing."""

@@ -1,0 +1,62 @@
+"""Sending e-mail: through SMTP when configured, and always recorded (the outbox) so a re-run sends nothing twice."""
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from saas.core.models import MailMessage
+from saas.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(*, dedupe_key: str, to: str, subject: str, body: str, tenant_id: int | None = None) -> MailMessage:
+    """Send one e-mail once per dedupe_key; a second call with the same key returns the first record."""
+    existing = db.session.scalar(select(MailMessage).where(MailMessage.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    backend = current_app.config["MAIL_BACKEND"]
+    message = MailMessage(
+        tenant_id=tenant_id, dedupe_key=dedupe_key, to=to, subject=subject, body_text=body, backend=backend
+    )
+    db.session.add(message)
+    try:
+        # Claim the key before sending: a concurrent run of the same job stops here.
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(select(MailMessage).where(MailMessage.dedupe_key == dedupe_key))
+    if backend == "smtp":
+        _send_smtp(to, subject, body)
+    else:
+        log.info("mail (outbox backend, not sent over SMTP) to=%s subject=%s\n%s", to, subject, body)
+    db.session.commit()
+    return message
+
+
+def _send_smtp(to: str, subject: str, body: str) -> None:
+    cfg = current_app.config
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = cfg["MAIL_DEFAULT_SENDER"], to, subject
+    msg.set_content(body)
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        smtp.send_message(msg)
+
+
+def list_mail(*, tenant_id: int | None, platform: bool = False, before: int | None = None, limit: int = 25):
+    """One page of sent mail, newest first (keyset on id); a tenant sees only its own."""
+    stmt = select(MailMessage)
+    if not platform:
+        stmt = stmt.where(MailMessage.tenant_id == tenant_id)
+    if before:
+        stmt = stmt.where(MailMessage.id < before)
+    rows = db.session.scalars(stmt.order_by(MailMessage.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)

@@ -1,0 +1,61 @@
+"""The core registers its own screens, navigation, dashboard figures and jobs through the plugin hooks."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Invitation, Membership, Role
+from saas.core.plugins import DashboardCard, NavItem, PeriodicJob, hookimpl
+from saas.extensions import db
+
+ADMIN_ONLY = frozenset({Role.VENDOR_ADMIN})
+
+
+@hookimpl
+def saas_blueprints():
+    from saas.core.views import auth, console, platform, portal
+
+    return [auth.bp, platform.bp, console.bp, portal.bp]
+
+
+@hookimpl
+def saas_migration_dirs():
+    # The core's versions live in migrations/versions, the main Alembic directory.
+    return []
+
+
+@hookimpl
+def saas_nav_items(tenant, membership):
+    return [
+        NavItem(_l("Dashboard"), "console.dashboard", VENDOR_ROLES, order=10),
+        NavItem(_l("Clients"), "console.clients", VENDOR_ROLES, order=20),
+        NavItem(_l("People"), "console.people", ADMIN_ONLY, order=80),
+        NavItem(_l("Audit log"), "console.audit_log", ADMIN_ONLY, order=85),
+        NavItem(_l("Outbox"), "console.outbox", ADMIN_ONLY, order=88),
+        NavItem(_l("Plugins"), "console.plugins", ADMIN_ONLY, order=90),
+        NavItem(_l("Our organisation"), "portal.home", CLIENT_ROLES, order=10),
+        NavItem(_l("Our people"), "portal.people", CLIENT_ROLES, order=20),
+        NavItem(_l("My access"), "console.third_party_home", frozenset({Role.THIRD_PARTY}), order=10),
+    ]
+
+
+@hookimpl
+def saas_dashboard_cards(tenant, membership):
+    clients = db.session.scalar(select(func.count(Client.id)).where(Client.tenant_id == tenant.id))
+    people = db.session.scalar(select(func.count(Membership.id)).where(Membership.tenant_id == tenant.id))
+    pending = db.session.scalar(
+        select(func.count(Invitation.id)).where(
+            Invitation.tenant_id == tenant.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+        )
+    )
+    return [
+        DashboardCard(_l("Clients"), clients, "console.clients", order=10),
+        DashboardCard(_l("People"), people, "console.people", ADMIN_ONLY, order=20),
+        DashboardCard(_l("Open invitations"), pending, "console.people", ADMIN_ONLY, order=30),
+    ]
+
+
+@hookimpl
+def saas_periodic_jobs():
+    from saas.core.tasks import notify_expired_invitations
+
+    return [PeriodicJob(notify_expired_invitations, cron="15 1 * * *", queue="mail")]

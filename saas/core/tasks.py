@@ -1,0 +1,98 @@
+"""The core's background jobs: invitation e-mails and the daily notice of invitations that expired."""
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from saas.core.clock import now
+from saas.core.mail import send_mail
+from saas.core.models import Invitation
+from saas.extensions import db
+from saas.jobs import task
+
+#: Invitations are written in both languages: we do not know the invitee's yet.
+MAIL_LOCALES = ("zh_Hans_CN", "en")
+
+
+def _both_languages(render) -> str:
+    parts = []
+    for locale in MAIL_LOCALES:
+        with force_locale(locale):
+            parts.append(render())
+    return "\n\n----------\n\n".join(parts)
+
+
+def _both_subjects(render) -> str:
+    subjects = []
+    for locale in MAIL_LOCALES:
+        with force_locale(locale):
+            subjects.append(render())
+    return " / ".join(subjects)
+
+
+@task
+def send_invitation_email(invitation_id: int) -> None:
+    """E-mail the invitation link; running it again for the same link sends nothing more."""
+    from saas.core.people import invitation_token
+
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.status_at(now()) != "pending":
+        return
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}/invite/{invitation_token(invitation)}"
+    tenant = invitation.tenant
+
+    def render():
+        return _(
+            "%(inviter)s invites you to join %(tenant)s on Aftercare.\n\n"
+            "Open this link to accept (it works once, until %(expires)s UTC):\n%(link)s\n\n"
+            "If you did not expect this invitation, ignore this e-mail.",
+            inviter=invitation.invited_by.name if invitation.invited_by else tenant.name,
+            tenant=tenant.name,
+            expires=invitation.expires_at.strftime("%Y-%m-%d %H:%M"),
+            link=link,
+        )
+
+    send_mail(
+        dedupe_key=f"invitation:{invitation.id}:{invitation.nonce}",
+        to=invitation.email,
+        subject=_both_subjects(lambda: _("Invitation to join %(tenant)s", tenant=tenant.name)),
+        body=_both_languages(render),
+        tenant_id=tenant.id,
+    )
+    if invitation.sent_at is None:
+        invitation.sent_at = now()
+        db.session.commit()
+
+
+@task
+def notify_expired_invitations() -> int:
+    """Tell each inviter, once, that an invitation expired unanswered; returns how many were told."""
+    current = now()
+    expired = db.session.scalars(
+        select(Invitation).where(
+            Invitation.expires_at <= current,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expiry_notified_at.is_(None),
+        ).order_by(Invitation.id).limit(500)
+    ).all()
+    for invitation in expired:
+        if invitation.invited_by is not None:
+            def render(inv=invitation):
+                return _(
+                    "Your invitation of %(email)s to %(tenant)s expired on %(expires)s UTC without an answer. "
+                    "You can send it again from the People page.",
+                    email=inv.email, tenant=inv.tenant.name, expires=inv.expires_at.strftime("%Y-%m-%d %H:%M"),
+                )
+
+            send_mail(
+                dedupe_key=f"invitation-expired:{invitation.id}",
+                to=invitation.invited_by.email,
+                subject=_both_subjects(lambda inv=invitation: _("Invitation expired: %(email)s", email=inv.email)),
+                body=_both_languages(render),
+                tenant_id=invitation.tenant_id,
+            )
+        invitation.expiry_notified_at = current
+        db.session.commit()
+    return len(expired)

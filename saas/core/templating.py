@@ -1,0 +1,63 @@
+"""What every template can use: navigation from the hooks, the tenant switcher, languages, formatters."""
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from saas.core import i18n
+from saas.core.errors import error_title
+from saas.core.forms import ROLE_LABELS
+from saas.core.models import Role
+
+
+def _nav_items():
+    tenant, membership = g.get("tenant"), g.get("membership")
+    if tenant is None or membership is None:
+        return []
+    pm = current_app.extensions["plugins"]
+    items = [
+        item
+        for items in pm.for_tenant(tenant).saas_nav_items(tenant=tenant, membership=membership)
+        for item in items
+        if not item.roles or membership.role in item.roles
+    ]
+    return sorted(items, key=lambda i: i.order)
+
+
+def _my_tenants():
+    if not current_user.is_authenticated:
+        return []
+    return sorted((m for m in current_user.memberships if m.tenant.is_active), key=lambda m: m.tenant.name)
+
+
+def role_label(role: str) -> str:
+    """The translated name of a role."""
+    return str(ROLE_LABELS.get(Role(role), role))
+
+
+def install(app):
+    """Register the context processor, filters and globals."""
+
+    @app.context_processor
+    def inject():
+        return {
+            "nav_items": _nav_items(),
+            "my_tenants": _my_tenants(),
+            "languages": current_app.config["LANGUAGES"],
+            "html_lang": i18n.html_lang(),
+            "current_path": request.full_path.rstrip("?"),
+        }
+
+    app.jinja_env.filters["datetime"] = i18n.format_dt
+    app.jinja_env.filters["money"] = i18n.format_money_filter
+    app.jinja_env.filters["role"] = role_label
+    app.jinja_env.globals["error_title"] = error_title
+    from saas.core.rendering import is_fragment_request
+
+    app.jinja_env.globals["is_fragment_request"] = is_fragment_request
+    app.jinja_env.globals["home_url_for"] = _home_url_for
+
+
+def _home_url_for(membership):
+    from saas.core.views.auth import tenant_home_url
+
+    return tenant_home_url(membership)

@@ -1,0 +1,72 @@
+"""Tenant administration by the platform operator: create, suspend, reactivate, enable plugins."""
+
+from sqlalchemy import select
+
+from saas.core import audit
+from saas.core.errors import ServiceError
+from saas.core.models import Tenant, TenantPlugin, TenantStatus
+from saas.extensions import db
+
+
+def create_tenant(*, name, slug, legal_name, uscc=None, address="", timezone="Asia/Shanghai", currency="CNY"):
+    """Create a vendor tenant; the slug must be free."""
+    from flask_babel import gettext as _
+
+    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise ServiceError(_("This short name is already taken."))
+    tenant = Tenant(
+        name=name, slug=slug, legal_name=legal_name, uscc=uscc or None, address=address or "",
+        timezone=timezone, currency=currency,
+    )
+    db.session.add(tenant)
+    db.session.flush()
+    audit.record("tenant.created", tenant_id=tenant.id, target=tenant, slug=slug)
+    return tenant
+
+
+def set_tenant_status(tenant: Tenant, status: TenantStatus) -> None:
+    """Suspend (members lose access, data kept) or reactivate a tenant."""
+    if tenant.status == status:
+        return
+    tenant.status = status
+    audit.record(f"tenant.{'suspended' if status == TenantStatus.SUSPENDED else 'reactivated'}",
+                 tenant_id=tenant.id, target=tenant)
+
+
+def plugin_row(tenant: Tenant, plugin: str) -> TenantPlugin:
+    """The tenant's row for a plugin, created disabled when missing."""
+    row = db.session.scalar(
+        select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id, TenantPlugin.plugin == plugin)
+    )
+    if row is None:
+        row = TenantPlugin(tenant_id=tenant.id, plugin=plugin, enabled=False, settings={})
+        db.session.add(row)
+    return row
+
+
+def set_plugin_enabled(tenant: Tenant, plugin: str, enabled: bool, installed: list[str]) -> TenantPlugin:
+    """Enable or disable an installed plugin for one tenant."""
+    from flask_babel import gettext as _
+
+    if plugin not in installed:
+        raise ServiceError(_("There is no plugin named %(name)s.", name=plugin))
+    row = plugin_row(tenant, plugin)
+    if row.enabled != enabled:
+        row.enabled = enabled
+        audit.record("plugin.enabled" if enabled else "plugin.disabled", tenant_id=tenant.id, plugin=plugin)
+    return row
+
+
+def save_plugin_settings(tenant: Tenant, plugin: str, settings: dict) -> None:
+    """Store a tenant's settings for a plugin (values already validated by the plugin's form)."""
+    row = plugin_row(tenant, plugin)
+    row.settings = dict(settings)
+    audit.record("plugin.settings_changed", tenant_id=tenant.id, plugin=plugin)
+
+
+def plugin_settings(tenant: Tenant, plugin: str) -> dict:
+    """A tenant's settings for a plugin ({} when never saved)."""
+    row = db.session.scalar(
+        select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id, TenantPlugin.plugin == plugin)
+    )
+    return dict(row.settings or {}) if row is not None else {}

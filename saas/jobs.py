@@ -1,0 +1,80 @@
+"""Background jobs: enqueued on RQ when REDIS_URL is set, run inline (and logged as such) otherwise.
+
+Jobs take ids, never objects, and fetch again; they must be safe to run twice. Task functions are
+decorated with @task so an RQ worker runs them inside an application context.
+"""
+
+import functools
+import importlib
+import logging
+
+from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "mail", "billing")
+_worker_app = None
+
+
+def task(fn):
+    """Mark a function as a job: inside a worker it gets an app context of its own."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if has_app_context():
+            return fn(*args, **kwargs)
+        with _app_for_worker().app_context():
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def _app_for_worker():
+    global _worker_app
+    if _worker_app is None:
+        from saas import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def redis_connection(app=None) -> Redis | None:
+    """The Redis connection jobs use, or None for inline mode."""
+    app = app or current_app
+    conn = app.extensions.get("redis")
+    if conn is None and app.config.get("REDIS_URL"):
+        conn = app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+    return conn
+
+
+def get_queue(name: str = "default") -> Queue | None:
+    conn = redis_connection()
+    return Queue(name, connection=conn) if conn is not None else None
+
+
+def enqueue(func, *args, job_id: str | None = None, queue: str = "default", retries: int = 3, timeout: int = 600):
+    """Run func(*args) in the background; a deterministic job_id keeps the same work from queuing twice."""
+    if isinstance(func, str):
+        module, _, name = func.rpartition(".")
+        func = getattr(importlib.import_module(module), name)
+    q = get_queue(queue)
+    if q is None:
+        log.info("job %s%s runs inline (REDIS_URL is not set)", func.__name__, args)
+        func(*args)
+        return None
+    try:
+        return q.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+            job_timeout=timeout,
+            unique=job_id is not None,
+        )
+    except DuplicateJobError:
+        log.info("job %s is already queued or recently done; not queued again", job_id)
+        return Job.fetch(job_id, connection=q.connection)

@@ -1,0 +1,274 @@
+"""pytest fixtures: app, db, client, clock, factories, a two-vendor world, Redis, a live server.
+
+The database is PostgreSQL (a real server) or SQLite, chosen by AFTERCARE_TEST_DB; its schema is built
+by the Alembic migrations (so the migrations are tested too) and emptied after every test.
+"""
+
+import os
+import re
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from saas import create_app
+from saas.core.clock import FrozenClock
+from saas.extensions import db as _db
+from saas.extensions import limiter
+
+PASSWORD = "correct-horse-battery-staple"
+PG_ADMIN_URL = os.environ.get("AFTERCARE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = os.environ.get("AFTERCARE_TEST_PG_DB", "aftercare_test")
+#: The start of every test's clock: an ordinary Thursday morning in Shanghai.
+CLOCK_START = datetime(2026, 1, 15, 2, 0, tzinfo=UTC)
+
+
+def test_database_kind() -> str:
+    return os.environ.get("AFTERCARE_TEST_DB", "postgresql")
+
+
+test_database_kind.__test__ = False
+
+
+def _postgres_url() -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{PG_TEST_DB}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh, empty database for this test session."""
+    if test_database_kind() == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    return _postgres_url()
+
+
+@pytest.fixture(scope="session")
+def clock():
+    """The app's injected clock; every test starts at CLOCK_START (see _reset_between_tests)."""
+    return FrozenClock(CLOCK_START)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, clock):
+    """The application on the test database, schema built by `flask db upgrade heads`."""
+    from flask_migrate import upgrade
+
+    application = create_app(
+        "testing",
+        overrides={"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret-key", "SERVER_NAME": None},
+        clock=clock,
+    )
+    with application.app_context():
+        upgrade(revision="heads")
+    return application
+
+
+@pytest.fixture
+def db(app, clock):
+    """The database inside an app context; every table is emptied after the test."""
+    clock.set(CLOCK_START)
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        _empty_tables()
+    limiter.reset()
+
+
+def _empty_tables():
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+class SaasClient(FlaskClient):
+    """A test client that fills in CSRF tokens the way a browser form would."""
+
+    def csrf_token(self, path: str = "/login") -> str:
+        html = self.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        if match is None and not self.application.config["WTF_CSRF_ENABLED"]:
+            return ""
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def sign_in(self, email: str, password: str = PASSWORD):
+        response = self.post_form("/login", {"email": email, "password": password})
+        assert response.status_code == 302, f"sign-in of {email} failed"
+        return response
+
+
+@pytest.fixture
+def client(app, db):
+    """A browser-like test client (cookies kept, CSRF filled in by post_form)."""
+    app.test_client_class = SaasClient
+    return app.test_client()
+
+
+@pytest.fixture
+def make_tenant(db):
+    """Factory: make_tenant("acme") -> an active tenant."""
+    from saas.core.tenants import create_tenant
+
+    def make(slug="acme", **kwargs):
+        kwargs.setdefault("name", slug.title())
+        kwargs.setdefault("legal_name", f"{slug.title()} 信息技术有限公司")
+        tenant = create_tenant(slug=slug, **kwargs)
+        db.session.commit()
+        return tenant
+
+    return make
+
+
+@pytest.fixture
+def make_client_org(db):
+    """Factory: make_client_org(tenant, "Name") -> a client with a valid unified social credit code."""
+    from saas.core.clients import save_client
+
+    counter = iter(range(1, 10_000))
+
+    def make(tenant, legal_name=None, **kwargs):
+        n = next(counter)
+        data = {"legal_name": legal_name or f"Client {n}", "uscc": valid_uscc(tenant.id * 1000 + n), "address": ""}
+        data.update(kwargs)
+        client = save_client(tenant, data)
+        db.session.commit()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    """Factory: make_user(tenant, role, client=None, email=None) -> a user with that membership."""
+    from saas.core.people import add_membership, create_user
+
+    def make(tenant=None, role=None, client=None, email=None, platform_admin=False, name=None):
+        email = email or f"{role or 'user'}.{os.urandom(3).hex()}@example.com"
+        user = create_user(email=email, name=name or email.split("@")[0], password=PASSWORD,
+                           platform_admin=platform_admin)
+        if tenant is not None:
+            add_membership(tenant, user, role, client.id if client is not None else None)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def valid_uscc(n: int) -> str:
+    """A syntactically valid 统一社会信用代码 made from a number (check character computed)."""
+    from stdnum.cn import uscc
+
+    body = f"91110108MA{n:07d}"[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+class World:
+    """Two vendors, each with two clients and a person in every role: the isolation playground."""
+
+    def __init__(self, make_tenant, make_client_org, make_user):
+        from saas.core.models import Role
+
+        self.vendors = {}
+        for slug in ("alpha", "beta"):
+            tenant = make_tenant(slug, name=f"{slug.title()} Vendor Marker-{slug}")
+            clients = [make_client_org(tenant, f"{slug.title()} Client {i} Marker-{slug}-c{i}") for i in (1, 2)]
+            people = {}
+            for role in Role:
+                client = clients[0] if role.is_client else None
+                people[role.value] = make_user(tenant, role.value, client, email=f"{role.value}@{slug}.example.com")
+            people["client_admin_2"] = make_user(tenant, "client_admin", clients[1],
+                                                 email=f"client_admin_2@{slug}.example.com")
+            self.vendors[slug] = {"tenant": tenant, "clients": clients, "people": people}
+
+    def tenant(self, slug):
+        return self.vendors[slug]["tenant"]
+
+    def clients(self, slug):
+        return self.vendors[slug]["clients"]
+
+    def person(self, slug, role):
+        return self.vendors[slug]["people"][role]
+
+
+@pytest.fixture
+def world(make_tenant, make_client_org, make_user):
+    """Two vendors ("alpha", "beta") with two clients each and people in every role."""
+    return World(make_tenant, make_client_org, make_user)
+
+
+@pytest.fixture
+def enable_plugin(db):
+    """enable_plugin(tenant, name): switch a plugin on for a tenant."""
+    from saas.core.plugins import plugin_manager
+    from saas.core.tenants import set_plugin_enabled
+
+    def enable(tenant, name, enabled=True):
+        set_plugin_enabled(tenant, name, enabled, plugin_manager().plugin_names())
+        db.session.commit()
+
+    return enable
+
+
+@pytest.fixture
+def real_redis():
+    """The real Redis server (database 15, emptied before and after)."""
+    from redis import Redis
+
+    conn = Redis.from_url(os.environ.get("AFTERCARE_TEST_REDIS", "redis://127.0.0.1:6379/15"))
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def fake_redis():
+    """fakeredis with Lua (RQ's scripts need it)."""
+    import fakeredis
+
+    return fakeredis.FakeRedis()
+
+
+@pytest.fixture(params=["real", "fake"])
+def redis_conn(request):
+    """The same test against the real Redis server and against fakeredis[lua]."""
+    return request.getfixturevalue(f"{request.param}_redis")
+
+
+@pytest.fixture
+def live_server(app, db):
+    """The app served over HTTP on a free local port, in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    """Where browser tests keep screenshots (test-artifacts/, ignored by git)."""
+    path = Path(os.environ.get("AFTERCARE_ARTIFACTS", Path.cwd() / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

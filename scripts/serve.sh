@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Serve on http://127.0.0.1:5000. With REDIS_URL set, an RQ worker and the `rq cron` process run beside it
+# (TZ=UTC: `rq cron` reads cron strings in local time) and stop with it.
+set -euo pipefail
+BIN=.venv/bin
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+if [ -n "${REDIS_URL:-}" ]; then
+  TZ=UTC "$BIN/rq" worker --url "$REDIS_URL" mail default billing & pids+=($!)
+  TZ=UTC "$BIN/rq" cron --url "$REDIS_URL" saas.cron & pids+=($!)
+  echo "jobs: RQ worker and rq cron started on $REDIS_URL"
+else
+  echo "jobs: REDIS_URL is not set, background jobs run inline in the web process"
+fi
+"$BIN/flask" --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -1,0 +1,162 @@
+"""§7.1: tenant and client isolation, proven over every route in app.url_map (present and future).
+
+Signed in as each role of vendor "alpha", the test asks every route with the ids of vendor "beta"'s
+rows (and, for client roles, of the other client of alpha). Each answer must be 404 or 403, nothing of
+the victim may appear, and no victim row may change. A route with a URL argument this file does not
+know fails the test: whoever adds a route says here how to fill it.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from plugins.payments_bank.models import BankAccount
+from plugins.payments_bank.services import save_account
+from saas.core.clients import add_contact
+from saas.core.models import Client, ClientContact, Invitation, Membership
+from saas.core.people import invitation_token, invite
+from saas.core.plugins import plugin_manager
+
+#: Routes anyone may call; why each is safe.
+PUBLIC = {
+    "static": "static files",
+    "auth.index": "redirects to the caller's own home",
+    "auth.login": "sign-in form",
+    "auth.logout": "ends the caller's own session",
+    "auth.set_language": "changes the caller's own language",
+    "auth.no_access": "a fixed page",
+    "auth.invitation": "the signed token is the authorisation (tested in test_people)",
+}
+
+#: Vendor-admin-only actions whose arguments are not ids of rows (the plugin name, the action).
+NON_ID_ARGS = {"name", "action", "filename", "token"}
+
+OWNED_TABLES = [Client, ClientContact, Invitation, Membership, BankAccount]
+
+
+def rows_of(tenant, client, person, db):
+    """A row of every kind this tenant (and client) owns, keyed by the URL argument that names it."""
+    contact = add_contact(client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "",
+                                   "phone": "", "is_billing": False})
+    invitation = invite(tenant, email=f"invitee-{client.id}@example.com", role="client_user", client_id=client.id)
+    account = save_account(tenant, {"bank_name": f"Bank {tenant.slug}", "branch": "", "account_name": "A",
+                                    "account_number": "6222000011112222", "currency": "CNY",
+                                    "is_default": True})
+    db.session.commit()
+    return {
+        "tenant": tenant.slug,
+        "tenant_id": tenant.id,
+        "client_id": client.id,
+        "contact_id": contact.id,
+        "membership_id": person.membership_in(tenant.id).id,
+        "invitation_id": invitation.id,
+        "account_id": account.id,
+        "name": "payments_bank",
+        "action": "resend",
+        "token": invitation_token(invitation),
+        "filename": "css/app.css",
+    }
+
+
+def build(rule, values):
+    missing = set(rule.arguments) - set(values)
+    assert not missing, f"{rule.rule}: add a filler for URL argument(s) {sorted(missing)} in this test"
+    return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+
+
+def snapshot(db, tenant_id):
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m).where(m.tenant_id == tenant_id))
+            for m in OWNED_TABLES}
+
+
+@pytest.fixture
+def isolation(app, db, world, enable_plugin):
+    for slug in ("alpha", "beta"):
+        for name in plugin_manager().plugin_names():
+            enable_plugin(world.tenant(slug), name)
+    alpha, beta = world.tenant("alpha"), world.tenant("beta")
+    own = rows_of(alpha, world.clients("alpha")[0], world.person("alpha", "client_admin"), db)
+    sibling = rows_of(alpha, world.clients("alpha")[1], world.person("alpha", "client_admin_2"), db)
+    other_vendor = rows_of(beta, world.clients("beta")[0], world.person("beta", "client_admin"), db)
+    app.config["WTF_CSRF_ENABLED"] = False  # let POSTs reach the handlers: the tenant check must stop them
+    yield {"own": own, "sibling": sibling, "other_vendor": other_vendor}
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+def markers(world, slug, client_index=None):
+    if client_index is None:
+        return [f"Marker-{slug}", f"@{slug}.example.com"]
+    return [f"Marker-{slug}-c{client_index + 1}", f"client_admin_2@{slug}.example.com"]
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+ROLES = ["vendor_admin", "vendor_engineer", "vendor_billing", "client_admin", "client_user", "third_party"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_s7_1_no_route_reaches_another_vendor(app, db, client, world, isolation, role):
+    """Every route, asked with vendor beta's slug or ids by a member of alpha, answers 404/403 and leaks nothing."""
+    client.sign_in(world.person("alpha", role).email)
+    before = snapshot(db, world.tenant("beta").id)
+    checked = 0
+    for rule, method in routes(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        if rule.endpoint.startswith("platform."):
+            status = client.open(build(rule, isolation["other_vendor"]), method=method).status_code
+            assert status == 403, f"{method} {rule.rule}: platform route answered {status} to a tenant member"
+            continue
+        assert "tenant" in rule.arguments, f"{rule.rule} is neither public, platform nor under /t/<tenant>/"
+        # With alpha's own slug but beta's ids, and with beta's slug outright.
+        victim_ids = {**isolation["other_vendor"], "tenant": "alpha"}
+        urls = [build(rule, isolation["other_vendor"])]
+        if set(rule.arguments) - NON_ID_ARGS - {"tenant"}:
+            urls.append(build(rule, victim_ids))
+        for url in urls:
+            response = client.open(url, method=method)
+            body = response.get_data(as_text=True)
+            if url == urls[0] or response.status_code not in (200, 302, 422):
+                assert response.status_code in (403, 404), f"{method} {url} answered {response.status_code}"
+            for marker in markers(world, "beta"):
+                assert marker not in body, f"{method} {url} shows {marker!r}"
+            checked += 1
+    assert checked > 20
+    assert snapshot(db, world.tenant("beta").id) == before, "a request changed another vendor's rows"
+
+
+@pytest.mark.parametrize("role", ["client_admin", "client_user"])
+def test_s7_1_client_never_reaches_another_client_of_same_vendor(app, db, client, world, isolation, role):
+    """A client's people asking with the ids of the other client of the same vendor get 404/403 and see nothing."""
+    client.sign_in(world.person("alpha", role).email)
+    before = {k: v for k, v in snapshot(db, world.tenant("alpha").id).items()}
+    for rule, method in routes(app):
+        if rule.endpoint in PUBLIC or rule.endpoint.startswith("platform."):
+            continue
+        url = build(rule, isolation["sibling"])
+        response = client.open(url, method=method)
+        body = response.get_data(as_text=True)
+        if set(rule.arguments) - NON_ID_ARGS - {"tenant"}:
+            assert response.status_code in (403, 404), f"{method} {url} answered {response.status_code}"
+        for marker in markers(world, "alpha", client_index=1):
+            assert marker not in body, f"{method} {url} shows {marker!r}"
+    assert snapshot(db, world.tenant("alpha").id) == before
+
+
+def test_s7_1_fillers_name_real_rows(app, db, client, world, isolation):
+    """Positive control: every GET route with ids opens (200) for some alpha role with alpha's own ids."""
+    reachable = {}
+    for role in ROLES:
+        client.sign_in(world.person("alpha", role).email)
+        for rule, method in routes(app):
+            if method != "GET" or rule.endpoint in PUBLIC or rule.endpoint.startswith("platform."):
+                continue
+            if not set(rule.arguments) - NON_ID_ARGS - {"tenant"}:
+                continue
+            status = client.get(build(rule, isolation["own"])).status_code
+            reachable[rule.rule] = reachable.get(rule.rule, False) or status == 200
+    unreachable = [r for r, ok in reachable.items() if not ok]
+    assert reachable and not unreachable, f"no role opens these with its own ids: {unreachable}"
