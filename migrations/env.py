@@ -45,8 +45,14 @@ def process_revision_directives(context_, revision, directives):
 
 
 def run_migrations_offline():
-    context.configure(url=str(db.engine.url), target_metadata=db.metadata, literal_binds=True,
-                      include_object=include_object, render_as_batch=True, render_item=render_item)
+    context.configure(
+        url=str(db.engine.url),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        include_object=include_object,
+        render_as_batch=True,
+        render_item=render_item,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -55,8 +61,13 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=db.metadata, include_object=include_object,
-                          render_item=render_item, **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            include_object=include_object,
+            render_item=render_item,
+            **conf_args,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

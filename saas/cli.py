@@ -51,8 +51,9 @@ def create_tenant_cmd(slug, name, legal_name, uscc, timezone, currency):
         except ValidationError as exc:
             raise click.ClickException(f"invalid unified social credit code: {exc}") from exc
     try:
-        tenant = create_tenant(name=name, slug=slug, legal_name=legal_name, uscc=uscc, timezone=timezone,
-                               currency=currency)
+        tenant = create_tenant(
+            name=name, slug=slug, legal_name=legal_name, uscc=uscc, timezone=timezone, currency=currency
+        )
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

@@ -15,16 +15,22 @@ PLATFORM_ADMIN = "operator@aftercare.example.com"
 #: Valid unified social credit codes (check character computed per GB 32100-2015).
 VENDORS = [
     {
-        "slug": "huayun", "name": "华云信息 Huayun IT", "legal_name": "北京华云信息技术有限公司",
-        "uscc": "91110108MA01A2B3C4", "address": "北京市海淀区中关村大街1号",
+        "slug": "huayun",
+        "name": "华云信息 Huayun IT",
+        "legal_name": "北京华云信息技术有限公司",
+        "uscc": "91110108MA01A2B3C4",
+        "address": "北京市海淀区中关村大街1号",
         "clients": [
             ("上海明远制造有限公司", "91310115MA1K3N4P5Q", "上海市浦东新区张江路100号"),
             ("杭州青禾物流股份有限公司", "91330106MA2H7J8K9L", "杭州市西湖区文三路200号"),
         ],
     },
     {
-        "slug": "deltaops", "name": "Delta Ops 德尔塔运维", "legal_name": "深圳德尔塔运维服务有限公司",
-        "uscc": "91440300MA5F6G7H8J", "address": "深圳市南山区科技园南区",
+        "slug": "deltaops",
+        "name": "Delta Ops 德尔塔运维",
+        "legal_name": "深圳德尔塔运维服务有限公司",
+        "uscc": "91440300MA5F6G7H8J",
+        "address": "深圳市南山区科技园南区",
         "clients": [
             ("广州南岭医药集团有限公司", "91440101MA9W8X7Y6Z", "广州市天河区体育西路50号"),
             ("成都天府教育科技有限公司", "91510100MA6C5D4E3F", "成都市高新区天府大道300号"),
@@ -57,17 +63,34 @@ def seed_demo() -> None:
     create_user(email=PLATFORM_ADMIN, name="平台运营 Platform Operator", password=DEMO_PASSWORD, platform_admin=True)
     pm = plugin_manager()
     for v in VENDORS:
-        tenant = create_tenant(name=v["name"], slug=v["slug"], legal_name=v["legal_name"], uscc=_valid(v["uscc"]),
-                               address=v["address"])
+        tenant = create_tenant(
+            name=v["name"], slug=v["slug"], legal_name=v["legal_name"], uscc=_valid(v["uscc"]), address=v["address"]
+        )
         for plugin in pm.plugin_names():
             set_plugin_enabled(tenant, plugin, True, pm.plugin_names())
         clients = []
         for legal_name, code, address in v["clients"]:
             client = save_client(tenant, {"legal_name": legal_name, "uscc": _valid(code), "address": address})
-            add_contact(client, {"name": "王经理", "title": "IT 部经理", "email": f"it@{v['slug']}-{client.id}.example.com",
-                                 "phone": "010-88886666", "is_billing": False})
-            add_contact(client, {"name": "李会计", "title": "财务", "email": f"finance@{v['slug']}-{client.id}.example.com",
-                                 "phone": "010-88887777", "is_billing": True})
+            add_contact(
+                client,
+                {
+                    "name": "王经理",
+                    "title": "IT 部经理",
+                    "email": f"it@{v['slug']}-{client.id}.example.com",
+                    "phone": "010-88886666",
+                    "is_billing": False,
+                },
+            )
+            add_contact(
+                client,
+                {
+                    "name": "李会计",
+                    "title": "财务",
+                    "email": f"finance@{v['slug']}-{client.id}.example.com",
+                    "phone": "010-88887777",
+                    "is_billing": True,
+                },
+            )
             clients.append(client)
         for email, _slug, role in demo_accounts():
             if _slug != v["slug"]:

@@ -32,15 +32,28 @@ def saas_migration_dirs():
 
 @hookimpl
 def saas_nav_items(tenant, membership):
-    return [NavItem(_l("Bank accounts"), "plugin_payments_bank.accounts",
-                    frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=50)]
+    return [
+        NavItem(
+            _l("Bank accounts"),
+            "plugin_payments_bank.accounts",
+            frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}),
+            order=50,
+        )
+    ]
 
 
 @hookimpl
 def saas_demo_data(tenant, session):
     from plugins.payments_bank.models import BankAccount
 
-    session.add(BankAccount(
-        tenant_id=tenant.id, bank_name="中国工商银行", branch="北京中关村支行", account_name=tenant.legal_name,
-        account_number=f"0200{tenant.id:04d}19200012345", currency="CNY", is_default=True,
-    ))
+    session.add(
+        BankAccount(
+            tenant_id=tenant.id,
+            bank_name="中国工商银行",
+            branch="北京中关村支行",
+            account_name=tenant.legal_name,
+            account_number=f"0200{tenant.id:04d}19200012345",
+            currency="CNY",
+            is_default=True,
+        )
+    )

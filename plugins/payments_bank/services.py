@@ -10,7 +10,8 @@ from saas.extensions import db
 def list_accounts(tenant) -> list[BankAccount]:
     """The tenant's bank accounts, default first."""
     return db.session.scalars(
-        select(BankAccount).where(BankAccount.tenant_id == tenant.id)
+        select(BankAccount)
+        .where(BankAccount.tenant_id == tenant.id)
         .order_by(BankAccount.is_default.desc(), BankAccount.id)
     ).all()
 
@@ -27,17 +28,23 @@ def save_account(tenant, data: dict, account: BankAccount | None = None) -> Bank
     if account.is_default:
         db.session.execute(
             update(BankAccount)
-            .where(BankAccount.tenant_id == tenant.id, BankAccount.currency == account.currency,
-                   BankAccount.id != account.id)
+            .where(
+                BankAccount.tenant_id == tenant.id,
+                BankAccount.currency == account.currency,
+                BankAccount.id != account.id,
+            )
             .values(is_default=False)
         )
-    audit.record("payments_bank.account_saved" if not created else "payments_bank.account_added",
-                 tenant_id=tenant.id, target=account, bank=account.bank_name)
+    audit.record(
+        "payments_bank.account_saved" if not created else "payments_bank.account_added",
+        tenant_id=tenant.id,
+        target=account,
+        bank=account.bank_name,
+    )
     return account
 
 
 def delete_account(account: BankAccount) -> None:
     """Remove an account from the list."""
-    audit.record("payments_bank.account_removed", tenant_id=account.tenant_id, target=account,
-                 bank=account.bank_name)
+    audit.record("payments_bank.account_removed", tenant_id=account.tenant_id, target=account, bank=account.bank_name)
     db.session.delete(account)

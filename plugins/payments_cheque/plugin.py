@@ -17,7 +17,9 @@ class ChequeSettingsForm(PluginSettingsForm):
     payee = StringField(_l("Cheques payable to"), validators=[DataRequired(), Length(max=200)])
     deposit_bank = StringField(_l("Bank where cheques are deposited"), validators=[Optional(), Length(max=200)])
     bounce_fee = DecimalField(
-        _l("Fee charged for a bounced cheque"), places=2, default=Decimal("0.00"),
+        _l("Fee charged for a bounced cheque"),
+        places=2,
+        default=Decimal("0.00"),
         validators=[Optional(), NumberRange(min=0, max=100000)],
     )
     instructions = TextAreaField(_l("Instructions printed on invoices"), validators=[Optional(), Length(max=1000)])
@@ -34,5 +36,12 @@ def saas_plugin_info():
 
 @hookimpl
 def saas_nav_items(tenant, membership):
-    return [NavItem(_l("Cheques"), "console.plugin_settings_page", frozenset({Role.VENDOR_ADMIN}), order=60,
-                    params=(("name", NAME),))]
+    return [
+        NavItem(
+            _l("Cheques"),
+            "console.plugin_settings_page",
+            frozenset({Role.VENDOR_ADMIN}),
+            order=60,
+            params=(("name", NAME),),
+        )
+    ]

@@ -42,5 +42,12 @@ def saas_plugin_info():
 
 @hookimpl
 def saas_nav_items(tenant, membership):
-    return [NavItem(_l("Online payment"), "console.plugin_settings_page", frozenset({Role.VENDOR_ADMIN}),
-                    order=61, params=(("name", NAME),))]
+    return [
+        NavItem(
+            _l("Online payment"),
+            "console.plugin_settings_page",
+            frozenset({Role.VENDOR_ADMIN}),
+            order=61,
+            params=(("name", NAME),),
+        )
+    ]

@@ -1,10 +1,42 @@
-"""Writing the append-only audit log."""
+"""Writing and reading the append-only audit log."""
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from saas.core.models import AuditEvent
 from saas.extensions import db
+
+#: What people read for each action code; plugins' codes fall back to the code itself.
+ACTION_LABELS = {
+    "auth.login": _l("Signed in"),
+    "auth.login_failed": _l("Failed sign-in"),
+    "auth.logout": _l("Signed out"),
+    "tenant.created": _l("Tenant created"),
+    "tenant.suspended": _l("Tenant suspended"),
+    "tenant.reactivated": _l("Tenant reactivated"),
+    "plugin.enabled": _l("Plugin enabled"),
+    "plugin.disabled": _l("Plugin disabled"),
+    "plugin.settings_changed": _l("Plugin settings changed"),
+    "invitation.created": _l("Invitation sent"),
+    "invitation.resent": _l("Invitation sent again"),
+    "invitation.revoked": _l("Invitation withdrawn"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "member.role_changed": _l("Role changed"),
+    "member.removed": _l("Member removed"),
+    "client.created": _l("Client added"),
+    "client.updated": _l("Client edited"),
+    "client.contact_added": _l("Contact added"),
+    "client.contact_removed": _l("Contact removed"),
+    "payments_bank.account_added": _l("Bank account added"),
+    "payments_bank.account_saved": _l("Bank account edited"),
+    "payments_bank.account_removed": _l("Bank account removed"),
+}
+
+
+def action_label(code: str) -> str:
+    """The translated label of an audit action code."""
+    return str(ACTION_LABELS.get(code, code))
 
 
 def record(action: str, *, tenant_id=None, target=None, actor=None, actor_email: str = "", **data) -> AuditEvent:
@@ -25,8 +57,9 @@ def record(action: str, *, tenant_id=None, target=None, actor=None, actor_email:
     return event
 
 
-def list_events(*, tenant_id: int | None, platform: bool = False, before: int | None = None,
-                action: str = "", limit: int = 50):
+def list_events(
+    *, tenant_id: int | None, platform: bool = False, before: int | None = None, action: str = "", limit: int = 50
+):
     """One page of audit events, newest first (keyset on id); returns (rows, next_before).
 
     A tenant sees its own events; the platform (platform=True) sees all of them.

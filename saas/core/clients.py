@@ -31,8 +31,12 @@ def save_client(tenant: Tenant, data: dict, client: Client | None = None) -> Cli
     except IntegrityError as exc:  # a concurrent request took the code between check and insert
         db.session.rollback()
         raise ServiceError(_("Another client already has this unified social credit code.")) from exc
-    audit.record("client.created" if created else "client.updated", tenant_id=tenant.id, target=client,
-                 legal_name=client.legal_name)
+    audit.record(
+        "client.created" if created else "client.updated",
+        tenant_id=tenant.id,
+        target=client,
+        legal_name=client.legal_name,
+    )
     return client
 
 
@@ -65,13 +69,19 @@ def add_contact(client: Client, data: dict) -> ClientContact:
     contact = ClientContact(tenant_id=client.tenant_id, client_id=client.id, **data)
     db.session.add(contact)
     db.session.flush()
-    audit.record("client.contact_added", tenant_id=client.tenant_id, target=contact, client_id=client.id,
-                 name=contact.name)
+    audit.record(
+        "client.contact_added", tenant_id=client.tenant_id, target=contact, client_id=client.id, name=contact.name
+    )
     return contact
 
 
 def remove_contact(contact: ClientContact) -> None:
     """Remove a contact person from a client."""
-    audit.record("client.contact_removed", tenant_id=contact.tenant_id, target=contact,
-                 client_id=contact.client_id, name=contact.name)
+    audit.record(
+        "client.contact_removed",
+        tenant_id=contact.tenant_id,
+        target=contact,
+        client_id=contact.client_id,
+        name=contact.name,
+    )
     db.session.delete(contact)

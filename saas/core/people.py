@@ -30,7 +30,9 @@ def create_user(*, email: str, name: str, password: str | None, platform_admin: 
     if user_by_email(email) is not None:
         raise ServiceError(_("An account with this e-mail already exists."))
     user = User(
-        email=email, name=name, password_hash=hash_password(password) if password else None,
+        email=email,
+        name=name,
+        password_hash=hash_password(password) if password else None,
         is_platform_admin=platform_admin,
     )
     db.session.add(user)
@@ -62,9 +64,7 @@ def add_membership(tenant: Tenant, user: User, role: str, client_id: int | None 
 
 def _vendor_admin_count(tenant_id: int) -> int:
     return db.session.scalar(
-        select(func.count(Membership.id)).where(
-            Membership.tenant_id == tenant_id, Membership.role == Role.VENDOR_ADMIN
-        )
+        select(func.count(Membership.id)).where(Membership.tenant_id == tenant_id, Membership.role == Role.VENDOR_ADMIN)
     )
 
 
@@ -74,13 +74,18 @@ def change_role(membership: Membership, role: str, client_id: int | None) -> Non
     old = (membership.role, membership.client_id)
     if old == (str(Role(role)), client_id):
         return
-    if membership.role == Role.VENDOR_ADMIN and role != Role.VENDOR_ADMIN:
-        if _vendor_admin_count(membership.tenant_id) <= 1:
-            raise ServiceError(_("A vendor needs at least one vendor admin."))
+    demoting_admin = membership.role == Role.VENDOR_ADMIN and role != Role.VENDOR_ADMIN
+    if demoting_admin and _vendor_admin_count(membership.tenant_id) <= 1:
+        raise ServiceError(_("A vendor needs at least one vendor admin."))
     membership.role, membership.client_id = str(Role(role)), client_id
     audit.record(
-        "member.role_changed", tenant_id=membership.tenant_id, target=membership,
-        email=membership.user.email, old_role=old[0], new_role=membership.role, client_id=client_id,
+        "member.role_changed",
+        tenant_id=membership.tenant_id,
+        target=membership,
+        email=membership.user.email,
+        old_role=old[0],
+        new_role=membership.role,
+        client_id=client_id,
     )
 
 
@@ -88,8 +93,13 @@ def remove_member(membership: Membership) -> None:
     """Take a person out of a tenant (their account stays); never the last vendor admin."""
     if membership.role == Role.VENDOR_ADMIN and _vendor_admin_count(membership.tenant_id) <= 1:
         raise ServiceError(_("A vendor needs at least one vendor admin."))
-    audit.record("member.removed", tenant_id=membership.tenant_id, target=membership,
-                 email=membership.user.email, role=membership.role)
+    audit.record(
+        "member.removed",
+        tenant_id=membership.tenant_id,
+        target=membership,
+        email=membership.user.email,
+        role=membership.role,
+    )
     db.session.delete(membership)
 
 
@@ -123,8 +133,13 @@ def invite(tenant: Tenant, *, email: str, role: str, client_id: int | None = Non
         raise ServiceError(_("This person is already a member of %(tenant)s.", tenant=tenant.name))
     days = current_app.config["INVITATION_MAX_AGE_DAYS"]
     invitation = Invitation(
-        tenant_id=tenant.id, email=email, role=str(Role(role)), client_id=client_id,
-        invited_by_id=_current_user_id(), nonce=secrets.token_urlsafe(24), expires_at=now() + timedelta(days=days),
+        tenant_id=tenant.id,
+        email=email,
+        role=str(Role(role)),
+        client_id=client_id,
+        invited_by_id=_current_user_id(),
+        nonce=secrets.token_urlsafe(24),
+        expires_at=now() + timedelta(days=days),
     )
     db.session.add(invitation)
     db.session.flush()
@@ -153,8 +168,7 @@ def revoke_invitation(invitation: Invitation) -> None:
         raise ServiceError(_("This invitation has already been accepted."))
     if invitation.revoked_at is None:
         invitation.revoked_at = now()
-        audit.record("invitation.revoked", tenant_id=invitation.tenant_id, target=invitation,
-                     email=invitation.email)
+        audit.record("invitation.revoked", tenant_id=invitation.tenant_id, target=invitation, email=invitation.email)
 
 
 def accept_invitation(invitation: Invitation, user: User) -> Membership:
@@ -165,8 +179,14 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
         raise ServiceError(_("This invitation is no longer open."))
     membership = add_membership(invitation.tenant, user, invitation.role, invitation.client_id)
     invitation.accepted_at = now()
-    audit.record("invitation.accepted", tenant_id=invitation.tenant_id, target=invitation, actor=user,
-                 email=user.email, role=invitation.role)
+    audit.record(
+        "invitation.accepted",
+        tenant_id=invitation.tenant_id,
+        target=invitation,
+        actor=user,
+        email=user.email,
+        role=invitation.role,
+    )
     return membership
 
 
@@ -174,8 +194,9 @@ def _queue_invitation_mail(invitation: Invitation) -> None:
     from saas.core.tasks import send_invitation_email
     from saas.jobs import enqueue
 
-    enqueue(send_invitation_email, invitation.id, job_id=f"invitation-mail-{invitation.id}-{invitation.nonce}",
-            queue="mail")
+    enqueue(
+        send_invitation_email, invitation.id, job_id=f"invitation-mail-{invitation.id}-{invitation.nonce}", queue="mail"
+    )
 
 
 def _current_user_id() -> int | None:
@@ -185,4 +206,3 @@ def _current_user_id() -> int | None:
     if has_request_context() and current_user.is_authenticated:
         return current_user.id
     return None
-

@@ -132,9 +132,7 @@ def plugin_manager() -> SaasPluginManager:
 
 def plugin_blueprint(name: str, import_name: str) -> Blueprint:
     """The blueprint of plugin `name`: under /t/<tenant>/p/<name>/, 404 where the tenant has not enabled it."""
-    return tenant_blueprint(
-        f"plugin_{name}", import_name, url_prefix=f"/p/{name}", template_folder="templates"
-    )
+    return tenant_blueprint(f"plugin_{name}", import_name, url_prefix=f"/p/{name}", template_folder="templates")
 
 
 def migration_dirs(pm: SaasPluginManager) -> list[str]:

@@ -70,20 +70,26 @@ def notify_expired_invitations() -> int:
     """Tell each inviter, once, that an invitation expired unanswered; returns how many were told."""
     current = now()
     expired = db.session.scalars(
-        select(Invitation).where(
+        select(Invitation)
+        .where(
             Invitation.expires_at <= current,
             Invitation.accepted_at.is_(None),
             Invitation.revoked_at.is_(None),
             Invitation.expiry_notified_at.is_(None),
-        ).order_by(Invitation.id).limit(500)
+        )
+        .order_by(Invitation.id)
+        .limit(500)
     ).all()
     for invitation in expired:
         if invitation.invited_by is not None:
+
             def render(inv=invitation):
                 return _(
                     "Your invitation of %(email)s to %(tenant)s expired on %(expires)s UTC without an answer. "
                     "You can send it again from the People page.",
-                    email=inv.email, tenant=inv.tenant.name, expires=inv.expires_at.strftime("%Y-%m-%d %H:%M"),
+                    email=inv.email,
+                    tenant=inv.tenant.name,
+                    expires=inv.expires_at.strftime("%Y-%m-%d %H:%M"),
                 )
 
             send_mail(

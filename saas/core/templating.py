@@ -3,7 +3,7 @@
 from flask import current_app, g, request
 from flask_login import current_user
 
-from saas.core import i18n
+from saas.core import audit, i18n
 from saas.core.errors import error_title
 from saas.core.forms import ROLE_LABELS
 from saas.core.models import Role
@@ -50,6 +50,7 @@ def install(app):
     app.jinja_env.filters["datetime"] = i18n.format_dt
     app.jinja_env.filters["money"] = i18n.format_money_filter
     app.jinja_env.filters["role"] = role_label
+    app.jinja_env.filters["action"] = audit.action_label
     app.jinja_env.globals["error_title"] = error_title
     from saas.core.rendering import is_fragment_request
 

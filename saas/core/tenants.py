@@ -15,8 +15,13 @@ def create_tenant(*, name, slug, legal_name, uscc=None, address="", timezone="As
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise ServiceError(_("This short name is already taken."))
     tenant = Tenant(
-        name=name, slug=slug, legal_name=legal_name, uscc=uscc or None, address=address or "",
-        timezone=timezone, currency=currency,
+        name=name,
+        slug=slug,
+        legal_name=legal_name,
+        uscc=uscc or None,
+        address=address or "",
+        timezone=timezone,
+        currency=currency,
     )
     db.session.add(tenant)
     db.session.flush()
@@ -29,8 +34,11 @@ def set_tenant_status(tenant: Tenant, status: TenantStatus) -> None:
     if tenant.status == status:
         return
     tenant.status = status
-    audit.record(f"tenant.{'suspended' if status == TenantStatus.SUSPENDED else 'reactivated'}",
-                 tenant_id=tenant.id, target=tenant)
+    audit.record(
+        f"tenant.{'suspended' if status == TenantStatus.SUSPENDED else 'reactivated'}",
+        tenant_id=tenant.id,
+        target=tenant,
+    )
 
 
 def plugin_row(tenant: Tenant, plugin: str) -> TenantPlugin:

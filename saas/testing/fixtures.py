@@ -6,7 +6,6 @@ by the Alembic migrations (so the migrations are tested too) and emptied after e
 
 import os
 import re
-
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +90,7 @@ def _empty_tables():
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (table names come from our metadata)
 
 
 class SaasClient(FlaskClient):
@@ -163,8 +162,9 @@ def make_user(db):
 
     def make(tenant=None, role=None, client=None, email=None, platform_admin=False, name=None):
         email = email or f"{role or 'user'}.{os.urandom(3).hex()}@example.com"
-        user = create_user(email=email, name=name or email.split("@")[0], password=PASSWORD,
-                           platform_admin=platform_admin)
+        user = create_user(
+            email=email, name=name or email.split("@")[0], password=PASSWORD, platform_admin=platform_admin
+        )
         if tenant is not None:
             add_membership(tenant, user, role, client.id if client is not None else None)
         db.session.commit()
@@ -195,8 +195,9 @@ class World:
             for role in Role:
                 client = clients[0] if role.is_client else None
                 people[role.value] = make_user(tenant, role.value, client, email=f"{role.value}@{slug}.example.com")
-            people["client_admin_2"] = make_user(tenant, "client_admin", clients[1],
-                                                 email=f"client_admin_2@{slug}.example.com")
+            people["client_admin_2"] = make_user(
+                tenant, "client_admin", clients[1], email=f"client_admin_2@{slug}.example.com"
+            )
             self.vendors[slug] = {"tenant": tenant, "clients": clients, "people": people}
 
     def tenant(self, slug):

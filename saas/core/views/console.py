@@ -36,9 +36,16 @@ def _client_choices():
 @vendor_only
 def dashboard():
     """The vendor's dashboard: figures from the core and every enabled plugin."""
-    cards = [c for cards in plugin_manager().for_tenant(current_tenant).saas_dashboard_cards(
-        tenant=current_tenant._get_current_object(), membership=current_membership._get_current_object()
-    ) for c in cards if not c.roles or current_membership.role in c.roles]
+    cards = [
+        c
+        for cards in plugin_manager()
+        .for_tenant(current_tenant)
+        .saas_dashboard_cards(
+            tenant=current_tenant._get_current_object(), membership=current_membership._get_current_object()
+        )
+        for c in cards
+        if not c.roles or current_membership.role in c.roles
+    ]
     events, _next = audit.list_events(tenant_id=current_tenant.id, limit=8)
     return render("console/dashboard.html", cards=sorted(cards, key=lambda c: c.order), events=events)
 
@@ -77,12 +84,12 @@ def client(client_id):
     """A client: details, contacts and its people."""
     row = get_or_404(Client, client_id, current_tenant)
     people = db.session.scalars(
-        select(Membership).options(selectinload(Membership.user))
+        select(Membership)
+        .options(selectinload(Membership.user))
         .where(Membership.tenant_id == current_tenant.id, Membership.client_id == row.id)
         .order_by(Membership.id)
     ).all()
-    return render("console/client.html", client=row, people=people, contact_form=ContactForm(),
-                  confirm=ConfirmForm())
+    return render("console/client.html", client=row, people=people, contact_form=ContactForm(), confirm=ConfirmForm())
 
 
 @bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
@@ -134,26 +141,37 @@ def delete_client_contact(client_id, contact_id):
     db.session.refresh(row)
     if not is_fragment_request():
         return redirect(url_for("console.client", client_id=row.id))
-    return render("console/client.html", block="contacts", client=row, contact_form=ContactForm(),
-                  confirm=ConfirmForm())
+    return render(
+        "console/client.html", block="contacts", client=row, contact_form=ContactForm(), confirm=ConfirmForm()
+    )
 
 
 def _people_context(invite_form=None):
     members = db.session.scalars(
-        select(Membership).options(selectinload(Membership.user), selectinload(Membership.client))
-        .where(Membership.tenant_id == current_tenant.id).order_by(Membership.role, Membership.id)
+        select(Membership)
+        .options(selectinload(Membership.user), selectinload(Membership.client))
+        .where(Membership.tenant_id == current_tenant.id)
+        .order_by(Membership.role, Membership.id)
     ).all()
     invitations = db.session.scalars(
-        select(Invitation).options(selectinload(Invitation.client))
-        .where(Invitation.tenant_id == current_tenant.id, Invitation.accepted_at.is_(None),
-               Invitation.revoked_at.is_(None))
+        select(Invitation)
+        .options(selectinload(Invitation.client))
+        .where(
+            Invitation.tenant_id == current_tenant.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+        )
         .order_by(Invitation.id.desc())
     ).all()
     choices = _client_choices()
     invite_form = invite_form or InviteForm(formdata=None)
     invite_form.client_id.choices = choices
-    return {"members": members, "invitations": invitations, "invite_form": invite_form, "client_choices": choices,
-            "confirm": ConfirmForm(), "now": now()}
+    return {
+        "members": members,
+        "invitations": invitations,
+        "invite_form": invite_form,
+        "client_choices": choices,
+        "confirm": ConfirmForm(),
+        "now": now(),
+    }
 
 
 @bp.get("/people")
@@ -178,8 +196,9 @@ def invite_person():
         else:
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("console.people"))
-    return render("console/people.html", status=422 if is_fragment_request() else 200,
-                  **_people_context(invite_form=form))
+    return render(
+        "console/people.html", status=422 if is_fragment_request() else 200, **_people_context(invite_form=form)
+    )
 
 
 @bp.route("/people/<int:membership_id>/role", methods=["GET", "POST"])
@@ -306,4 +325,3 @@ def plugin_settings_page(name):
 def third_party_home():
     """The landing page of a third-party (subcontractor) user: who they work for, and their access."""
     return render("console/third_party_home.html")
-

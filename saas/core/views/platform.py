@@ -49,8 +49,12 @@ def new_tenant():
     if form.validate_on_submit():
         try:
             tenant = create_tenant(
-                name=form.name.data.strip(), slug=form.slug.data, legal_name=form.legal_name.data.strip(),
-                uscc=form.uscc.data, address=form.address.data, timezone=form.timezone.data,
+                name=form.name.data.strip(),
+                slug=form.slug.data,
+                legal_name=form.legal_name.data.strip(),
+                uscc=form.uscc.data,
+                address=form.address.data,
+                timezone=form.timezone.data,
                 currency=form.currency.data,
             )
             db.session.commit()
@@ -105,8 +109,11 @@ def tenant_plugin(tenant_id, name):
         return redirect(url_for("platform.tenant", tenant_id=row.id))
     enabled = request.form.get("enabled") == "1"
     return render(
-        "platform/tenant.html", block="plugin_row", tenant=row,
-        plugin=(name, pm.info(name), enabled), form=ConfirmForm(),
+        "platform/tenant.html",
+        block="plugin_row",
+        tenant=row,
+        plugin=(name, pm.info(name), enabled),
+        form=ConfirmForm(),
         plugins=[(n, pm.info(n), n in pm.enabled_names(row)) for n in pm.plugin_names()],
     )
 
@@ -115,12 +122,19 @@ def tenant_plugin(tenant_id, name):
 def audit_log():
     """Every tenant's audit events and the platform's own, newest first."""
     events, next_before = audit.list_events(
-        tenant_id=None, platform=True, before=request.args.get("before", type=int),
+        tenant_id=None,
+        platform=True,
+        before=request.args.get("before", type=int),
         action=request.args.get("action", ""),
     )
     tenants = {t.id: t for t in db.session.scalars(select(Tenant))}
-    return render("platform/audit.html", events=events, next_before=next_before, tenants=tenants,
-                  action=request.args.get("action", ""))
+    return render(
+        "platform/audit.html",
+        events=events,
+        next_before=next_before,
+        tenants=tenants,
+        action=request.args.get("action", ""),
+    )
 
 
 @bp.get("/outbox")

@@ -27,7 +27,8 @@ def people():
     client_id = visible_client_id()
     client = get_or_404(Client, client_id, current_tenant, client_id=client_id)
     members = db.session.scalars(
-        select(Membership).options(selectinload(Membership.user))
+        select(Membership)
+        .options(selectinload(Membership.user))
         .where(Membership.tenant_id == current_tenant.id, Membership.client_id == client_id)
         .order_by(Membership.id)
     ).all()
