@@ -38,7 +38,7 @@ saas/static/vendor/htmx.min.js: node_modules/htmx.org/dist/htmx.min.js
 
 .PHONY: catalogs
 catalogs: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d saas/translations
+	$(BIN)/pybabel -q compile -d saas/translations
 
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
@@ -51,7 +51,7 @@ lint: setup
 
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o saas/translations/messages.pot .
-	$(BIN)/pybabel update -q -i saas/translations/messages.pot -d saas/translations -l zh_Hans_CN --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i saas/translations/messages.pot -d saas/translations -l zh_Hans_CN --no-fuzzy-matching
 
 bench: setup services
 	$(BIN)/python -m bench.run

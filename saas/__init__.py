@@ -55,7 +55,8 @@ def init_auth(app):
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # "basic": a fresh session is made at every sign-in; "strong" would sign people out when their IP changes.
+    login_manager.session_protection = "basic"
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please sign in to see this page.")

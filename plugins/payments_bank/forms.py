@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from saas.core.forms import CURRENCIES
+from saas.core.forms import CURRENCIES, choices
 
 
 class BankAccountForm(FlaskForm):
@@ -15,7 +15,7 @@ class BankAccountForm(FlaskForm):
     branch = StringField(_l("Branch"), validators=[Optional(), Length(max=200)])
     account_name = StringField(_l("Account name"), validators=[DataRequired(), Length(max=200)])
     account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=40)])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="CNY")
+    currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="CNY")
     is_default = BooleanField(_l("Default account for this currency"))
 
     def validate_account_number(self, field):

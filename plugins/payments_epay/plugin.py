@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from saas.core.forms import PluginSettingsForm
+from saas.core.forms import PluginSettingsForm, choices
 from saas.core.models import Role
 from saas.core.plugins import NavItem, PluginInfo, hookimpl
 
 NAME = "payments_epay"
-PROVIDERS = [("alipay", _l("Alipay")), ("sandbox", _l("Sandbox gateway (development and tests only)"))]
+PROVIDERS = choices([("alipay", _l("Alipay")), ("sandbox", _l("Sandbox gateway (development and tests only)"))])
 
 
 class EpaySettingsForm(PluginSettingsForm):

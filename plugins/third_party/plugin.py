@@ -9,5 +9,5 @@ from saas.core.plugins import PluginInfo, hookimpl
 def saas_plugin_info():
     return PluginInfo(
         title=_l("Third parties"),
-        description=_l("Subcontractors working for the vendor under the agreement's Part 2, with third-party users."),
+        description=_l("Subcontractors under Part 2 of the agreement; their people sign in as third-party users."),
     )

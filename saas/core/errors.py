@@ -35,7 +35,7 @@ def install(app):
 def error_title(code: int) -> str:
     """The translated title of an HTTP error page."""
     titles = {
-        400: _("Bad request"),
+        400: _("The request could not be understood. Reload the page and try again."),
         403: _("You are not allowed to see this page."),
         404: _("This page does not exist, or it is not yours to see."),
         405: _("This action is not allowed here."),

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from saas.core.models import Role
@@ -20,6 +21,12 @@ ROLE_LABELS = {
     Role.CLIENT_USER: _l("Client user"),
     Role.THIRD_PARTY: _l("Third-party user"),
 }
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """SelectField options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 TIMEZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "UTC"]
 CURRENCIES = ["CNY", "HKD", "USD", "EUR", "JPY"]
@@ -46,7 +53,11 @@ class SetPasswordForm(FlaskForm):
         _l("Password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=256, message=_l("Use at least %(num)d characters.", num=12)),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=256,
+                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+            ),
         ],
     )
     confirm = PasswordField(
@@ -56,7 +67,7 @@ class SetPasswordForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()))
     client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
 
     def validate_client_id(self, field):
@@ -65,7 +76,7 @@ class InviteForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()))
     client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
 
     def validate_client_id(self, field):
@@ -83,8 +94,8 @@ class TenantForm(FlaskForm):
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[Optional(), validate_uscc])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=400)])
-    timezone = SelectField(_l("Time zone"), choices=[(t, t) for t in TIMEZONES], default="Asia/Shanghai")
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="CNY")
+    timezone = SelectField(_l("Time zone"), choices=choices((t, t) for t in TIMEZONES), default="Asia/Shanghai")
+    currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="CNY")
     admin_email = EmailField(_l("First vendor admin's e-mail"), validators=[DataRequired(), Email()])
 
     def validate_slug(self, field):

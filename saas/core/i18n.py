@@ -1,7 +1,7 @@
 """Language and time-zone selection, and the Jinja filters that format dates and money."""
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ _BROWSER_TAGS = {"zh": "zh_Hans_CN", "zh-cn": "zh_Hans_CN", "zh-hans": "zh_Hans_
 def select_locale() -> str:
     """Session choice, then the user's saved preference, then the browser's Accept-Language."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # jobs and the CLI: the default language unless forced with force_locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -85,7 +85,7 @@ def notify_expired_invitations() -> int:
 
             def render(inv=invitation):
                 return _(
-                    "Your invitation of %(email)s to %(tenant)s expired on %(expires)s UTC without an answer. "
+                    "Your invitation to %(email)s to join %(tenant)s expired on %(expires)s UTC without an answer. "
                     "You can send it again from the People page.",
                     email=inv.email,
                     tenant=inv.tenant.name,

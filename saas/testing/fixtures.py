@@ -4,6 +4,7 @@ The database is PostgreSQL (a real server) or SQLite, chosen by AFTERCARE_TEST_D
 by the Alembic migrations (so the migrations are tested too) and emptied after every test.
 """
 
+import contextvars
 import os
 import re
 import threading
@@ -21,7 +22,8 @@ from saas.extensions import limiter
 
 PASSWORD = "correct-horse-battery-staple"
 PG_ADMIN_URL = os.environ.get("AFTERCARE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = os.environ.get("AFTERCARE_TEST_PG_DB", "aftercare_test")
+#: One database per test session, so parallel runs on one machine never share or drop each other's.
+PG_TEST_DB = os.environ.get("AFTERCARE_TEST_PG_DB", f"aftercare_test_{os.getpid()}")
 #: The start of every test's clock: an ordinary Thursday morning in Shanghai.
 CLOCK_START = datetime(2026, 1, 15, 2, 0, tzinfo=UTC)
 
@@ -44,10 +46,20 @@ def _postgres_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A fresh, empty database for this test session."""
+    """A fresh, empty database for this test session (dropped at the end on PostgreSQL)."""
     if test_database_kind() == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    return _postgres_url()
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    yield _postgres_url()
+    _drop_postgres()
+
+
+def _drop_postgres():
+    import psycopg
+
+    # FORCE ends the app's pooled connections that are still open.
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -94,11 +106,18 @@ def _empty_tables():
 
 
 class SaasClient(FlaskClient):
-    """A test client that fills in CSRF tokens the way a browser form would."""
+    """A test client that fills in CSRF tokens the way a browser form would.
+
+    Each request runs in an empty context: Flask would otherwise reuse the test's app context, so `g`
+    (where Flask-WTF caches the CSRF token) and the database session would leak from request to request.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self, path: str = "/login") -> str:
         html = self.get(path).get_data(as_text=True)
-        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        match = re.search(r'"X-CSRFToken": "([^"]+)"', html)
         if match is None and not self.application.config["WTF_CSRF_ENABLED"]:
             return ""
         assert match, f"no CSRF token on {path}"

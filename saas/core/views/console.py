@@ -9,7 +9,7 @@ from saas.core import audit
 from saas.core.clients import add_contact, list_clients, member_counts, remove_contact, save_client
 from saas.core.clock import now
 from saas.core.errors import ServiceError
-from saas.core.forms import ClientForm, ConfirmForm, ContactForm, InviteForm, RoleForm
+from saas.core.forms import ClientForm, ConfirmForm, ContactForm, InviteForm, RoleForm, choices
 from saas.core.mail import list_mail
 from saas.core.models import VENDOR_ROLES, Client, ClientContact, Invitation, Membership, Role
 from saas.core.people import change_role, invite, remove_member, resend_invitation, revoke_invitation
@@ -29,7 +29,7 @@ def _client_choices():
     clients = db.session.execute(
         select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
     ).all()
-    return [(0, _("— none —")), *[(c.id, c.legal_name) for c in clients]]
+    return choices([(0, _("— none —")), *[(c.id, c.legal_name) for c in clients]])
 
 
 @bp.get("/")
@@ -239,6 +239,7 @@ def remove_person(membership_id):
     membership = get_or_404(Membership, membership_id, current_tenant)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    name = membership.user.name  # read before the row is gone
     try:
         remove_member(membership)
     except ServiceError as exc:
@@ -246,7 +247,7 @@ def remove_person(membership_id):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("Removed from %(tenant)s.", tenant=current_tenant.name), "success")
+        flash(_("%(name)s was removed from %(tenant)s.", name=name, tenant=current_tenant.name), "success")
     return redirect(url_for("console.people"))
 
 
