@@ -27,7 +27,7 @@ class EpaySettingsForm(PluginSettingsForm):
     def validate_app_id(self, field):
         if self.provider.data == "alipay" and not field.data:
             raise ValidationError(_l("Alipay needs the app ID."))
-        if field.data and not re.fullmatch(r"\d{16}", field.data):
+        if field.data and not re.fullmatch(r"[0-9]{16}", field.data):
             raise ValidationError(_l("An Alipay app ID has 16 digits."))
 
 

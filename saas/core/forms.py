@@ -126,12 +126,32 @@ class ConfirmForm(FlaskForm):
 class PluginSettingsForm(FlaskForm):
     """Base of a plugin's settings form: its fields are stored as the tenant's JSON settings."""
 
-    def settings_data(self) -> dict:
-        """The submitted values, JSON-ready (Decimals as strings so no precision is lost)."""
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """Stored settings hold Decimals as strings (see settings_data): DecimalFields get Decimals back."""
         from decimal import Decimal
 
-        return {
-            name: (str(value) if isinstance(value, Decimal) else value)
-            for name, value in self.data.items()
-            if name != "csrf_token"
-        }
+        from wtforms import DecimalField
+
+        if data:
+            data = {
+                name: Decimal(value) if isinstance(self._fields.get(name), DecimalField) and value else value
+                for name, value in data.items()
+            }
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
+    def settings_data(self) -> dict:
+        """The submitted values, JSON-ready: Decimals as strings with the field's places ("25.00"), never floats.
+
+        Rounding is half-up (as for money in saas.core.money) unless the field sets its own `rounding`.
+        """
+        from decimal import ROUND_HALF_UP, Decimal
+
+        def stored(field):
+            value = field.data
+            if not isinstance(value, Decimal):
+                return value
+            if getattr(field, "places", None) is not None and value.is_finite():
+                value = value.quantize(Decimal(1).scaleb(-field.places), rounding=field.rounding or ROUND_HALF_UP)
+            return str(value)
+
+        return {name: stored(field) for name, field in self._fields.items() if name != "csrf_token"}

@@ -46,7 +46,10 @@ def test_s3_2_2_settings_are_saved(db, client, world, alpha):
     assert "请在支票背面注明发票号。" in page
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("12.5", "12.50"), ("0", "0.00"), ("1E+2", "100.00"), ("", None)])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("12.5", "12.50"), ("0", "0.00"), ("1E+2", "100.00"), ("0.125", "0.13"), ("", None)],
+)
 def test_s3_2_2_bounce_fee_is_stored_with_two_places(db, client, world, alpha, typed, stored):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     assert client.post_form(URL, form(bounce_fee=typed)).status_code == 302
@@ -73,6 +76,8 @@ def test_s3_2_2_settings_change_is_audited(db, client, world, alpha):
         ("bounce_fee", "-1", "Number must be between 0 and 100000."),
         ("bounce_fee", "100000.01", "Number must be between 0 and 100000."),
         ("bounce_fee", "twenty", "Not a valid decimal value."),
+        ("bounce_fee", "NaN", "Number must be between 0 and 100000."),
+        ("bounce_fee", "Infinity", "Number must be between 0 and 100000."),
     ],
 )
 def test_s3_2_2_invalid_settings_are_refused(db, client, world, alpha, field, value, message):
