@@ -52,6 +52,9 @@ def install(app):
     app.jinja_env.filters["role"] = role_label
     app.jinja_env.filters["action"] = audit.action_label
     app.jinja_env.globals["error_title"] = error_title
+    # The shared macros are globals, so an HTMX request that renders one block still finds them.
+    macros = app.jinja_env.get_template("macros.html").module
+    app.jinja_env.globals.update(field=macros.field, audit_rows=macros.audit_rows)
     from saas.core.rendering import is_fragment_request
 
     app.jinja_env.globals["is_fragment_request"] = is_fragment_request

@@ -54,7 +54,9 @@ def test_s3_2_3_alipay_needs_the_app_id(db, client, world, alpha, app_id):
     assert plugin_settings(alpha, "payments_epay") == {}
 
 
-@pytest.mark.parametrize("app_id", ["202100012345678", "20210001234567890", "2021O00123456789", "２０２１０００１２３４５６７８９"])
+@pytest.mark.parametrize(
+    "app_id", ["202100012345678", "20210001234567890", "2021O00123456789", "２０２１０００１２３４５６７８９"]
+)
 def test_s3_2_3_alipay_app_id_has_16_digits(db, client, world, alpha, app_id):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     page = errors_in(client.post_form(URL, {"provider": "alipay", "app_id": app_id, "seller_id": ""}))
