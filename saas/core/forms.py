@@ -65,23 +65,19 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()))
-    client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
-
-    def validate_client_id(self, field):
-        if Role(self.role.data).is_client and not field.data:
-            raise ValidationError(_l("Choose the client this person belongs to."))
-
-
 class RoleForm(FlaskForm):
+    """A role in the tenant; client roles also name the client."""
+
     role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()))
     client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
 
     def validate_client_id(self, field):
         if Role(self.role.data).is_client and not field.data:
             raise ValidationError(_l("Choose the client this person belongs to."))
+
+
+class InviteForm(RoleForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
 class TenantForm(FlaskForm):

@@ -15,20 +15,21 @@ from saas.jobs import task
 MAIL_LOCALES = ("zh_Hans_CN", "en")
 
 
-def _both_languages(render) -> str:
+def _in_each_language(render, separator: str) -> str:
+    """render() once per mail language, joined: Chinese first, then English."""
     parts = []
     for locale in MAIL_LOCALES:
         with force_locale(locale):
             parts.append(render())
-    return "\n\n----------\n\n".join(parts)
+    return separator.join(parts)
+
+
+def _both_languages(render) -> str:
+    return _in_each_language(render, "\n\n----------\n\n")
 
 
 def _both_subjects(render) -> str:
-    subjects = []
-    for locale in MAIL_LOCALES:
-        with force_locale(locale):
-            subjects.append(render())
-    return " / ".join(subjects)
+    return _in_each_language(render, " / ")
 
 
 @task
