@@ -7,7 +7,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 if [ -n "${REDIS_URL:-}" ]; then
-  TZ=UTC "$BIN/rq" worker --url "$REDIS_URL" mail default billing & pids+=($!)
+  TZ=UTC "$BIN/rq" worker -w saas.jobs.AppWorker --url "$REDIS_URL" mail default billing & pids+=($!)
   TZ=UTC "$BIN/rq" cron --url "$REDIS_URL" saas.cron & pids+=($!)
   echo "jobs: RQ worker and rq cron started on $REDIS_URL"
 else

@@ -78,3 +78,12 @@ def test_periodic_jobs_are_declared_for_rq_cron(fake_redis):
     jobs = {job.func_name: job for job in scheduler.get_jobs()}
     job = jobs["saas.core.tasks.notify_expired_invitations"]
     assert job.cron == "15 1 * * *" and job.queue_name == "mail"
+
+
+def test_app_worker_builds_the_app_before_forking(fake_redis, monkeypatch):
+    import saas.jobs
+
+    monkeypatch.setattr(saas.jobs, "_worker_app", None)
+    worker = saas.jobs.AppWorker(["mail"], connection=fake_redis)
+    assert worker is not None and saas.jobs._worker_app is not None
+    assert "plugins" in saas.jobs._worker_app.extensions
