@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "tenant.created": _l("Tenant created"),
     "tenant.suspended": _l("Tenant suspended"),
     "tenant.reactivated": _l("Tenant reactivated"),
+    "tenant.profile_changed": _l("Organisation details changed"),
     "plugin.enabled": _l("Plugin enabled"),
     "plugin.disabled": _l("Plugin disabled"),
     "plugin.settings_changed": _l("Plugin settings changed"),

@@ -80,18 +80,25 @@ class InviteForm(RoleForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class TenantForm(FlaskForm):
+class TenantProfileForm(FlaskForm):
+    """A vendor's own details (Party B, §1.1), as printed on its agreements and invoices."""
+
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
-    slug = StringField(
-        _l("Short name in URLs"),
-        validators=[DataRequired(), Length(min=2, max=40)],
-        description=_l("Lower-case letters, digits and hyphens."),
-    )
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[Optional(), validate_uscc])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=400)])
     timezone = SelectField(_l("Time zone"), choices=choices((t, t) for t in TIMEZONES), default="Asia/Shanghai")
     currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="CNY")
+
+
+class TenantForm(TenantProfileForm):
+    """A new tenant, created by the platform operator with its first admin."""
+
+    slug = StringField(
+        _l("Short name in URLs"),
+        validators=[DataRequired(), Length(min=2, max=40)],
+        description=_l("Lower-case letters, digits and hyphens."),
+    )
     admin_email = EmailField(_l("First vendor admin's e-mail"), validators=[DataRequired(), Email()])
 
     def validate_slug(self, field):

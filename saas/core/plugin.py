@@ -32,6 +32,7 @@ def saas_nav_items(tenant, membership):
         NavItem(_l("Audit log"), "console.audit_log", ADMIN_ONLY, order=85),
         NavItem(_l("Outbox"), "console.outbox", ADMIN_ONLY, order=88),
         NavItem(_l("Plugins"), "console.plugins", ADMIN_ONLY, order=90),
+        NavItem(_l("Organisation"), "console.organisation", ADMIN_ONLY, order=95),
         NavItem(_l("Our organisation"), "portal.home", CLIENT_ROLES, order=10),
         NavItem(_l("Our people"), "portal.people", CLIENT_ROLES, order=20),
         NavItem(_l("My access"), "console.third_party_home", frozenset({Role.THIRD_PARTY}), order=10),

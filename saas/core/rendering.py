@@ -1,6 +1,6 @@
 """One template per screen; an HTMX request gets just the named block of it (jinja2-fragments)."""
 
-from flask import make_response, request
+from flask import make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -11,12 +11,8 @@ def is_fragment_request() -> bool:
 
 def render(template: str, block: str = "content", status: int = 200, **context):
     """Render the whole page, or only `block` of it for an HTMX fragment request."""
-    from flask import render_template
-
-    if is_fragment_request():
-        body = render_block(template, request.headers.get("HX-Block", block), **context)
-    else:
-        body = render_template(template, **context)
+    fragment = is_fragment_request()
+    body = render_block(template, block, **context) if fragment else render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response

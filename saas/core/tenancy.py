@@ -38,7 +38,7 @@ def scoped_select(model, tenant, client_id: int | None = None):
     if client_id is not None:
         if hasattr(model, "client_id"):
             stmt = stmt.where(model.client_id == client_id)
-        elif model.__name__ == "Client":
+        elif model.__name__ == "Client":  # a client's own people may load only their own organisation
             stmt = stmt.where(model.id == client_id)
     return stmt
 

@@ -29,6 +29,21 @@ def create_tenant(*, name, slug, legal_name, uscc=None, address="", timezone="As
     return tenant
 
 
+PROFILE_FIELDS = ("name", "legal_name", "uscc", "address", "timezone", "currency")
+
+
+def update_profile(tenant: Tenant, data: dict) -> None:
+    """Change a vendor's own details; what changed is audited."""
+    changed = {}
+    for key in PROFILE_FIELDS:
+        value = (data.get(key) or None) if key == "uscc" else (data.get(key) or "").strip()
+        if getattr(tenant, key) != value:
+            changed[key] = [getattr(tenant, key), value]
+            setattr(tenant, key, value)
+    if changed:
+        audit.record("tenant.profile_changed", tenant_id=tenant.id, target=tenant, **changed)
+
+
 def set_tenant_status(tenant: Tenant, status: TenantStatus) -> None:
     """Suspend (members lose access, data kept) or reactivate a tenant."""
     if tenant.status == status:

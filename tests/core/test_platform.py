@@ -76,3 +76,20 @@ def test_outbox_shows_each_tenant_only_its_own_mail(client, make_user, world):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     page = client.get("/t/alpha/outbox").get_data(as_text=True)
     assert "a-invitee@example.com" in page and "b-invitee@example.com" not in page
+
+
+def test_s1_1_vendor_admin_keeps_the_organisation_details(client, db, world):
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    form = {"name": "Alpha", "legal_name": "阿尔法信息技术有限公司", "uscc": "bad", "address": "上海",
+            "timezone": "UTC", "currency": "CNY"}  # fmt: skip
+    bad = client.post_form("/t/alpha/organisation", form).get_data(as_text=True)
+    assert "This is not a valid unified social credit code." in bad
+    assert client.post_form("/t/alpha/organisation", {**form, "uscc": ""}).status_code == 302
+    db.session.expire_all()
+    tenant = db.session.get(Tenant, world.tenant("alpha").id)
+    assert (tenant.legal_name, tenant.timezone, tenant.uscc) == ("阿尔法信息技术有限公司", "UTC", None)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "tenant.profile_changed"))
+    assert event.data["timezone"] == ["Asia/Shanghai", "UTC"]
+    client.post_form("/logout")
+    client.sign_in(world.person("alpha", "vendor_engineer").email)
+    assert client.get("/t/alpha/organisation").status_code == 403

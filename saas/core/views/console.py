@@ -9,14 +9,14 @@ from saas.core import audit
 from saas.core.clients import add_contact, list_clients, member_counts, remove_contact, save_client
 from saas.core.clock import now
 from saas.core.errors import ServiceError
-from saas.core.forms import ClientForm, ConfirmForm, ContactForm, InviteForm, RoleForm, choices
+from saas.core.forms import ClientForm, ConfirmForm, ContactForm, InviteForm, RoleForm, TenantProfileForm, choices
 from saas.core.mail import list_mail
 from saas.core.models import VENDOR_ROLES, Client, ClientContact, Invitation, Membership, Role
 from saas.core.people import change_role, invite, remove_member, resend_invitation, revoke_invitation
 from saas.core.plugins import plugin_manager
 from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_membership, current_tenant, get_or_404, roles_required, tenant_blueprint
-from saas.core.tenants import plugin_settings, save_plugin_settings
+from saas.core.tenants import plugin_settings, save_plugin_settings, update_profile
 from saas.extensions import db
 
 bp = tenant_blueprint("console", __name__)
@@ -319,6 +319,19 @@ def plugin_settings_page(name):
         flash(_("Settings saved."), "success")
         return redirect(url_for("console.plugin_settings_page", name=name))
     return render("console/plugin_settings.html", name=name, info=info, form=form)
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def organisation():
+    """The vendor's own details (Party B): names, code, address, time zone, currency."""
+    form = TenantProfileForm(obj=current_tenant._get_current_object())
+    if form.validate_on_submit():
+        update_profile(current_tenant, form.data)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("console.organisation"))
+    return render("console/organisation.html", form=form)
 
 
 @bp.get("/third-party")
