@@ -50,7 +50,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o saas/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o saas/translations/messages.pot .
 	$(BIN)/pybabel -q update -i saas/translations/messages.pot -d saas/translations -l zh_Hans_CN --no-fuzzy-matching
 
 bench: setup services

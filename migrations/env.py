@@ -11,7 +11,7 @@ from alembic import context
 from flask import current_app
 
 from saas.core.plugins import table_owner
-from saas.core.types import UTCDateTime
+from saas.core.types import ExactDecimal, UTCDateTime
 
 config = context.config
 if config.config_file_name:
@@ -32,9 +32,11 @@ def include_object(obj, name, type_, reflected, compare_to):
 
 
 def render_item(type_, obj, autogen_context):
-    """Write the UTC type as a plain timezone-aware DateTime: migrations stay free of app imports."""
+    """Write the app's column types as plain SQLAlchemy types: migrations stay free of app imports."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, ExactDecimal):  # a scaled integer on SQLite, see the type
+        return f'sa.Numeric({obj.precision}, {obj.scale}).with_variant(sa.BigInteger(), "sqlite")'
     return False
 
 

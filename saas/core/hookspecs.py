@@ -43,3 +43,8 @@ def saas_periodic_jobs():
 @hookspec
 def saas_demo_data(tenant, session):
     """Add this plugin's demo rows for a freshly seeded demo `tenant` using `session`; return nothing."""
+
+
+@hookspec
+def saas_contract_obligations(contract):
+    """Return a list of Obligation rows (clause, what is owed, parameter, and later applied/met/breached)."""

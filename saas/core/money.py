@@ -5,16 +5,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_currency, get_currency_precision
 
 
-def minor_unit(currency: str) -> Decimal:
-    """The smallest amount of a currency: 0.01 for CNY, 1 for JPY."""
-    return Decimal(1).scaleb(-get_currency_precision(currency))
+def round_half_up(value, places: int = 2) -> Decimal:
+    """Round a Decimal half-up to a number of places (quantities, rates); floats are refused."""
+    if isinstance(value, float):
+        raise TypeError("money is never a float; pass a Decimal, an int or a string")
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def quantize(amount, currency: str) -> Decimal:
     """Round an amount half-up to the currency's minor unit; floats are refused."""
-    if isinstance(amount, float):
-        raise TypeError("money is never a float; pass a Decimal, an int or a string")
-    return Decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+    return round_half_up(amount, get_currency_precision(currency))
 
 
 def format_money(amount, currency: str, locale: str) -> str:

@@ -15,6 +15,8 @@ hookimpl = pluggy.HookimplMarker("saas")
 
 #: The name under which the core registers its own hook implementations; it is always enabled.
 CORE = "core"
+#: The core's domains, registered like plugins but always enabled and never listed as plugins.
+CORE_PARTS = {CORE: "saas.core.plugin", "contracts": "saas.contracts.plugin"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class SaasPluginManager(pluggy.PluginManager):
 
     def plugin_names(self) -> list[str]:
         """Installed plugins (the core excluded), in a stable order."""
-        return sorted(name for name, _ in self.list_name_plugin() if name != CORE)
+        return sorted(name for name, _ in self.list_name_plugin() if name not in CORE_PARTS)
 
     def info(self, name: str) -> PluginInfo:
         return self.subset_hook_caller("saas_plugin_info", self._others(name)).__call__()
@@ -88,12 +90,12 @@ class SaasPluginManager(pluggy.PluginManager):
         return cache[tenant.id]
 
     def is_enabled(self, name: str, tenant) -> bool:
-        return name == CORE or name in self.enabled_names(tenant)
+        return name in CORE_PARTS or name in self.enabled_names(tenant)
 
     def for_tenant(self, tenant):
         """A hook relay that calls only the core and the plugins enabled for `tenant`."""
         enabled = self.enabled_names(tenant)
-        disabled = [p for n, p in self.list_name_plugin() if n != CORE and n not in enabled]
+        disabled = [p for n, p in self.list_name_plugin() if n not in CORE_PARTS and n not in enabled]
         return _TenantHooks(self, disabled)
 
 
@@ -113,11 +115,12 @@ def _has_g() -> bool:
 
 def build_plugin_manager(extra_plugins: dict | None = None) -> SaasPluginManager:
     """Create the manager: hookspecs, the core's own hooks, then plugins from entry points."""
-    from saas.core import plugin as core_plugin
+    import importlib
 
     pm = SaasPluginManager("saas")
     pm.add_hookspecs(hookspecs)
-    pm.register(core_plugin, name=CORE)
+    for name, module in CORE_PARTS.items():
+        pm.register(importlib.import_module(module), name=name)
     pm.load_setuptools_entrypoints("saas.plugins")
     for name, module in (extra_plugins or {}).items():
         pm.register(module, name=name)
@@ -143,3 +146,17 @@ def migration_dirs(pm: SaasPluginManager) -> list[str]:
 def table_owner(table_name: str, plugin_names: list[str]) -> str:
     """Which plugin's migrations own a table: `<plugin>_...` tables are the plugin's, the rest the core's."""
     return next((name for name in plugin_names if table_name.startswith(f"{name}_")), CORE)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A measurable obligation of a contract, one row of its compliance view."""
+
+    clause: str
+    label: str
+    parameter: str
+    #: How often it applied, was met and was breached; None until a domain measures it.
+    applied: int | None = None
+    met: int | None = None
+    breached: int | None = None
+    order: int = 100

@@ -59,9 +59,25 @@ def install(app):
 
     app.jinja_env.globals["is_fragment_request"] = is_fragment_request
     app.jinja_env.globals["home_url_for"] = _home_url_for
+    contract_labels(app)
 
 
 def _home_url_for(membership):
     from saas.core.views.auth import tenant_home_url
 
     return tenant_home_url(membership)
+
+
+def contract_labels(app):
+    """Status, event, service-kind and calendar labels of the contracts domain, as template filters."""
+    from saas.contracts.forms import CALENDAR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
+
+    def label(mapping):
+        return lambda code: str(mapping.get(code, code))
+
+    app.jinja_env.filters.update(
+        contract_status=label(STATUS_LABELS),
+        contract_event=label(EVENT_LABELS),
+        service_kind=label(KIND_LABELS),
+        calendar=label(CALENDAR_LABELS),
+    )

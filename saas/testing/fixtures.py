@@ -8,7 +8,8 @@ import contextvars
 import os
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,49 @@ def artifacts_dir():
     path = Path(os.environ.get("AFTERCARE_ARTIFACTS", Path.cwd() / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def contract_data(title: str = "售后服务协议", effective: date | None = None, **terms) -> dict:
+    """The fields of a contract form with the product's default terms; override any with keywords."""
+    data = {
+        "title": title,
+        "effective_date": effective or date(2026, 1, 31),
+        "party_a_signatory": "王经理",
+        "party_b_signatory": "张总",
+        "signing_place": "北京",
+        "term_years": 1,
+        "renewal_notice_months": 1,
+        "service_response_hours": 4,
+        "onsite_arrival_hours": 24,
+        "fault_response_hours": 2,
+        "consult_response_hours": 8,
+        "penalty_rate": Decimal("0.1000"),
+        "dispute_deadline_months": 3,
+        "payment_net_days": 30,
+        "confidentiality_years": 2,
+        "mediation_venue": "",
+        "court_venue": "",
+    }
+    data.update(terms)
+    return data
+
+
+@pytest.fixture
+def make_contract(db):
+    """Factory: make_contract(tenant, client, lines=[(service_code, qty, fee)], **terms) -> a draft contract."""
+    from saas.contracts.services import add_standard_services, create_draft, list_services
+
+    def make(tenant, client, lines=(("REMOTE", "1", "3000.00"),), title="售后服务协议", effective=None, **terms):
+        add_standard_services(tenant)
+        db.session.flush()
+        catalogue = {s.code: s for s in list_services(tenant)}
+        rows = [
+            {"service_id": catalogue[code].id, "description": catalogue[code].name_zh, "quantity": Decimal(qty),
+             "monthly_fee": Decimal(fee)}
+            for code, qty, fee in lines
+        ]  # fmt: skip
+        contract = create_draft(tenant, client.id, contract_data(title, effective, **terms), rows)
+        db.session.commit()
+        return contract
+
+    return make

@@ -46,7 +46,22 @@ def test_zh_catalog_is_complete(tmp_path, monkeypatch):
     pot = tmp_path / "messages.pot"
     monkeypatch.chdir(ROOT)
     CommandLineInterface().run(
-        ["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."]
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "lazy_ngettext:1,2",
+            "-o",
+            str(pot),
+            ".",
+        ]
     )
     with pot.open("rb") as f:
         used = {m.id for m in read_po(f) if m.id}

@@ -306,13 +306,17 @@ def tickets_app(app, db):
         _db.engine.dispose()
 
 
+#: The contracts domain's figures (no contract in the world fixture yet).
+CONTRACT_CARDS = {"Contracts in force": "0", "In the renewal window": "0", "Awaiting signatures": "0"}
+
+
 def test_hook_saas_dashboard_cards_core_figures(client, world):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     figures = card_figures(client.get("/t/alpha/").get_data(as_text=True))
     # alpha: 2 clients, 7 members (one per role, and a second client admin), no open invitation.
-    assert figures == {"Clients": "2", "People": "7", "Open invitations": "0"}
+    assert figures == {"Clients": "2", "People": "7", "Open invitations": "0", **CONTRACT_CARDS}
     client.sign_in(world.person("alpha", "vendor_engineer").email)
-    assert card_figures(client.get("/t/alpha/").get_data(as_text=True)) == {"Clients": "2"}
+    assert card_figures(client.get("/t/alpha/").get_data(as_text=True)) == {"Clients": "2", **CONTRACT_CARDS}
 
 
 def test_hook_saas_dashboard_cards_from_an_extra_plugin(db, world, tickets_app):
@@ -327,7 +331,13 @@ def test_hook_saas_dashboard_cards_from_an_extra_plugin(db, world, tickets_app):
     browser = tickets_app.test_client()
     browser.sign_in(world.person("alpha", "vendor_admin").email)
     figures = card_figures(browser.get("/t/alpha/").get_data(as_text=True))
-    assert figures == {"Open tickets": f"T{alpha_id}", "Clients": "2", "People": "7", "Open invitations": "0"}
+    assert figures == {
+        "Open tickets": f"T{alpha_id}",
+        "Clients": "2",
+        "People": "7",
+        "Open invitations": "0",
+        **CONTRACT_CARDS,
+    }
     # Cards are sorted by their order: the plugin's (5) comes before the core's (10...).
     assert list(figures)[0] == "Open tickets"
     # beta has not enabled it: the hook is not even called for beta.
@@ -336,6 +346,7 @@ def test_hook_saas_dashboard_cards_from_an_extra_plugin(db, world, tickets_app):
         "Clients": "2",
         "People": "7",
         "Open invitations": "0",
+        **CONTRACT_CARDS,
     }
 
 

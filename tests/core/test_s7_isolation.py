@@ -8,13 +8,17 @@ know fails the test: whoever adds a route says here how to fill it.
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.routing.converters import AnyConverter
 
 from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
+from saas.contracts.models import Contract, ContractLine, Service
+from saas.contracts.services import add_standard_services, create_draft, list_services
 from saas.core.clients import add_contact
 from saas.core.models import Client, ClientContact, Invitation, Membership
 from saas.core.people import invitation_token, invite
 from saas.core.plugins import plugin_manager
+from saas.testing.fixtures import contract_data
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {
@@ -30,11 +34,20 @@ PUBLIC = {
 #: Vendor-admin-only actions whose arguments are not ids of rows (the plugin name, the action).
 NON_ID_ARGS = {"name", "action", "filename", "token"}
 
-OWNED_TABLES = [Client, ClientContact, Invitation, Membership, BankAccount]
+OWNED_TABLES = [Client, ClientContact, Invitation, Membership, BankAccount, Contract, ContractLine, Service]
 
 
 def rows_of(tenant, client, person, db):
     """A row of every kind this tenant (and client) owns, keyed by the URL argument that names it."""
+    add_standard_services(tenant)
+    db.session.flush()
+    service = list_services(tenant)[0]
+    contract = create_draft(
+        tenant,
+        client.id,
+        contract_data(f"Contract of {client.legal_name}"),
+        [{"service_id": service.id, "description": "x", "quantity": 1, "monthly_fee": 100}],
+    )
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
@@ -59,14 +72,19 @@ def rows_of(tenant, client, person, db):
         "membership_id": person.membership_in(tenant.id).id,
         "invitation_id": invitation.id,
         "account_id": account.id,
+        "contract_id": contract.id,
+        "service_id": service.id,
         "name": "payments_bank",
-        "action": "resend",
         "token": invitation_token(invitation),
         "filename": "css/app.css",
     }
 
 
 def build(rule, values):
+    values = dict(values)
+    for name, converter in rule._converters.items():
+        if isinstance(converter, AnyConverter):  # an action word, not a row: take one the route accepts
+            values[name] = sorted(converter.items)[0]
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add a filler for URL argument(s) {sorted(missing)} in this test"
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]

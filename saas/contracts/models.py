@@ -1,0 +1,197 @@
+"""Tables of the contracts domain: catalogue, the vendor's default terms, contracts, fee lines, history."""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.core.clock import now
+from saas.core.models import AppendOnlyError, Client, User
+from saas.core.tenancy import ClientScoped, TenantScoped
+from saas.core.types import ExactDecimal, UTCDateTime
+from saas.extensions import db
+
+
+class ServiceKind(enum.StrEnum):
+    """The services of the agreement's §2, each tied to the response hours that govern it."""
+
+    REMOTE_SUPPORT = "remote_support"  # §2.1.1, 7x24
+    ONSITE_SUPPORT = "onsite_support"  # §2.1.2
+    TRAINING = "training"  # §2.1.3
+    MONITORING = "monitoring"  # §2.2.1
+    FAULT_HANDLING = "fault_handling"  # §2.2.2
+    UPGRADE = "upgrade"  # §2.2.3
+    CONSULTING = "consulting"  # §2.3
+    OTHER = "other"  # the vendor's own
+
+
+class Calendar(enum.StrEnum):
+    """When an SLA clock runs for a service."""
+
+    ALWAYS = "24x7"
+    BUSINESS_HOURS = "business_hours"
+
+
+class ContractStatus(enum.StrEnum):
+    DRAFT = "draft"
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # inside the renewal notice window (§1.2)
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+class Service(TenantScoped, db.Model):
+    """An entry of the vendor's service catalogue (§1.3, §2)."""
+
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_monthly_fee: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    #: When the SLA clock of requests under this service runs.
+    calendar: Mapped[str] = mapped_column(String(20), default=Calendar.BUSINESS_HOURS)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ContractTerms:
+    """The seed's blanks and the other parameters of an agreement; the vendor keeps defaults of each."""
+
+    #: §1.2 有效期为____年
+    term_years: Mapped[int] = mapped_column(Integer, default=1)
+    #: §1.2 期满前____个月 both parties negotiate renewal.
+    renewal_notice_months: Mapped[int] = mapped_column(Integer, default=1)
+    #: §4.1 generic request: response due after these hours.
+    service_response_hours: Mapped[int] = mapped_column(Integer, default=4)
+    #: §2.1.2 on-site: an engineer arrives within these hours.
+    onsite_arrival_hours: Mapped[int] = mapped_column(Integer, default=24)
+    #: §2.2.2 fault: response within these hours.
+    fault_response_hours: Mapped[int] = mapped_column(Integer, default=2)
+    #: §2.3.2 consulting: response within these hours.
+    consult_response_hours: Mapped[int] = mapped_column(Integer, default=8)
+    #: §8.2 penalty = unperformed fee × this rate (0.1000 = 10%).
+    penalty_rate: Mapped[Decimal] = mapped_column(ExactDecimal(4), default=Decimal("0.1000"))
+    #: Part 2 §7.2: a third-party dispute unresolved after these months allows termination.
+    dispute_deadline_months: Mapped[int] = mapped_column(Integer, default=3)
+    #: §3.1.2 invoices are due this many days after issue.
+    payment_net_days: Mapped[int] = mapped_column(Integer, default=30)
+    #: §7.2 confidentiality lasts this many years after the contract ends.
+    confidentiality_years: Mapped[int] = mapped_column(Integer, default=2)
+    #: §9.2 mediation committee at the vendor's locality.
+    mediation_venue: Mapped[str] = mapped_column(String(200), default="")
+    #: §9.4 the people's court at the vendor's locality.
+    court_venue: Mapped[str] = mapped_column(String(200), default="")
+
+
+TERM_FIELDS = (
+    "term_years",
+    "renewal_notice_months",
+    "service_response_hours",
+    "onsite_arrival_hours",
+    "fault_response_hours",
+    "consult_response_hours",
+    "penalty_rate",
+    "dispute_deadline_months",
+    "payment_net_days",
+    "confidentiality_years",
+    "mediation_venue",
+    "court_venue",
+)
+
+
+class ContractDefaults(ContractTerms, TenantScoped, db.Model):
+    """The vendor's default terms, copied into each new contract."""
+
+    __tablename__ = "contract_defaults"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Contract numbers: {year} and {seq} (zero-padded to 4) are replaced, e.g. "HT-{year}-{seq}".
+    number_pattern: Mapped[str] = mapped_column(String(60), default="HT-{year}-{seq}")
+
+
+class ContractNumber(TenantScoped, db.Model):
+    """The next contract number per tenant and year, allocated gaplessly inside the creating transaction."""
+
+    __tablename__ = "contract_number"
+    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Contract(ContractTerms, ClientScoped, db.Model):
+    """An after-sales service agreement between the tenant (Party B) and one client (Party A)."""
+
+    __tablename__ = "contract"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_contract_tenant_status_id", "tenant_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(24), default=ContractStatus.DRAFT)
+    #: §1.2 the term runs from this date (or from both signatures, if later).
+    effective_date: Mapped[date] = mapped_column(Date)
+    #: The first day after the term, kept from effective_date and term_years so lists can filter on it.
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    #: §10.1 the people who sign for each party.
+    party_a_signatory: Mapped[str] = mapped_column(String(120), default="")
+    party_b_signatory: Mapped[str] = mapped_column(String(120), default="")
+    #: §14.3 where the agreement is signed.
+    signing_place: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    client: Mapped[Client] = relationship()
+    lines: Mapped[list["ContractLine"]] = relationship(
+        back_populates="contract", order_by="ContractLine.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["ContractEvent"]] = relationship(order_by="ContractEvent.id", viewonly=True)
+
+
+class ContractLine(ClientScoped, db.Model):
+    """A line of the fee schedule (Annex 1): a service, how many, and its monthly fee."""
+
+    __tablename__ = "contract_line"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(2), default=Decimal("1.00"))
+    #: Fee per unit per month, in the contract's currency.
+    monthly_fee: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+
+    contract: Mapped[Contract] = relationship(back_populates="lines")
+    service: Mapped[Service | None] = relationship()
+
+
+class ContractEvent(ClientScoped, db.Model):
+    """Append-only history of a contract: every status change and edit, with who and when."""
+
+    __tablename__ = "contract_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(24), default="")
+    to_status: Mapped[str] = mapped_column(String(24), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(ContractEvent, "before_update")
+@event.listens_for(ContractEvent, "before_delete")
+def _history_is_append_only(mapper, connection, target):
+    raise AppendOnlyError("contract history is append-only")

@@ -1,0 +1,185 @@
+"""The contracts domain registers its screens, navigation, figures, obligations and jobs through the hooks."""
+
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from sqlalchemy import func, select
+
+from saas.contracts.models import Contract, ContractStatus
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
+from saas.core.plugins import DashboardCard, NavItem, Obligation, PeriodicJob, hookimpl
+from saas.extensions import db
+
+IN_FORCE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING)
+
+
+@hookimpl
+def saas_blueprints():
+    from saas.contracts.views import bp, portal_bp
+
+    return [bp, portal_bp]
+
+
+@hookimpl
+def saas_migration_dirs():
+    return []  # the contracts tables are core tables: migrations/versions
+
+
+@hookimpl
+def saas_nav_items(tenant, membership):
+    return [
+        NavItem(_l("Contracts"), "contracts.index", VENDOR_ROLES, order=30),
+        NavItem(_l("Service catalogue"), "contracts.catalogue", VENDOR_ROLES, order=40),
+        NavItem(_l("Default terms"), "contracts.defaults", frozenset({Role.VENDOR_ADMIN}), order=92),
+        NavItem(_l("Our contracts"), "portal_contracts.portal_index", CLIENT_ROLES, order=15),
+    ]
+
+
+@hookimpl
+def saas_dashboard_cards(tenant, membership):
+    counts = dict(
+        db.session.execute(
+            select(Contract.status, func.count(Contract.id))
+            .where(Contract.tenant_id == tenant.id)
+            .group_by(Contract.status)
+        ).all()
+    )
+    return [
+        DashboardCard(_l("Contracts in force"), sum(counts.get(s, 0) for s in IN_FORCE), "contracts.index", order=15),
+        DashboardCard(_l("In the renewal window"), counts.get(ContractStatus.EXPIRING, 0), "contracts.index", order=16),
+        DashboardCard(
+            _l("Awaiting signatures"), counts.get(ContractStatus.AWAITING_SIGNATURES, 0), "contracts.index", order=17
+        ),
+    ]
+
+
+@hookimpl
+def saas_contract_obligations(contract):
+    from saas.contracts import services
+
+    rate = (contract.penalty_rate * 100).normalize()
+    return [
+        Obligation(
+            "§1.2",
+            _l("Term"),
+            lazy_ngettext(
+                "%(num)d year, until %(day)s",
+                "%(num)d years, until %(day)s",
+                contract.term_years,
+                day=services.last_day(contract).isoformat(),
+            ),
+            order=10,
+        ),
+        Obligation(
+            "§1.2",
+            _l("Renewal talks"),
+            _l(
+                "from %(day)s (%(months)d months before expiry)",
+                day=services.renewal_window_start(contract).isoformat(),
+                months=contract.renewal_notice_months,
+            ),
+            order=11,
+        ),
+        Obligation(
+            "§4.1",
+            _l("Service response"),
+            _l("within %(hours)d hours", hours=contract.service_response_hours),
+            order=20,
+        ),
+        Obligation(
+            "§2.1.2", _l("On-site arrival"), _l("within %(hours)d hours", hours=contract.onsite_arrival_hours), order=21
+        ),
+        Obligation(
+            "§2.2.2", _l("Fault response"), _l("within %(hours)d hours", hours=contract.fault_response_hours), order=22
+        ),
+        Obligation(
+            "§2.3.2",
+            _l("Consulting response"),
+            _l("within %(hours)d hours", hours=contract.consult_response_hours),
+            order=23,
+        ),
+        Obligation(
+            "§3.1.2",
+            _l("Payment cycle"),
+            _l(
+                "monthly from %(day)s, due %(days)d days after the invoice",
+                day=contract.effective_date.isoformat(),
+                days=contract.payment_net_days,
+            ),
+            order=30,
+        ),
+        Obligation(
+            "§8.2",
+            _l("Penalty for breach"),
+            _l(
+                "%(rate)s%% of the fee of the unperformed part",
+                rate=f"{rate:f}" if rate == rate.to_integral() else str(rate),
+            ),
+            order=40,
+        ),
+        Obligation(
+            "§7.2",
+            _l("Confidentiality"),
+            _l("%(years)d years after the end", years=contract.confidentiality_years),
+            order=50,
+        ),
+        Obligation(
+            "Part 2 §7.2",
+            _l("Third-party dispute deadline"),
+            _l("%(months)d months", months=contract.dispute_deadline_months),
+            order=60,
+        ),
+    ]
+
+
+@hookimpl
+def saas_periodic_jobs():
+    from saas.contracts.tasks import refresh_contract_statuses
+
+    return [PeriodicJob(refresh_contract_statuses, cron="5 16 * * *", queue="default")]  # 00:05 in Shanghai
+
+
+@hookimpl
+def saas_demo_data(tenant, session):
+    from saas.contracts import services
+    from saas.core.models import Client
+
+    services.add_standard_services(tenant)
+    session.flush()
+    catalogue = {s.code: s for s in services.list_services(tenant)}
+    clients = session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).all()
+    for client in clients:
+        services.create_draft(
+            tenant,
+            client.id,
+            {
+                "title": "售后服务协议 After-sales service agreement",
+                "effective_date": date(2026, 1, 31),
+                "party_a_signatory": "王经理",
+                "party_b_signatory": "张总",
+                "signing_place": "北京",
+                "term_years": 1,
+                "renewal_notice_months": 2,
+                "service_response_hours": 4,
+                "onsite_arrival_hours": 24,
+                "fault_response_hours": 2,
+                "consult_response_hours": 8,
+                "penalty_rate": Decimal("0.1000"),
+                "dispute_deadline_months": 3,
+                "payment_net_days": 30,
+                "confidentiality_years": 2,
+                "mediation_venue": "北京市海淀区人民调解委员会",
+                "court_venue": "北京市海淀区人民法院",
+            },
+            [
+                {
+                    "service_id": catalogue[code].id,
+                    "description": catalogue[code].name_zh,
+                    "quantity": Decimal(1),
+                    "monthly_fee": catalogue[code].default_monthly_fee,
+                }
+                for code in ("REMOTE", "ONSITE", "FAULT")
+            ],
+        )

@@ -1,0 +1,291 @@
+"""Screens of contracts: the vendor's list, drafts, detail tabs, catalogue and defaults; the client's view."""
+
+from decimal import Decimal
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from saas.contracts import services
+from saas.contracts.forms import TERM_LABELS, ContractForm, DefaultsForm, ServiceForm
+from saas.contracts.models import TERM_FIELDS, Contract, ContractStatus, Service
+from saas.core.errors import ServiceError
+from saas.core.forms import ConfirmForm, choices
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
+from saas.core.plugins import plugin_manager
+from saas.core.rendering import render
+from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
+from saas.extensions import db
+
+bp = tenant_blueprint("contracts", __name__, url_prefix="/contracts", template_folder="templates")
+portal_bp = tenant_blueprint("portal_contracts", __name__, url_prefix="/portal/contracts", template_folder="templates")
+
+EDITORS = (Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
+vendor_only = roles_required(*VENDOR_ROLES)
+TABS = ("terms", "fees", "obligations", "history")
+
+
+def _service_name(service: Service) -> str:
+    return service.name_zh if str(get_locale()).startswith("zh") else service.name_en
+
+
+def _prepare(form: ContractForm) -> dict[int, Service]:
+    """Fill the form's choices; returns the tenant's active catalogue by id."""
+    clients = db.session.execute(
+        select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
+    ).all()
+    form.client_id.choices = choices([(0, _("— choose —")), *[(c.id, c.legal_name) for c in clients]])
+    catalogue = {s.id: s for s in services.list_services(current_tenant, active_only=True)}
+    line_choices = choices(
+        [(0, _("— other —")), *[(s.id, f"{s.code} · {_service_name(s)}") for s in catalogue.values()]]
+    )
+    for entry in form.lines.entries:
+        entry.form.service_id.choices = line_choices
+    return catalogue
+
+
+def _lines(form: ContractForm, catalogue: dict[int, Service]) -> list[dict]:
+    """The filled-in lines, with a catalogue service's name and fee where the line leaves them empty."""
+    lines = []
+    for entry in form.lines.entries:
+        line = entry.form
+        if line.is_blank:
+            continue
+        service = catalogue.get(line.service_id.data)
+        if line.service_id.data and service is None:
+            raise ServiceError(_("Choose a service from your catalogue."))
+        lines.append(
+            {
+                "service_id": service.id if service else None,
+                "description": (line.description.data or "").strip() or _service_name(service),
+                "quantity": line.quantity.data if line.quantity.data is not None else Decimal(1),
+                "monthly_fee": line.monthly_fee.data
+                if line.monthly_fee.data is not None
+                else service.default_monthly_fee,
+            }
+        )
+    if not lines:
+        raise ServiceError(_("Add at least one line to the fee schedule."))
+    return lines
+
+
+@bp.get("/")
+@vendor_only
+def index():
+    """The vendor's contracts: filter by status, client, expiring soon; newest first, keyset pages."""
+    status = request.args.get("status", "")
+    client_id = request.args.get("client", type=int)
+    expiring = request.args.get("expiring") == "1"
+    query = request.args.get("q", "").strip()
+    rows, next_after = services.list_contracts(
+        current_tenant,
+        client_id=client_id,
+        status=status if status in ContractStatus.__members__.values() else "",
+        expiring_days=90 if expiring else None,
+        query=query,
+        after=request.args.get("after", type=int),
+    )
+    clients = db.session.execute(
+        select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
+    ).all()
+    filters = {"status": status or None, "client": client_id, "expiring": "1" if expiring else None, "q": query or None}
+    block = "rows" if request.args.get("after") else "content"
+    return render(
+        "contracts/list.html",
+        block=block,
+        contracts=rows,
+        next_after=next_after,
+        clients=clients,
+        filters=filters,
+        statuses=list(ContractStatus),
+        services=services,
+    )
+
+
+def _edit(contract: Contract | None):
+    """Create or edit a draft; the "add a line" button re-renders the form with one more line."""
+    defaults = services.defaults_for(current_tenant)
+    if request.method == "GET":
+        form = ContractForm(obj=contract or defaults)
+        if contract is not None:
+            form.client_id.data = contract.client_id
+            while len(form.lines.entries) < len(contract.lines):
+                form.lines.append_entry()
+            for entry, line in zip(form.lines.entries, contract.lines, strict=False):
+                entry.form.process(obj=line)
+                entry.form.service_id.data = line.service_id or 0
+    else:
+        form = ContractForm()
+    catalogue = _prepare(form)
+    if request.method == "POST" and request.form.get("add_line"):
+        form.lines.append_entry()
+        _prepare(form)
+        return render("contracts/form.html", form=form, contract=contract)
+    if form.validate_on_submit():
+        try:
+            data = {
+                k: getattr(form, k).data
+                for k in (
+                    *TERM_FIELDS,
+                    "title",
+                    "effective_date",
+                    "party_a_signatory",
+                    "party_b_signatory",
+                    "signing_place",
+                )
+            }
+            lines = _lines(form, catalogue)
+            if contract is None:
+                contract = services.create_draft(current_tenant, form.client_id.data, data, lines, current_user)
+            else:
+                services.update_draft(contract, data, lines, current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Contract %(number)s saved as a draft.", number=contract.number), "success")
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return render("contracts/form.html", form=form, contract=contract)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new():
+    """Draft a new contract from the catalogue and the vendor's default terms."""
+    return _edit(None)
+
+
+@bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(contract_id):
+    """Change a draft (a contract out for signature or signed is never edited)."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    if contract.status != ContractStatus.DRAFT:
+        flash(_("Only a draft can be edited; a signed contract changes only by an amendment."), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return _edit(contract)
+
+
+def obligations(contract: Contract):
+    """The contract's measurable obligations, from every domain and plugin (one hook)."""
+    rows = plugin_manager().for_tenant(current_tenant).saas_contract_obligations(contract=contract)
+    return sorted((row for group in rows for row in group), key=lambda r: r.order)
+
+
+def _detail(contract: Contract, template: str):
+    tab = request.args.get("tab", "terms")
+    tab = tab if tab in TABS else "terms"
+    return render(
+        template,
+        block="tab" if request.headers.get("HX-Target") == "contract-tab" else "content",
+        contract=contract,
+        tab=tab,
+        tabs=TABS,
+        services=services,
+        obligations=obligations(contract),
+        confirm=ConfirmForm(),
+        term_labels=TERM_LABELS,
+    )
+
+
+@bp.get("/<int:contract_id>")
+@vendor_only
+def detail(contract_id):
+    """A contract: terms, fee schedule, obligations and history (tabs load as HTMX fragments)."""
+    return _detail(get_or_404(Contract, contract_id, current_tenant), "contracts/detail.html")
+
+
+@bp.post("/<int:contract_id>/<any(submit, withdraw):action>")
+@roles_required(*EDITORS)
+def change_status(contract_id, action):
+    """Send a draft for signatures, or take it back to draft."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "submit":
+            services.submit_for_signatures(contract, current_user)
+        else:
+            services.withdraw_to_draft(contract, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Sent for signatures.") if action == "submit" else _("Back to draft."), "success")
+    return redirect(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.get("/catalogue")
+@vendor_only
+def catalogue():
+    """The vendor's service catalogue (§1.3, §2)."""
+    return render("contracts/catalogue.html", services=services.list_services(current_tenant), confirm=ConfirmForm())
+
+
+@bp.post("/catalogue/standard")
+@roles_required(Role.VENDOR_ADMIN)
+def add_standard():
+    """Add the services the agreement names (§2) to the catalogue."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    added = services.add_standard_services(current_tenant)
+    db.session.commit()
+    flash(_("%(count)d services added.", count=added), "success")
+    return redirect(url_for("contracts.catalogue"))
+
+
+@bp.route("/catalogue/new", methods=["GET", "POST"])
+@bp.route("/catalogue/<int:service_id>", methods=["GET", "POST"])
+@roles_required(Role.VENDOR_ADMIN)
+def service(service_id=None):
+    """Add or edit a catalogue entry."""
+    row = get_or_404(Service, service_id, current_tenant) if service_id is not None else None
+    form = ServiceForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            services.save_service(current_tenant, form.data, row)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.code.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("contracts.catalogue"))
+    return render("contracts/service_form.html", form=form, service=row)
+
+
+@bp.route("/defaults", methods=["GET", "POST"])
+@roles_required(Role.VENDOR_ADMIN)
+def defaults():
+    """The vendor's default terms for new contracts (the agreement's blanks)."""
+    row = services.defaults_for(current_tenant)
+    form = DefaultsForm(obj=row)
+    if form.validate_on_submit():
+        services.save_defaults(current_tenant, form.data)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("contracts.defaults"))
+    db.session.commit()  # keep the defaults row created on first visit
+    return render("contracts/defaults.html", form=form)
+
+
+@portal_bp.get("/")
+@roles_required(*CLIENT_ROLES)
+def portal_index():
+    """The client's own contracts with its vendor."""
+    rows, next_after = services.list_contracts(
+        current_tenant, client_id=visible_client_id(), after=request.args.get("after", type=int)
+    )
+    return render("contracts/portal_list.html", contracts=rows, next_after=next_after, services=services)
+
+
+@portal_bp.get("/<int:contract_id>")
+@roles_required(*CLIENT_ROLES)
+def portal_detail(contract_id):
+    """One of the client's contracts, read-only."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    return _detail(contract, "contracts/portal_detail.html")
