@@ -16,7 +16,14 @@ test: test-setup services
 	$(BIN)/ruff check .
 	./scripts/test.sh
 
-setup: $(VENV)/.installed saas/static/vendor/htmx.min.js catalogs
+setup: system-packages $(VENV)/.installed saas/static/vendor/htmx.min.js catalogs
+
+# WeasyPrint (agreements and invoices as PDF) needs Pango, and the documents need CJK fonts to embed.
+.PHONY: system-packages
+system-packages:
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	  fonts-noto-cjk fontconfig; }
 
 test-setup: setup /usr/bin/chromium
 

@@ -156,3 +156,13 @@ class ContractForm(TermsForm):
 
 #: The label of each term, for the screens that show a contract's parameters.
 TERM_LABELS = {name: getattr(TermsForm, name).args[0] for name in TERM_FIELDS}
+
+
+class SignForm(FlaskForm):
+    """Signing one document: its id and the SHA-256 the signer was shown, and an explicit confirmation."""
+
+    document_id = IntegerField(validators=[InputRequired()])
+    sha256 = StringField(validators=[DataRequired(), Length(min=64, max=64)])
+    confirm = BooleanField(
+        _l("I have read this version of the agreement and sign it for my party."), validators=[DataRequired()]
+    )

@@ -4,11 +4,11 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from saas.core.clock import now
-from saas.core.models import AppendOnlyError, Client, User
+from saas.core.models import AppendOnlyError, Client, Tenant, User
 from saas.core.tenancy import ClientScoped, TenantScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -147,10 +147,13 @@ class Contract(ContractTerms, ClientScoped, db.Model):
     party_b_signatory: Mapped[str] = mapped_column(String(120), default="")
     #: §14.3 where the agreement is signed.
     signing_place: Mapped[str] = mapped_column(String(200), default="")
+    #: §10.1 the day the second party signed; the contract is in effect from max(effective_date, signed_on).
+    signed_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
+    tenant: Mapped[Tenant] = relationship()
     client: Mapped[Client] = relationship()
     lines: Mapped[list["ContractLine"]] = relationship(
         back_populates="contract", order_by="ContractLine.position", cascade="all, delete-orphan"
@@ -191,7 +194,95 @@ class ContractEvent(ClientScoped, db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class ContractDocument(ClientScoped, db.Model):
+    """The agreement as rendered when it was sent for signatures: exact bytes, never re-rendered (§10.1, §14)."""
+
+    __tablename__ = "contract_document"
+    __table_args__ = (UniqueConstraint("contract_id", "version", "language"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    #: 1 for the first text sent for signatures; each new sending makes the next version.
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    html: Mapped[str] = mapped_column(Text)
+    #: SHA-256 of the UTF-8 bytes of `html`: what a signature commits to.
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ContractSignature(ClientScoped, db.Model):
+    """A party's signature on one version of the agreement: who, when, from where, on which exact bytes."""
+
+    __tablename__ = "contract_signature"
+    __table_args__ = (UniqueConstraint("contract_id", "version", "party"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    #: "A" for the client (甲方), "B" for the vendor (乙方).
+    party: Mapped[str] = mapped_column(String(1))
+    document_id: Mapped[int] = mapped_column(ForeignKey("contract_document.id", ondelete="RESTRICT"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: The signer's name and e-mail as they were: kept even if the account goes.
+    signer_name: Mapped[str] = mapped_column(String(120))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    document: Mapped[ContractDocument] = relationship()
+
+
+class TamperError(RuntimeError):
+    """Raised when code tries to change the terms of a contract that has left draft (§10.2)."""
+
+
+#: What both parties agree to: frozen once a contract leaves draft.
+FROZEN_FIELDS = (
+    *TERM_FIELDS,
+    "title",
+    "effective_date",
+    "client_id",
+    "currency",
+    "party_a_signatory",
+    "party_b_signatory",
+    "signing_place",
+    "number",
+)
+
+
 @event.listens_for(ContractEvent, "before_update")
 @event.listens_for(ContractEvent, "before_delete")
-def _history_is_append_only(mapper, connection, target):
-    raise AppendOnlyError("contract history is append-only")
+@event.listens_for(ContractDocument, "before_update")
+@event.listens_for(ContractDocument, "before_delete")
+@event.listens_for(ContractSignature, "before_update")
+@event.listens_for(ContractSignature, "before_delete")
+def _append_only(mapper, connection, target):
+    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+
+
+def _committed_status(session, contract: Contract | None) -> str | None:
+    """The status as stored (not as edited in this session); None for a contract not yet written."""
+    if contract is None or inspect(contract).key is None:
+        return None
+    return session.execute(select(Contract.status).where(Contract.id == contract.id)).scalar()
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_signed_terms(session, flush_context, instances):
+    """Only drafts change; after that, only an amendment may (§10.2, §3.1.3)."""
+    with session.no_autoflush:
+        _check_frozen(session)
+
+
+def _check_frozen(session):
+    for obj in list(session.dirty) + list(session.new) + list(session.deleted):
+        if isinstance(obj, Contract) and obj in session.dirty:
+            state = inspect(obj)
+            changes_terms = any(state.attrs[name].history.has_changes() for name in FROZEN_FIELDS)
+            if changes_terms and _committed_status(session, obj) not in (None, ContractStatus.DRAFT):
+                raise TamperError(f"contract {obj.number} is no longer a draft; its terms cannot change")
+        elif isinstance(obj, ContractLine):
+            status = _committed_status(session, obj.contract)
+            if status not in (None, ContractStatus.DRAFT):
+                raise TamperError(f"contract {obj.contract.number} is no longer a draft; its fees cannot change")

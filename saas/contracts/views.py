@@ -2,15 +2,16 @@
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas.contracts import services
-from saas.contracts.forms import TERM_LABELS, ContractForm, DefaultsForm, ServiceForm
-from saas.contracts.models import TERM_FIELDS, Contract, ContractStatus, Service
+from saas.contracts import services, signing
+from saas.contracts.forms import TERM_LABELS, ContractForm, DefaultsForm, ServiceForm, SignForm
+from saas.contracts.models import TERM_FIELDS, Contract, ContractDocument, ContractStatus, Service
+from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
@@ -24,7 +25,7 @@ portal_bp = tenant_blueprint("portal_contracts", __name__, url_prefix="/portal/c
 
 EDITORS = (Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
 vendor_only = roles_required(*VENDOR_ROLES)
-TABS = ("terms", "fees", "obligations", "history")
+TABS = ("terms", "fees", "signatures", "obligations", "history")
 
 
 def _service_name(service: Service) -> str:
@@ -188,7 +189,98 @@ def _detail(contract: Contract, template: str):
         obligations=obligations(contract),
         confirm=ConfirmForm(),
         term_labels=TERM_LABELS,
+        signing=signing,
+        my_party=_my_party(contract),
+        sign_form=SignForm(formdata=None),
     )
+
+
+def _my_party(contract: Contract) -> str | None:
+    """The party the signed-in person may sign for: B for a vendor admin, A for the contract's client admin."""
+    role = g.membership.role
+    if role == Role.VENDOR_ADMIN:
+        return "B"
+    if role == Role.CLIENT_ADMIN and g.membership.client_id == contract.client_id:
+        return "A"
+    return None
+
+
+def _document(contract: Contract, document_id: int, as_pdf: bool):
+    """Show or download a stored document of the contract; every view and download is audited (§7)."""
+    document = db.session.scalar(
+        select(ContractDocument).where(ContractDocument.id == document_id, ContractDocument.contract_id == contract.id)
+    )
+    if document is None:
+        abort(404)
+    action = "contracts.document_downloaded" if as_pdf else "contracts.document_viewed"
+    audit.record(
+        action,
+        tenant_id=contract.tenant_id,
+        target=document,
+        number=contract.number,
+        version=document.version,
+        language=document.language,
+    )
+    db.session.commit()
+    if as_pdf:
+        response = make_response(signing.pdf(document))
+        response.mimetype = "application/pdf"
+        filename = f"{contract.number}-v{document.version}-{document.language}.pdf"
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        response = make_response(document.html)
+    response.headers["X-Document-SHA256"] = document.sha256
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _sign(contract: Contract, endpoint: str):
+    """Record the signed-in person's signature for their party on the document they saw."""
+    party = _my_party(contract)
+    if party is None:
+        abort(403)
+    form = SignForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm you sign."), "error")
+    else:
+        try:
+            signing.sign(
+                contract,
+                party,
+                current_user._get_current_object(),
+                form.document_id.data,
+                form.sha256.data,
+                request.remote_addr or "",
+                request.user_agent.string,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Signed for Party %(party)s.", party=party), "success")
+    return redirect(url_for(endpoint, contract_id=contract.id, tab="signatures"))
+
+
+@bp.get("/<int:contract_id>/documents/<int:document_id>")
+@vendor_only
+def document(contract_id, document_id):
+    """The agreement exactly as sent for signatures (HTML)."""
+    return _document(get_or_404(Contract, contract_id, current_tenant), document_id, as_pdf=False)
+
+
+@bp.get("/<int:contract_id>/documents/<int:document_id>/pdf")
+@vendor_only
+def document_pdf(contract_id, document_id):
+    """The agreement as PDF."""
+    return _document(get_or_404(Contract, contract_id, current_tenant), document_id, as_pdf=True)
+
+
+@bp.post("/<int:contract_id>/sign")
+@roles_required(Role.VENDOR_ADMIN)
+def sign(contract_id):
+    """A vendor admin signs for Party B (乙方)."""
+    return _sign(get_or_404(Contract, contract_id, current_tenant), "contracts.detail")
 
 
 @bp.get("/<int:contract_id>")
@@ -207,9 +299,9 @@ def change_status(contract_id, action):
         abort(400)
     try:
         if action == "submit":
-            services.submit_for_signatures(contract, current_user)
+            signing.send_for_signatures(contract, current_user)
         else:
-            services.withdraw_to_draft(contract, current_user)
+            signing.withdraw(contract, current_user)
     except ServiceError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -289,3 +381,27 @@ def portal_detail(contract_id):
     """One of the client's contracts, read-only."""
     contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
     return _detail(contract, "contracts/portal_detail.html")
+
+
+@portal_bp.get("/<int:contract_id>/documents/<int:document_id>")
+@roles_required(*CLIENT_ROLES)
+def portal_document(contract_id, document_id):
+    """The agreement as sent for signatures (HTML), for the client's people."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    return _document(contract, document_id, as_pdf=False)
+
+
+@portal_bp.get("/<int:contract_id>/documents/<int:document_id>/pdf")
+@roles_required(*CLIENT_ROLES)
+def portal_document_pdf(contract_id, document_id):
+    """The agreement as PDF, for the client's people."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    return _document(contract, document_id, as_pdf=True)
+
+
+@portal_bp.post("/<int:contract_id>/sign")
+@roles_required(Role.CLIENT_ADMIN)
+def portal_sign(contract_id):
+    """The client's admin signs for Party A (甲方)."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    return _sign(contract, "portal_contracts.portal_detail")
