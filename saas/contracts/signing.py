@@ -1,6 +1,7 @@
 """Signing (§10.1, §14): the agreement is rendered once per version, both parties sign its exact bytes."""
 
 import hashlib
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -127,8 +128,26 @@ def sign(contract: Contract, party: str, user, document_id: int, seen_sha256: st
 
 def pdf(document: ContractDocument) -> bytes:
     """The stored document as PDF (WeasyPrint, CJK fonts embedded); the HTML stays the signed original."""
-    from weasyprint import CSS, HTML
+    import logging
 
-    static = current_app.static_folder
-    stylesheet = CSS(filename=f"{static}/css/document.css")
-    return HTML(string=document.html, base_url=static).write_pdf(stylesheets=[stylesheet])
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    fetcher = _static_files_only(Path(current_app.static_folder).resolve())
+    return HTML(string=document.html, base_url="file:///", url_fetcher=fetcher).write_pdf()
+
+
+def _static_files_only(static: Path):
+    """A WeasyPrint URL fetcher that serves the document's /static/... links from the app, and nothing else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("file:///static/"):
+                path = (static / url.removeprefix("file:///static/")).resolve()
+                if path.is_relative_to(static) and path.is_file():
+                    kind = "text/css" if path.suffix == ".css" else "application/octet-stream"
+                    return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
+            raise ValueError(f"the agreement may only use the app's static files, not {url}")
+
+    return StaticFetcher()

@@ -29,6 +29,7 @@ PUBLIC = {
     "auth.logout": "ends the caller's own session",
     "auth.set_language": "changes the caller's own language",
     "auth.no_access": "a fixed page",
+    "auth.favicon": "a redirect to a static file",
     "auth.invitation": "the signed token is the authorisation (tested in test_people)",
 }
 

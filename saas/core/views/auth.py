@@ -89,6 +89,12 @@ def set_language():
     return redirect(safe_next_url(request.form.get("next")) or url_for("auth.index"))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on pages without an icon link (the stored agreement documents)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/no-access")
 @login_required
 def no_access():
