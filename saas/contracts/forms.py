@@ -46,6 +46,8 @@ EVENT_LABELS = {
     "sent_for_signatures": _l("Sent for signatures"),
     "withdrawn": _l("Taken back to draft"),
     "renewal_window": _l("Entered the renewal window"),
+    "renewal_drafted": _l("Renewal drafted"),
+    "signed": _l("Signed by both parties"),
     "expired": _l("Expired"),
     "status": _l("Status changed"),
 }
@@ -87,7 +89,7 @@ class TermsForm(FlaskForm):
         _l("Penalty rate (§8.2)"),
         places=4,
         validators=[InputRequired(), NumberRange(min=0, max=1)],
-        description=_l("0.10 means 10% of the fee of the service not performed."),
+        description=_l("0.10 means ten per cent of the fee of the service not performed."),
     )
     dispute_deadline_months = IntegerField(
         _l("Third-party dispute deadline, months (Part 2 §7.2)"), validators=[InputRequired(), NumberRange(1, 60)]

@@ -147,6 +147,8 @@ class Contract(ContractTerms, ClientScoped, db.Model):
     party_b_signatory: Mapped[str] = mapped_column(String(120), default="")
     #: §14.3 where the agreement is signed.
     signing_place: Mapped[str] = mapped_column(String(200), default="")
+    #: §1.2 the contract this one renews (its successor starts the day after it ends).
+    renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"), unique=True)
     #: §10.1 the day the second party signed; the contract is in effect from max(effective_date, signed_on).
     signed_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

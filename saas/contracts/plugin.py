@@ -55,83 +55,43 @@ def saas_dashboard_cards(tenant, membership):
     ]
 
 
+def clause(ref: str, part: int | None = None):
+    """A clause reference people read: "§2.1.2" / "第2.1.2条", "Part 2 §7.2" / "第二部分第7.2条"."""
+    return _l("Part 2 §%(ref)s", ref=ref) if part == 2 else _l("§%(ref)s", ref=ref)
+
+
+def within_hours(hours: int):
+    return lazy_ngettext("within %(num)d hour", "within %(num)d hours", hours)
+
+
 @hookimpl
 def saas_contract_obligations(contract):
     from saas.contracts import services
 
     rate = (contract.penalty_rate * 100).normalize()
+    last_day, renewal_from = services.last_day(contract).isoformat(), services.renewal_window_start(contract)
     return [
-        Obligation(
-            "§1.2",
-            _l("Term"),
-            lazy_ngettext(
-                "%(num)d year, until %(day)s",
-                "%(num)d years, until %(day)s",
-                contract.term_years,
-                day=services.last_day(contract).isoformat(),
-            ),
-            order=10,
-        ),
-        Obligation(
-            "§1.2",
-            _l("Renewal talks"),
-            _l(
-                "from %(day)s (%(months)d months before expiry)",
-                day=services.renewal_window_start(contract).isoformat(),
-                months=contract.renewal_notice_months,
-            ),
-            order=11,
-        ),
-        Obligation(
-            "§4.1",
-            _l("Service response"),
-            _l("within %(hours)d hours", hours=contract.service_response_hours),
-            order=20,
-        ),
-        Obligation(
-            "§2.1.2", _l("On-site arrival"), _l("within %(hours)d hours", hours=contract.onsite_arrival_hours), order=21
-        ),
-        Obligation(
-            "§2.2.2", _l("Fault response"), _l("within %(hours)d hours", hours=contract.fault_response_hours), order=22
-        ),
-        Obligation(
-            "§2.3.2",
-            _l("Consulting response"),
-            _l("within %(hours)d hours", hours=contract.consult_response_hours),
-            order=23,
-        ),
-        Obligation(
-            "§3.1.2",
-            _l("Payment cycle"),
-            _l(
-                "monthly from %(day)s, due %(days)d days after the invoice",
-                day=contract.effective_date.isoformat(),
-                days=contract.payment_net_days,
-            ),
-            order=30,
-        ),
-        Obligation(
-            "§8.2",
-            _l("Penalty for breach"),
-            _l(
-                "%(rate)s%% of the fee of the unperformed part",
-                rate=f"{rate:f}" if rate == rate.to_integral() else str(rate),
-            ),
-            order=40,
-        ),
-        Obligation(
-            "§7.2",
-            _l("Confidentiality"),
-            _l("%(years)d years after the end", years=contract.confidentiality_years),
-            order=50,
-        ),
-        Obligation(
-            "Part 2 §7.2",
-            _l("Third-party dispute deadline"),
-            _l("%(months)d months", months=contract.dispute_deadline_months),
-            order=60,
-        ),
-    ]
+        Obligation(clause("1.2"), _l("Term"), lazy_ngettext("%(num)d year, until %(day)s",
+                   "%(num)d years, until %(day)s", contract.term_years, day=last_day), order=10),
+        Obligation(clause("1.2"), _l("Renewal talks"), lazy_ngettext(
+                   "from %(day)s (%(num)d month before expiry)", "from %(day)s (%(num)d months before expiry)",
+                   contract.renewal_notice_months, day=renewal_from.isoformat()), order=11),
+        Obligation(clause("4.1"), _l("Service response"), within_hours(contract.service_response_hours), order=20),
+        Obligation(clause("2.1.2"), _l("On-site arrival"), within_hours(contract.onsite_arrival_hours), order=21),
+        Obligation(clause("2.2.2"), _l("Fault response"), within_hours(contract.fault_response_hours), order=22),
+        Obligation(clause("2.3.2"), _l("Consulting response"), within_hours(contract.consult_response_hours),
+                   order=23),
+        Obligation(clause("3.1.2"), _l("Payment cycle"), lazy_ngettext(
+                   "monthly from %(day)s, due %(num)d day after the invoice",
+                   "monthly from %(day)s, due %(num)d days after the invoice", contract.payment_net_days,
+                   day=contract.effective_date.isoformat()), order=30),
+        Obligation(clause("8.2"), _l("Penalty for breach"), _l("%(rate)s per cent of the fee of the unperformed part",
+                   rate=f"{rate:f}"), order=40),
+        Obligation(clause("7.2"), _l("Confidentiality"), lazy_ngettext("%(num)d year after the end",
+                   "%(num)d years after the end", contract.confidentiality_years), order=50),
+        Obligation(clause("7.2", part=2), _l("Third-party dispute deadline"),
+                   lazy_ngettext("%(num)d month", "%(num)d months", contract.dispute_deadline_months), order=60),
+    ]  # fmt: skip
 
 
 @hookimpl

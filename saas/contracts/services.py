@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -22,7 +23,8 @@ from saas.contracts.models import (
 from saas.core import audit
 from saas.core.clock import add_months, now
 from saas.core.errors import ServiceError
-from saas.core.models import Tenant
+from saas.core.mail import both_languages, send_mail
+from saas.core.models import Membership, Role, Tenant
 from saas.core.money import quantize, round_half_up
 from saas.extensions import db
 
@@ -196,20 +198,17 @@ def transition(contract: Contract, to: ContractStatus, actor=None, kind: str = "
     """Move a contract to another status, if the machine allows it, and record who and when."""
     current = ContractStatus(contract.status)
     if to not in TRANSITIONS[current]:
-        raise ServiceError(_("A contract cannot go from %(old)s to %(new)s.", old=current.value, new=to.value))
+        raise ServiceError(_("The agreement does not allow this change of status."))
     _record(contract, kind, actor, from_status=current, to_status=to, note=note)
     contract.status = to
 
 
 def submit_for_signatures(contract: Contract, actor=None) -> None:
     """Freeze a complete draft and ask both parties to sign it (§10.1)."""
-    missing = []
     if not contract.lines:
-        missing.append(_("a fee schedule line"))
+        raise ServiceError(_("Before signatures, the contract needs at least one line in its fee schedule."))
     if not contract.party_a_signatory or not contract.party_b_signatory:
-        missing.append(_("both signatories"))
-    if missing:
-        raise ServiceError(_("Before signatures, the contract needs %(what)s.", what=", ".join(missing)))
+        raise ServiceError(_("Before signatures, the contract needs both signatories."))
     transition(contract, ContractStatus.AWAITING_SIGNATURES, actor, kind="sent_for_signatures")
 
 
@@ -280,6 +279,7 @@ def refresh_statuses(tenant: Tenant) -> dict:
             transition(
                 contract, ContractStatus.EXPIRING, kind="renewal_window", note=str(renewal_window_start(contract))
             )
+            remind_renewal(contract)
             moved["expiring"] += 1
     return moved
 
@@ -305,3 +305,48 @@ def list_contracts(tenant: Tenant, *, client_id=None, status="", expiring_days=N
         stmt = stmt.where(Contract.id < after)
     rows = db.session.scalars(stmt.order_by(Contract.id.desc()).limit(limit + 1)).all()
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def remind_renewal(contract: Contract) -> None:
+    """Tell both parties' admins, once, that renewal talks are due (§1.2), in both languages."""
+    admins = db.session.scalars(
+        select(Membership).where(
+            Membership.tenant_id == contract.tenant_id,
+            or_(
+                Membership.role == Role.VENDOR_ADMIN,
+                (Membership.role == Role.CLIENT_ADMIN) & (Membership.client_id == contract.client_id),
+            ),
+        )
+    ).all()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    for membership in admins:
+        is_client = membership.role == Role.CLIENT_ADMIN
+        path = "portal/contracts" if is_client else "contracts"
+        link = f"{base}/t/{contract.tenant.slug}/{path}/{contract.id}"
+        body = both_languages(lambda link=link: _(
+            "Contract %(number)s (%(title)s) between %(vendor)s and %(client)s ends on %(day)s. Under §1.2 of the "
+            "agreement, renewal talks are due from %(start)s.\n\n%(link)s",
+            number=contract.number, title=contract.title, vendor=contract.tenant.legal_name,
+            client=contract.client.legal_name, day=last_day(contract).isoformat(),
+            start=renewal_window_start(contract).isoformat(), link=link,
+        ))  # fmt: skip
+        subject = both_languages(lambda: _("Renewal due: contract %(number)s", number=contract.number), " / ")
+        send_mail(dedupe_key=f"renewal-reminder:{contract.id}:{membership.user_id}", to=membership.user.email,
+                  subject=subject, body=body, tenant_id=contract.tenant_id)  # fmt: skip
+
+
+def renew(contract: Contract, actor=None) -> Contract:
+    """Draft the successor of a contract (§1.2): same client, terms and fees, from the day after it ends."""
+    if contract.status not in (ContractStatus.ACTIVE, ContractStatus.EXPIRING, ContractStatus.EXPIRED):
+        raise ServiceError(_("Only a contract that was in force can be renewed."))
+    if db.session.scalar(select(Contract.id).where(Contract.renewal_of_id == contract.id)) is not None:
+        raise ServiceError(_("This contract already has a successor."))
+    data = {key: getattr(contract, key) for key in (*TERM_FIELDS, "title", "party_a_signatory", "party_b_signatory",
+                                                    "signing_place")}  # fmt: skip
+    data["effective_date"] = term_end(contract)
+    lines = [{"service_id": line.service_id, "description": line.description, "quantity": line.quantity,
+              "monthly_fee": line.monthly_fee} for line in contract.lines]  # fmt: skip
+    successor = create_draft(contract.tenant, contract.client_id, data, lines, actor)
+    successor.renewal_of_id = contract.id
+    _record(contract, "renewal_drafted", actor, note=successor.number)
+    return successor

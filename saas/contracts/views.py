@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from flask import abort, flash, g, make_response, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -192,6 +192,7 @@ def _detail(contract: Contract, template: str):
         signing=signing,
         my_party=_my_party(contract),
         sign_form=SignForm(formdata=None),
+        successor=db.session.scalar(select(Contract).where(Contract.renewal_of_id == contract.id)),
     )
 
 
@@ -258,7 +259,10 @@ def _sign(contract: Contract, endpoint: str):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(_("Signed for Party %(party)s.", party=party), "success")
+            flash(
+                _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."),
+                "success",
+            )
     return redirect(url_for(endpoint, contract_id=contract.id, tab="signatures"))
 
 
@@ -311,6 +315,24 @@ def change_status(contract_id, action):
     return redirect(url_for("contracts.detail", contract_id=contract.id))
 
 
+@bp.post("/<int:contract_id>/renew")
+@roles_required(*EDITORS)
+def renew(contract_id):
+    """Draft the successor of a contract from its current terms (§1.2)."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        successor = services.renew(contract, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract.id))
+    db.session.commit()
+    flash(_("Renewal drafted as %(number)s.", number=successor.number), "success")
+    return redirect(url_for("contracts.edit", contract_id=successor.id))
+
+
 @bp.get("/catalogue")
 @vendor_only
 def catalogue():
@@ -326,7 +348,7 @@ def add_standard():
         abort(400)
     added = services.add_standard_services(current_tenant)
     db.session.commit()
-    flash(_("%(count)d services added.", count=added), "success")
+    flash(ngettext("%(num)d service added.", "%(num)d services added.", added), "success")
     return redirect(url_for("contracts.catalogue"))
 
 

@@ -5,6 +5,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +13,19 @@ from saas.core.models import MailMessage
 from saas.extensions import db
 
 log = logging.getLogger(__name__)
+
+#: Mail to people whose language we do not know is written in both, Chinese first.
+MAIL_LOCALES = ("zh_Hans_CN", "en")
+BODY_SEPARATOR = "\n\n----------\n\n"
+
+
+def both_languages(render, separator: str = BODY_SEPARATOR) -> str:
+    """render() once per mail language, joined (use " / " for subjects)."""
+    parts = []
+    for locale in MAIL_LOCALES:
+        with force_locale(locale):
+            parts.append(render())
+    return separator.join(parts)
 
 
 def send_mail(*, dedupe_key: str, to: str, subject: str, body: str, tenant_id: int | None = None) -> MailMessage:

@@ -1,35 +1,14 @@
 """The core's background jobs: invitation e-mails and the daily notice of invitations that expired."""
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from saas.core.clock import now
-from saas.core.mail import send_mail
+from saas.core.mail import both_languages, send_mail
 from saas.core.models import Invitation
 from saas.extensions import db
 from saas.jobs import task
-
-#: Invitations are written in both languages: we do not know the invitee's yet.
-MAIL_LOCALES = ("zh_Hans_CN", "en")
-
-
-def _in_each_language(render, separator: str) -> str:
-    """render() once per mail language, joined: Chinese first, then English."""
-    parts = []
-    for locale in MAIL_LOCALES:
-        with force_locale(locale):
-            parts.append(render())
-    return separator.join(parts)
-
-
-def _both_languages(render) -> str:
-    return _in_each_language(render, "\n\n----------\n\n")
-
-
-def _both_subjects(render) -> str:
-    return _in_each_language(render, " / ")
 
 
 @task
@@ -57,8 +36,8 @@ def send_invitation_email(invitation_id: int) -> None:
     send_mail(
         dedupe_key=f"invitation:{invitation.id}:{invitation.nonce}",
         to=invitation.email,
-        subject=_both_subjects(lambda: _("Invitation to join %(tenant)s", tenant=tenant.name)),
-        body=_both_languages(render),
+        subject=both_languages(lambda: _("Invitation to join %(tenant)s", tenant=tenant.name)),
+        body=both_languages(render),
         tenant_id=tenant.id,
     )
     if invitation.sent_at is None:
@@ -96,8 +75,8 @@ def notify_expired_invitations() -> int:
             send_mail(
                 dedupe_key=f"invitation-expired:{invitation.id}",
                 to=invitation.invited_by.email,
-                subject=_both_subjects(lambda inv=invitation: _("Invitation expired: %(email)s", email=inv.email)),
-                body=_both_languages(render),
+                subject=both_languages(lambda inv=invitation: _("Invitation expired: %(email)s", email=inv.email)),
+                body=both_languages(render),
                 tenant_id=invitation.tenant_id,
             )
         invitation.expiry_notified_at = current

@@ -181,7 +181,7 @@ def test_hook_saas_contract_obligations_lists_each_measurable_clause(client, wor
     assert "<html" not in tab
     for clause in ("§1.2", "§4.1", "§2.1.2", "§2.2.2", "§2.3.2", "§3.1.2", "§8.2", "§7.2", "Part 2 §7.2"):
         assert f">{clause}<" in tab
-    assert "within 6 hours" in tab and "12.5% of the fee" in tab
+    assert "within 6 hours" in tab and "12.5 per cent of the fee" in tab
 
 
 def test_contract_list_filters_and_pages_by_keyset(client, db, world, make_contract):

@@ -57,7 +57,7 @@ def test_s10_1_both_parties_sign_and_the_contract_takes_effect(client, db, clock
     doc_id, sha = sign_form(client, portal_page, language="en")
     done = client.post_form(f"/t/alpha/portal/contracts/{sent.id}/sign",
                             {"document_id": doc_id, "sha256": sha, "confirm": "y"}, follow_redirects=True)  # fmt: skip
-    assert "Signed for Party A." in done.get_data(as_text=True)
+    assert "Signed for Party A (the client)." in done.get_data(as_text=True)
     db.session.expire_all()
     contract = db.session.get(Contract, sent.id)
     assert contract.status == ContractStatus.ACTIVE and contract.signed_on == date(2026, 2, 3)
