@@ -48,6 +48,12 @@ EVENT_LABELS = {
     "renewal_window": _l("Entered the renewal window"),
     "renewal_drafted": _l("Renewal drafted"),
     "signed": _l("Signed by both parties"),
+    "terminated": _l("Terminated by agreement"),
+    "amended": _l("Amended"),
+    "amendment_proposed": _l("Amendment proposed"),
+    "termination_proposed": _l("Termination proposed"),
+    "amendment_withdrawn": _l("Amendment withdrawn"),
+    "termination_withdrawn": _l("Termination withdrawn"),
     "expired": _l("Expired"),
     "status": _l("Status changed"),
 }
@@ -168,3 +174,26 @@ class SignForm(FlaskForm):
     confirm = BooleanField(
         _l("I have read this version of the agreement and sign it for my party."), validators=[DataRequired()]
     )
+
+
+class AmendmentForm(TermsForm):
+    """A change agreement (§10.2): the terms and fee lines as they will be, from a date, and why."""
+
+    effective_date = DateField(_l("Applies from"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=100)
+    validate_lines = ContractForm.validate_lines
+
+
+class TerminationForm(FlaskForm):
+    """A termination by mutual agreement (§10.3): the last day in force, and why."""
+
+    last_day = DateField(_l("Last day in force"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+CHANGE_STATUS_LABELS = {
+    "awaiting_signatures": _l("Awaiting signatures"),
+    "signed": _l("Signed by both parties"),
+    "withdrawn": _l("Withdrawn"),
+}

@@ -4,7 +4,20 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from saas.core.clock import now
@@ -149,6 +162,8 @@ class Contract(ContractTerms, ClientScoped, db.Model):
     signing_place: Mapped[str] = mapped_column(String(200), default="")
     #: §1.2 the contract this one renews (its successor starts the day after it ends).
     renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"), unique=True)
+    #: §10.3 the last day in force of a contract ended by a termination agreement.
+    terminated_on: Mapped[date | None] = mapped_column(Date)
     #: §10.1 the day the second party signed; the contract is in effect from max(effective_date, signed_on).
     signed_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -200,10 +215,12 @@ class ContractDocument(ClientScoped, db.Model):
     """The agreement as rendered when it was sent for signatures: exact bytes, never re-rendered (§10.1, §14)."""
 
     __tablename__ = "contract_document"
-    __table_args__ = (UniqueConstraint("contract_id", "version", "language"),)
+    __table_args__ = (UniqueConstraint("contract_id", "subject", "language"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
-    #: 1 for the first text sent for signatures; each new sending makes the next version.
+    #: What is signed: "agreement-v2" (the agreement's second text) or "change-7" (a change agreement).
+    subject: Mapped[str] = mapped_column(String(40))
+    #: The agreement's text version (1 for the first sent for signatures); 0 for change agreements.
     version: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(16))
     html: Mapped[str] = mapped_column(Text)
@@ -216,9 +233,11 @@ class ContractSignature(ClientScoped, db.Model):
     """A party's signature on one version of the agreement: who, when, from where, on which exact bytes."""
 
     __tablename__ = "contract_signature"
-    __table_args__ = (UniqueConstraint("contract_id", "version", "party"),)
+    __table_args__ = (UniqueConstraint("contract_id", "subject", "party"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    #: The subject of the document signed (see ContractDocument.subject).
+    subject: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
     #: "A" for the client (甲方), "B" for the vendor (乙方).
     party: Mapped[str] = mapped_column(String(1))
@@ -233,6 +252,44 @@ class ContractSignature(ClientScoped, db.Model):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     document: Mapped[ContractDocument] = relationship()
+
+
+class ChangeKind(enum.StrEnum):
+    AMENDMENT = "amendment"  # §10.2, Annex 10
+    TERMINATION = "termination"  # §10.3
+
+
+class ChangeStatus(enum.StrEnum):
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    SIGNED = "signed"
+    WITHDRAWN = "withdrawn"
+
+
+class ContractChange(ClientScoped, db.Model):
+    """A written change agreement signed by both parties: an amendment (§10.2) or a termination (§10.3)."""
+
+    __tablename__ = "contract_change"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The contract's number with A1, A2… for amendments and T1… for terminations.
+    number: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(24), default=ChangeStatus.AWAITING_SIGNATURES)
+    #: From when it applies: new terms (fee changes bill from the next period, §3.1.3), or the last day in force.
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: Amendments: {"terms": {field: [old, new]}, "lines": {"old": [...], "new": [...]}} as strings.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+
+    contract: Mapped[Contract] = relationship()
+
+    @property
+    def subject(self) -> str:
+        return f"change-{self.id}"
 
 
 class TamperError(RuntimeError):
@@ -259,6 +316,7 @@ FROZEN_FIELDS = (
 @event.listens_for(ContractDocument, "before_delete")
 @event.listens_for(ContractSignature, "before_update")
 @event.listens_for(ContractSignature, "before_delete")
+@event.listens_for(ContractChange, "before_delete")
 def _append_only(mapper, connection, target):
     raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
 
@@ -272,7 +330,9 @@ def _committed_status(session, contract: Contract | None) -> str | None:
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_signed_terms(session, flush_context, instances):
-    """Only drafts change; after that, only an amendment may (§10.2, §3.1.3)."""
+    """Only drafts change; after that, only a change agreement signed by both may (§10.2, §3.1.3)."""
+    if session.info.get("applying_change"):
+        return
     with session.no_autoflush:
         _check_frozen(session)
 

@@ -181,7 +181,7 @@ def create_draft(tenant: Tenant, client_id: int, data: dict, lines: list[dict], 
     db.session.add(contract)
     _apply(contract, data, lines)
     db.session.flush()
-    _record(contract, "created", actor)
+    record_event(contract, "created", actor)
     audit.record("contracts.created", tenant_id=tenant.id, target=contract, number=contract.number)
     return contract
 
@@ -191,7 +191,7 @@ def update_draft(contract: Contract, data: dict, lines: list[dict], actor=None) 
     if contract.status != ContractStatus.DRAFT:
         raise ServiceError(_("Only a draft can be edited; a signed contract changes only by an amendment."))
     _apply(contract, data, lines)
-    _record(contract, "edited", actor)
+    record_event(contract, "edited", actor)
 
 
 def transition(contract: Contract, to: ContractStatus, actor=None, kind: str = "status", note: str = "") -> None:
@@ -199,7 +199,7 @@ def transition(contract: Contract, to: ContractStatus, actor=None, kind: str = "
     current = ContractStatus(contract.status)
     if to not in TRANSITIONS[current]:
         raise ServiceError(_("The agreement does not allow this change of status."))
-    _record(contract, kind, actor, from_status=current, to_status=to, note=note)
+    record_event(contract, kind, actor, from_status=current, to_status=to, note=note)
     contract.status = to
 
 
@@ -217,7 +217,8 @@ def withdraw_to_draft(contract: Contract, actor=None) -> None:
     transition(contract, ContractStatus.DRAFT, actor, kind="withdrawn")
 
 
-def _record(contract, kind, actor, from_status="", to_status="", note=""):
+def record_event(contract, kind, actor, from_status="", to_status="", note=""):
+    """Append to a contract's history."""
     db.session.add(
         ContractEvent(
             tenant_id=contract.tenant_id,
@@ -348,5 +349,5 @@ def renew(contract: Contract, actor=None) -> Contract:
               "monthly_fee": line.monthly_fee} for line in contract.lines]  # fmt: skip
     successor = create_draft(contract.tenant, contract.client_id, data, lines, actor)
     successor.renewal_of_id = contract.id
-    _record(contract, "renewal_drafted", actor, note=successor.number)
+    record_event(contract, "renewal_drafted", actor, note=successor.number)
     return successor

@@ -1,6 +1,11 @@
-"""Signing (§10.1, §14): the agreement is rendered once per version, both parties sign its exact bytes."""
+"""Signing (§10.1, §14): a text is rendered once, stored, and both parties sign its exact bytes.
+
+What is signed is a *subject*: the agreement's text version ("agreement-v1", "agreement-v2"…) or a
+change agreement ("change-7", §10.2/§10.3). Each subject is stored in both languages.
+"""
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -19,11 +24,14 @@ LANGUAGES = ("zh_Hans_CN", "en")
 DOCUMENT_CSS = "/static/css/document.css"
 
 
-def render_document(contract: Contract, language: str, version: int) -> str:
-    """The agreement as HTML in one language, from data only: the same data gives the same bytes."""
-    template = current_app.jinja_env.get_template(f"contracts/document/agreement_{language}.html")
+def agreement_subject(version: int) -> str:
+    return f"agreement-v{version}"
+
+
+def render(template: str, contract: Contract, language: str, **context) -> str:
+    """A document as HTML in one language, from data only: the same data gives the same bytes."""
     rate = (contract.penalty_rate * 100).normalize()
-    return template.render(
+    return current_app.jinja_env.get_template(template).render(
         contract=contract,
         vendor=contract.tenant,
         client=contract.client,
@@ -34,56 +42,99 @@ def render_document(contract: Contract, language: str, version: int) -> str:
         penalty_percent=f"{rate:f}",
         money=lambda amount: format_money(amount, contract.currency, language),
         line_amount=lambda line: quantize(line.quantity * line.monthly_fee, contract.currency),
-        version=version,
         css_url=DOCUMENT_CSS,
+        **context,
     )
+
+
+def render_document(contract: Contract, language: str, version: int) -> str:
+    """The agreement itself in one language (§14)."""
+    return render(f"contracts/document/agreement_{language}.html", contract, language, version=version)
 
 
 def sha256(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
 
-def current_version(contract: Contract) -> int:
-    """The latest document version of a contract (0 before it was first sent for signatures)."""
-    return db.session.scalar(
-        select(func.coalesce(func.max(ContractDocument.version), 0)).where(ContractDocument.contract_id == contract.id)
-    )
-
-
-def freeze_documents(contract: Contract) -> int:
-    """Render and store the agreement in both languages as the next version; returns the version."""
-    version = current_version(contract) + 1
+def freeze(contract: Contract, subject: str, render_language: Callable[[str], str], version: int = 0) -> None:
+    """Store a subject's text in both languages, with the SHA-256 a signature will commit to."""
     for language in LANGUAGES:
-        html = render_document(contract, language, version)
+        html = render_language(language)
         db.session.add(ContractDocument(
-            tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, version=version,
-            language=language, html=html, sha256=sha256(html),
+            tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, subject=subject,
+            version=version, language=language, html=html, sha256=sha256(html),
         ))  # fmt: skip
     db.session.flush()
-    return version
 
 
-def documents(contract: Contract, version: int | None = None) -> list[ContractDocument]:
-    """The stored documents of a version (the current one by default)."""
-    version = version or current_version(contract)
+def documents_for(contract: Contract, subject: str) -> list[ContractDocument]:
+    """The stored texts of a subject, Chinese first."""
     return db.session.scalars(
-        select(ContractDocument).where(ContractDocument.contract_id == contract.id, ContractDocument.version == version)
+        select(ContractDocument).where(ContractDocument.contract_id == contract.id, ContractDocument.subject == subject)
         .order_by(ContractDocument.language.desc())
     ).all()  # fmt: skip
 
 
-def signatures(contract: Contract, version: int | None = None) -> dict[str, ContractSignature]:
-    """The signatures on a version, by party ("A", "B")."""
-    version = version or current_version(contract)
+def signatures_for(contract: Contract, subject: str) -> dict[str, ContractSignature]:
+    """The signatures on a subject, by party ("A", "B")."""
     rows = db.session.scalars(
         select(ContractSignature).where(ContractSignature.contract_id == contract.id,
-                                        ContractSignature.version == version)
+                                        ContractSignature.subject == subject)
     )  # fmt: skip
     return {s.party: s for s in rows}
 
 
+def sign_subject(contract, subject, party, user, document_id, seen_sha256, ip="", agent=""):
+    """Sign the exact text the signer saw; returns True when this was the second party's signature."""
+    document = db.session.scalar(
+        select(ContractDocument).where(ContractDocument.id == document_id, ContractDocument.contract_id == contract.id)
+    )
+    if document is None or document.subject != subject:
+        raise ServiceError(_("This is not the text waiting for signatures; reload the page."))
+    if document.sha256 != sha256(document.html) or seen_sha256 != document.sha256:
+        raise ServiceError(_("The text you saw is not the text on record; reload the page."))
+    existing = signatures_for(contract, subject)
+    if party in existing:
+        raise ServiceError(_("Your party has already signed this version."))
+    db.session.add(ContractSignature(
+        tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, subject=subject,
+        version=document.version, party=party, document_id=document.id, sha256=document.sha256, user_id=user.id,
+        signer_name=user.name, signer_email=user.email, ip=ip[:64], user_agent=(agent or "")[:300],
+    ))  # fmt: skip
+    db.session.flush()
+    audit.record("contracts.signed", tenant_id=contract.tenant_id, target=contract, actor=user, party=party,
+                 subject=subject, sha256=document.sha256)  # fmt: skip
+    return {"A", "B"} <= {*existing, party}
+
+
+def current_version(contract: Contract) -> int:
+    """The latest text version of the agreement (0 before it was first sent for signatures)."""
+    return db.session.scalar(
+        select(func.coalesce(func.max(ContractDocument.version), 0)).where(
+            ContractDocument.contract_id == contract.id, ContractDocument.subject.startswith("agreement-")
+        )
+    )
+
+
+def documents(contract: Contract, version: int | None = None) -> list[ContractDocument]:
+    """The agreement's stored texts of a version (the current one by default)."""
+    return documents_for(contract, agreement_subject(version or current_version(contract)))
+
+
+def signatures(contract: Contract, version: int | None = None) -> dict[str, ContractSignature]:
+    """The signatures on a version of the agreement, by party."""
+    return signatures_for(contract, agreement_subject(version or current_version(contract)))
+
+
+def freeze_documents(contract: Contract) -> int:
+    """Render and store the agreement in both languages as its next version; returns the version."""
+    version = current_version(contract) + 1
+    freeze(contract, agreement_subject(version), lambda lang: render_document(contract, lang, version), version)
+    return version
+
+
 def send_for_signatures(contract: Contract, actor=None) -> int:
-    """Freeze a complete draft as the next document version and ask both parties to sign it."""
+    """Freeze a complete draft as the next text version and ask both parties to sign it."""
     services.submit_for_signatures(contract, actor)
     return freeze_documents(contract)
 
@@ -96,38 +147,18 @@ def withdraw(contract: Contract, actor=None) -> None:
 
 
 def sign(contract: Contract, party: str, user, document_id: int, seen_sha256: str, ip: str = "", agent: str = ""):
-    """Sign the exact document the signer saw; the second signature puts the contract in force (§10.1)."""
+    """Sign the agreement's current text; the second signature puts the contract in force (§10.1)."""
     if contract.status != ContractStatus.AWAITING_SIGNATURES:
         raise ServiceError(_("This contract is not waiting for signatures."))
-    document = db.session.scalar(
-        select(ContractDocument).where(ContractDocument.id == document_id, ContractDocument.contract_id == contract.id)
-    )
-    version = current_version(contract)
-    if document is None or document.version != version:
-        raise ServiceError(_("This is not the text waiting for signatures; reload the page."))
-    if document.sha256 != sha256(document.html) or seen_sha256 != document.sha256:
-        raise ServiceError(_("The text you saw is not the text on record; reload the page."))
-    existing = signatures(contract, version)
-    if party in existing:
-        raise ServiceError(_("Your party has already signed this version."))
-    signature = ContractSignature(
-        tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, version=version,
-        party=party, document_id=document.id, sha256=document.sha256, user_id=user.id, signer_name=user.name,
-        signer_email=user.email, ip=ip[:64], user_agent=(agent or "")[:300],
-    )  # fmt: skip
-    db.session.add(signature)
-    db.session.flush()
-    audit.record("contracts.signed", tenant_id=contract.tenant_id, target=contract, actor=user, party=party,
-                 version=version, sha256=document.sha256)  # fmt: skip
-    if {"A", "B"} <= {*existing, party}:
+    subject = agreement_subject(current_version(contract))
+    if sign_subject(contract, subject, party, user, document_id, seen_sha256, ip, agent):
         contract.signed_on = services.local_today(contract.tenant)
         in_effect_from = max(contract.effective_date, contract.signed_on)
         services.transition(contract, ContractStatus.ACTIVE, user, kind="signed", note=in_effect_from.isoformat())
-    return signature
 
 
 def pdf(document: ContractDocument) -> bytes:
-    """The stored document as PDF (WeasyPrint, CJK fonts embedded); the HTML stays the signed original."""
+    """A stored document as PDF (WeasyPrint, CJK fonts embedded); the HTML stays the signed original."""
     import logging
 
     from weasyprint import HTML

@@ -8,9 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas.contracts import services, signing
-from saas.contracts.forms import TERM_LABELS, ContractForm, DefaultsForm, ServiceForm, SignForm
-from saas.contracts.models import TERM_FIELDS, Contract, ContractDocument, ContractStatus, Service
+from saas.contracts import changes, services, signing
+from saas.contracts.forms import (
+    TERM_LABELS,
+    AmendmentForm,
+    ContractForm,
+    DefaultsForm,
+    ServiceForm,
+    SignForm,
+    TerminationForm,
+)
+from saas.contracts.models import TERM_FIELDS, Contract, ContractChange, ContractDocument, ContractStatus, Service
 from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
@@ -25,7 +33,7 @@ portal_bp = tenant_blueprint("portal_contracts", __name__, url_prefix="/portal/c
 
 EDITORS = (Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
 vendor_only = roles_required(*VENDOR_ROLES)
-TABS = ("terms", "fees", "signatures", "obligations", "history")
+TABS = ("terms", "fees", "signatures", "changes", "obligations", "history")
 
 
 def _service_name(service: Service) -> str:
@@ -37,7 +45,8 @@ def _prepare(form: ContractForm) -> dict[int, Service]:
     clients = db.session.execute(
         select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
     ).all()
-    form.client_id.choices = choices([(0, _("— choose —")), *[(c.id, c.legal_name) for c in clients]])
+    if hasattr(form, "client_id"):
+        form.client_id.choices = choices([(0, _("— choose —")), *[(c.id, c.legal_name) for c in clients]])
     catalogue = {s.id: s for s in services.list_services(current_tenant, active_only=True)}
     line_choices = choices(
         [(0, _("— other —")), *[(s.id, f"{s.code} · {_service_name(s)}") for s in catalogue.values()]]
@@ -193,6 +202,8 @@ def _detail(contract: Contract, template: str):
         my_party=_my_party(contract),
         sign_form=SignForm(formdata=None),
         successor=db.session.scalar(select(Contract).where(Contract.renewal_of_id == contract.id)),
+        changes=changes,
+        vendor_actions=request.blueprint == "contracts" and g.membership.role in EDITORS,
     )
 
 
@@ -427,3 +438,165 @@ def portal_sign(contract_id):
     """The client's admin signs for Party A (甲方)."""
     contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
     return _sign(contract, "portal_contracts.portal_detail")
+
+
+def _change_page(contract: Contract, change: ContractChange, template: str):
+    vendor_side = request.blueprint == "contracts"
+    sign_endpoint = "contracts.change_sign" if vendor_side else "portal_contracts.portal_change_sign"
+    return render(
+        template,
+        contract=contract,
+        change=change,
+        term_labels=TERM_LABELS,
+        services=services,
+        docs=signing.documents_for(contract, change.subject),
+        sigs=signing.signatures_for(contract, change.subject),
+        vendor_side=vendor_side,
+        sign_url=url_for(sign_endpoint, contract_id=contract.id, change_id=change.id),
+        can_sign=change.status == "awaiting_signatures",
+        my_party=_my_party(contract),
+        sign_form=SignForm(formdata=None),
+        confirm=ConfirmForm(),
+        heading=_("Change agreement %(number)s", number=change.number),
+    )
+
+
+def _sign_change(contract: Contract, change: ContractChange, endpoint: str):
+    """Record the signed-in person's signature on a change agreement for their party."""
+    party = _my_party(contract)
+    if party is None:
+        abort(403)
+    form = SignForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm you sign."), "error")
+    else:
+        try:
+            changes.sign_change(
+                change, party, current_user._get_current_object(), form.document_id.data, form.sha256.data,
+                request.remote_addr or "", request.user_agent.string,
+            )  # fmt: skip
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            signed = _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor).")
+            flash(signed, "success")
+    return redirect(url_for(endpoint, contract_id=contract.id, change_id=change.id))
+
+
+@bp.route("/<int:contract_id>/amend", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def amend(contract_id):
+    """Propose a change agreement (§10.2): new terms and fees from a date, signed by both."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    if request.method == "GET":
+        form = AmendmentForm(obj=contract)
+        form.effective_date.data = None
+        while len(form.lines.entries) < len(contract.lines):
+            form.lines.append_entry()
+        for entry, line in zip(form.lines.entries, contract.lines, strict=False):
+            entry.form.process(obj=line)
+            entry.form.service_id.data = line.service_id or 0
+    else:
+        form = AmendmentForm()
+    catalogue = _prepare(form)
+    if request.method == "POST" and request.form.get("add_line"):
+        form.lines.append_entry()
+        _prepare(form)
+        return render("contracts/amend.html", form=form, contract=contract)
+    if form.validate_on_submit():
+        try:
+            terms = {name: getattr(form, name).data for name in TERM_FIELDS}
+            lines = _lines(form, catalogue)
+            change = changes.propose_amendment(
+                contract, terms, lines, form.effective_date.data, form.reason.data or "", current_user
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Change agreement %(number)s sent for signatures.", number=change.number), "success")
+            return redirect(url_for("contracts.change", contract_id=contract.id, change_id=change.id))
+    return render("contracts/amend.html", form=form, contract=contract)
+
+
+@bp.route("/<int:contract_id>/terminate", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def terminate(contract_id):
+    """Propose ending the contract by mutual agreement (§10.3)."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    form = TerminationForm()
+    if form.validate_on_submit():
+        try:
+            change = changes.propose_termination(contract, form.last_day.data, form.reason.data or "", current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Change agreement %(number)s sent for signatures.", number=change.number), "success")
+            return redirect(url_for("contracts.change", contract_id=contract.id, change_id=change.id))
+    return render("contracts/terminate.html", form=form, contract=contract, services=services)
+
+
+def _change(contract: Contract, change_id: int) -> ContractChange:
+    """A change agreement of this contract, or 404."""
+    change = db.session.scalar(
+        select(ContractChange).where(ContractChange.id == change_id, ContractChange.contract_id == contract.id)
+    )
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.get("/<int:contract_id>/changes/<int:change_id>")
+@vendor_only
+def change(contract_id, change_id):
+    """A change agreement: what it changes, its texts and signatures."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    return _change_page(contract, _change(contract, change_id), "contracts/change.html")
+
+
+@bp.post("/<int:contract_id>/changes/<int:change_id>/sign")
+@roles_required(Role.VENDOR_ADMIN)
+def change_sign(contract_id, change_id):
+    """A vendor admin signs a change agreement for Party B."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    return _sign_change(contract, _change(contract, change_id), "contracts.change")
+
+
+@bp.post("/<int:contract_id>/changes/<int:change_id>/withdraw")
+@roles_required(*EDITORS)
+def change_withdraw(contract_id, change_id):
+    """Withdraw a change agreement nobody has signed."""
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    change = _change(contract, change_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        changes.withdraw_change(change, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Withdrawn."), "success")
+    return redirect(url_for("contracts.change", contract_id=contract.id, change_id=change.id))
+
+
+@portal_bp.get("/<int:contract_id>/changes/<int:change_id>")
+@roles_required(*CLIENT_ROLES)
+def portal_change(contract_id, change_id):
+    """A change agreement of one of the client's contracts."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    return _change_page(contract, _change(contract, change_id), "contracts/change.html")
+
+
+@portal_bp.post("/<int:contract_id>/changes/<int:change_id>/sign")
+@roles_required(Role.CLIENT_ADMIN)
+def portal_change_sign(contract_id, change_id):
+    """The client's admin signs a change agreement for Party A."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    return _sign_change(contract, _change(contract, change_id), "portal_contracts.portal_change")

@@ -70,7 +70,7 @@ def _home_url_for(membership):
 
 def contract_labels(app):
     """Status, event, service-kind and calendar labels of the contracts domain, as template filters."""
-    from saas.contracts.forms import CALENDAR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
+    from saas.contracts.forms import CALENDAR_LABELS, CHANGE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
 
     def label(mapping):
         return lambda code: str(mapping.get(code, code))
@@ -80,4 +80,5 @@ def contract_labels(app):
         contract_event=label(EVENT_LABELS),
         service_kind=label(KIND_LABELS),
         calendar=label(CALENDAR_LABELS),
+        change_status=label(CHANGE_STATUS_LABELS),
     )

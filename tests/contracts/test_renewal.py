@@ -17,7 +17,11 @@ from saas.core.models import MailMessage
 def in_force(db, world, make_contract):
     lines = [("REMOTE", "1", "3000.00"), ("FAULT", "2", "2500.00")]
     contract = make_contract(
-        world.tenant("alpha"), world.clients("alpha")[0], effective=date(2026, 3, 31), renewal_notice_months=1, lines=lines
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2026, 3, 31),
+        renewal_notice_months=1,
+        lines=lines,
     )
     services.submit_for_signatures(contract)
     services.transition(contract, ContractStatus.ACTIVE, kind="signed")

@@ -12,9 +12,10 @@ from werkzeug.routing.converters import AnyConverter
 
 from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
-from saas.contracts.models import Contract, ContractDocument, ContractLine, ContractSignature, Service
+from saas.contracts.changes import propose_termination
+from saas.contracts.models import Contract, ContractChange, ContractDocument, ContractLine, ContractSignature, Service
 from saas.contracts.services import add_standard_services, create_draft, list_services
-from saas.contracts.signing import documents, send_for_signatures
+from saas.contracts.signing import documents, send_for_signatures, sign
 from saas.core.clients import add_contact
 from saas.core.models import Client, ClientContact, Invitation, Membership
 from saas.core.people import invitation_token, invite
@@ -37,6 +38,7 @@ PUBLIC = {
 NON_ID_ARGS = {"name", "action", "filename", "token"}
 
 OWNED_TABLES = [
+    ContractChange,
     Client,
     ClientContact,
     Invitation,
@@ -50,7 +52,7 @@ OWNED_TABLES = [
 ]
 
 
-def rows_of(tenant, client, person, db):
+def rows_of(tenant, client, person, vendor_admin, db):
     """A row of every kind this tenant (and client) owns, keyed by the URL argument that names it."""
     add_standard_services(tenant)
     db.session.flush()
@@ -62,6 +64,10 @@ def rows_of(tenant, client, person, db):
         [{"service_id": service.id, "description": "x", "quantity": 1, "monthly_fee": 100}],
     )
     send_for_signatures(contract)  # freezes its documents, so document routes have rows to ask for
+    for party, signer in (("B", vendor_admin), ("A", person)):
+        document = documents(contract)[0]
+        sign(contract, party, signer, document.id, document.sha256)
+    change = propose_termination(contract, contract.effective_date, "")
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
@@ -88,6 +94,7 @@ def rows_of(tenant, client, person, db):
         "account_id": account.id,
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,
+        "change_id": change.id,
         "service_id": service.id,
         "name": "payments_bank",
         "token": invitation_token(invitation),
@@ -118,9 +125,23 @@ def isolation(app, db, world, enable_plugin):
         for name in plugin_manager().plugin_names():
             enable_plugin(world.tenant(slug), name)
     alpha, beta = world.tenant("alpha"), world.tenant("beta")
-    own = rows_of(alpha, world.clients("alpha")[0], world.person("alpha", "client_admin"), db)
-    sibling = rows_of(alpha, world.clients("alpha")[1], world.person("alpha", "client_admin_2"), db)
-    other_vendor = rows_of(beta, world.clients("beta")[0], world.person("beta", "client_admin"), db)
+    own = rows_of(
+        alpha,
+        world.clients("alpha")[0],
+        world.person("alpha", "client_admin"),
+        world.person("alpha", "vendor_admin"),
+        db,
+    )
+    sibling = rows_of(
+        alpha,
+        world.clients("alpha")[1],
+        world.person("alpha", "client_admin_2"),
+        world.person("alpha", "vendor_admin"),
+        db,
+    )
+    other_vendor = rows_of(
+        beta, world.clients("beta")[0], world.person("beta", "client_admin"), world.person("beta", "vendor_admin"), db
+    )
     app.config["WTF_CSRF_ENABLED"] = False  # let POSTs reach the handlers: the tenant check must stop them
     yield {"own": own, "sibling": sibling, "other_vendor": other_vendor}
     app.config["WTF_CSRF_ENABLED"] = True
