@@ -56,6 +56,15 @@ def _prepare(form: ContractForm) -> dict[int, Service]:
     return catalogue
 
 
+def _fill_lines(form, contract: Contract) -> None:
+    """Show a contract's fee lines in a form's line rows."""
+    while len(form.lines.entries) < len(contract.lines):
+        form.lines.append_entry()
+    for entry, line in zip(form.lines.entries, contract.lines, strict=False):
+        entry.form.process(obj=line)
+        entry.form.service_id.data = line.service_id or 0
+
+
 def _lines(form: ContractForm, catalogue: dict[int, Service]) -> list[dict]:
     """The filled-in lines, with a catalogue service's name and fee where the line leaves them empty."""
     lines = []
@@ -121,11 +130,7 @@ def _edit(contract: Contract | None):
         form = ContractForm(obj=contract or defaults)
         if contract is not None:
             form.client_id.data = contract.client_id
-            while len(form.lines.entries) < len(contract.lines):
-                form.lines.append_entry()
-            for entry, line in zip(form.lines.entries, contract.lines, strict=False):
-                entry.form.process(obj=line)
-                entry.form.service_id.data = line.service_id or 0
+            _fill_lines(form, contract)
     else:
         form = ContractForm()
     catalogue = _prepare(form)
@@ -493,11 +498,7 @@ def amend(contract_id):
     if request.method == "GET":
         form = AmendmentForm(obj=contract)
         form.effective_date.data = None
-        while len(form.lines.entries) < len(contract.lines):
-            form.lines.append_entry()
-        for entry, line in zip(form.lines.entries, contract.lines, strict=False):
-            entry.form.process(obj=line)
-            entry.form.service_id.data = line.service_id or 0
+        _fill_lines(form, contract)
     else:
         form = AmendmentForm()
     catalogue = _prepare(form)
