@@ -16,7 +16,7 @@ hookimpl = pluggy.HookimplMarker("saas")
 #: The name under which the core registers its own hook implementations; it is always enabled.
 CORE = "core"
 #: The core's domains, registered like plugins but always enabled and never listed as plugins.
-CORE_PARTS = {CORE: "saas.core.plugin", "contracts": "saas.contracts.plugin"}
+CORE_PARTS = {CORE: "saas.core.plugin", "contracts": "saas.contracts.plugin", "tickets": "saas.tickets.plugin"}
 
 
 @dataclass(frozen=True)

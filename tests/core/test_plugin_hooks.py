@@ -298,7 +298,7 @@ def tickets_app(app, db):
     other = create_app(
         "testing",
         overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x"},
-        extra_plugins={"tickets": tickets_plugin},
+        extra_plugins={"helpdesk": tickets_plugin},
     )
     other.test_client_class = SaasClient
     yield other
@@ -323,8 +323,8 @@ def test_hook_saas_dashboard_cards_from_an_extra_plugin(db, world, tickets_app):
     from saas.core.tenants import set_plugin_enabled
 
     pm = tickets_app.extensions["plugins"]
-    assert "tickets" in pm.plugin_names()
-    set_plugin_enabled(world.tenant("alpha"), "tickets", True, pm.plugin_names())
+    assert "helpdesk" in pm.plugin_names()
+    set_plugin_enabled(world.tenant("alpha"), "helpdesk", True, pm.plugin_names())
     db.session.commit()
     alpha_id = world.tenant("alpha").id
 

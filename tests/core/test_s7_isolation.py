@@ -21,6 +21,8 @@ from saas.core.models import Client, ClientContact, Invitation, Membership
 from saas.core.people import invitation_token, invite
 from saas.core.plugins import plugin_manager
 from saas.testing.fixtures import contract_data
+from saas.tickets.calendar_service import add_day, save_calendar
+from saas.tickets.models import CalendarDay, ServiceCalendar
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {
@@ -38,6 +40,8 @@ PUBLIC = {
 NON_ID_ARGS = {"name", "action", "filename", "token"}
 
 OWNED_TABLES = [
+    ServiceCalendar,
+    CalendarDay,
     ContractChange,
     Client,
     ClientContact,
@@ -68,6 +72,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         document = documents(contract)[0]
         sign(contract, party, signer, document.id, document.sha256)
     change = propose_termination(contract, contract.effective_date, "")
+    calendar = save_calendar(tenant, {"name": f"Calendar {client.id}", "timezone": "Asia/Shanghai"})
+    day = add_day(calendar, contract.effective_date, "holiday", "x")
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
@@ -95,6 +101,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,
         "change_id": change.id,
+        "calendar_id": calendar.id,
+        "day_id": day.id,
         "service_id": service.id,
         "name": "payments_bank",
         "token": invitation_token(invitation),
