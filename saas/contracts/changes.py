@@ -84,6 +84,13 @@ def propose_termination(contract: Contract, last_day, reason: str, actor=None) -
     return _new_change(contract, ChangeKind.TERMINATION, last_day, reason, {}, actor)
 
 
+def _same(old, new) -> bool:
+    """Equal as values: 0.1 and 0.1000 are the same rate, "" and None the same empty venue."""
+    if isinstance(old, (int, Decimal)) and new not in (None, ""):
+        return Decimal(str(old)) == Decimal(str(new))
+    return (old or "") == (new or "")
+
+
 def _line_rows(lines, currency: str) -> list[dict]:
     """Fee lines as rounded, comparable, JSON-ready values."""
     return [{"service_id": row["service_id"], "description": row["description"],
@@ -94,7 +101,7 @@ def _line_rows(lines, currency: str) -> list[dict]:
 def propose_amendment(contract: Contract, terms: dict, lines: list[dict], effective_date, reason: str, actor=None):
     """A change agreement (§10.2): the terms and fee lines that differ, old → new, from `effective_date`."""
     diff = {name: [str(getattr(contract, name)), str(terms[name])] for name in TERM_FIELDS
-            if str(getattr(contract, name)) != str(terms[name])}  # fmt: skip
+            if not _same(getattr(contract, name), terms[name])}  # fmt: skip
     current = [{"service_id": ln.service_id, "description": ln.description, "quantity": ln.quantity,
                 "monthly_fee": ln.monthly_fee} for ln in contract.lines]  # fmt: skip
     old_lines, new_lines = _line_rows(current, contract.currency), _line_rows(lines, contract.currency)
@@ -120,9 +127,13 @@ def withdraw_change(change: ContractChange, actor=None) -> None:
 
 def sign_change(change: ContractChange, party: str, user, document_id: int, seen_sha256: str, ip="", agent=""):
     """Sign a change agreement; the second signature applies it."""
+    signing.lock(change.contract)
+    db.session.refresh(change)
     if change.status != ChangeStatus.AWAITING_SIGNATURES:
         raise ServiceError(_("This change agreement is no longer open."))
     contract = change.contract
+    if contract.status not in IN_FORCE:
+        raise ServiceError(_("Only a contract in force can be amended or terminated."))
     if not signing.sign_subject(contract, change.subject, party, user, document_id, seen_sha256, ip, agent):
         return
     change.status = ChangeStatus.SIGNED
@@ -154,6 +165,9 @@ def _apply_amendment(change: ContractChange, user) -> None:
                 ))  # fmt: skip
         contract.ends_on = services.term_end(contract)
         services.record_event(contract, "amended", user, note=change.number)
+        today = services.local_today(contract.tenant)
+        if contract.status == ContractStatus.EXPIRING and today < services.renewal_window_start(contract):
+            services.transition(contract, ContractStatus.ACTIVE, user, kind="renewal_window_left")
         db.session.flush()
     finally:
         db.session.info.pop("applying_change", None)

@@ -47,6 +47,7 @@ EVENT_LABELS = {
     "withdrawn": _l("Taken back to draft"),
     "renewal_window": _l("Entered the renewal window"),
     "renewal_drafted": _l("Renewal drafted"),
+    "renewal_window_left": _l("Out of the renewal window (term extended)"),
     "signed": _l("Signed by both parties"),
     "terminated": _l("Terminated by agreement"),
     "amended": _l("Amended"),

@@ -296,6 +296,17 @@ class TamperError(RuntimeError):
     """Raised when code tries to change the terms of a contract that has left draft (§10.2)."""
 
 
+#: Which transitions the status machine allows (§10); the flush guard refuses any other.
+TRANSITIONS = {
+    ContractStatus.DRAFT: {ContractStatus.AWAITING_SIGNATURES},
+    ContractStatus.AWAITING_SIGNATURES: {ContractStatus.DRAFT, ContractStatus.ACTIVE},
+    ContractStatus.ACTIVE: {ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED},
+    # back to ACTIVE only when a signed amendment moves the end of the term out of the renewal window
+    ContractStatus.EXPIRING: {ContractStatus.ACTIVE, ContractStatus.EXPIRED, ContractStatus.TERMINATED},
+    ContractStatus.EXPIRED: set(),
+    ContractStatus.TERMINATED: set(),
+}
+
 #: What both parties agree to: frozen once a contract leaves draft.
 FROZEN_FIELDS = (
     *TERM_FIELDS,
@@ -307,6 +318,7 @@ FROZEN_FIELDS = (
     "party_b_signatory",
     "signing_place",
     "number",
+    "ends_on",
 )
 
 
@@ -321,11 +333,20 @@ def _append_only(mapper, connection, target):
     raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
 
 
-def _committed_status(session, contract: Contract | None) -> str | None:
-    """The status as stored (not as edited in this session); None for a contract not yet written."""
-    if contract is None or inspect(contract).key is None:
+def _stored_status(session, contract_id: int | None) -> str | None:
+    """The status as written so far in this transaction (not as edited in memory); None if not written yet."""
+    if contract_id is None:
         return None
-    return session.execute(select(Contract.status).where(Contract.id == contract.id)).scalar()
+    return session.execute(select(Contract.status).where(Contract.id == contract_id)).scalar()
+
+
+def _line_contract_ids(line: "ContractLine") -> set[int]:
+    """Every contract a fee line belongs or belonged to in this flush (a removed line no longer points to it)."""
+    history = inspect(line).attrs.contract_id.history
+    ids = {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
+    if line.contract is not None and inspect(line.contract).key is not None:
+        ids.add(line.contract.id)
+    return ids
 
 
 @event.listens_for(Session, "before_flush")
@@ -340,11 +361,26 @@ def _refuse_changes_to_signed_terms(session, flush_context, instances):
 def _check_frozen(session):
     for obj in list(session.dirty) + list(session.new) + list(session.deleted):
         if isinstance(obj, Contract) and obj in session.dirty:
-            state = inspect(obj)
-            changes_terms = any(state.attrs[name].history.has_changes() for name in FROZEN_FIELDS)
-            if changes_terms and _committed_status(session, obj) not in (None, ContractStatus.DRAFT):
-                raise TamperError(f"contract {obj.number} is no longer a draft; its terms cannot change")
+            _check_contract(session, obj)
         elif isinstance(obj, ContractLine):
-            status = _committed_status(session, obj.contract)
-            if status not in (None, ContractStatus.DRAFT):
-                raise TamperError(f"contract {obj.contract.number} is no longer a draft; its fees cannot change")
+            for contract_id in _line_contract_ids(obj):
+                if _stored_status(session, contract_id) not in (None, ContractStatus.DRAFT):
+                    raise TamperError(f"contract {contract_id} is no longer a draft; its fees cannot change")
+
+
+def _check_contract(session, contract: Contract) -> None:
+    state = inspect(contract)
+    changed = {name for name in (*FROZEN_FIELDS, "status", "signed_on", "terminated_on")
+               if state.attrs[name].history.has_changes()}  # fmt: skip
+    if not changed:
+        return
+    stored = _stored_status(session, contract.id)
+    moving = "status" in changed and contract.status != stored
+    if moving and contract.status not in TRANSITIONS.get(stored, ()):
+        raise TamperError(f"contract {contract.number} cannot go from {stored} to {contract.status}")
+    if changed & set(FROZEN_FIELDS) and stored != ContractStatus.DRAFT:
+        raise TamperError(f"contract {contract.number} is no longer a draft; its terms cannot change")
+    if "signed_on" in changed and not (moving and contract.status == ContractStatus.ACTIVE):
+        raise TamperError("signed_on is set only when the second signature puts the contract in force")
+    if "terminated_on" in changed and not (moving and contract.status == ContractStatus.TERMINATED):
+        raise TamperError("terminated_on is set only by a signed termination")

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from saas.contracts.models import (
     TERM_FIELDS,
+    TRANSITIONS,
     Calendar,
     Contract,
     ContractDefaults,
@@ -41,16 +42,6 @@ STANDARD_SERVICES = [
 
 #: The longest renewal notice a contract may set (§1.2), in months.
 MAX_NOTICE_MONTHS = 24
-
-#: Which transitions the status machine allows (§10): anything else is refused.
-TRANSITIONS = {
-    ContractStatus.DRAFT: {ContractStatus.AWAITING_SIGNATURES},
-    ContractStatus.AWAITING_SIGNATURES: {ContractStatus.DRAFT, ContractStatus.ACTIVE},
-    ContractStatus.ACTIVE: {ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED},
-    ContractStatus.EXPIRING: {ContractStatus.EXPIRED, ContractStatus.TERMINATED},
-    ContractStatus.EXPIRED: set(),
-    ContractStatus.TERMINATED: set(),
-}
 
 
 def add_standard_services(tenant: Tenant) -> int:
@@ -201,6 +192,7 @@ def transition(contract: Contract, to: ContractStatus, actor=None, kind: str = "
         raise ServiceError(_("The agreement does not allow this change of status."))
     record_event(contract, kind, actor, from_status=current, to_status=to, note=note)
     contract.status = to
+    db.session.flush()  # each step on its own, so the flush guard checks every transition
 
 
 def submit_for_signatures(contract: Contract, actor=None) -> None:
@@ -280,12 +272,16 @@ def refresh_statuses(tenant: Tenant) -> dict:
             transition(
                 contract, ContractStatus.EXPIRING, kind="renewal_window", note=str(renewal_window_start(contract))
             )
-            remind_renewal(contract)
             moved["expiring"] += 1
+        if contract.status == ContractStatus.EXPIRING:
+            remind_renewal(contract)  # every run: a reminder that failed to send goes out next time, never twice
     return moved
 
 
-def list_contracts(tenant: Tenant, *, client_id=None, status="", expiring_days=None, query="", after=None, limit=25):
+def list_contracts(
+    tenant: Tenant, *, client_id=None, status="", expiring_days=None, query="", after=None, limit=25,
+    exclude_drafts=False,
+):  # fmt: skip
     """One page of the tenant's contracts, newest first (keyset on id); returns (rows, next_after)."""
     from sqlalchemy.orm import selectinload
 
@@ -295,6 +291,8 @@ def list_contracts(tenant: Tenant, *, client_id=None, status="", expiring_days=N
         stmt = stmt.where(Contract.client_id == client_id)
     if status:
         stmt = stmt.where(Contract.status == status)
+    if exclude_drafts:
+        stmt = stmt.where(Contract.status != ContractStatus.DRAFT)
     if expiring_days is not None:
         horizon = local_today(tenant) + timedelta(days=expiring_days)
         stmt = stmt.where(

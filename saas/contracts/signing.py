@@ -84,8 +84,14 @@ def signatures_for(contract: Contract, subject: str) -> dict[str, ContractSignat
     return {s.party: s for s in rows}
 
 
+def lock(contract: Contract) -> None:
+    """Hold the contract's row until commit, so two parties signing at once are counted one after the other."""
+    db.session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
+
+
 def sign_subject(contract, subject, party, user, document_id, seen_sha256, ip="", agent=""):
     """Sign the exact text the signer saw; returns True when this was the second party's signature."""
+    lock(contract)
     document = db.session.scalar(
         select(ContractDocument).where(ContractDocument.id == document_id, ContractDocument.contract_id == contract.id)
     )

@@ -24,7 +24,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
 from saas.core.plugins import plugin_manager
-from saas.core.rendering import render
+from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 
@@ -40,6 +40,11 @@ def _service_name(service: Service) -> str:
     return service.name_zh if str(get_locale()).startswith("zh") else service.name_en
 
 
+def _service_label(service: Service) -> str:
+    label = f"{service.code} · {_service_name(service)}"
+    return label if service.active else label + _(" (no longer offered)")
+
+
 def _prepare(form: ContractForm) -> dict[int, Service]:
     """Fill the form's choices; returns the tenant's active catalogue by id."""
     clients = db.session.execute(
@@ -47,10 +52,9 @@ def _prepare(form: ContractForm) -> dict[int, Service]:
     ).all()
     if hasattr(form, "client_id"):
         form.client_id.choices = choices([(0, _("— choose —")), *[(c.id, c.legal_name) for c in clients]])
-    catalogue = {s.id: s for s in services.list_services(current_tenant, active_only=True)}
-    line_choices = choices(
-        [(0, _("— other —")), *[(s.id, f"{s.code} · {_service_name(s)}") for s in catalogue.values()]]
-    )
+    # Every service, not only those still offered: a line may name one that was withdrawn since.
+    catalogue = {s.id: s for s in services.list_services(current_tenant)}
+    line_choices = choices([(0, _("— other —")), *[(s.id, _service_label(s)) for s in catalogue.values()]])
     for entry in form.lines.entries:
         entry.form.service_id.choices = line_choices
     return catalogue
@@ -243,7 +247,7 @@ def _document(contract: Contract, document_id: int, as_pdf: bool):
         response = make_response(signing.pdf(document))
         response.mimetype = "application/pdf"
         filename = f"{contract.number}-v{document.version}-{document.language}.pdf"
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        attachment(response, filename)
     else:
         response = make_response(document.html)
     response.headers["X-Document-SHA256"] = document.sha256
@@ -403,12 +407,28 @@ def defaults():
     return render("contracts/defaults.html", form=form)
 
 
+def _my_client_id() -> int:
+    """The signed-in client member's organisation; a portal route never runs without one."""
+    client_id = visible_client_id()
+    if client_id is None:
+        abort(404)
+    return client_id
+
+
+def _client_contract(contract_id: int) -> Contract:
+    """One of the client's own contracts, once sent to it (a vendor's draft is not shown to the client)."""
+    contract = get_or_404(Contract, contract_id, current_tenant, client_id=_my_client_id())
+    if contract.status == ContractStatus.DRAFT:
+        abort(404)
+    return contract
+
+
 @portal_bp.get("/")
 @roles_required(*CLIENT_ROLES)
 def portal_index():
     """The client's own contracts with its vendor."""
     rows, next_after = services.list_contracts(
-        current_tenant, client_id=visible_client_id(), after=request.args.get("after", type=int)
+        current_tenant, client_id=_my_client_id(), after=request.args.get("after", type=int), exclude_drafts=True
     )
     return render("contracts/portal_list.html", contracts=rows, next_after=next_after, services=services)
 
@@ -417,7 +437,7 @@ def portal_index():
 @roles_required(*CLIENT_ROLES)
 def portal_detail(contract_id):
     """One of the client's contracts, read-only."""
-    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    contract = _client_contract(contract_id)
     return _detail(contract, "contracts/portal_detail.html")
 
 
@@ -425,7 +445,7 @@ def portal_detail(contract_id):
 @roles_required(*CLIENT_ROLES)
 def portal_document(contract_id, document_id):
     """The agreement as sent for signatures (HTML), for the client's people."""
-    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    contract = _client_contract(contract_id)
     return _document(contract, document_id, as_pdf=False)
 
 
@@ -433,7 +453,7 @@ def portal_document(contract_id, document_id):
 @roles_required(*CLIENT_ROLES)
 def portal_document_pdf(contract_id, document_id):
     """The agreement as PDF, for the client's people."""
-    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    contract = _client_contract(contract_id)
     return _document(contract, document_id, as_pdf=True)
 
 
@@ -441,7 +461,7 @@ def portal_document_pdf(contract_id, document_id):
 @roles_required(Role.CLIENT_ADMIN)
 def portal_sign(contract_id):
     """The client's admin signs for Party A (甲方)."""
-    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    contract = _client_contract(contract_id)
     return _sign(contract, "portal_contracts.portal_detail")
 
 
@@ -591,7 +611,7 @@ def change_withdraw(contract_id, change_id):
 @roles_required(*CLIENT_ROLES)
 def portal_change(contract_id, change_id):
     """A change agreement of one of the client's contracts."""
-    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    contract = _client_contract(contract_id)
     return _change_page(contract, _change(contract, change_id), "contracts/change.html")
 
 
@@ -599,5 +619,5 @@ def portal_change(contract_id, change_id):
 @roles_required(Role.CLIENT_ADMIN)
 def portal_change_sign(contract_id, change_id):
     """The client's admin signs a change agreement for Party A."""
-    contract = get_or_404(Contract, contract_id, current_tenant, client_id=visible_client_id())
+    contract = _client_contract(contract_id)
     return _sign_change(contract, _change(contract, change_id), "portal_contracts.portal_change")

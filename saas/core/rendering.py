@@ -1,5 +1,8 @@
 """One template per screen; an HTMX request gets just the named block of it (jinja2-fragments)."""
 
+import unicodedata
+from urllib.parse import quote
+
 from flask import make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
@@ -15,4 +18,14 @@ def render(template: str, block: str = "content", status: int = 200, **context):
     body = render_block(template, block, **context) if fragment else render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
+    return response
+
+
+def attachment(response, filename: str):
+    """Make a response a download named `filename`, RFC 5987-encoded when it is not ASCII (Chinese numbers)."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii") or "download"
+    header = f'attachment; filename="{ascii_name.replace(chr(34), "")}"'
+    if ascii_name != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    response.headers["Content-Disposition"] = header
     return response

@@ -161,9 +161,12 @@ def test_engineers_read_contracts_but_do_not_draft_them(client, world, make_cont
     assert client.post_form(f"/t/alpha/contracts/{contract.id}/submit").status_code == 403
 
 
-def test_s7_1_a_client_sees_only_its_own_contracts(client, world, make_contract):
+def test_s7_1_a_client_sees_only_its_own_contracts(client, db, world, make_contract):
     mine = make_contract(world.tenant("alpha"), world.clients("alpha")[0], title="Ours")
     theirs = make_contract(world.tenant("alpha"), world.clients("alpha")[1], title="Someone else's")
+    for contract in (mine, theirs):  # drafts stay with the vendor; sent contracts reach the client
+        services.submit_for_signatures(contract)
+    db.session.commit()
     client.sign_in(world.person("alpha", "client_user").email)
     listing = client.get("/t/alpha/portal/contracts/").get_data(as_text=True)
     assert mine.number in listing and theirs.number not in listing
