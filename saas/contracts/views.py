@@ -60,6 +60,15 @@ def _prepare(form: ContractForm) -> dict[int, Service]:
     return catalogue
 
 
+def _added_a_line(form) -> bool:
+    """The "add a line" button: the form comes back with one more empty line, nothing saved."""
+    if request.method != "POST" or not request.form.get("add_line"):
+        return False
+    form.lines.append_entry()
+    _prepare(form)
+    return True
+
+
 def _fill_lines(form, contract: Contract) -> None:
     """Show a contract's fee lines in a form's line rows."""
     while len(form.lines.entries) < len(contract.lines):
@@ -138,9 +147,7 @@ def _edit(contract: Contract | None):
     else:
         form = ContractForm()
     catalogue = _prepare(form)
-    if request.method == "POST" and request.form.get("add_line"):
-        form.lines.append_entry()
-        _prepare(form)
+    if _added_a_line(form):
         return render("contracts/form.html", form=form, contract=contract)
     if form.validate_on_submit():
         try:
@@ -522,9 +529,7 @@ def amend(contract_id):
     else:
         form = AmendmentForm()
     catalogue = _prepare(form)
-    if request.method == "POST" and request.form.get("add_line"):
-        form.lines.append_entry()
-        _prepare(form)
+    if _added_a_line(form):
         return render("contracts/amend.html", form=form, contract=contract)
     if form.validate_on_submit():
         try:
