@@ -11,7 +11,7 @@ WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
 
 
 class CalendarForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Calendar name"), validators=[DataRequired(), Length(max=120)])
     timezone = SelectField(_l("Time zone"), choices=choices((t, t) for t in TIMEZONES), default="Asia/Shanghai")
     always = BooleanField(_l("Around the clock (7×24, §2.1.1)"))
     hours_0 = StringField(WEEKDAYS[0], validators=[Optional(), Length(max=120)])
@@ -28,7 +28,7 @@ class DayForm(FlaskForm):
     kind = SelectField(
         _l("Kind"), choices=choices([("holiday", _l("Holiday")), ("workday", _l("Make-up working day"))])
     )
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Note"), validators=[Optional(), Length(max=120)])
 
 
 class PreviewForm(FlaskForm):
