@@ -111,35 +111,23 @@ def saas_demo_data(tenant, session):
     catalogue = {s.code: s for s in services.list_services(tenant)}
     clients = session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).all()
     for client in clients:
-        services.create_draft(
-            tenant,
-            client.id,
+        data = services.draft_terms(tenant) | {
+            "title": "售后服务协议 After-sales service agreement",
+            "effective_date": date(2026, 1, 31),
+            "party_a_signatory": "王经理",
+            "party_b_signatory": "张总",
+            "signing_place": "北京",
+            "renewal_notice_months": 2,
+            "mediation_venue": "北京市海淀区人民调解委员会",
+            "court_venue": "北京市海淀区人民法院",
+        }
+        lines = [
             {
-                "title": "售后服务协议 After-sales service agreement",
-                "effective_date": date(2026, 1, 31),
-                "party_a_signatory": "王经理",
-                "party_b_signatory": "张总",
-                "signing_place": "北京",
-                "term_years": 1,
-                "renewal_notice_months": 2,
-                "service_response_hours": 4,
-                "onsite_arrival_hours": 24,
-                "fault_response_hours": 2,
-                "consult_response_hours": 8,
-                "penalty_rate": Decimal("0.1000"),
-                "dispute_deadline_months": 3,
-                "payment_net_days": 30,
-                "confidentiality_years": 2,
-                "mediation_venue": "北京市海淀区人民调解委员会",
-                "court_venue": "北京市海淀区人民法院",
-            },
-            [
-                {
-                    "service_id": catalogue[code].id,
-                    "description": catalogue[code].name_zh,
-                    "quantity": Decimal(1),
-                    "monthly_fee": catalogue[code].default_monthly_fee,
-                }
-                for code in ("REMOTE", "ONSITE", "FAULT")
-            ],
-        )
+                "service_id": catalogue[code].id,
+                "description": catalogue[code].name_zh,
+                "quantity": Decimal(1),
+                "monthly_fee": catalogue[code].default_monthly_fee,
+            }
+            for code in ("REMOTE", "ONSITE", "FAULT")
+        ]
+        services.create_draft(tenant, client.id, data, lines)

@@ -101,13 +101,18 @@ def save_service(tenant: Tenant, data: dict, service: Service | None = None) -> 
 
 
 def defaults_for(tenant: Tenant) -> ContractDefaults:
-    """The vendor's default terms, created with the product's defaults on first use."""
+    """The vendor's default terms; the product's own until the vendor saves theirs."""
     row = db.session.scalar(select(ContractDefaults).where(ContractDefaults.tenant_id == tenant.id))
-    if row is None:
-        row = ContractDefaults(tenant_id=tenant.id)
-        db.session.add(row)
-        db.session.flush()  # the column defaults are the product's defaults
+    if row is None:  # not saved yet: the product's defaults (the columns' defaults), written only by save_defaults
+        values = {c.key: c.default.arg for c in ContractDefaults.__table__.columns if c.default is not None}
+        row = ContractDefaults(**values, tenant_id=tenant.id)
     return row
+
+
+def draft_terms(tenant: Tenant) -> dict:
+    """The terms a new contract starts from: the vendor's defaults."""
+    defaults = defaults_for(tenant)
+    return {name: getattr(defaults, name) for name in TERM_FIELDS}
 
 
 def save_defaults(tenant: Tenant, data: dict) -> ContractDefaults:
@@ -115,6 +120,7 @@ def save_defaults(tenant: Tenant, data: dict) -> ContractDefaults:
     row = defaults_for(tenant)
     for key in (*TERM_FIELDS, "number_pattern"):
         setattr(row, key, data[key])
+    db.session.add(row)
     audit.record("contracts.defaults_changed", tenant_id=tenant.id)
     return row
 

@@ -262,35 +262,34 @@ def _document(contract: Contract, document_id: int, as_pdf: bool):
     return response
 
 
-def _sign(contract: Contract, endpoint: str):
-    """Record the signed-in person's signature for their party on the document they saw."""
+def _sign_as_my_party(contract: Contract, sign, back_url: str):
+    """Record the signed-in person's signature for their party on the text they saw; sign(party, …) does it."""
     party = _my_party(contract)
     if party is None:
         abort(403)
     form = SignForm()
     if not form.validate_on_submit():
         flash(_("Tick the box to confirm you sign."), "error")
+        return redirect(back_url)
+    try:
+        sign(party, current_user._get_current_object(), form.document_id.data, form.sha256.data,
+             request.remote_addr or "", request.user_agent.string)  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
     else:
-        try:
-            signing.sign(
-                contract,
-                party,
-                current_user._get_current_object(),
-                form.document_id.data,
-                form.sha256.data,
-                request.remote_addr or "",
-                request.user_agent.string,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(
-                _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."),
-                "success",
-            )
-    return redirect(url_for(endpoint, contract_id=contract.id, tab="signatures"))
+        db.session.commit()
+        flash(_("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."),
+              "success")  # fmt: skip
+    return redirect(back_url)
+
+
+def _sign(contract: Contract, endpoint: str):
+    """Sign the agreement's current text."""
+    return _sign_as_my_party(
+        contract, lambda *args: signing.sign(contract, *args),
+        url_for(endpoint, contract_id=contract.id, tab="signatures"),
+    )  # fmt: skip
 
 
 @bp.get("/<int:contract_id>/documents/<int:document_id>")
@@ -410,7 +409,6 @@ def defaults():
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("contracts.defaults"))
-    db.session.commit()  # keep the defaults row created on first visit
     return render("contracts/defaults.html", form=form)
 
 
@@ -494,27 +492,11 @@ def _change_page(contract: Contract, change: ContractChange, template: str):
 
 
 def _sign_change(contract: Contract, change: ContractChange, endpoint: str):
-    """Record the signed-in person's signature on a change agreement for their party."""
-    party = _my_party(contract)
-    if party is None:
-        abort(403)
-    form = SignForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the box to confirm you sign."), "error")
-    else:
-        try:
-            changes.sign_change(
-                change, party, current_user._get_current_object(), form.document_id.data, form.sha256.data,
-                request.remote_addr or "", request.user_agent.string,
-            )  # fmt: skip
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            signed = _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor).")
-            flash(signed, "success")
-    return redirect(url_for(endpoint, contract_id=contract.id, change_id=change.id))
+    """Sign a change agreement."""
+    return _sign_as_my_party(
+        contract, lambda *args: changes.sign_change(change, *args),
+        url_for(endpoint, contract_id=contract.id, change_id=change.id),
+    )  # fmt: skip
 
 
 @bp.route("/<int:contract_id>/amend", methods=["GET", "POST"])

@@ -200,3 +200,18 @@ def test_contract_list_filters_and_pages_by_keyset(client, db, world, make_contr
     assert other.number in active and "HT-2026-0001" not in active
     by_client = client.get(f"/t/alpha/contracts/?client={world.clients('alpha')[1].id}").get_data(as_text=True)
     assert other.number in by_client and "HT-2026-0002<" not in by_client
+
+
+def test_default_terms_are_read_without_writing_and_prefill_new_contracts(client, db, world):
+    from saas.contracts.models import ContractDefaults
+
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    page = client.get("/t/alpha/contracts/defaults").get_data(as_text=True)
+    assert 'value="HT-{year}-{seq}"' in page
+    assert db.session.scalar(select(ContractDefaults)) is None  # reading the page writes nothing
+    form = {**{k: str(v) for k, v in services.draft_terms(world.tenant("alpha")).items()},
+            "onsite_arrival_hours": "6", "number_pattern": "SV-{year}-{seq}"}  # fmt: skip
+    assert client.post_form("/t/alpha/contracts/defaults", form).status_code == 302
+    assert db.session.scalar(select(ContractDefaults)).onsite_arrival_hours == 6
+    new = client.get("/t/alpha/contracts/new").get_data(as_text=True)
+    assert 'name="onsite_arrival_hours" required type="number" value="6"' in new
