@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from saas import create_app
 from saas.core.clock import FrozenClock
@@ -335,6 +335,31 @@ def make_contract(db):
             for code, qty, fee in lines
         ]  # fmt: skip
         contract = create_draft(tenant, client.id, contract_data(title, effective, **terms), rows)
+        db.session.commit()
+        return contract
+
+    return make
+
+
+@pytest.fixture
+def make_signed_contract(db, make_contract):
+    """Factory: make_signed_contract(tenant, client, **terms) -> a contract both parties signed (in force)."""
+    from saas.contracts import signing
+    from saas.core.models import Membership, Role, User
+
+    def person(tenant, role, client=None):
+        stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
+        if client is not None:
+            stmt = stmt.where(Membership.client_id == client.id)
+        return db.session.scalars(stmt.order_by(User.id)).first()
+
+    def make(tenant, client, **kwargs):
+        contract = make_contract(tenant, client, **kwargs)
+        signing.send_for_signatures(contract)
+        signers = (("B", person(tenant, Role.VENDOR_ADMIN)), ("A", person(tenant, Role.CLIENT_ADMIN, client)))
+        for party, signer in signers:
+            document = signing.documents(contract)[0]
+            signing.sign(contract, party, signer, document.id, document.sha256)
         db.session.commit()
         return contract
 
