@@ -201,3 +201,21 @@ def _sweep_chunk(ids: list[int], at: datetime) -> int:
     _insert_breaches(rows)
     _note_breaches(breached, at)
     return len(rows)
+
+
+def tenant_specs(tenant_id: int) -> dict[int | None, CalendarSpec]:
+    """Every calendar of a tenant as the arithmetic reads it, by id (None: around the clock); two queries."""
+    calendars = db.session.scalars(select(ServiceCalendar).options(selectinload(ServiceCalendar.days))
+                                   .where(ServiceCalendar.tenant_id == tenant_id)).all()  # fmt: skip
+    return {None: ALWAYS, **{c.id: spec_for(c) for c in calendars}}
+
+
+def clock_state(req: ServiceRequest, specs: dict, at: datetime) -> dict:
+    """What a screen shows of a request's clock: the next deadline, working time left, paused or breached."""
+    due = req.next_due_at
+    spec = specs.get(req.calendar_id, ALWAYS)
+    left = working_time_left(req, due, spec, at)
+    breached = req.response_breached or req.arrival_breached or req.resolution_breached
+    return {"due": due, "left": left, "paused": req.paused_since is not None and req.is_open,
+            "overdue": left is not None and left <= timedelta(0), "breached": breached,
+            "soon": left is not None and timedelta(0) < left <= timedelta(hours=1)}  # fmt: skip

@@ -6,6 +6,8 @@ the victim may appear, and no victim row may change. A route with a URL argument
 know fails the test: whoever adds a route says here how to fill it.
 """
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
@@ -22,7 +24,21 @@ from saas.core.people import invitation_token, invite
 from saas.core.plugins import plugin_manager
 from saas.testing.fixtures import contract_data
 from saas.tickets.calendar_service import add_day, save_calendar
-from saas.tickets.models import CalendarDay, ServiceCalendar
+from saas.tickets.models import (
+    CalendarDay,
+    RequestAttachment,
+    RequestCategory,
+    RequestEvent,
+    RequestPause,
+    RequestSequence,
+    ServiceCalendar,
+    ServiceRequest,
+    SiteVisit,
+    SlaBreach,
+    TeamMember,
+)
+from saas.tickets.services import attach, create_request, timeline
+from saas.tickets.services import categories as request_categories
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {
@@ -40,6 +56,15 @@ PUBLIC = {
 NON_ID_ARGS = {"name", "action", "filename", "token"}
 
 OWNED_TABLES = [
+    ServiceRequest,
+    RequestEvent,
+    RequestAttachment,
+    RequestCategory,
+    RequestPause,
+    RequestSequence,
+    SiteVisit,
+    SlaBreach,
+    TeamMember,
     ServiceCalendar,
     CalendarDay,
     ContractChange,
@@ -64,16 +89,20 @@ def rows_of(tenant, client, person, vendor_admin, db):
     contract = create_draft(
         tenant,
         client.id,
-        contract_data(f"Contract of {client.legal_name}"),
+        contract_data(f"Contract of {client.legal_name}", effective=date(2026, 1, 1)),
         [{"service_id": service.id, "description": "x", "quantity": 1, "monthly_fee": 100}],
     )
     send_for_signatures(contract)  # freezes its documents, so document routes have rows to ask for
     for party, signer in (("B", vendor_admin), ("A", person)):
         document = documents(contract)[0]
         sign(contract, party, signer, document.id, document.sha256)
-    change = propose_termination(contract, contract.effective_date, "")
+    change = propose_termination(contract, date(2026, 1, 31), "")
     calendar = save_calendar(tenant, {"name": f"Calendar {client.id}", "timezone": "Asia/Shanghai"})
     day = add_day(calendar, contract.effective_date, "holiday", "x")
+    category = request_categories(tenant)[0]
+    service_request = create_request(tenant, client.id, {"category_id": category.id, "subject": f"Marker {client.id}"},
+                                     person)  # fmt: skip
+    request_file = attach(service_request, timeline(service_request, True)[0], "log.txt", "text/plain", b"x", False)
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
@@ -103,6 +132,9 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "change_id": change.id,
         "calendar_id": calendar.id,
         "day_id": day.id,
+        "request_id": service_request.id,
+        "attachment_id": request_file.id,
+        "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",
         "token": invitation_token(invitation),
