@@ -76,11 +76,14 @@ def saas_contract_obligations(contract):
         Obligation(clause("1.2"), _l("Renewal talks"), lazy_ngettext(
                    "from %(day)s (%(num)d month before expiry)", "from %(day)s (%(num)d months before expiry)",
                    contract.renewal_notice_months, day=renewal_from.isoformat()), order=11),
-        Obligation(clause("4.1"), _l("Service response"), within_hours(contract.service_response_hours), order=20),
-        Obligation(clause("2.1.2"), _l("On-site arrival"), within_hours(contract.onsite_arrival_hours), order=21),
-        Obligation(clause("2.2.2"), _l("Fault response"), within_hours(contract.fault_response_hours), order=22),
+        Obligation(clause("4.1"), _l("Service response"), within_hours(contract.service_response_hours), order=20,
+                   key="service_response"),
+        Obligation(clause("2.1.2"), _l("On-site arrival"), within_hours(contract.onsite_arrival_hours), order=21,
+                   key="onsite_arrival"),
+        Obligation(clause("2.2.2"), _l("Fault response"), within_hours(contract.fault_response_hours), order=22,
+                   key="fault_response"),
         Obligation(clause("2.3.2"), _l("Consulting response"), within_hours(contract.consult_response_hours),
-                   order=23),
+                   order=23, key="consult_response"),
         Obligation(clause("3.1.2"), _l("Payment cycle"), lazy_ngettext(
                    "monthly from %(day)s, due %(num)d day after the invoice",
                    "monthly from %(day)s, due %(num)d days after the invoice", contract.payment_net_days,

@@ -23,7 +23,7 @@ from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
-from saas.core.plugins import plugin_manager
+from saas.core.plugins import merge_obligations, plugin_manager
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
@@ -197,8 +197,14 @@ def edit(contract_id):
 
 def obligations(contract: Contract):
     """The contract's measurable obligations, from every domain and plugin (one hook)."""
-    rows = plugin_manager().for_tenant(current_tenant).saas_contract_obligations(contract=contract)
-    return sorted((row for group in rows for row in group), key=lambda r: r.order)
+    return merge_obligations(plugin_manager().for_tenant(current_tenant).saas_contract_obligations(contract=contract))
+
+
+def sections(contract: Contract) -> list:
+    """Blocks other domains show on the contract's page (e.g. open requests once it has ended, §10.4)."""
+    groups = plugin_manager().for_tenant(current_tenant).saas_contract_sections(contract=contract,
+                                                                                membership=g.membership)
+    return sorted((s for group in groups for s in group), key=lambda s: s.order)
 
 
 def _detail(contract: Contract, template: str):
@@ -212,6 +218,7 @@ def _detail(contract: Contract, template: str):
         tabs=TABS,
         services=services,
         obligations=obligations(contract),
+        sections=sections(contract),
         confirm=ConfirmForm(),
         term_labels=TERM_LABELS,
         signing=signing,

@@ -48,3 +48,8 @@ def saas_demo_data(tenant, session):
 @hookspec
 def saas_contract_obligations(contract):
     """Return a list of Obligation rows (clause, what is owed, parameter, and later applied/met/breached)."""
+
+
+@hookspec
+def saas_contract_sections(contract, membership):
+    """Return a list of ContractSection blocks to show on `contract`'s page to `membership` (vendor or client)."""

@@ -1,7 +1,7 @@
 """The PluginManager: hookspecs, plugins from entry points, and which plugins each tenant has enabled."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pluggy
@@ -16,7 +16,12 @@ hookimpl = pluggy.HookimplMarker("saas")
 #: The name under which the core registers its own hook implementations; it is always enabled.
 CORE = "core"
 #: The core's domains, registered like plugins but always enabled and never listed as plugins.
-CORE_PARTS = {CORE: "saas.core.plugin", "contracts": "saas.contracts.plugin", "tickets": "saas.tickets.plugin"}
+CORE_PARTS = {
+    CORE: "saas.core.plugin",
+    "contracts": "saas.contracts.plugin",
+    "tickets": "saas.tickets.plugin",
+    "api": "saas.api.plugin",
+}
 
 
 @dataclass(frozen=True)
@@ -159,4 +164,33 @@ class Obligation:
     applied: int | None = None
     met: int | None = None
     breached: int | None = None
+    order: int = 100
+    #: Rows with the same key are one obligation: a domain that measures it adds the counts to its row.
+    key: str = ""
+
+
+def merge_obligations(groups) -> list[Obligation]:
+    """Every domain's rows as one list in order; rows sharing a key merged, each field from the first that sets it."""
+    merged: dict[str, Obligation] = {}
+    rows: list[Obligation] = []
+    for row in (row for group in groups for row in group):
+        if not row.key:
+            rows.append(row)
+        elif row.key not in merged:
+            merged[row.key] = row
+        else:
+            first = merged[row.key]
+            filled = {name: getattr(first, name) if getattr(first, name) not in (None, "") else getattr(row, name)
+                      for name in ("clause", "label", "parameter", "applied", "met", "breached")}  # fmt: skip
+            merged[row.key] = replace(first, **filled)
+    return sorted([*rows, *merged.values()], key=lambda r: r.order)
+
+
+@dataclass(frozen=True)
+class ContractSection:
+    """A block another domain shows on a contract's page (e.g. its open requests at termination, §10.4)."""
+
+    title: str
+    #: The block's HTML, rendered by the domain that owns the data.
+    html: str
     order: int = 100

@@ -58,7 +58,8 @@ def recipients(event: RequestEvent, req: ServiceRequest) -> list[tuple[object, b
         people += [(u, True) for u in _vendor_people(req)] + [(u, False) for u in _client_people(req)]
     elif event.kind == "reply":
         membership = event.actor.membership_in(req.tenant_id) if event.actor is not None else None
-        from_client = membership is not None and membership.role_enum.is_client
+        # A reply without a person (an API token's) carries the side it was written for.
+        from_client = membership.role_enum.is_client if membership is not None else bool(event.data.get("by_client"))
         people += [(u, True) for u in _vendor_people(req)] if from_client else [(u, False) for u in _client_people(req)]
     elif event.kind in ("status", "reopened") and event.to_status in (
             RequestStatus.WAITING_ON_CLIENT, RequestStatus.RESOLVED, RequestStatus.ACKNOWLEDGED):  # fmt: skip

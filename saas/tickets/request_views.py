@@ -102,7 +102,8 @@ def index():
                                  .order_by(Client.legal_name)).all()  # fmt: skip
     return render("tickets/requests/queue.html", block=block if block in ("content", "rows", "queue") else "content",
                   requests=rows, next_after=next_after, filters={k: v for k, v in f.items() if v},
-                  status_filter=status, clients=clients, categories=services.categories(current_tenant, active_only=False),
+                  status_filter=status, clients=clients,
+                  categories=services.categories(current_tenant, active_only=False),
                   team=services.team(current_tenant), statuses=list(RequestStatus),
                   category_name=category_name, **_clock_context(rows))  # fmt: skip
 
@@ -431,3 +432,14 @@ def duration(value: timedelta | None) -> str:
     text = _("%(h)d h %(m)02d min", h=minutes // 60, m=minutes % 60) if minutes >= 60 else \
         _("%(m)d min", m=minutes)  # fmt: skip
     return _("overdue by %(time)s", time=text) if value < timedelta(0) else text
+
+
+@bp.post("/<int:request_id>/handover")
+@admin_only
+def hand_over(request_id):
+    """Hand an open request of an ended agreement over to the client's agreement in force (§10.4)."""
+    from saas.contracts.models import Contract
+
+    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    successor = get_or_404(Contract, request.form.get("contract_id"), current_tenant)
+    return _act(req, lambda: services.hand_over(req, successor, current_user), "requests.detail")

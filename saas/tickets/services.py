@@ -137,7 +137,9 @@ def contract_in_force(tenant: Tenant, client_id: int, when: datetime | None = No
         .where(
             Contract.tenant_id == tenant.id,
             Contract.client_id == client_id,
-            Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.EXPIRING]),
+            # a terminated agreement covers requests up to its last day in force (§10.3)
+            or_(Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.EXPIRING]),
+                and_(Contract.status == ContractStatus.TERMINATED, Contract.terminated_on >= day)),
             Contract.effective_date <= day,
         )
         .order_by(Contract.effective_date.desc(), Contract.id.desc())
@@ -207,6 +209,9 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
     db.session.add(req)
     db.session.flush()
     sla.refresh_due(req)
+    from saas.tickets import team  # here, not at the top: team imports this module
+
+    team.auto_assign(req)  # §5.1: by the category's rule and the contract's named engineers
     add_event(req, "created", actor, to_status=S.NEW, body=req.description, data={"channel": channel})
     return req
 
@@ -282,7 +287,8 @@ def reply(req: ServiceRequest, actor: User, body: str, *, by_client: bool, inter
     if req.status == S.CLOSED:
         raise ServiceError(_("This request is closed; raise a new one."))
     internal = internal and not by_client
-    event = add_event(req, "note" if internal else "reply", actor, body=body, internal=internal)
+    event = add_event(req, "note" if internal else "reply", actor, body=body, internal=internal,
+                      data={"by_client": by_client})
     for name, content_type, data in files:
         attach(req, event, name, content_type, data, internal)
     if not by_client and not internal:
@@ -456,8 +462,80 @@ def member_for_user(tenant: Tenant, user: User) -> TeamMember | None:
                                                       TeamMember.user_id == user.id))  # fmt: skip
 
 
+def has_ended(contract: Contract) -> bool:
+    """Expired, or terminated and past its last day in force (§10.3)."""
+    if contract.status == ContractStatus.EXPIRED:
+        return True
+    today = now().astimezone(ZoneInfo(contract.tenant.timezone)).date()
+    return contract.status == ContractStatus.TERMINATED and contract.terminated_on < today
+
+
 def open_requests_of_contract(contract: Contract) -> list[ServiceRequest]:
     """The contract's requests not yet closed (§10.4: at termination, to be closed or handed over)."""
     return db.session.scalars(
         select(ServiceRequest).where(ServiceRequest.contract_id == contract.id, ServiceRequest.status != S.CLOSED)
         .order_by(ServiceRequest.number)).all()  # fmt: skip
+
+
+def hand_over(req: ServiceRequest, successor: Contract, actor: User) -> None:
+    """Move an open request of an ended agreement to the client's agreement now in force (§10.4)."""
+    if successor.tenant_id != req.tenant_id or successor.client_id != req.client_id:
+        raise ServiceError(_("Hand requests over only to another agreement of the same client."))
+    if successor.status not in (ContractStatus.ACTIVE, ContractStatus.EXPIRING) or successor.id == req.contract_id:
+        raise ServiceError(_("Hand requests over only to an agreement in force."))
+    if req.status == S.CLOSED:
+        raise ServiceError(_("This request is already closed."))
+    previous = req.contract.number
+    req.contract_id, req.contract = successor.id, successor
+    add_event(req, "handed_over", actor, body=f"{previous} → {successor.number}",
+              data={"from": previous, "to": successor.number})  # fmt: skip
+
+
+def measure_obligations(contract: Contract) -> dict[str, dict[str, int]]:
+    """Per deadline of the agreement (response by kind, arrival, resolution): how often it applied, met, breached.
+
+    Applied counts every request with that deadline; met, those that met it; breached, those recorded as
+    breaches. The rest are still running. One query.
+    """
+    from sqlalchemy import case, func
+
+    response_key = case(
+        (ServiceRequest.kind == RequestKind.FAULT, "fault_response"),
+        (ServiceRequest.kind == RequestKind.CONSULTATION, "consult_response"),
+        else_="service_response",
+    )
+
+    def met(done, due, breached):
+        return func.sum(case((and_(done.is_not(None), ~breached, or_(due.is_(None), done <= due)), 1), else_=0))
+
+    def count(flag):
+        return func.sum(case((flag, 1), else_=0))
+
+    rows = db.session.execute(
+        select(
+            response_key,
+            func.count(ServiceRequest.id),
+            met(ServiceRequest.first_response_at, ServiceRequest.response_due_at, ServiceRequest.response_breached),
+            count(ServiceRequest.response_breached),
+            count(ServiceRequest.arrival_hours.is_not(None)),
+            met(ServiceRequest.first_arrival_at, ServiceRequest.arrival_due_at, ServiceRequest.arrival_breached),
+            count(ServiceRequest.arrival_breached),
+            met(ServiceRequest.resolved_at, ServiceRequest.resolution_due_at, ServiceRequest.resolution_breached),
+            count(ServiceRequest.resolution_breached),
+        )
+        .where(ServiceRequest.contract_id == contract.id)
+        .group_by(response_key)
+    ).all()
+    totals: dict[str, dict[str, int]] = {}
+
+    def add(key, applied, met_count, breached):
+        entry = totals.setdefault(key, {"applied": 0, "met": 0, "breached": 0})
+        entry["applied"] += int(applied or 0)
+        entry["met"] += int(met_count or 0)
+        entry["breached"] += int(breached or 0)
+
+    for key, n, r_met, r_br, a_n, a_met, a_br, s_met, s_br in rows:
+        add(key, n, r_met, r_br)
+        add("onsite_arrival", a_n, a_met, a_br)
+        add("resolution", n, s_met, s_br)
+    return totals

@@ -14,6 +14,8 @@ from werkzeug.routing.converters import AnyConverter
 
 from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
+from saas.api.models import ApiToken
+from saas.api.tokens import create_token
 from saas.contracts.changes import propose_termination
 from saas.contracts.models import Contract, ContractChange, ContractDocument, ContractLine, ContractSignature, Service
 from saas.contracts.services import add_standard_services, create_draft, list_services
@@ -23,7 +25,9 @@ from saas.core.models import Client, ClientContact, Invitation, Membership
 from saas.core.people import invitation_token, invite
 from saas.core.plugins import plugin_manager
 from saas.testing.fixtures import contract_data
+from saas.tickets import feedback as feedback_service
 from saas.tickets.calendar_service import add_day, save_calendar
+from saas.tickets.feedback_models import Feedback, FeedbackEvent
 from saas.tickets.models import (
     CalendarDay,
     RequestAttachment,
@@ -39,6 +43,8 @@ from saas.tickets.models import (
 )
 from saas.tickets.services import attach, create_request, timeline
 from saas.tickets.services import categories as request_categories
+from saas.tickets.team import add_certificate, save_member, save_rule, set_contract_engineers
+from saas.tickets.team_models import AssignmentRule, ContractEngineer, TeamCertificate
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {
@@ -50,12 +56,21 @@ PUBLIC = {
     "auth.no_access": "a fixed page",
     "auth.favicon": "a redirect to a static file",
     "auth.invitation": "the signed token is the authorisation (tested in test_people)",
+    "api.list_requests": "token-authenticated JSON API; isolation tested in tests/api",
+    "api.create_request": "token-authenticated JSON API; isolation tested in tests/api",
+    "api.read_request": "token-authenticated JSON API; isolation tested in tests/api",
+    "api.add_comment": "token-authenticated JSON API; isolation tested in tests/api",
+    "api.alertmanager_webhook": "token-authenticated JSON API; isolation tested in tests/api",
+    "api.openapi": "the API's description, the same for everyone",
 }
 
 #: Vendor-admin-only actions whose arguments are not ids of rows (the plugin name, the action).
 NON_ID_ARGS = {"name", "action", "filename", "token"}
 
 OWNED_TABLES = [
+    Feedback,
+    FeedbackEvent,
+    ApiToken,
     ServiceRequest,
     RequestEvent,
     RequestAttachment,
@@ -65,6 +80,9 @@ OWNED_TABLES = [
     SiteVisit,
     SlaBreach,
     TeamMember,
+    TeamCertificate,
+    AssignmentRule,
+    ContractEngineer,
     ServiceCalendar,
     CalendarDay,
     ContractChange,
@@ -100,13 +118,21 @@ def rows_of(tenant, client, person, vendor_admin, db):
     calendar = save_calendar(tenant, {"name": f"Calendar {client.id}", "timezone": "Asia/Shanghai"})
     day = add_day(calendar, contract.effective_date, "holiday", "x")
     category = request_categories(tenant)[0]
+    member = save_member(tenant, {"name": f"Member {client.id}", "team_role": "system_engineer"})
+    certificate = add_certificate(member, {"name": f"Certificate {client.id}", "expires_on": date(2026, 2, 1)})
+    rule = save_rule(tenant, {"category_id": category.id, "team_role": "system_engineer"})
+    set_contract_engineers(contract, [member.id])
     service_request = create_request(tenant, client.id, {"category_id": category.id, "subject": f"Marker {client.id}"},
                                      person)  # fmt: skip
     request_file = attach(service_request, timeline(service_request, True)[0], "log.txt", "text/plain", b"x", False)
+    feedback = feedback_service.submit(
+        tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
+    )
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
     invitation = invite(tenant, email=f"invitee-{client.id}@example.com", role="client_user", client_id=client.id)
+    api_token, _secret = create_token(tenant, f"Token {client.id}", ["requests:read"], client.id, vendor_admin)
     account = save_account(
         tenant,
         {
@@ -127,13 +153,18 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "membership_id": person.membership_in(tenant.id).id,
         "invitation_id": invitation.id,
         "account_id": account.id,
+        "token_id": api_token.id,
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,
         "change_id": change.id,
         "calendar_id": calendar.id,
         "day_id": day.id,
+        "member_id": member.id,
+        "certificate_id": certificate.id,
+        "rule_id": rule.id,
         "request_id": service_request.id,
         "attachment_id": request_file.id,
+        "feedback_id": feedback.id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",

@@ -1,0 +1,285 @@
+"""The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json; a test checks it covers every route)."""
+
+from saas.tickets.models import Priority, RequestStatus
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _time(description: str = "") -> dict:
+    schema = {"type": ["string", "null"], "format": "date-time"}
+    return {**schema, "description": description} if description else schema
+
+
+def _errors(*codes: int) -> dict:
+    return {str(code): {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"} for code in codes}
+
+
+ERROR_RESPONSES = {
+    400: ("BadRequest", "The body is not a JSON object."),
+    401: ("Unauthorized", "No token, an unknown one, or a revoked one."),
+    403: ("Forbidden", "The token lacks the scope this needs, or the vendor's account is suspended."),
+    404: ("NotFound", "No such request or client for this token (another tenant's or client's is never found)."),
+    422: ("Unprocessable", "The input breaks a rule; `reason` says which (e.g. no contract in force, §10.4)."),
+    429: ("TooManyRequests", "The token's rate limit is reached; try again later."),
+}
+REQUEST_NUMBER = {"name": "number", "in": "path", "required": True, "description": "The request's number (#1024).",
+                  "schema": {"type": "integer", "minimum": 1}}  # fmt: skip
+SCOPE_NOTE = "Needs the scope `{scope}`."
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "reason"],
+        "properties": {
+            "error": {"type": "string", "description": "The kind of error, in stable English words.",
+                      "examples": ["Unprocessable"]},  # fmt: skip
+            "reason": {"type": "string", "description": "Why, for people (in the Accept-Language, en or zh)."},
+        },
+    },
+    "Due": {
+        "type": "object",
+        "description": "SLA due times (§4.1, §2.1.2, §2.2.2); null while the clock is paused or not applicable.",
+        "properties": {k: _time() for k in ("response", "arrival", "resolution", "next")},
+    },
+    "Breached": {
+        "type": "object",
+        "description": "Which deadlines were missed (§8.1.1–§8.1.3).",
+        "properties": {k: {"type": "boolean"} for k in ("response", "arrival", "resolution")},
+    },
+    "RequestSummary": {
+        "type": "object",
+        "required": ["number", "reference", "client", "category", "priority", "channel", "status", "is_open",
+                     "subject", "received_at", "due", "breached"],  # fmt: skip
+        "properties": {
+            "number": {"type": "integer"},
+            "reference": {"type": "string", "examples": ["#1024"]},
+            "client": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "category": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "code": {"type": "string"}, "kind": {"type": "string"},
+                               "name_en": {"type": "string"}, "name_zh": {"type": "string"}},  # fmt: skip
+            },
+            "priority": {"type": "string", "enum": [p.value for p in Priority]},
+            "channel": {"type": "string", "examples": ["api", "monitoring", "portal"]},
+            "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
+            "is_open": {"type": "boolean"},
+            "subject": {"type": "string"},
+            "received_at": _time("When the vendor received it: the start of every SLA clock."),
+            "due": _ref("Due"),
+            "breached": _ref("Breached"),
+            "first_response_at": _time(),
+            "resolved_at": _time(),
+            "closed_at": _time(),
+            "updated_at": _time(),
+        },
+    },
+    "Event": {
+        "type": "object",
+        "description": "One line of the public timeline (internal notes are never shown).",
+        "required": ["id", "kind", "body", "at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "examples": ["created", "status", "reply", "visit", "breach", "alert"]},
+            "from_status": {"type": ["string", "null"]},
+            "to_status": {"type": ["string", "null"]},
+            "body": {"type": "string"},
+            "by": {"type": ["string", "null"], "description": "Who did it; null for an API token or the system."},
+            "at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Request": {
+        "allOf": [
+            _ref("RequestSummary"),
+            {
+                "type": "object",
+                "required": ["description", "timeline"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "requester": {"type": "object", "properties": {"name": {"type": "string"},
+                                                                   "contact": {"type": "string"}}},  # fmt: skip
+                    "timeline": {"type": "array", "items": _ref("Event")},
+                },
+            },
+        ]
+    },
+    "RequestPage": {
+        "type": "object",
+        "required": ["requests", "next"],
+        "properties": {
+            "requests": {"type": "array", "items": _ref("RequestSummary")},
+            "next": {"type": ["string", "null"], "description": "Pass as `after` for the next page; null at the end."},
+        },
+    },
+    "NewRequest": {
+        "type": "object",
+        "required": ["category", "subject"],
+        "properties": {
+            "client_id": {"type": "integer", "description": "Required unless the token is restricted to a client."},
+            "category": {"type": ["string", "integer"], "description": "Category code (FAULT, REMOTE…) or id."},
+            "priority": {"type": "string", "enum": [p.value for p in Priority], "default": "normal"},
+            "subject": {"type": "string", "maxLength": 200},
+            "description": {"type": "string", "maxLength": 20000},
+            "requester_name": {"type": "string", "maxLength": 120},
+            "requester_contact": {"type": "string", "maxLength": 200},
+        },
+    },
+    "NewComment": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 20000}},
+    },
+    "AlertmanagerAlert": {
+        "type": "object",
+        "required": ["status", "fingerprint", "startsAt"],
+        "properties": {
+            "status": {"type": "string", "enum": ["firing", "resolved"]},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "`severity`: critical → urgent, warning → high, info → low, else normal."},
+            "annotations": {"type": "object", "additionalProperties": {"type": "string"},
+                            "description": "`summary` becomes the subject (else `labels.alertname`)."},
+            "startsAt": {"type": "string", "format": "date-time"},
+            "endsAt": {"type": "string", "format": "date-time"},
+            "generatorURL": {"type": "string"},
+            "fingerprint": {"type": "string", "description": "One open request per fingerprint and client."},
+        },
+    },
+    "AlertmanagerPayload": {
+        "type": "object",
+        "description": "Alertmanager's webhook notification, version 4 (other fields are accepted and ignored).",
+        "required": ["alerts"],
+        "properties": {
+            "version": {"type": "string", "examples": ["4"]},
+            "status": {"type": "string"},
+            "receiver": {"type": "string"},
+            "groupKey": {"type": "string"},
+            "alerts": {"type": "array", "items": _ref("AlertmanagerAlert"), "maxItems": 1000},
+        },
+    },
+    "AlertSummary": {
+        "type": "object",
+        "required": ["opened", "updated", "ignored", "requests"],
+        "properties": {
+            "opened": {"type": "integer", "description": "Firing alerts that opened a fault request."},
+            "updated": {"type": "integer", "description": "Resolved alerts noted on their open request."},
+            "ignored": {"type": "integer", "description": "Already open, already noted, or nothing open to note."},
+            "requests": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "fingerprint": {"type": "string"},
+                        "status": {"type": "string", "enum": ["firing", "resolved"]},
+                        "action": {"type": "string", "enum": ["opened", "updated", "ignored"]},
+                        "number": {"type": ["integer", "null"]},
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema_name)}}}
+
+
+def _operation(operation_id: str, summary: str, scope: str | None, responses: dict, **extra) -> dict:
+    operation = {"operationId": operation_id, "summary": summary, "responses": responses, **extra}
+    if scope:
+        operation["description"] = SCOPE_NOTE.format(scope=scope) + (" " + extra["description"]
+                                                                      if "description" in extra else "")  # fmt: skip
+        operation["x-required-scope"] = scope
+    else:
+        operation["security"] = []
+    return operation
+
+
+def document(server_url: str) -> dict:
+    """The whole OpenAPI document, with this server's address."""
+    paths = {
+        "/api/v1/requests": {
+            "get": _operation(
+                "listRequests", "List requests", "requests:read",
+                {"200": _json("RequestPage", "One page of requests."), **_errors(401, 403, 404, 422, 429)},
+                parameters=[
+                    {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"},
+                     "description": "open (soonest due first), all (newest first) or one status."},
+                    {"name": "client_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "category", "in": "query", "schema": {"type": "string"},
+                     "description": "A category code or id."},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                                                                "default": 25}},
+                    {"name": "after", "in": "query", "schema": {"type": "string"},
+                     "description": "The `next` of the previous page."},
+                ],
+            ),  # fmt: skip
+            "post": _operation(
+                "createRequest", "Raise a request", "requests:write",
+                {"201": _json("Request", "The request, with its due times."), **_errors(400, 401, 403, 404, 422, 429)},
+                description="Channel `api`. A client-restricted token raises for its own client only.",
+                requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewRequest")}}},
+            ),  # fmt: skip
+        },
+        "/api/v1/requests/{number}": {
+            "get": _operation(
+                "getRequest", "Read a request", "requests:read",
+                {"200": _json("Request", "The request and its public timeline."), **_errors(401, 403, 404, 429)},
+                parameters=[REQUEST_NUMBER],
+            ),  # fmt: skip
+        },
+        "/api/v1/requests/{number}/comments": {
+            "post": _operation(
+                "addComment", "Reply on a request", "requests:write",
+                {"201": _json("Event", "The reply on the timeline."), **_errors(400, 401, 403, 404, 422, 429)},
+                description="A client-restricted token replies for the client; an unrestricted one for the vendor.",
+                parameters=[REQUEST_NUMBER],
+                requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewComment")}}},
+            ),  # fmt: skip
+        },
+        "/api/v1/alerts/alertmanager": {
+            "post": _operation(
+                "alertmanagerWebhook", "Prometheus Alertmanager webhook (§2.2.1)", "alerts:write",
+                {"200": _json("AlertSummary", "What was done with each alert."),
+                 **_errors(400, 401, 403, 404, 422, 429)},
+                description="Firing alerts open fault requests (§2.2.2), one per fingerprint; a resolved alert is "
+                            "noted once on its open request. Safe to deliver twice.",
+                parameters=[{"name": "client_id", "in": "query", "schema": {"type": "integer"},
+                             "description": "The client whose systems alert; implied by a client-restricted token."}],
+                requestBody={"required": True,
+                             "content": {"application/json": {"schema": _ref("AlertmanagerPayload")}}},
+            ),  # fmt: skip
+        },
+        "/api/v1/openapi.json": {
+            "get": _operation(
+                "getOpenApi", "This document", None,
+                {"200": {"description": "The OpenAPI document.", "content": {"application/json": {
+                    "schema": {"type": "object"}}}}},
+            ),  # fmt: skip
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Aftercare API",
+            "version": "1",
+            "description": "Service requests of a vendor's clients (§2.1.1) and monitoring alerts (§2.2.1). A token "
+                           "belongs to one vendor; a token restricted to a client sees and acts for that client "
+                           "only. Errors are JSON objects {error, reason}.",
+        },  # fmt: skip
+        "servers": [{"url": server_url}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "An API token made by the vendor's admin (ac_…), shown once."},
+            },  # fmt: skip
+            "schemas": SCHEMAS,
+            "responses": {
+                name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+                for name, description in ERROR_RESPONSES.values()
+            },
+        },
+    }

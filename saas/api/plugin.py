@@ -1,0 +1,25 @@
+"""The API registers its JSON blueprint, the token screens and their navigation through the hooks."""
+
+from flask_babel import lazy_gettext as _l
+
+from saas.api import models  # noqa: F401  (register the tables)
+from saas.core.models import Role
+from saas.core.plugins import NavItem, hookimpl
+
+
+@hookimpl
+def saas_blueprints():
+    from saas.api.console_views import bp as console_bp
+    from saas.api.views import bp
+
+    return [bp, console_bp]
+
+
+@hookimpl
+def saas_migration_dirs():
+    return []  # core tables: migrations/versions
+
+
+@hookimpl
+def saas_nav_items(tenant, membership):
+    return [NavItem(_l("API tokens"), "api_tokens.index", frozenset({Role.VENDOR_ADMIN}), order=93)]
