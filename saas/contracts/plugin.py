@@ -1,13 +1,15 @@
 """The contracts domain registers its screens, navigation, figures, obligations and jobs through the hooks."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from saas.contracts.models import Contract, ContractStatus
+from saas.core.clock import frozen_at, now
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.plugins import DashboardCard, NavItem, Obligation, PeriodicJob, hookimpl
 from saas.extensions import db
@@ -133,4 +135,29 @@ def saas_demo_data(tenant, session):
             }
             for code in ("REMOTE", "ONSITE", "FAULT")
         ]
-        services.create_draft(tenant, client.id, data, lines)
+        contract = services.create_draft(tenant, client.id, data, lines)
+        if client is clients[0]:
+            _sign_for_demo(tenant, contract, session)
+
+
+def _sign_for_demo(tenant, contract, session):
+    """Both parties sign the first client's agreement, so the demo has one in force (§10.1)."""
+    from saas.contracts import signing
+    from saas.core.models import Membership, Role, User
+
+    def signer(role, client_id=None):
+        stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
+        if client_id is not None:
+            stmt = stmt.where(Membership.client_id == client_id)
+        return session.scalars(stmt.order_by(User.id)).first()
+
+    parties = (("B", signer(Role.VENDOR_ADMIN)), ("A", signer(Role.CLIENT_ADMIN, contract.client_id)))
+    if None in (parties[0][1], parties[1][1]):
+        return
+    # signed the week before it took effect, when that is in the past: the demo then has months to bill
+    signed_at = datetime.combine(contract.effective_date - timedelta(days=7), time(10), ZoneInfo(tenant.timezone))
+    with frozen_at(min(signed_at, now())):
+        signing.send_for_signatures(contract, parties[0][1])
+        for party, user in parties:
+            document = signing.documents(contract)[0]
+            signing.sign(contract, party, user, document.id, document.sha256)

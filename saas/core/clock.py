@@ -1,6 +1,7 @@
 """The injected clock: all "now" in the product comes from here, always timezone-aware UTC."""
 
 import calendar
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
@@ -51,3 +52,14 @@ def add_months(value: date | datetime, months: int):
 def now() -> datetime:
     """The current UTC time from the application's clock."""
     return current_app.extensions["clock"].now()
+
+
+@contextmanager
+def frozen_at(start: datetime):
+    """Run a block on a clock set to `start` (the demo writes its history as it would have happened)."""
+    real = current_app.extensions["clock"]
+    current_app.extensions["clock"] = clock = FrozenClock(start)
+    try:
+        yield clock
+    finally:
+        current_app.extensions["clock"] = real

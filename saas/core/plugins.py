@@ -21,6 +21,7 @@ CORE_PARTS = {
     "contracts": "saas.contracts.plugin",
     "tickets": "saas.tickets.plugin",
     "api": "saas.api.plugin",
+    "billing": "saas.billing.plugin",
 }
 
 

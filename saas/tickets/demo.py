@@ -1,32 +1,17 @@
 """Demo activity: the first client's agreement signed by both parties, and a week of requests replayed on it."""
 
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
-from saas.contracts import signing
-from saas.contracts.models import Contract, ContractStatus
-from saas.core.clock import FrozenClock, now
+from saas.core.clock import frozen_at, now
 from saas.core.models import Client, Membership, Role, User
 from saas.extensions import db
 from saas.tickets import services, sla
 from saas.tickets.models import Channel, RequestStatus, TeamMember
 
 S = RequestStatus
-
-
-@contextmanager
-def replay(start: datetime):
-    """Run the block on a clock set to `start` (the demo writes history as it would have happened)."""
-    real = current_app.extensions["clock"]
-    current_app.extensions["clock"] = clock = FrozenClock(start)
-    try:
-        yield clock
-    finally:
-        current_app.extensions["clock"] = real
 
 
 def _person(tenant, role, client_id=None) -> User | None:
@@ -37,19 +22,13 @@ def _person(tenant, role, client_id=None) -> User | None:
 
 
 def seed_activity(tenant) -> None:
-    """Sign the first client's draft, then replay requests of the past week: answered, waited on, visited, late."""
+    """Replay a week of requests under the first client's agreement: answered, waited on, visited, late."""
     client = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).first()
-    contract = db.session.scalars(select(Contract).where(Contract.client_id == client.id,
-                                                         Contract.status == ContractStatus.DRAFT)).first()  # fmt: skip
-    vendor_admin, engineer = _person(tenant, Role.VENDOR_ADMIN), _person(tenant, Role.VENDOR_ENGINEER)
-    client_admin, client_user = _person(tenant, Role.CLIENT_ADMIN, client.id), _person(tenant, Role.CLIENT_USER,
-                                                                                      client.id)  # fmt: skip
-    if contract is None or None in (vendor_admin, engineer, client_admin, client_user):
+    contract = services.contract_in_force(tenant, client.id) if client else None
+    engineer = _person(tenant, Role.VENDOR_ENGINEER)
+    client_user = _person(tenant, Role.CLIENT_USER, client.id) if client else None
+    if contract is None or engineer is None or client_user is None:
         return
-    signing.send_for_signatures(contract, vendor_admin)
-    for party, signer in (("B", vendor_admin), ("A", client_admin)):
-        document = signing.documents(contract)[0]
-        signing.sign(contract, party, signer, document.id, document.sha256)
     cats = {c.code: c for c in services.categories(tenant)}
     member = db.session.scalar(select(TeamMember).where(TeamMember.tenant_id == tenant.id,
                                                         TeamMember.user_id == engineer.id))  # fmt: skip
@@ -64,7 +43,7 @@ def seed_activity(tenant) -> None:
         actor = client_user if channel == Channel.PORTAL else engineer
         return services.create_request(tenant, client.id, data, actor, channel=channel)
 
-    with replay(week_ago) as clock:
+    with frozen_at(week_ago) as clock:
         fault = raise_("FAULT", "ERP 系统无法登录 ERP login fails", "上午九点起所有用户登录报 500 错误。",
                        "urgent")
         clock.advance(minutes=40)

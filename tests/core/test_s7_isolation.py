@@ -16,6 +16,8 @@ from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
+from saas.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceNumber
+from saas.billing.services import bill
 from saas.contracts.changes import propose_termination
 from saas.contracts.models import Contract, ContractChange, ContractDocument, ContractLine, ContractSignature, Service
 from saas.contracts.services import add_standard_services, create_draft, list_services
@@ -91,6 +93,10 @@ OWNED_TABLES = [
     Invitation,
     Membership,
     BankAccount,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumber,
+    BillingRun,
     Contract,
     ContractLine,
     Service,
@@ -125,6 +131,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
     service_request = create_request(tenant, client.id, {"category_id": category.id, "subject": f"Marker {client.id}"},
                                      person)  # fmt: skip
     request_file = attach(service_request, timeline(service_request, True)[0], "log.txt", "text/plain", b"x", False)
+    bill(tenant, [contract.id], date(2026, 2, 1))  # the first period (January) has ended by then
+    invoice = db.session.scalar(select(Invoice).where(Invoice.contract_id == contract.id))
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )
@@ -165,6 +173,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "request_id": service_request.id,
         "attachment_id": request_file.id,
         "feedback_id": feedback.id,
+        "invoice_id": invoice.id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",

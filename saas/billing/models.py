@@ -1,0 +1,112 @@
+"""Tables of billing (§3.1): invoices per contract and period, their lines, gapless numbers, billing runs."""
+
+import enum
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.contracts.models import Contract
+from saas.core.clock import now
+from saas.core.models import Client
+from saas.core.tenancy import ClientScoped, TenantScoped
+from saas.core.types import ExactDecimal, UTCDateTime
+from saas.extensions import db
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"  # waiting for the vendor's review (a tenant setting)
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    VOID = "void"  # cancelled by a credit note, never deleted
+
+
+class Invoice(ClientScoped, db.Model):
+    """The invoice of one contract for one billing period (§3.1.2): made once, numbered without gaps."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        # Idempotent by construction: a period of a contract is billed once, whatever re-runs.
+        UniqueConstraint("contract_id", "period_start"),
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_invoice_tenant_id_id", "tenant_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="RESTRICT"), index=True)
+    #: INV-2026-000123: per tenant and year, allocated in the transaction that creates the invoice.
+    number: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.ISSUED)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: The billing period [period_start, period_end) and its index from the contract's effective date.
+    period_index: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    subtotal: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    total: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    #: What is still owed (payments come with the payment plugins).
+    balance: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    #: The run that made it ("2026-12-01"), for the run history.
+    run_day: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    contract: Mapped[Contract] = relationship()
+    client: Mapped[Client] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(order_by="InvoiceLine.position", viewonly=True)
+
+    @property
+    def period_last_day(self) -> date:
+        return self.period_end - timedelta(days=1)
+
+
+class InvoiceLine(ClientScoped, db.Model):
+    """One line of an invoice: a fee-schedule line for (part of) the period, prorated by days where it must be."""
+
+    __tablename__ = "invoice_line"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    #: fee (a fee-schedule line), add_on, penalty, credit.
+    kind: Mapped[str] = mapped_column(String(16), default="fee")
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    #: The days of the period this line covers, out of period_days (equal unless prorated).
+    days: Mapped[int] = mapped_column(Integer)
+    period_days: Mapped[int] = mapped_column(Integer)
+    #: quantity × unit_price × days / period_days, rounded once, half-up, to the minor unit.
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    #: Where the line comes from: the change agreement that set the fee, the service.
+    source: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class InvoiceNumber(TenantScoped, db.Model):
+    """The last invoice number given out per tenant and year; locked while a run allocates."""
+
+    __tablename__ = "invoice_number"
+    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BillingRun(TenantScoped, db.Model):
+    """One day's billing of a tenant: when it ran, how many chunks and invoices; re-runs add to the same row."""
+
+    __tablename__ = "billing_run"
+    __table_args__ = (UniqueConstraint("tenant_id", "run_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_day: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contracts: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    invoices_created: Mapped[int] = mapped_column(Integer, default=0)
+    #: Chunk job ids and what each did: {"bill:3:2026-12-01:0": 412}.
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,44 @@
+"""Billing registers its screens, navigation, figures, obligations and the daily run through the hooks."""
+
+from flask_babel import lazy_gettext as _l
+
+from saas.billing import models  # noqa: F401  (register the tables)
+from saas.core.models import CLIENT_ROLES, Role
+from saas.core.plugins import NavItem, PeriodicJob, hookimpl
+
+
+@hookimpl
+def saas_blueprints():
+    from saas.billing.views import bp, portal_bp
+
+    return [bp, portal_bp]
+
+
+@hookimpl
+def saas_migration_dirs():
+    return []  # core tables: migrations/versions
+
+
+@hookimpl
+def saas_nav_items(tenant, membership):
+    return [
+        NavItem(_l("Invoices"), "billing.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=35),
+        NavItem(_l("Billing runs"), "billing.runs", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=36),
+        NavItem(_l("Our invoices"), "portal_billing.portal_index", CLIENT_ROLES, order=16),
+    ]
+
+
+@hookimpl
+def saas_periodic_jobs():
+    from saas.billing.tasks import run_billing
+
+    # 00:30 in Shanghai; each tenant bills by its own local date.
+    return [PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600)]
+
+
+
+@hookimpl(trylast=True)  # after the contracts domain has put the demo agreement in force
+def saas_demo_data(tenant, session):
+    from saas.billing.tasks import start_run
+
+    start_run(tenant.id)  # bills the months the demo agreement has run so far

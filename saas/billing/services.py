@@ -1,0 +1,285 @@
+"""The billing cycle (§3.1): what a contract owes per period, invoices made once with gapless numbers, runs."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from saas.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceNumber, InvoiceStatus
+from saas.billing.periods import Period, period, periods_between
+from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractChange, ContractStatus
+from saas.contracts.services import local_today, term_end
+from saas.core.clock import now
+from saas.core.models import Tenant
+from saas.core.money import quantize
+from saas.extensions import db
+
+#: Contracts whose periods may still need billing: in force, or ended with a last period to bill.
+BILLABLE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+#: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    service_id: int | None
+    description: str
+    quantity: Decimal
+    monthly_fee: Decimal
+    #: The change agreement that set this schedule ("HT-2026-0001-A1"), or "" for the original.
+    change: str = ""
+
+
+@dataclass
+class Draft:
+    """An invoice worked out but not written: its period and lines (what a dry run shows)."""
+
+    contract: Contract
+    period: Period
+    lines: list[dict] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line["amount"] for line in self.lines), Decimal(0))
+
+
+def in_force(contract: Contract) -> tuple[date, date]:
+    """[from, until) the contract is in force: from both signatures or the effective date, to its end (§1.2, §10)."""
+    start = max(contract.effective_date, contract.signed_on or contract.effective_date)
+    stop = term_end(contract)
+    if contract.terminated_on is not None:
+        stop = min(stop, contract.terminated_on + timedelta(days=1))
+    return start, stop
+
+
+def _rows(rows: list[dict], change: str) -> list[FeeLine]:
+    return [FeeLine(r["service_id"], r["description"], Decimal(str(r["quantity"])), Decimal(str(r["monthly_fee"])),
+                    change) for r in rows]  # fmt: skip
+
+
+def schedule(contract: Contract, amendments: list[ContractChange]) -> list[tuple[date, list[FeeLine]]]:
+    """The fee schedule over time (§3.1.3, §10.2): (from day, lines) steps, the original first.
+
+    Signed amendments that changed the fee lines take effect on their effective date; the original schedule
+    is what the first of them replaced (the contract's lines today are the result of them all).
+    """
+    steps = [a for a in amendments if "lines" in (a.changes or {})]
+    steps.sort(key=lambda a: (a.effective_date, a.id))
+    if not steps:
+        return [(contract.effective_date, _rows([{"service_id": ln.service_id, "description": ln.description,
+                                                  "quantity": ln.quantity, "monthly_fee": ln.monthly_fee}
+                                                 for ln in contract.lines], ""))]  # fmt: skip
+    result = [(contract.effective_date, _rows(steps[0].changes["lines"]["old"], ""))]
+    for amendment in steps:
+        result.append((amendment.effective_date, _rows(amendment.changes["lines"]["new"], amendment.number)))
+    return result
+
+
+def draft_invoice(contract: Contract, p: Period, amendments: list[ContractChange]) -> Draft:
+    """The lines of one period: each fee line for the days its fee applied while the contract was in force.
+
+    A fee that changes mid-period, or a contract that starts or ends mid-period, is prorated by days; each
+    line is rounded once, half-up, to the currency's minor unit.
+    """
+    start, stop = in_force(contract)
+    steps = schedule(contract, amendments)
+    # days each distinct fee line applied in the period: a line no amendment touched stays one line
+    applied: dict[tuple, list] = {}
+    for i, (step_from, lines) in enumerate(steps):
+        step_to = steps[i + 1][0] if i + 1 < len(steps) else date.max
+        seg_from, seg_to = max(step_from, start, p.start), min(step_to, stop, p.end)
+        if seg_to <= seg_from:
+            continue
+        for line in lines:
+            key = (line.service_id, line.description, line.quantity, line.monthly_fee)
+            entry = applied.setdefault(key, [line, 0, seg_from, seg_to])
+            entry[1] += (seg_to - seg_from).days
+            entry[2], entry[3] = min(entry[2], seg_from), max(entry[3], seg_to)
+    draft = Draft(contract, p)
+    for line, days, first, after_last in applied.values():
+        amount = quantize(line.quantity * line.monthly_fee * days / p.days, contract.currency)
+        description = line.description
+        if days < p.days:
+            description = f"{line.description} ({first.isoformat()} – {(after_last - timedelta(days=1)).isoformat()})"
+        draft.lines.append({"kind": "fee", "description": description[:300], "quantity": line.quantity,
+                            "unit_price": line.monthly_fee, "days": days, "period_days": p.days, "amount": amount,
+                            "source": {"service_id": line.service_id, "change": line.change}})  # fmt: skip
+    return draft
+
+
+def due_periods(contract: Contract, today: date, billed_until: date | None = None) -> list[Period]:
+    """The contract's periods that have ended by `today` (local) and overlap its time in force."""
+    start, stop = in_force(contract)
+    return [p for p in periods_between(contract.effective_date, max(start, billed_until or start), stop)
+            if p.end <= today]  # fmt: skip
+
+
+def _amendments(contract_ids: list[int]) -> dict[int, list[ContractChange]]:
+    rows = db.session.scalars(select(ContractChange).where(
+        ContractChange.contract_id.in_(contract_ids), ContractChange.kind == ChangeKind.AMENDMENT,
+        ContractChange.status == ChangeStatus.SIGNED))  # fmt: skip
+    grouped: dict[int, list[ContractChange]] = {}
+    for change in rows:
+        grouped.setdefault(change.contract_id, []).append(change)
+    return grouped
+
+
+def _billed_until(contract_ids: list[int]) -> dict[int, date]:
+    """The end of the last billed period per contract (periods are billed in order)."""
+    return dict(db.session.execute(select(Invoice.contract_id, func.max(Invoice.period_end))
+                                   .where(Invoice.contract_id.in_(contract_ids))
+                                   .group_by(Invoice.contract_id)).all())  # fmt: skip
+
+
+def drafts_for(contracts: list[Contract], today: date) -> list[Draft]:
+    """Every invoice the contracts owe by `today`, not yet made (a fixed number of queries for any number)."""
+    ids = [c.id for c in contracts]
+    amendments, billed = _amendments(ids), _billed_until(ids)
+    drafts = []
+    for contract in contracts:
+        for p in due_periods(contract, today, billed.get(contract.id)):
+            drafts.append(draft_invoice(contract, p, amendments.get(contract.id, [])))
+    return drafts
+
+
+def _lock_numbers(tenant_id: int, year: int) -> InvoiceNumber:
+    """The tenant's counter for the year, locked until commit: numbers are taken in one order, without gaps."""
+    stmt = select(InvoiceNumber).where(InvoiceNumber.tenant_id == tenant_id, InvoiceNumber.year == year)
+    counter = db.session.scalar(stmt.with_for_update())
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(InvoiceNumber(tenant_id=tenant_id, year=year, last_value=0))
+        except IntegrityError:
+            pass
+        counter = db.session.scalar(stmt.with_for_update())
+    return counter
+
+
+def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
+    """Make the invoices these contracts owe by `today`, in the caller's transaction; returns how many.
+
+    The counter row is locked first, so concurrent chunks of one tenant take turns; what is already billed
+    is skipped, and the unique (contract, period) key refuses anything that slips through. A chunk that dies
+    before its commit leaves nothing behind: no invoice, no number taken.
+    """
+    counter = _lock_numbers(tenant.id, today.year)
+    contracts = db.session.scalars(select(Contract).where(Contract.tenant_id == tenant.id,
+                                                          Contract.id.in_(contract_ids),
+                                                          Contract.status.in_(BILLABLE))
+                                   .order_by(Contract.id)).unique().all()  # fmt: skip
+    drafts = [d for d in drafts_for(contracts, today) if d.lines]
+    if drafts:
+        taken = set(db.session.execute(select(Invoice.contract_id, Invoice.period_start).where(tuple_(
+            Invoice.contract_id, Invoice.period_start).in_([(d.contract.id, d.period.start) for d in drafts]))).all())
+        drafts = [d for d in drafts if (d.contract.id, d.period.start) not in taken]
+    if not drafts:
+        return 0
+    first = counter.last_value + 1
+    invoices = []
+    for offset, d in enumerate(drafts):
+        total = d.total
+        invoices.append({"tenant_id": tenant.id, "client_id": d.contract.client_id, "contract_id": d.contract.id,
+                         "number": f"INV-{today.year}-{first + offset:06d}", "status": InvoiceStatus.ISSUED,
+                         "currency": d.contract.currency, "period_index": d.period.index,
+                         "period_start": d.period.start, "period_end": d.period.end, "issue_date": today,
+                         "due_date": today + timedelta(days=d.contract.payment_net_days), "subtotal": total,
+                         "total": total, "balance": total, "run_day": today, "created_at": now()})  # fmt: skip
+    ids = db.session.scalars(insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoices).all()
+    lines = [{"tenant_id": tenant.id, "client_id": d.contract.client_id, "invoice_id": invoice_id,
+              "position": position, **line}
+             for invoice_id, d in zip(ids, drafts, strict=True) for position, line in enumerate(d.lines)]  # fmt: skip
+    db.session.execute(insert(InvoiceLine), lines)
+    db.session.execute(update(InvoiceNumber).where(InvoiceNumber.id == counter.id)
+                       .values(last_value=first + len(drafts) - 1))  # fmt: skip
+    return len(drafts)
+
+
+def contracts_to_bill(tenant: Tenant, today: date) -> list[int]:
+    """Ids of the tenant's contracts with a period ended by `today` and not billed yet, in id order."""
+    last = (select(Invoice.contract_id, func.max(Invoice.period_end).label("billed_until"))
+            .where(Invoice.tenant_id == tenant.id).group_by(Invoice.contract_id).subquery())  # fmt: skip
+    rows = db.session.execute(
+        select(Contract.id, Contract.effective_date, Contract.signed_on, Contract.ends_on, Contract.terminated_on,
+               last.c.billed_until)
+        .outerjoin(last, last.c.contract_id == Contract.id)
+        .where(Contract.tenant_id == tenant.id, Contract.status.in_(BILLABLE), Contract.effective_date < today)
+        .order_by(Contract.id)
+    ).all()  # fmt: skip
+    due = []
+    for contract_id, effective, signed_on, ends_on, terminated_on, billed_until in rows:
+        stop = min(ends_on, terminated_on + timedelta(days=1)) if terminated_on else ends_on
+        start = max(effective, signed_on or effective)
+        begin = max(start, billed_until or start)
+        if begin >= stop:
+            continue
+        # something to bill when the first period not yet billed has ended by today
+        first = periods_between(effective, start, stop)[0] if billed_until is None else \
+            period(effective, _index_ending(effective, billed_until))  # fmt: skip
+        if first.end <= today:
+            due.append(contract_id)
+    return due
+
+
+def _index_ending(anchor: date, end: date) -> int:
+    """The index of the period that starts on `end` (the one after the period ending there)."""
+    months = (end.year - anchor.year) * 12 + end.month - anchor.month
+    for index in (months - 1, months, months + 1):
+        if index >= 0 and period(anchor, index).start == end:
+            return index
+    raise ValueError(f"{end} is not a period boundary of {anchor}")
+
+
+def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, list[list[int]]]:
+    """Record today's run of a tenant and split the contracts to bill into chunks (the same on a re-run)."""
+    today = today or local_today(tenant)
+    ids = contracts_to_bill(tenant, today)
+    chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    run = db.session.scalar(select(BillingRun).where(BillingRun.tenant_id == tenant.id, BillingRun.run_day == today))
+    if run is None:
+        run = BillingRun(tenant_id=tenant.id, run_day=today, started_at=now(), contracts=0, chunks=0,
+                         chunks_done=0, invoices_created=0)  # fmt: skip
+        db.session.add(run)
+    # a re-run of the day adds its chunks to the day's row; with nothing left to bill it is finished at once
+    run.contracts += len(ids)
+    run.chunks += len(chunks)
+    run.finished_at = None if chunks else now()
+    db.session.flush()
+    return run, chunks
+
+
+def chunk_done(run_id: int, created: int) -> None:
+    """Count a finished chunk on its run (in SQL: chunks finish in any order, on any worker)."""
+    db.session.execute(update(BillingRun).where(BillingRun.id == run_id).values(
+        chunks_done=BillingRun.chunks_done + 1, invoices_created=BillingRun.invoices_created + created))  # fmt: skip
+    db.session.execute(update(BillingRun).where(BillingRun.id == run_id, BillingRun.chunks_done >= BillingRun.chunks,
+                                                BillingRun.finished_at.is_(None)).values(finished_at=now()))
+
+
+def dry_run(tenant: Tenant, today: date | None = None, limit: int = 200) -> list[Draft]:
+    """What the next run would bill, written nowhere (the first `limit` contracts)."""
+    today = today or local_today(tenant)
+    ids = contracts_to_bill(tenant, today)[:limit]
+    contracts = db.session.scalars(select(Contract).where(Contract.id.in_(ids)).order_by(Contract.id)).all()
+    return [d for d in drafts_for(contracts, today) if d.lines]
+
+
+def list_invoices(tenant: Tenant, *, client_id: int | None = None, status: str = "", contract_id: int | None = None,
+                  after: int | None = None, limit: int = 25):  # fmt: skip
+    """One page of invoices, newest first (keyset on id); returns (rows, next_after)."""
+    from sqlalchemy.orm import selectinload
+
+    stmt = select(Invoice).options(selectinload(Invoice.client), selectinload(Invoice.contract))
+    stmt = stmt.where(Invoice.tenant_id == tenant.id)
+    if client_id:
+        stmt = stmt.where(Invoice.client_id == client_id)
+    if contract_id:
+        stmt = stmt.where(Invoice.contract_id == contract_id)
+    if status:
+        stmt = stmt.where(Invoice.status == status)
+    if after:
+        stmt = stmt.where(Invoice.id < after)
+    rows = db.session.scalars(stmt.order_by(Invoice.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)

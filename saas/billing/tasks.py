@@ -1,0 +1,43 @@
+"""Billing jobs: a daily run per tenant, split into chunks of contracts with deterministic job ids."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from saas.billing import services
+from saas.contracts.services import local_today
+from saas.core.models import Tenant, TenantStatus
+from saas.extensions import db
+from saas.jobs import enqueue, task
+
+
+@task
+def run_billing() -> int:
+    """Daily: every active tenant bills the periods that ended by its own local date; returns chunks queued."""
+    queued = 0
+    for tenant_id in db.session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)
+                                        .order_by(Tenant.id)).all():  # fmt: skip
+        queued += start_run(tenant_id)
+    return queued
+
+
+def start_run(tenant_id: int, day: date | None = None) -> int:
+    """Plan a tenant's run and queue its chunks; the same day and contracts give the same job ids."""
+    tenant = db.session.get(Tenant, tenant_id)
+    today = day or local_today(tenant)
+    run, chunks = services.plan_run(tenant, today)
+    db.session.commit()
+    for chunk in chunks:
+        enqueue(bill_chunk, tenant_id, today.isoformat(), run.id, chunk, queue="billing", timeout=1800,
+                job_id=f"bill-{tenant_id}-{today.isoformat()}-{chunk[0]}-{chunk[-1]}-{len(chunk)}")  # fmt: skip
+    return len(chunks)
+
+
+@task
+def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -> int:
+    """Bill one chunk of contracts in one transaction; safe to run again (what is billed is skipped)."""
+    tenant = db.session.get(Tenant, tenant_id)
+    created = services.bill(tenant, contract_ids, date.fromisoformat(day))
+    services.chunk_done(run_id, created)
+    db.session.commit()
+    return created
