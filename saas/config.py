@@ -58,6 +58,8 @@ class Config:
     ARGON2_PARALLELISM = 1
 
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    #: Uploads (request attachments of up to 10 MB) are refused above this with a 413, before being read.
+    MAX_CONTENT_LENGTH = 11 * 1024 * 1024
     #: Requests per API token (Flask-Limiter syntax).
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     INVITATION_MAX_AGE_DAYS = 7

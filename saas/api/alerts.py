@@ -52,7 +52,8 @@ class Alert:
 
     @property
     def subject(self) -> str:
-        return str(self.annotations.get("summary") or self.labels.get("alertname") or "Alert").strip()[:200]
+        candidates = (self.annotations.get("summary"), self.labels.get("alertname"), "Alert")
+        return next(str(c).strip() for c in candidates if c is not None and str(c).strip())[:200]
 
     def description(self) -> str:
         """The alert as data both parties can read: its description, labels, annotations and source."""

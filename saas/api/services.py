@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from saas.api.models import ApiToken
 from saas.core.models import Client
-from saas.core.tenancy import scoped_select
+from saas.core.tenancy import MAX_ID, scoped_select
 from saas.extensions import db
 from saas.tickets import services as requests
 from saas.tickets.models import Channel, RequestCategory, RequestEvent, ServiceRequest
@@ -38,10 +38,14 @@ def category_for(token: ApiToken, ref) -> RequestCategory | None:
     return None
 
 
-def request_by_number(token: ApiToken, number: int) -> ServiceRequest:
-    """The tenant's request with this number (#1024), within the token's client when restricted."""
-    req = db.session.scalar(scoped_select(ServiceRequest, token.tenant, token.client_id)
-                            .where(ServiceRequest.number == number))  # fmt: skip
+def request_by_number(token: ApiToken, number: int, for_update: bool = False) -> ServiceRequest:
+    """The tenant's request with this number (#1024), within the token's client when restricted (locked to change)."""
+    if number > MAX_ID:
+        raise NotFound(_("There is no request #%(number)d for this token.", number=number))
+    stmt = scoped_select(ServiceRequest, token.tenant, token.client_id).where(ServiceRequest.number == number)
+    if for_update:
+        stmt = stmt.with_for_update(of=ServiceRequest).execution_options(populate_existing=True)
+    req = db.session.scalar(stmt)
     if req is None:
         raise NotFound(_("There is no request #%(number)d for this token.", number=number))
     return req

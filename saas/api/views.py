@@ -20,6 +20,7 @@ from saas.api import services, tokens
 from saas.api.openapi import document
 from saas.api.serializers import event_json, request_detail, request_summary
 from saas.core.errors import ServiceError
+from saas.core.tenancy import MAX_ID
 from saas.extensions import csrf, db, limiter
 from saas.tickets import notify
 from saas.tickets.models import RequestStatus
@@ -141,6 +142,8 @@ def _int(value, name: str) -> int | None:
         return None
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
         fail(422, _("“%(name)s” must be a whole number.", name=name))
+    if int(value) > MAX_ID:
+        fail(404, _("There is no such record."))
     return int(value)
 
 
@@ -189,8 +192,11 @@ def list_requests(token):
     client = services.client_for(token, _int(request.args.get("client_id"), "client_id"))
     category = _category(token, request.args.get("category"), required=False)
     after = _decode_cursor(request.args.get("after"), by_due=status in ("", "open"))
-    rows, cursor = services.list_page(token, client=client, status=status, category=category, after=after,
-                                      limit=limit)  # fmt: skip
+    try:
+        rows, cursor = services.list_page(token, client=client, status=status, category=category, after=after,
+                                          limit=limit)  # fmt: skip
+    except ValueError:
+        fail(422, _("“after” is not a cursor this API gave out; use the “next” of the previous page."))
     db.session.commit()  # the token's last use
     return {"requests": [request_summary(r) for r in rows], "next": _encode_cursor(cursor)}
 
@@ -223,6 +229,8 @@ def create_request(token):
 @token_required("requests:read")
 def read_request(token, number):
     """A request with its due times, breaches, status and public timeline."""
+    if number > MAX_ID:
+        fail(404, _("There is no such record."))
     req = services.request_by_number(token, number)
     body = request_detail(req, services.public_timeline(req))
     db.session.commit()  # the token's last use
@@ -233,7 +241,7 @@ def read_request(token, number):
 @token_required("requests:write")
 def add_comment(token, number):
     """Reply on a request; a client's token replies for the client, an unrestricted one for the vendor."""
-    req = services.request_by_number(token, number)
+    req = services.request_by_number(token, number, for_update=True)
     event = services.add_comment(token, req, _text(json_body(), "body", MAX_TEXT, required=True))
     notify.commit()
     return event_json(event), 201

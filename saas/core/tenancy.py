@@ -43,15 +43,28 @@ def scoped_select(model, tenant, client_id: int | None = None):
     return stmt
 
 
-def get_or_404(model, ident, tenant, client_id: int | None = None):
-    """Load one row by id inside a tenant (and client); anything else is a 404, never another's row."""
+#: The largest id a row can have (a 32-bit integer key): anything above is no row, not a database error.
+MAX_ID = 2**31 - 1
+
+
+def get_or_404(model, ident, tenant, client_id: int | None = None, for_update: bool = False):
+    """Load one row by id inside a tenant (and client); anything else is a 404, never another's row.
+
+    `for_update` locks the row until the transaction ends, so two people acting on it at once take turns
+    and each sees what the other did (PostgreSQL; SQLite serialises writers anyway).
+    """
     if tenant is None:
         abort(404)
     try:
         ident = int(ident)
     except (TypeError, ValueError):
         abort(404)
-    row = db.session.scalar(scoped_select(model, tenant, client_id).where(model.id == ident))
+    if not 0 < ident <= MAX_ID:
+        abort(404)
+    stmt = scoped_select(model, tenant, client_id).where(model.id == ident)
+    if for_update:
+        stmt = stmt.with_for_update(of=model).execution_options(populate_existing=True)
+    row = db.session.scalar(stmt)
     if row is None:
         abort(404)
     return row

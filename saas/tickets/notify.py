@@ -5,6 +5,9 @@ committed, `dispatch()` queues one job per batch of events. The job mails each r
 (the outbox's dedupe key), so a retried job sends nothing twice.
 """
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -88,14 +91,20 @@ def _text(event: RequestEvent, req: ServiceRequest, link: str) -> tuple[str, str
         return _("Request %(ref)s is now “%(status)s”", ref=req.reference,
                  status=STATUS_LABELS.get(event.to_status, event.to_status))
 
+    zone = req.contract.tenant.timezone
+
+    def local(moment: datetime) -> str:
+        """A time as the tenant reads it (mail goes out in the vendor's time zone)."""
+        return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
     def body():
         lines = [_("Request %(ref)s of %(client)s: %(subject)s", ref=req.reference, client=req.client.legal_name,
                    subject=req.subject)]
         if event.kind == "created" and req.response_due_at is not None:
-            lines.append(_("Response due by %(due)s (UTC).", due=req.response_due_at.strftime("%Y-%m-%d %H:%M")))
-        if event.kind == "breach":
-            lines.append(_("The deadline was %(due)s (UTC). The breach is recorded with its evidence.",
-                           due=event.data.get("due_at", "")[:16].replace("T", " ")))
+            lines.append(_("Response due by %(due)s (%(zone)s).", due=local(req.response_due_at), zone=zone))
+        if event.kind == "breach" and event.data.get("due_at"):
+            lines.append(_("The deadline was %(due)s (%(zone)s). The breach is recorded with its evidence.",
+                           due=local(datetime.fromisoformat(event.data["due_at"])), zone=zone))
         if event.to_status == RequestStatus.WAITING_ON_CLIENT:
             lines.append(_("The engineer is waiting for your answer; the SLA clock is paused until you reply."))
         if event.to_status == RequestStatus.RESOLVED:

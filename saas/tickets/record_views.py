@@ -31,6 +31,8 @@ def _period() -> tuple[date, date, str | None]:
     except ValueError:
         error = _("Give the period as two dates.") if request.args.get("start") or request.args.get("end") else None
         return *records.preset_period(current_tenant), error
+    if not (2000 <= start.year <= 2100 and 2000 <= end.year <= 2100):
+        return *records.preset_period(current_tenant), _("Give a period between the years 2000 and 2100.")
     return start, end, None
 
 

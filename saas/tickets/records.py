@@ -330,6 +330,17 @@ def title(record: ServiceRecord) -> str:
              start=record.start.isoformat(), end=record.end.isoformat())  # fmt: skip
 
 
+#: A text cell starting with one of these would run as a formula in Excel (CSV/formula injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value):
+    """Text that a client typed is shown, never run: a leading formula character is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(record: ServiceRecord) -> bytes:
     """The record as CSV, UTF-8 with a byte-order mark so Excel reads Chinese correctly."""
     zone = ZoneInfo(record.timezone)
@@ -337,7 +348,7 @@ def export_csv(record: ServiceRecord) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers())
     for line in record.lines:
-        writer.writerow([_stamp(v) if isinstance(v, datetime) else ("" if v is None else v)
+        writer.writerow([_stamp(v) if isinstance(v, datetime) else ("" if v is None else _text_cell(v))
                          for v in _cells(line, zone)])  # fmt: skip
     return out.getvalue().encode("utf-8-sig")
 
@@ -358,7 +369,7 @@ def export_xlsx(record: ServiceRecord) -> bytes:
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for line in record.lines:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in _cells(line, zone)])
+        sheet.append([float(v) if isinstance(v, Decimal) else _text_cell(v) for v in _cells(line, zone)])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm"

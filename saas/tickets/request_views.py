@@ -14,7 +14,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
 from saas.core.rendering import attachment, render
-from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
+from saas.core.tenancy import MAX_ID, current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 from saas.tickets import labels, notify, services, sla
 from saas.tickets.models import (
@@ -92,8 +92,8 @@ def index():
     else:
         assignee_id = int(assignee) if assignee and assignee.isdigit() else None
     status = f["status"] if f["status"] in (*RequestStatus.__members__.values(), "all") else "open"
-    rows, next_after = services.list_requests(
-        current_tenant, status=status, client_id=_int(f["client"]), category_id=_int(f["category"]),
+    rows, next_after = _page(
+        status=status, client_id=_int(f["client"]), category_id=_int(f["category"]),
         priority=f["priority"] or "", assignee_id=assignee_id, unassigned=assignee == "none",
         breaching_within=SOON if f["soon"] else None, query=(f["q"] or "").strip(), after=request.args.get("after"),
     )  # fmt: skip
@@ -109,7 +109,16 @@ def index():
 
 
 def _int(value):
-    return int(value) if value and str(value).isdigit() else None
+    """A filter's id; anything else (or an id no row can have) filters nothing."""
+    return int(value) if value and str(value).isdigit() and int(value) <= MAX_ID else None
+
+
+def _page(**kwargs):
+    """services.list_requests, with a made-up cursor answered 400 rather than 500."""
+    try:
+        return services.list_requests(current_tenant, **kwargs)
+    except ValueError:
+        abort(400)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -126,7 +135,7 @@ def new():
             req = services.create_request(current_tenant, form.client_id.data, form.data, current_user,
                                           channel=form.channel.data, received_at=_to_utc(form.received_at.data))
             for upload in _uploads(form.attachment):
-                services.attach(req, services.timeline(req, True)[0], *upload, internal=False)
+                services.attach(req, services.created_event(req), *upload, internal=False)
         except ServiceError as exc:
             db.session.rollback()
             form.subject.errors = [*form.subject.errors, str(exc)]
@@ -193,7 +202,7 @@ def _act(req: ServiceRequest, action, endpoint: str):
 @vendor_only
 def reply(request_id):
     """A reply to the client, or an internal note, with a file."""
-    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    req = get_or_404(ServiceRequest, request_id, current_tenant, for_update=True)
     form = ReplyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -206,7 +215,7 @@ def reply(request_id):
 @vendor_only
 def move(request_id):
     """Move the request along the workflow (acknowledge, start, wait on client, resolve)."""
-    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    req = get_or_404(ServiceRequest, request_id, current_tenant, for_update=True)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -220,7 +229,7 @@ def move(request_id):
 @admin_only
 def close(request_id):
     """Close without the client's confirmation, saying why (a duplicate; the agreement ended, §10.4)."""
-    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    req = get_or_404(ServiceRequest, request_id, current_tenant, for_update=True)
     form = CloseForm()
     if not form.validate_on_submit():
         flash(_("Say why the request is closed."), "error")
@@ -232,7 +241,7 @@ def close(request_id):
 @vendor_only
 def assign(request_id):
     """Give the request to an engineer of the team."""
-    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    req = get_or_404(ServiceRequest, request_id, current_tenant, for_update=True)
     form = AssignForm()
     form.member_id.choices = choices([(0, ""), *[(m.id, m.name) for m in services.team(current_tenant)]])
     if not form.validate_on_submit():
@@ -245,7 +254,7 @@ def assign(request_id):
 @vendor_only
 def visit(request_id):
     """Record an on-site visit: the engineer's arrival and departure (§2.1.2)."""
-    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    req = get_or_404(ServiceRequest, request_id, current_tenant, for_update=True)
     form = VisitForm()
     form.engineer_id.choices = choices([(0, ""), *[(m.id, m.name) for m in services.team(current_tenant)]])
     if not form.validate_on_submit():
@@ -318,9 +327,9 @@ def category(category_id=None):
 # The client's portal ------------------------------------------------------------------------------
 
 
-def _own(request_id) -> ServiceRequest:
-    """One of the signed-in client's requests; any other is a 404."""
-    return get_or_404(ServiceRequest, request_id, current_tenant, visible_client_id())
+def _own(request_id, for_update: bool = False) -> ServiceRequest:
+    """One of the signed-in client's requests (locked when it is to change); any other is a 404."""
+    return get_or_404(ServiceRequest, request_id, current_tenant, visible_client_id(), for_update=for_update)
 
 
 @portal_bp.get("/")
@@ -328,8 +337,7 @@ def _own(request_id) -> ServiceRequest:
 def portal_index():
     """The client's requests: open ones soonest due first, or all newest first."""
     status = request.args.get("status") if request.args.get("status") in ("open", "all") else "open"
-    rows, next_after = services.list_requests(current_tenant, client_id=visible_client_id(), status=status,
-                                              after=request.args.get("after"))  # fmt: skip
+    rows, next_after = _page(client_id=visible_client_id(), status=status, after=request.args.get("after"))
     block = "rows" if request.args.get("after") else request.args.get("block", "content")
     contract = services.contract_in_force(current_tenant, visible_client_id())
     return render("tickets/requests/portal_list.html", block=block if block in ("content", "rows", "queue")
@@ -348,7 +356,7 @@ def portal_new():
         try:
             req = services.create_request(current_tenant, visible_client_id(), form.data, current_user)
             for upload in _uploads(form.attachment):
-                services.attach(req, services.timeline(req, False)[0], *upload, internal=False)
+                services.attach(req, services.created_event(req), *upload, internal=False)
         except ServiceError as exc:
             db.session.rollback()
             form.subject.errors = [*form.subject.errors, str(exc)]
@@ -385,7 +393,7 @@ def portal_clock(request_id):
 @client_only
 def portal_reply(request_id):
     """The client answers (while waited on, this starts the clock again)."""
-    req = _own(request_id)
+    req = _own(request_id, for_update=True)
     form = ReplyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -397,7 +405,7 @@ def portal_reply(request_id):
 @client_only
 def portal_confirm(request_id):
     """The client confirms the resolution: the request closes."""
-    req = _own(request_id)
+    req = _own(request_id, for_update=True)
     return _act(req, lambda: services.change_status(req, RequestStatus.CLOSED, current_user, by_client=True,
                                                     note=request.form.get("note", "")),
                 "portal_requests.portal_detail")  # fmt: skip
@@ -407,7 +415,7 @@ def portal_confirm(request_id):
 @client_only
 def portal_reopen(request_id):
     """The problem is still there: the request goes back to the engineers, the clock runs again."""
-    req = _own(request_id)
+    req = _own(request_id, for_update=True)
     note = request.form.get("note", "").strip()
     if not note:
         flash(_("Say what is still wrong."), "error")
@@ -440,6 +448,6 @@ def hand_over(request_id):
     """Hand an open request of an ended agreement over to the client's agreement in force (§10.4)."""
     from saas.contracts.models import Contract
 
-    req = get_or_404(ServiceRequest, request_id, current_tenant)
+    req = get_or_404(ServiceRequest, request_id, current_tenant, for_update=True)
     successor = get_or_404(Contract, request.form.get("contract_id"), current_tenant)
     return _act(req, lambda: services.hand_over(req, successor, current_user), "requests.detail")

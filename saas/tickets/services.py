@@ -253,6 +253,8 @@ def change_status(req: ServiceRequest, to_status: str, actor: User, *, by_client
     if to_status == S.RESOLVED:
         req.resolved_at = at
         sla.record_breach_if_late(req, "resolution", at)
+    if to_status in (S.RESOLVED, S.CLOSED):
+        sla.record_overdue(req, at)  # what passed unmet stays a breach, e.g. an on-site arrival that never was
     elif current == S.RESOLVED:  # reopened: the resolution clock runs on from where it stood
         req.resolved_at = None
     if to_status == S.CLOSED:
@@ -271,6 +273,7 @@ def close_by_vendor(req: ServiceRequest, actor: User, reason: str) -> None:
         raise ServiceError(_("This request is already closed."))
     at = now()
     previous = req.status
+    sla.record_overdue(req, at)  # deadlines that passed unmet stay breaches, closed or not (§8.1)
     if previous in PAUSING:
         sla.end_pause(req, at)
     req.status, req.is_open, req.closed_at = S.CLOSED, False, at
@@ -368,7 +371,8 @@ def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str =
                   limit: int = 25):  # fmt: skip
     """One page of requests, soonest due first (open) or newest first; keyset on (due, id) or id.
 
-    `status` is a status, "open" (the default queue) or "all". Returns (rows, next_after).
+    `status` is a status, "open" (the default queue) or "all". Returns (rows, next_after); a cursor this
+    list did not give out raises ValueError.
     """
     stmt = select(ServiceRequest).where(ServiceRequest.tenant_id == tenant.id)
     stmt = stmt.options(selectinload(ServiceRequest.client), selectinload(ServiceRequest.assignee),
@@ -400,16 +404,22 @@ def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str =
         due_key = ServiceRequest.next_due_at
         if after:
             due_text, _sep, last_id = after.partition("|")
-            last_id = int(last_id) if last_id.isdigit() else 0
+            if not last_id.isdigit() or int(last_id) > 2**31 - 1:
+                raise ValueError(f"not a cursor of this list: {after!r}")
+            last_id = int(last_id)
             if due_text == "~":
                 stmt = stmt.where(due_key.is_(None), ServiceRequest.id > last_id)
             else:
-                last_due = datetime.fromisoformat(due_text)
+                last_due = datetime.fromisoformat(due_text)  # ValueError when it is not a time
+                if last_due.tzinfo is None:
+                    raise ValueError(f"not a cursor of this list: {after!r}")
                 stmt = stmt.where(or_(due_key > last_due, and_(due_key == last_due, ServiceRequest.id > last_id),
                                       due_key.is_(None)))  # fmt: skip
         stmt = stmt.order_by(due_key.asc().nulls_last(), ServiceRequest.id.asc())
     else:
-        if after and after.isdigit():
+        if after:
+            if not after.isdigit() or int(after) > 2**31 - 1:
+                raise ValueError(f"not a cursor of this list: {after!r}")
             stmt = stmt.where(ServiceRequest.id < int(after))
         stmt = stmt.order_by(ServiceRequest.id.desc())
     rows = db.session.scalars(stmt.limit(limit + 1)).all()
@@ -428,6 +438,12 @@ def timeline(req: ServiceRequest, include_internal: bool) -> list[RequestEvent]:
     if not include_internal:
         stmt = stmt.where(RequestEvent.internal.is_(False))
     return db.session.scalars(stmt.order_by(RequestEvent.id)).all()
+
+
+def created_event(req: ServiceRequest) -> RequestEvent:
+    """The "raised" line of the timeline: files sent with the request belong to it (seen by both parties)."""
+    return db.session.scalar(select(RequestEvent).where(RequestEvent.request_id == req.id,
+                                                        RequestEvent.kind == "created"))  # fmt: skip
 
 
 def attachments(req: ServiceRequest, include_internal: bool) -> dict[int, list[RequestAttachment]]:

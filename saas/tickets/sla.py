@@ -124,15 +124,24 @@ def _insert_many(model, rows: list[dict], tail: str = ""):
     return db.session.execute(text(sql), {"rows": document})
 
 
-def _insert_breaches(rows: list[dict]) -> None:
-    """Insert breach records; one that exists already (same request and deadline) is left as it is."""
+def _insert_breaches(rows: list[dict]) -> set[tuple[int, str]]:
+    """Insert breach records; one that exists already (same request and deadline) is left as it is.
+
+    Returns the (request, kind) pairs actually inserted: only those get a timeline line and a mail, so a
+    late answer racing the sweep never tells of the same breach twice.
+    """
     if not rows:
-        return
+        return set()
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        _insert_many(SlaBreach, rows, "ON CONFLICT (request_id, kind) DO NOTHING")
-        return
-    db.session.execute(sqlite_insert(SlaBreach).on_conflict_do_nothing(index_elements=["request_id", "kind"]), rows)
+        result = _insert_many(SlaBreach, rows, "ON CONFLICT (request_id, kind) DO NOTHING RETURNING request_id, kind")
+        return {(r.request_id, r.kind) for r in result}
+    inserted = set()
+    for row in rows:  # SQLite: the embedded default, with few rows at a time
+        stmt = sqlite_insert(SlaBreach).values(**row).on_conflict_do_nothing(index_elements=["request_id", "kind"])
+        if db.session.execute(stmt.returning(SlaBreach.id)).first() is not None:
+            inserted.add((row["request_id"], row["kind"]))
+    return inserted
 
 
 def _breach_row(req: ServiceRequest, kind: str, due: datetime, met_at, detected: datetime, pauses) -> dict:
@@ -142,16 +151,24 @@ def _breach_row(req: ServiceRequest, kind: str, due: datetime, met_at, detected:
             "evidence": evidence(req, kind, due, met_at, pauses)}  # fmt: skip
 
 
-def record_breach_if_late(req: ServiceRequest, kind: str, met_at: datetime) -> bool:
-    """A deadline met after its due time is a breach too, recorded at once (and never twice)."""
+def record_breach_if_late(req: ServiceRequest, kind: str, met_at: datetime | None, at: datetime | None = None) -> bool:
+    """A deadline met after its due time (or passed unmet, met_at None) is a breach, recorded once."""
+    at = at or now()
     due = {BreachKind.RESPONSE: req.response_due_at, BreachKind.ARRIVAL: req.arrival_due_at,
            BreachKind.RESOLUTION: req.resolution_due_at}[kind]  # fmt: skip
-    if due is None or met_at <= due or getattr(req, f"{kind}_breached"):
+    if due is None or (met_at or at) <= due or getattr(req, f"{kind}_breached"):
         return False
-    _insert_breaches([_breach_row(req, kind, due, met_at, now(), pauses_of(req))])
+    inserted = _insert_breaches([_breach_row(req, kind, due, met_at, at, pauses_of(req))])
     setattr(req, f"{kind}_breached", True)
-    _note_breach(req, kind, due)
-    return True
+    if inserted:
+        _note_breach(req, kind, due)
+    return bool(inserted)
+
+
+def record_overdue(req: ServiceRequest, at: datetime) -> None:
+    """Before a request leaves the open queue, record the deadlines that already passed unmet (§8.1)."""
+    for kind in overdue(req, at):
+        record_breach_if_late(req, kind, None, at)
 
 
 def _note_breach(req: ServiceRequest, kind: str, due: datetime) -> None:
@@ -228,8 +245,8 @@ def _sweep_chunk(ids: list[int], at: datetime) -> int:
             set_committed_value(req, "next_due_at", next_at)
             changed.append({"b_id": req.id, "b_response": req.response_breached, "b_arrival": req.arrival_breached,
                             "b_resolution": req.resolution_breached, "b_next": next_at})  # fmt: skip
-    _insert_breaches(rows)
-    _note_breaches(breached, at)
+    inserted = _insert_breaches(rows)
+    _note_breaches([b for b in breached if (b[0].id, b[1]) in inserted], at)
     # One executemany UPDATE (the objects hold the new values as committed): the unit of work's flush of
     # 2,000 changed objects took ~2.5 times as long (bench/requests.py).
     if changed:
@@ -237,7 +254,7 @@ def _sweep_chunk(ids: list[int], at: datetime) -> int:
         db.session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
             response_breached=bindparam("b_response"), arrival_breached=bindparam("b_arrival"),
             resolution_breached=bindparam("b_resolution"), next_due_at=bindparam("b_next")), changed)  # fmt: skip
-    return len(rows)
+    return len(inserted)
 
 
 def tenant_specs(tenant_id: int) -> dict[int | None, CalendarSpec]:
