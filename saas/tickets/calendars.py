@@ -78,6 +78,14 @@ def _minus_pauses(intervals, pauses: list[tuple[datetime, datetime | None]]):
         yield from pieces
 
 
+def _until(intervals, stop: datetime):
+    """The intervals that begin before `stop`, ending the iteration at the first that does not."""
+    for begin, end in intervals:
+        if begin >= stop:
+            return
+        yield begin, end
+
+
 def add_working_time(spec: CalendarSpec, start: datetime, duration: timedelta,
                      pauses: Iterable[tuple[datetime, datetime | None]] = ()) -> datetime | None:  # fmt: skip
     """When `duration` of working time has run on the calendar from `start`, not counting pauses.
@@ -90,7 +98,11 @@ def add_working_time(spec: CalendarSpec, start: datetime, duration: timedelta,
     remaining = duration
     if remaining <= timedelta(0):
         return start
-    for begin, end in _minus_pauses(working_intervals(spec, start), pauses):
+    intervals = working_intervals(spec, start)
+    if waiting_since is not None:
+        # nothing after the open pause counts: stop there instead of walking the whole horizon
+        intervals = _until(intervals, waiting_since)
+    for begin, end in _minus_pauses(intervals, pauses):
         if waiting_since is not None and begin >= waiting_since:
             return None
         if end - begin >= remaining:

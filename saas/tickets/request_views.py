@@ -75,9 +75,12 @@ def _queue_filters() -> dict:
 
 
 def _clock_context(rows) -> dict:
-    specs = sla.tenant_specs(current_tenant.id)
-    at = now()
-    return {"clocks": {r.id: sla.clock_state(r, specs, at) for r in rows}}
+    """The rows' clocks with their texts ready, and the labels a list shows, translated once per page."""
+    text = labels.ClockText()
+    clocks = sla.clock_states(rows, sla.tenant_specs(current_tenant.id), now())
+    for state in clocks.values():
+        state["due_text"], state["left_text"] = text.when(state["due"]), text.remaining(state["left"])
+    return {"clocks": clocks, "status_labels": text.status, "priority_labels": text.priority}
 
 
 @bp.get("/")
@@ -96,16 +99,20 @@ def index():
         status=status, client_id=_int(f["client"]), category_id=_int(f["category"]),
         priority=f["priority"] or "", assignee_id=assignee_id, unassigned=assignee == "none",
         breaching_within=SOON if f["soon"] else None, query=(f["q"] or "").strip(), after=request.args.get("after"),
+        related=False,
     )  # fmt: skip
     block = "rows" if request.args.get("after") else request.args.get("block", "content")
     clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
                                  .order_by(Client.legal_name)).all()  # fmt: skip
+    categories = services.categories(current_tenant, active_only=False)
+    team = services.team(current_tenant, active_only=False)
+    # The rows carry ids only: names come from what the filters loaded anyway (no query per row or relation).
     return render("tickets/requests/queue.html", block=block if block in ("content", "rows", "queue") else "content",
                   requests=rows, next_after=next_after, filters={k: v for k, v in f.items() if v},
-                  status_filter=status, clients=clients,
-                  categories=services.categories(current_tenant, active_only=False),
-                  team=services.team(current_tenant), statuses=list(RequestStatus),
-                  category_name=category_name, **_clock_context(rows))  # fmt: skip
+                  status_filter=status, clients=clients, client_names=dict(clients), categories=categories,
+                  category_names={c.id: category_name(c) for c in categories},
+                  team=[m for m in team if m.active], member_names={m.id: m.name for m in team},
+                  statuses=list(RequestStatus), **_clock_context(rows))  # fmt: skip
 
 
 def _int(value):
@@ -337,12 +344,14 @@ def _own(request_id, for_update: bool = False) -> ServiceRequest:
 def portal_index():
     """The client's requests: open ones soonest due first, or all newest first."""
     status = request.args.get("status") if request.args.get("status") in ("open", "all") else "open"
-    rows, next_after = _page(client_id=visible_client_id(), status=status, after=request.args.get("after"))
+    rows, next_after = _page(client_id=visible_client_id(), status=status, after=request.args.get("after"),
+                             related=False)  # fmt: skip
     block = "rows" if request.args.get("after") else request.args.get("block", "content")
     contract = services.contract_in_force(current_tenant, visible_client_id())
+    categories = services.categories(current_tenant, active_only=False)
     return render("tickets/requests/portal_list.html", block=block if block in ("content", "rows", "queue")
                   else "content", requests=rows, next_after=next_after, status_filter=status, contract=contract,
-                  category_name=category_name, **_clock_context(rows))  # fmt: skip
+                  category_names={c.id: category_name(c) for c in categories}, **_clock_context(rows))  # fmt: skip
 
 
 @portal_bp.route("/new", methods=["GET", "POST"])
@@ -434,12 +443,7 @@ def portal_download(request_id, attachment_id):
 @bp.app_template_filter("duration")
 def duration(value: timedelta | None) -> str:
     """Working time for people: "3 h 05 min"; negative values read "overdue by …"."""
-    if value is None:
-        return "—"
-    minutes = int(abs(value).total_seconds() // 60)
-    text = _("%(h)d h %(m)02d min", h=minutes // 60, m=minutes % 60) if minutes >= 60 else \
-        _("%(m)d min", m=minutes)  # fmt: skip
-    return _("overdue by %(time)s", time=text) if value < timedelta(0) else text
+    return labels.ClockText().duration(value)
 
 
 @bp.post("/<int:request_id>/handover")

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, raiseload, selectinload
 
 from saas.contracts.models import Contract, ContractStatus
 from saas.core import audit
@@ -365,18 +365,29 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+#: What a list of requests shows: the rest (descriptions, targets, evidence times) stays in the database.
+LIST_COLUMNS = tuple(getattr(ServiceRequest, name) for name in (
+    "id", "tenant_id", "client_id", "number", "subject", "category_id", "priority", "status", "assignee_id",
+    "received_at", "next_due_at", "calendar_id", "paused_since", "is_open", "response_breached",
+    "arrival_breached", "resolution_breached"))  # fmt: skip
+
+
 def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str = "", category_id: int | None = None,
                   priority: str = "", assignee_id: int | None = None, unassigned: bool = False,
                   breaching_within: timedelta | None = None, query: str = "", after: str | None = None,
-                  limit: int = 25):  # fmt: skip
+                  limit: int = 25, related: bool = True):  # fmt: skip
     """One page of requests, soonest due first (open) or newest first; keyset on (due, id) or id.
 
     `status` is a status, "open" (the default queue) or "all". Returns (rows, next_after); a cursor this
-    list did not give out raises ValueError.
+    list did not give out raises ValueError. `related=False` loads only the columns a list shows, without
+    client, category and engineer (a screen that has them already looks them up by id).
     """
     stmt = select(ServiceRequest).where(ServiceRequest.tenant_id == tenant.id)
-    stmt = stmt.options(selectinload(ServiceRequest.client), selectinload(ServiceRequest.assignee),
-                        selectinload(ServiceRequest.category))  # fmt: skip
+    if related:
+        stmt = stmt.options(selectinload(ServiceRequest.client), selectinload(ServiceRequest.assignee),
+                            selectinload(ServiceRequest.category))  # fmt: skip
+    else:
+        stmt = stmt.options(load_only(*LIST_COLUMNS), raiseload("*"))
     if client_id:
         stmt = stmt.where(ServiceRequest.client_id == client_id)
     if category_id:

@@ -3,7 +3,7 @@
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -11,8 +11,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 from saas.core.clock import now
 from saas.extensions import db
 from saas.tickets.calendar_service import spec_for
-from saas.tickets.calendars import ALWAYS, CalendarSpec, add_working_time, working_time_between
-from saas.tickets.models import BreachKind, RequestEvent, RequestPause, ServiceCalendar, ServiceRequest, SlaBreach
+from saas.tickets.calendars import ALWAYS, CalendarSpec, add_working_time, working_intervals, working_time_between
+from saas.tickets.models import (
+    BreachKind,
+    CalendarDay,
+    RequestEvent,
+    RequestPause,
+    ServiceCalendar,
+    ServiceRequest,
+    SlaBreach,
+)
 
 #: The agreement's clause for each missed deadline.
 BREACH_CLAUSES = {BreachKind.RESPONSE: "8.1.2", BreachKind.ARRIVAL: "8.1.1", BreachKind.RESOLUTION: "8.1.3"}
@@ -257,19 +265,73 @@ def _sweep_chunk(ids: list[int], at: datetime) -> int:
     return len(inserted)
 
 
+#: Calendars as specs per tenant, with the fingerprint they were built from (screens ask on every page).
+_SPECS: dict[int, tuple[tuple, dict]] = {}
+
+
 def tenant_specs(tenant_id: int) -> dict[int | None, CalendarSpec]:
-    """Every calendar of a tenant as the arithmetic reads it, by id (None: around the clock); two queries."""
-    calendars = db.session.scalars(select(ServiceCalendar).options(selectinload(ServiceCalendar.days))
+    """Every calendar of a tenant as the arithmetic reads it, by id (None: around the clock).
+
+    Two small queries tell whether the calendars or their days changed since the specs were last built
+    in this process; only then are the days loaded again (a calendar carries hundreds of them).
+    """
+    calendars = db.session.execute(select(ServiceCalendar.id, ServiceCalendar.timezone, ServiceCalendar.always,
+                                          ServiceCalendar.weekly)
                                    .where(ServiceCalendar.tenant_id == tenant_id)).all()  # fmt: skip
-    return {None: ALWAYS, **{c.id: spec_for(c) for c in calendars}}
+    days = db.session.execute(select(func.count(CalendarDay.id), func.max(CalendarDay.id),
+                                     func.sum(case((CalendarDay.kind == "holiday", CalendarDay.id), else_=0)))
+                              .where(CalendarDay.tenant_id == tenant_id)).one()  # fmt: skip
+    fingerprint = (tuple((c.id, c.timezone, c.always, json.dumps(c.weekly, sort_keys=True)) for c in calendars),
+                   tuple(days))  # fmt: skip
+    cached = _SPECS.get(tenant_id)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    rows = db.session.scalars(select(ServiceCalendar).options(selectinload(ServiceCalendar.days))
+                              .where(ServiceCalendar.tenant_id == tenant_id)).all()  # fmt: skip
+    specs = {None: ALWAYS, **{c.id: spec_for(c) for c in rows}}
+    _SPECS[tenant_id] = (fingerprint, specs)
+    return specs
 
 
-def clock_state(req: ServiceRequest, specs: dict, at: datetime) -> dict:
+def clock_state(req: ServiceRequest, specs: dict, at: datetime, left: timedelta | None = ...) -> dict:
     """What a screen shows of a request's clock: the next deadline, working time left, paused or breached."""
     due = req.next_due_at
-    spec = specs.get(req.calendar_id, ALWAYS)
-    left = working_time_left(req, due, spec, at)
+    if left is ...:
+        left = working_time_left(req, due, specs.get(req.calendar_id, ALWAYS), at)
     breached = req.response_breached or req.arrival_breached or req.resolution_breached
     return {"due": due, "left": left, "paused": req.paused_since is not None and req.is_open,
             "overdue": left is not None and left <= timedelta(0), "breached": breached,
             "soon": left is not None and timedelta(0) < left <= timedelta(hours=1)}  # fmt: skip
+
+
+def clock_states(rows: list[ServiceRequest], specs: dict, at: datetime) -> dict[int, dict]:
+    """clock_state of a page of requests, walking each calendar's working time once for the whole page.
+
+    Per row, "time left" is the working time from now to its due time; rows on one calendar share the walk
+    from now to the latest of their due times (a page of 25 would otherwise walk the same days 25 times).
+    """
+    left: dict[int, timedelta | None] = {}
+    by_calendar: dict[int | None, list[tuple[datetime, int]]] = {}
+    for req in rows:
+        due = req.next_due_at
+        if due is None:
+            left[req.id] = None
+        elif due <= at:
+            left[req.id] = -(at - due)
+        else:
+            by_calendar.setdefault(req.calendar_id, []).append((due, req.id))
+    for calendar_id, dues in by_calendar.items():
+        dues.sort()
+        pending, total = iter(dues), timedelta(0)
+        due, request_id = next(pending)
+        for begin, end in working_intervals(specs.get(calendar_id, ALWAYS), at):
+            while due is not None and due <= end:
+                left[request_id] = total + max(timedelta(0), due - begin)
+                due, request_id = next(pending, (None, None))
+            if due is None:
+                break
+            total += end - begin
+        while due is not None:  # past the calendar's horizon: all the working time there is
+            left[request_id] = total
+            due, request_id = next(pending, (None, None))
+    return {req.id: clock_state(req, specs, at, left[req.id]) for req in rows}

@@ -1,6 +1,6 @@
 """§4.1–§4.3 requests and their SLA clocks; §2.1.2 on-site arrival; §8.1.2/§8.1.3 breaches from the sweep."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -231,3 +231,18 @@ def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(setup, 
     assert sorted(mails) == ["vendor_admin@alpha.example.com"]  # the requester raised it: no mail to herself
     phone_mails = db.session.scalars(select(MailMessage.to).where(MailMessage.subject.contains("#3"))).all()
     assert sorted(phone_mails) == ["client_admin@alpha.example.com", "vendor_admin@alpha.example.com"]
+
+
+def test_s4_1_time_left_of_a_page_equals_each_request_on_its_own(setup, world, clock, db):
+    """The queue walks each calendar once per page: the working time left must be what each row alone gives."""
+    clock.set(local(2026, 11, 27, 17, 55))
+    reqs = [raise_request(setup, world, code=code, priority=priority)
+            for code in ("GENERAL", "FAULT", "ONSITE", "CONSULT") for priority in ("urgent", "normal", "low")]
+    services.change_status(reqs[0], "waiting_on_client", world.person("alpha", "vendor_engineer"), by_client=False)
+    db.session.commit()
+    specs = sla.tenant_specs(setup["tenant"].id)
+    for hours in (0, 1, 30, 80, 200):
+        at = local(2026, 11, 27, 17, 55) + timedelta(hours=hours)
+        page = sla.clock_states(reqs, specs, at)
+        assert page == {r.id: sla.clock_state(r, specs, at) for r in reqs}, hours
+    assert page[reqs[0].id]["paused"] and page[reqs[0].id]["left"] is None
