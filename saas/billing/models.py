@@ -4,12 +4,12 @@ import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.contracts.models import Contract
 from saas.core.clock import now
-from saas.core.models import Client
+from saas.core.models import AppendOnlyError, Client
 from saas.core.tenancy import ClientScoped, TenantScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -110,3 +110,69 @@ class BillingRun(TenantScoped, db.Model):
     #: Chunk job ids and what each did: {"bill:3:2026-12-01:0": 412}.
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # announced (a cheque received, an online payment started), no money yet
+    SUCCEEDED = "succeeded"  # the money is in: allocated to invoices, the rest is the client's credit
+    FAILED = "failed"  # never arrived (an online payment abandoned)
+    REVERSED = "reversed"  # taken back after it succeeded (a bounced cheque)
+
+
+class Payment(ClientScoped, db.Model):
+    """Money from a client, whatever the method (§3.2): the core keeps the amount and its state; a plugin the how.
+
+    `provider` names the method's plugin and `reference` its own key (statement line, cheque number, trade
+    number): one payment per reference, so a notice delivered twice credits once.
+    """
+
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("tenant_id", "provider", "reference"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    #: The invoice the payer meant, when known (a payment reference, the invoice paid online).
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="SET NULL"))
+    received_on: Mapped[date | None] = mapped_column(Date)
+    #: The method's own details (drawer, bank, trade number…), as the plugin keeps them.
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    client: Mapped[Client] = relationship()
+
+
+class PaymentAllocation(ClientScoped, db.Model):
+    """Part of a payment (or of the client's credit) set against an invoice; negative when taken back. Append-only."""
+
+    __tablename__ = "payment_allocation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class CreditEntry(ClientScoped, db.Model):
+    """The client's credit ledger: an overpayment adds, applying it to an invoice or a reversal takes away."""
+
+    __tablename__ = "credit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+@event.listens_for(PaymentAllocation, "before_update")
+@event.listens_for(PaymentAllocation, "before_delete")
+@event.listens_for(CreditEntry, "before_update")
+@event.listens_for(CreditEntry, "before_delete")
+def _append_only(mapper, connection, target):
+    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")

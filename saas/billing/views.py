@@ -40,8 +40,13 @@ def index():
 @bp.get("/<int:invoice_id>")
 @billing_staff
 def detail(invoice_id):
-    """One invoice: parties, period, lines, totals."""
-    return render("billing/invoice.html", invoice=get_or_404(Invoice, invoice_id, current_tenant), portal=False)
+    """One invoice: parties, period, lines, totals, what was paid against it, and recording a payment."""
+    from saas.billing import payments
+    from saas.billing.forms import PaymentForm
+
+    invoice = get_or_404(Invoice, invoice_id, current_tenant)
+    return render("billing/invoice.html", invoice=invoice, portal=False, paid=payments.payments_of(invoice),
+                  payment_form=PaymentForm(formdata=None))  # fmt: skip
 
 
 @bp.get("/runs")
@@ -81,8 +86,10 @@ def portal_index():
 @client_only
 def portal_detail(invoice_id):
     """One of the client's invoices."""
+    from saas.billing import payments
+
     invoice = get_or_404(Invoice, invoice_id, current_tenant, visible_client_id())
-    return render("billing/invoice.html", invoice=invoice, portal=True)
+    return render("billing/invoice.html", invoice=invoice, portal=True, paid=payments.payments_of(invoice))
 
 
 STATUS_LABELS = {
@@ -94,3 +101,31 @@ STATUS_LABELS = {
     InvoiceStatus.VOID: _l("Void"),
 }
 bp.add_app_template_filter(lambda code: str(STATUS_LABELS.get(code, code)), "invoice_status")
+
+
+@bp.post("/<int:invoice_id>/payments")
+@billing_staff
+def record_payment(invoice_id):
+    """Record money received outside the payment plugins (a transfer seen on the account) against this invoice."""
+    from saas.billing import payments
+    from saas.billing.forms import PaymentForm
+    from saas.core.errors import ServiceError
+
+    invoice = get_or_404(Invoice, invoice_id, current_tenant, for_update=True)
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return redirect(url_for("billing.detail", invoice_id=invoice.id))
+    try:
+        payment, created = payments.record(current_tenant, invoice.client_id, "manual", form.reference.data.strip(),
+                                           form.amount.data, invoice.currency, invoice_id=invoice.id,
+                                           received_on=form.received_on.data, note=form.note.data or "")
+        payments.succeed(payment, [invoice])
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Payment recorded.") if created else _("This payment was recorded already."), "success")
+    return redirect(url_for("billing.detail", invoice_id=invoice.id))

@@ -52,6 +52,9 @@ ACTION_LABELS = {
     "team.contract_engineers_set": _l("Contract engineers named"),
     "api.token_created": _l("API token created"),
     "api.token_revoked": _l("API token revoked"),
+    "billing.payment_recorded": _l("Payment recorded"),
+    "billing.payment_succeeded": _l("Payment received and allocated"),
+    "billing.payment_reversed": _l("Payment reversed"),
 }
 
 

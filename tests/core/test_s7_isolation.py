@@ -16,7 +16,9 @@ from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
-from saas.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceNumber
+from saas.billing.models import BillingRun, CreditEntry, Invoice, InvoiceLine, InvoiceNumber, Payment, PaymentAllocation
+from saas.billing.payments import record as record_payment
+from saas.billing.payments import succeed as succeed_payment
 from saas.billing.services import bill
 from saas.contracts.changes import propose_termination
 from saas.contracts.models import Contract, ContractChange, ContractDocument, ContractLine, ContractSignature, Service
@@ -95,6 +97,9 @@ OWNED_TABLES = [
     BankAccount,
     Invoice,
     InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    CreditEntry,
     InvoiceNumber,
     BillingRun,
     Contract,
@@ -133,6 +138,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
     request_file = attach(service_request, timeline(service_request, True)[0], "log.txt", "text/plain", b"x", False)
     bill(tenant, [contract.id], date(2026, 2, 1))  # the first period (January) has ended by then
     invoice = db.session.scalar(select(Invoice).where(Invoice.contract_id == contract.id))
+    payment, _created = record_payment(tenant, client.id, "manual", f"T-{client.id}", invoice.total + 1, "CNY")
+    succeed_payment(payment)  # the invoice paid, one more as the client's credit
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )

@@ -1,0 +1,16 @@
+"""Forms of billing."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class PaymentForm(FlaskForm):
+    """Money received outside the payment plugins, recorded by billing staff."""
+
+    amount = DecimalField(_l("Amount received"), places=2,
+                          validators=[InputRequired(), NumberRange(min=0.01, max=10**12)])  # fmt: skip
+    reference = StringField(_l("Reference (bank transaction, receipt)"), validators=[DataRequired(), Length(max=120)])
+    received_on = DateField(_l("Received on"), validators=[InputRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])

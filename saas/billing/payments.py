@@ -1,0 +1,206 @@
+"""Payments (§3.2): the core owns the money. A method's plugin records a payment and moves it through its states;
+only this module writes allocations, balances and the client's credit."""
+
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from saas.billing.models import (
+    CreditEntry,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentStatus,
+)
+from saas.core import audit
+from saas.core.clock import now
+from saas.core.errors import ServiceError
+from saas.core.models import Client, Tenant
+from saas.core.money import quantize
+from saas.extensions import db
+
+P = PaymentStatus
+#: The payment state machine; anything else is refused with a PaymentError.
+TRANSITIONS = {P.PENDING: {P.SUCCEEDED, P.FAILED}, P.SUCCEEDED: {P.REVERSED}, P.FAILED: set(), P.REVERSED: set()}
+#: Invoices that still take money.
+OPEN_INVOICES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
+
+
+class PaymentError(ServiceError):
+    """A payment cannot move this way (e.g. a failed one succeeding, a reversal of money never received)."""
+
+
+def _lock(model, ident):
+    """A row locked until commit: two notices, or a notice and a clerk, take turns on the same money."""
+    return db.session.scalar(select(model).where(model.id == ident).with_for_update()
+                             .execution_options(populate_existing=True))  # fmt: skip
+
+
+def record(tenant: Tenant, client_id: int, provider: str, reference: str, amount: Decimal, currency: str, *,
+           invoice_id: int | None = None, received_on: date | None = None, data: dict | None = None,
+           note: str = "") -> tuple[Payment, bool]:  # fmt: skip
+    """Record a payment announced by a method, pending; the same (provider, reference) again returns the first.
+
+    Returns (payment, created). A second notice with another amount is refused: it is not the same payment.
+    """
+    amount = quantize(amount, currency)
+    if amount <= 0:
+        raise PaymentError(_("A payment is an amount above zero."))
+    client = db.session.get(Client, client_id)
+    if client is None or client.tenant_id != tenant.id:
+        raise PaymentError(_("Choose one of your clients."))
+    if invoice_id is not None:
+        invoice = db.session.get(Invoice, invoice_id)
+        if invoice is None or invoice.tenant_id != tenant.id or invoice.client_id != client_id:
+            raise PaymentError(_("This invoice is not one of this client's."))
+    existing = _by_reference(tenant.id, provider, reference)
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                existing = Payment(tenant_id=tenant.id, client_id=client_id, provider=provider, reference=reference,
+                                   amount=amount, currency=currency, invoice_id=invoice_id, received_on=received_on,
+                                   data=data or {}, note=note, status=P.PENDING, created_at=now())  # fmt: skip
+                db.session.add(existing)
+            audit.record("billing.payment_recorded", tenant_id=tenant.id, target=existing, provider=provider,
+                         reference=reference, amount=str(amount))  # fmt: skip
+            return existing, True
+        except IntegrityError:  # the same notice, at the same moment: the other one wrote it
+            existing = _by_reference(tenant.id, provider, reference)
+    if existing.amount != amount or existing.client_id != client_id or existing.currency != currency:
+        raise PaymentError(_("Payment %(reference)s is already recorded with other details.", reference=reference))
+    return existing, False
+
+
+def _by_reference(tenant_id: int, provider: str, reference: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.tenant_id == tenant_id, Payment.provider == provider,
+                                                   Payment.reference == reference))  # fmt: skip
+
+
+def _move(payment: Payment, to: PaymentStatus) -> bool:
+    """Change a locked payment's status; False when it is there already (a repeated notice), else the check."""
+    if payment.status == to:
+        return False
+    if to not in TRANSITIONS[PaymentStatus(payment.status)]:
+        raise PaymentError(_("A payment cannot go from %(old)s to %(new)s.", old=payment.status, new=to))
+    payment.status = to
+    return True
+
+
+def succeed(payment: Payment, invoices: list[Invoice] | None = None) -> list[PaymentAllocation]:
+    """The money is in: allocate it to the invoice it was for, then the client's oldest open invoices; any rest
+    becomes the client's credit (§3.2). Once only: a repeated call allocates nothing more."""
+    payment = _lock(Payment, payment.id)
+    if not _move(payment, P.SUCCEEDED):
+        return []
+    targets = invoices if invoices is not None else _open_invoices(payment)
+    remaining, allocations = payment.amount, []
+    for invoice in targets:
+        invoice = _lock(Invoice, invoice.id)
+        if remaining <= 0 or invoice.status not in OPEN_INVOICES or invoice.client_id != payment.client_id:
+            continue
+        part = min(remaining, invoice.balance)
+        if part <= 0:
+            continue
+        allocations.append(_allocate(payment, invoice, part))
+        remaining -= part
+    if remaining > 0:
+        db.session.add(CreditEntry(tenant_id=payment.tenant_id, client_id=payment.client_id, amount=remaining,
+                                   currency=payment.currency, payment_id=payment.id, created_at=now(),
+                                   note="overpayment"))  # fmt: skip
+    audit.record("billing.payment_succeeded", tenant_id=payment.tenant_id, target=payment,
+                 allocated=str(payment.amount - remaining), credit=str(remaining))  # fmt: skip
+    db.session.flush()
+    return allocations
+
+
+def _open_invoices(payment: Payment) -> list[Invoice]:
+    """The invoice the payer named first, then the client's other open invoices, oldest first."""
+    rows = db.session.scalars(select(Invoice).where(
+        Invoice.client_id == payment.client_id, Invoice.currency == payment.currency,
+        Invoice.status.in_(OPEN_INVOICES)).order_by(Invoice.issue_date, Invoice.id)).all()  # fmt: skip
+    return sorted(rows, key=lambda i: i.id != payment.invoice_id)
+
+
+def _allocate(payment: Payment | None, invoice: Invoice, amount: Decimal) -> PaymentAllocation:
+    allocation = PaymentAllocation(tenant_id=invoice.tenant_id, client_id=invoice.client_id, invoice_id=invoice.id,
+                                   payment_id=payment.id if payment else None, amount=amount,
+                                   created_at=now())  # fmt: skip
+    db.session.add(allocation)
+    invoice.balance -= amount
+    invoice.status = invoice_status(invoice)
+    return allocation
+
+
+def invoice_status(invoice: Invoice) -> str:
+    """Paid, partially paid or still owed (overdue once past its due date), from the balance."""
+    if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.DRAFT):
+        return invoice.status
+    if invoice.balance <= 0:
+        return InvoiceStatus.PAID
+    if invoice.status == InvoiceStatus.OVERDUE:
+        return InvoiceStatus.OVERDUE
+    return InvoiceStatus.PARTIALLY_PAID if invoice.balance < invoice.total else InvoiceStatus.ISSUED
+
+
+def fail(payment: Payment) -> None:
+    """The announced money never came (an online payment abandoned)."""
+    payment = _lock(Payment, payment.id)
+    _move(payment, P.FAILED)
+
+
+def reverse(payment: Payment, reason: str) -> None:
+    """Money that came is taken back (a bounced cheque): its allocations are undone, its credit withdrawn, the
+    invoices owe again. Written as new negative rows: nothing is deleted."""
+    payment = _lock(Payment, payment.id)
+    if not _move(payment, P.REVERSED):
+        return
+    allocated = db.session.execute(select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
+                                   .where(PaymentAllocation.payment_id == payment.id)
+                                   .group_by(PaymentAllocation.invoice_id)).all()  # fmt: skip
+    for invoice_id, amount in allocated:
+        if amount:
+            invoice = _lock(Invoice, invoice_id)
+            _allocate(payment, invoice, -amount)
+    credit = db.session.scalar(select(func.sum(CreditEntry.amount)).where(CreditEntry.payment_id == payment.id))
+    if credit:
+        db.session.add(CreditEntry(tenant_id=payment.tenant_id, client_id=payment.client_id, amount=-credit,
+                                   currency=payment.currency, payment_id=payment.id, created_at=now(),
+                                   note="reversed"))  # fmt: skip
+    payment.note = (payment.note + "\n" + reason).strip()
+    audit.record("billing.payment_reversed", tenant_id=payment.tenant_id, target=payment, reason=reason)
+    db.session.flush()
+
+
+def credit_balance(client_id: int, currency: str) -> Decimal:
+    """The client's unapplied credit in a currency."""
+    return db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+        CreditEntry.client_id == client_id, CreditEntry.currency == currency)) or Decimal(0)  # fmt: skip
+
+
+def apply_credit(invoice: Invoice) -> Decimal:
+    """Use the client's credit on an open invoice (§3.2: an overpayment goes to the next invoice); returns how much."""
+    invoice = _lock(Invoice, invoice.id)
+    db.session.scalar(select(Client.id).where(Client.id == invoice.client_id).with_for_update())  # one at a time
+    available = credit_balance(invoice.client_id, invoice.currency)
+    part = min(available, invoice.balance) if invoice.status in OPEN_INVOICES else Decimal(0)
+    if part <= 0:
+        return Decimal(0)
+    _allocate(None, invoice, part)
+    db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id, amount=-part,
+                               currency=invoice.currency, invoice_id=invoice.id, created_at=now(),
+                               note="applied"))  # fmt: skip
+    db.session.flush()
+    return part
+
+
+def payments_of(invoice: Invoice) -> list[tuple[PaymentAllocation, Payment | None]]:
+    """What was set against an invoice, with the payment each part came from (None: the client's credit)."""
+    rows = db.session.execute(select(PaymentAllocation, Payment).outerjoin(Payment, Payment.id ==
+                                                                           PaymentAllocation.payment_id)
+                              .where(PaymentAllocation.invoice_id == invoice.id)
+                              .order_by(PaymentAllocation.id)).all()  # fmt: skip
+    return [(allocation, payment) for allocation, payment in rows]
