@@ -141,9 +141,15 @@ def invoice_status(invoice: Invoice) -> str:
         return invoice.status
     if invoice.balance <= 0:
         return InvoiceStatus.PAID
-    if invoice.status == InvoiceStatus.OVERDUE:
+    if invoice.status == InvoiceStatus.OVERDUE or (invoice.due_date < _today(invoice) and invoice.balance > 0):
         return InvoiceStatus.OVERDUE
     return InvoiceStatus.PARTIALLY_PAID if invoice.balance < invoice.total else InvoiceStatus.ISSUED
+
+
+def _today(invoice: Invoice) -> date:
+    from saas.contracts.services import local_today
+
+    return local_today(invoice.contract.tenant)
 
 
 def fail(payment: Payment) -> None:
@@ -204,3 +210,13 @@ def payments_of(invoice: Invoice) -> list[tuple[PaymentAllocation, Payment | Non
                               .where(PaymentAllocation.invoice_id == invoice.id)
                               .order_by(PaymentAllocation.id)).all()  # fmt: skip
     return [(allocation, payment) for allocation, payment in rows]
+
+
+def mark_overdue(tenant: Tenant, today: date) -> int:
+    """Invoices still owed after their due date become overdue (§3.1.2, §8.1.4); returns how many moved."""
+    from sqlalchemy import update
+
+    result = db.session.execute(update(Invoice).where(
+        Invoice.tenant_id == tenant.id, Invoice.status.in_((InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)),
+        Invoice.due_date < today, Invoice.balance > 0).values(status=InvoiceStatus.OVERDUE))  # fmt: skip
+    return result.rowcount

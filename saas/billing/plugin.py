@@ -30,10 +30,11 @@ def saas_nav_items(tenant, membership):
 
 @hookimpl
 def saas_periodic_jobs():
-    from saas.billing.tasks import run_billing
+    from saas.billing.tasks import mark_overdue_invoices, run_billing
 
-    # 00:30 in Shanghai; each tenant bills by its own local date.
-    return [PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600)]
+    # 00:30 and 00:10 in Shanghai; each tenant by its own local date.
+    return [PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600),
+            PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing")]  # fmt: skip
 
 
 

@@ -41,3 +41,16 @@ def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -
     services.chunk_done(run_id, created)
     db.session.commit()
     return created
+
+
+@task
+def mark_overdue_invoices() -> int:
+    """Daily: invoices still owed after their due date become overdue, by each tenant's local date (§8.1.4)."""
+    from saas.billing.payments import mark_overdue
+
+    moved = 0
+    for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
+                                     .order_by(Tenant.id)).all():  # fmt: skip
+        moved += mark_overdue(tenant, local_today(tenant))
+        db.session.commit()
+    return moved

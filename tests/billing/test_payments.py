@@ -165,3 +165,23 @@ def test_s3_2_1_billing_staff_record_a_transfer_against_the_invoice(invoices, wo
     portal = client.get(f"/t/alpha/portal/invoices/{january.id}").get_data(as_text=True)
     assert "工行流水 20280303-001" in portal and "Paid" in portal
     assert client.post_form(url, data).status_code == 403
+
+
+def test_s8_1_4_an_invoice_unpaid_after_its_due_date_becomes_overdue_and_stays_so_until_paid(invoices, world, db,
+                                                                                             clock):  # fmt: skip
+    from saas.billing.tasks import mark_overdue_invoices
+
+    january, february = invoices  # both issued 2 March 2028, due 1 April (net 30)
+    payments.succeed(pay(world, "8000.00", "T-1", february))
+    db.session.commit()
+    clock.set(datetime(2028, 4, 1, 23, 0, tzinfo=SHANGHAI))
+    assert mark_overdue_invoices() == 0  # due today: not late yet
+    clock.set(datetime(2028, 4, 2, 0, 10, tzinfo=SHANGHAI))
+    assert mark_overdue_invoices() == 1
+    assert mark_overdue_invoices() == 0
+    db.session.expire_all()
+    assert (january.status, february.status) == (InvoiceStatus.OVERDUE, InvoiceStatus.PAID)
+    payments.succeed(pay(world, "3000.00", "T-2", january))
+    assert january.status == InvoiceStatus.OVERDUE  # still owed
+    payments.succeed(pay(world, "5000.00", "T-3", january))
+    assert january.status == InvoiceStatus.PAID
