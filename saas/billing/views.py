@@ -101,6 +101,14 @@ STATUS_LABELS = {
     InvoiceStatus.VOID: _l("Void"),
 }
 bp.add_app_template_filter(lambda code: str(STATUS_LABELS.get(code, code)), "invoice_status")
+#: How a payment came, by the provider that recorded it.
+METHOD_LABELS = {
+    "manual": _l("Recorded by staff"),
+    "payments_bank": _l("Bank transfer"),
+    "payments_cheque": _l("Cheque"),
+    "payments_epay": _l("Online payment"),
+}
+bp.add_app_template_filter(lambda code: str(METHOD_LABELS.get(code, code)), "payment_method")
 
 
 @bp.post("/<int:invoice_id>/payments")
