@@ -3,11 +3,12 @@
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, select, text, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from saas.core.bulk import insert_many
 from saas.core.clock import now
 from saas.extensions import db
 from saas.tickets.calendar_service import spec_for
@@ -114,24 +115,6 @@ def evidence(req: ServiceRequest, kind: str, due: datetime, met_at: datetime | N
     }
 
 
-def _insert_many(model, rows: list[dict], tail: str = ""):
-    """PostgreSQL: INSERT many rows as one statement over one JSON document (json_to_recordset).
-
-    One parameter instead of a placeholder per value, which psycopg parses anew for every batch of a
-    multi-row INSERT: with 60,000 breaches the sweep's two inserts went from ~15 s to ~6 s (bench/requests.py).
-    """
-    db.session.flush()  # a text statement does not autoflush: the rows referred to must be in the database
-    table, dialect = model.__table__, db.session.get_bind().dialect
-    names = list(rows[0])
-    processors = {name: table.c[name].type.bind_processor(dialect) for name in names}
-    document = json.dumps([{name: processors[name](row[name]) if processors[name] else row[name] for name in names}
-                           for row in rows], default=datetime.isoformat)  # fmt: skip
-    columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
-    listed = ", ".join(names)
-    sql = f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) {tail}"  # noqa: S608, E501 (the model's names)
-    return db.session.execute(text(sql), {"rows": document})
-
-
 def _insert_breaches(rows: list[dict]) -> set[tuple[int, str]]:
     """Insert breach records; one that exists already (same request and deadline) is left as it is.
 
@@ -142,7 +125,7 @@ def _insert_breaches(rows: list[dict]) -> set[tuple[int, str]]:
         return set()
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        result = _insert_many(SlaBreach, rows, "ON CONFLICT (request_id, kind) DO NOTHING RETURNING request_id, kind")
+        result = insert_many(SlaBreach, rows, "ON CONFLICT (request_id, kind) DO NOTHING RETURNING request_id, kind")
         return {(r.request_id, r.kind) for r in result}
     inserted = set()
     for row in rows:  # SQLite: the embedded default, with few rows at a time
@@ -192,7 +175,7 @@ def _note_breaches(breached: list[tuple[ServiceRequest, str, datetime]], at: dat
              "data": {"kind": kind, "clause": BREACH_CLAUSES[kind], "due_at": due.isoformat()}}
             for req, kind, due in breached]  # fmt: skip
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = _insert_many(RequestEvent, rows, "RETURNING id").scalars().all()
+        ids = insert_many(RequestEvent, rows, "RETURNING id").scalars().all()
     else:
         ids = db.session.scalars(insert(RequestEvent).returning(RequestEvent.id), rows).all()
     db.session.info.setdefault("request_events", []).extend(ids)

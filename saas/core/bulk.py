@@ -1,0 +1,37 @@
+"""Bulk writes: many rows in one statement, for the jobs that write thousands (SLA sweep, billing run)."""
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from saas.extensions import db
+
+
+def _plain(value):
+    """What json.dumps cannot write itself, as PostgreSQL reads it back: ISO dates and times, exact decimals."""
+    if isinstance(value, date):  # and datetime
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def insert_many(model, rows: list[dict], tail: str = ""):
+    """PostgreSQL: INSERT many rows as one statement over one JSON document (json_to_recordset).
+
+    One parameter instead of a placeholder per value, which psycopg parses anew for every batch of a
+    multi-row INSERT: with 60,000 breaches the sweep's two inserts went from ~15 s to ~6 s (bench/requests.py).
+    Every row has the keys of the first; `tail` is what follows the SELECT (ON CONFLICT …, RETURNING …).
+    """
+    db.session.flush()  # a text statement does not autoflush: the rows referred to must be in the database
+    table, dialect = model.__table__, db.session.get_bind().dialect
+    names = list(rows[0])
+    processors = {name: table.c[name].type.bind_processor(dialect) for name in names}
+    document = json.dumps([{name: processors[name](row[name]) if processors[name] else row[name] for name in names}
+                           for row in rows], default=_plain)  # fmt: skip
+    columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+    listed = ", ".join(names)
+    sql = f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) {tail}"  # noqa: S608, E501 (the model's names)
+    return db.session.execute(text(sql), {"rows": document})
