@@ -85,13 +85,51 @@ class InvoiceLine(ClientScoped, db.Model):
 
 
 class InvoiceNumber(TenantScoped, db.Model):
-    """The last invoice number given out per tenant and year; locked while a run allocates."""
+    """The last number given out per tenant, series and year; locked while a run (or a credit note) allocates."""
 
     __tablename__ = "invoice_number"
-    __table_args__ = (UniqueConstraint("tenant_id", "year"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "series", "year"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: INV for invoices, CN for credit notes: each numbered without gaps on its own.
+    series: Mapped[str] = mapped_column(String(8), default="INV")
     year: Mapped[int] = mapped_column(Integer)
     last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CreditNote(ClientScoped, db.Model):
+    """A correction of an issued invoice (§3.1): lowers what it owes, or voids it whole; never deleted.
+
+    What the invoice no longer owes but was already paid becomes the client's credit.
+    """
+
+    __tablename__ = "credit_note"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), index=True)
+    #: CN-2026-000001: per tenant and year, without gaps.
+    number: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    #: The credit note voided the invoice (its whole remaining amount).
+    voids: Mapped[bool] = mapped_column(default=False)
+    issue_date: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    invoice: Mapped[Invoice] = relationship()
+
+
+class BillingSettings(TenantScoped, db.Model):
+    """A tenant's billing choices: review invoices before they go out, and when to remind clients who owe."""
+
+    __tablename__ = "billing_settings"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: New invoices wait as drafts until billing staff issue them (otherwise they are issued at once).
+    review_invoices: Mapped[bool] = mapped_column(default=False)
+    #: Days relative to the due date on which an unpaid invoice's reminder goes out ("-3,1,7,30": 3 days before…).
+    reminder_days: Mapped[str] = mapped_column(String(100), default="-3,1,7,30")
 
 
 class BillingRun(TenantScoped, db.Model):
@@ -174,5 +212,7 @@ class CreditEntry(ClientScoped, db.Model):
 @event.listens_for(PaymentAllocation, "before_delete")
 @event.listens_for(CreditEntry, "before_update")
 @event.listens_for(CreditEntry, "before_delete")
+@event.listens_for(CreditNote, "before_update")
+@event.listens_for(CreditNote, "before_delete")
 def _append_only(mapper, connection, target):
     raise AppendOnlyError(f"{type(target).__name__} rows are append-only")

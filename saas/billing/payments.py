@@ -203,6 +203,18 @@ def apply_credit(invoice: Invoice) -> Decimal:
     return part
 
 
+def credit_from_invoice(invoice: Invoice) -> None:
+    """An invoice whose credits outweigh its charges owes nothing: the difference is the client's credit."""
+    invoice = _lock(Invoice, invoice.id)
+    if invoice.total >= 0 or invoice.status == InvoiceStatus.PAID:
+        return
+    db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id, amount=-invoice.total,
+                               currency=invoice.currency, invoice_id=invoice.id, created_at=now(),
+                               note="credit invoice"))  # fmt: skip
+    invoice.balance, invoice.status = Decimal(0), InvoiceStatus.PAID
+    db.session.flush()
+
+
 def payments_of(invoice: Invoice) -> list[tuple[PaymentAllocation, Payment | None]]:
     """What was set against an invoice, with the payment each part came from (None: the client's credit)."""
     rows = db.session.execute(select(PaymentAllocation, Payment).outerjoin(Payment, Payment.id ==

@@ -9,9 +9,10 @@ from saas.core.plugins import NavItem, PeriodicJob, hookimpl
 
 @hookimpl
 def saas_blueprints():
+    from saas.billing.notify_views import bp as notify_bp
     from saas.billing.views import bp, portal_bp
 
-    return [bp, portal_bp]
+    return [bp, portal_bp, notify_bp]
 
 
 @hookimpl
@@ -30,11 +31,12 @@ def saas_nav_items(tenant, membership):
 
 @hookimpl
 def saas_periodic_jobs():
-    from saas.billing.tasks import mark_overdue_invoices, run_billing
+    from saas.billing.tasks import mark_overdue_invoices, reconcile_payments, run_billing
 
     # 00:30 and 00:10 in Shanghai; each tenant by its own local date.
     return [PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600),
-            PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing")]  # fmt: skip
+            PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing"),
+            PeriodicJob(reconcile_payments, cron="*/15 * * * *", queue="billing", timeout=900)]  # fmt: skip
 
 
 

@@ -8,7 +8,15 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from saas.billing.models import BillingRun, Invoice, InvoiceLine, InvoiceNumber, InvoiceStatus
+from saas.billing.models import (
+    BillingRun,
+    BillingSettings,
+    CreditEntry,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumber,
+    InvoiceStatus,
+)
 from saas.billing.periods import Period, period, periods_between
 from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractChange, ContractStatus
 from saas.contracts.services import local_today, term_end
@@ -16,6 +24,7 @@ from saas.core.bulk import insert_many
 from saas.core.clock import now
 from saas.core.models import Tenant
 from saas.core.money import quantize
+from saas.core.plugins import BillingLine, plugin_manager
 from saas.extensions import db
 
 #: Contracts whose periods may still need billing: in force, or ended with a last period to bill.
@@ -147,14 +156,15 @@ def drafts_for(contracts: list[Contract], today: date) -> list[Draft]:
     return drafts
 
 
-def _lock_numbers(tenant_id: int, year: int) -> InvoiceNumber:
-    """The tenant's counter for the year, locked until commit: numbers are taken in one order, without gaps."""
-    stmt = select(InvoiceNumber).where(InvoiceNumber.tenant_id == tenant_id, InvoiceNumber.year == year)
+def lock_numbers(tenant_id: int, year: int, series: str = "INV") -> InvoiceNumber:
+    """The tenant's counter for a series and year, locked until commit: numbers are taken in order, without gaps."""
+    stmt = select(InvoiceNumber).where(InvoiceNumber.tenant_id == tenant_id, InvoiceNumber.series == series,
+                                       InvoiceNumber.year == year)  # fmt: skip
     counter = db.session.scalar(stmt.with_for_update())
     if counter is None:
         try:
             with db.session.begin_nested():
-                db.session.add(InvoiceNumber(tenant_id=tenant_id, year=year, last_value=0))
+                db.session.add(InvoiceNumber(tenant_id=tenant_id, series=series, year=year, last_value=0))
         except IntegrityError:
             pass
         counter = db.session.scalar(stmt.with_for_update())
@@ -168,7 +178,7 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     is skipped, and the unique (contract, period) key refuses anything that slips through. A chunk that dies
     before its commit leaves nothing behind: no invoice, no number taken.
     """
-    counter = _lock_numbers(tenant.id, today.year)
+    counter = lock_numbers(tenant.id, today.year)
     contracts = db.session.scalars(select(Contract).options(selectinload(Contract.lines))
                                    .where(Contract.tenant_id == tenant.id, Contract.id.in_(contract_ids),
                                           Contract.status.in_(BILLABLE))
@@ -182,16 +192,19 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
         drafts = [d for d in drafts if (d.contract.id, d.period.start) not in taken]
     if not drafts:
         return 0
+    extras = _add_extra_lines(tenant, drafts, today)
+    status = InvoiceStatus.DRAFT if settings_of(tenant).review_invoices else InvoiceStatus.ISSUED
     first = counter.last_value + 1
     invoices = []
     for offset, d in enumerate(drafts):
         total = d.total
         invoices.append({"tenant_id": tenant.id, "client_id": d.contract.client_id, "contract_id": d.contract.id,
-                         "number": f"INV-{today.year}-{first + offset:06d}", "status": InvoiceStatus.ISSUED,
+                         "number": f"INV-{today.year}-{first + offset:06d}", "status": status,
                          "currency": d.contract.currency, "period_index": d.period.index,
                          "period_start": d.period.start, "period_end": d.period.end, "issue_date": today,
                          "due_date": today + timedelta(days=d.contract.payment_net_days), "subtotal": total,
-                         "total": total, "balance": total, "run_day": today, "created_at": now()})  # fmt: skip
+                         "total": total, "balance": max(total, Decimal(0)), "run_day": today,
+                         "created_at": now()})  # fmt: skip
     ids = _insert_invoices(invoices)
     lines = [{"tenant_id": tenant.id, "client_id": d.contract.client_id, "invoice_id": invoice_id,
               "position": position, **line}
@@ -202,7 +215,59 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
         db.session.execute(insert(InvoiceLine), lines)
     db.session.execute(update(InvoiceNumber).where(InvoiceNumber.id == counter.id)
                        .values(last_value=first + len(drafts) - 1))  # fmt: skip
+    if extras:
+        invoice_of = {d.contract.id: i for i, d in zip(ids, drafts, strict=True)}  # the contract's last draft
+        plugin_manager().for_tenant(tenant).saas_billing_lines_billed(
+            tenant=tenant, billed={line.key: invoice_of[line.contract_id] for line in extras})
+    if status == InvoiceStatus.ISSUED:
+        issued(tenant, ids)
     return len(drafts)
+
+
+def _add_extra_lines(tenant: Tenant, drafts: list[Draft], today: date) -> list[BillingLine]:
+    """Put the lines other domains and plugins have waiting (penalties, add-ons, fees, credits) on each contract's
+    last invoice of this run; returns them, to be marked billed once the invoices have ids."""
+    last = {d.contract.id: d for d in drafts}
+    waiting = plugin_manager().for_tenant(tenant).saas_billing_lines(tenant=tenant, contract_ids=sorted(last),
+                                                                      today=today)  # fmt: skip
+    extras = [line for group in waiting for line in group if line.contract_id in last]
+    for line in sorted(extras, key=lambda x: x.key):
+        d = last[line.contract_id]
+        amount = quantize(line.amount, d.contract.currency)
+        quantity = line.quantity if line.quantity is not None else Decimal(1)
+        d.lines.append({"kind": line.kind, "description": line.description[:300], "quantity": quantity,
+                        "unit_price": quantize(amount / quantity, d.contract.currency) if quantity else amount,
+                        "days": d.period.days, "period_days": d.period.days, "amount": amount,
+                        "source": {**line.source, "key": line.key}})  # fmt: skip
+    return extras
+
+
+def settings_of(tenant: Tenant) -> BillingSettings:
+    """The tenant's billing settings (the defaults until it saves its own; nothing is written here)."""
+    row = db.session.scalar(select(BillingSettings).where(BillingSettings.tenant_id == tenant.id))
+    return row or BillingSettings(tenant_id=tenant.id, review_invoices=False, reminder_days="-3,1,7,30")
+
+
+def issued(tenant: Tenant, invoice_ids: list[int]) -> None:
+    """What follows an invoice's issue: a credit-only invoice becomes the client's credit, the client's unapplied
+    credit pays what it can (§3.2), and the invoice is mailed to the client's billing contacts after the commit."""
+    from saas.billing import notify, payments
+
+    if not invoice_ids:
+        return
+    # two small queries find the few invoices that need more; most chunks have none
+    for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids), Invoice.total < 0)):
+        payments.credit_from_invoice(invoice)
+    clients = set(db.session.scalars(select(Invoice.client_id).where(Invoice.id.in_(invoice_ids)).distinct()))
+    with_credit = set(db.session.scalars(
+        select(CreditEntry.client_id).where(CreditEntry.client_id.in_(clients))
+        .group_by(CreditEntry.client_id).having(func.sum(CreditEntry.amount) > 0)))  # fmt: skip
+    if with_credit:
+        for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids),
+                                                                Invoice.client_id.in_(with_credit))
+                                          .order_by(Invoice.id)).all():  # fmt: skip
+            payments.apply_credit(invoice)
+    notify.note_issued(invoice_ids)
 
 
 def _insert_invoices(rows: list[dict]) -> list[int]:

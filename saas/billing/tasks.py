@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from saas.billing import services
+from saas.billing import notify, services
 from saas.contracts.services import local_today
 from saas.core.models import Tenant, TenantStatus
 from saas.extensions import db
@@ -40,6 +40,7 @@ def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -
     created = services.bill(tenant, contract_ids, date.fromisoformat(day))
     services.chunk_done(run_id, created)
     db.session.commit()
+    notify.dispatch()
     return created
 
 
@@ -54,3 +55,16 @@ def mark_overdue_invoices() -> int:
         moved += mark_overdue(tenant, local_today(tenant))
         db.session.commit()
     return moved
+
+
+@task
+def reconcile_payments() -> int:
+    """Every quarter hour: each active tenant's payment methods settle what they left open (§3.2)."""
+    from saas.billing.methods import reconcile
+
+    settled = 0
+    for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
+                                     .order_by(Tenant.id)).all():  # fmt: skip
+        settled += reconcile(tenant, local_today(tenant))
+        db.session.commit()
+    return settled

@@ -1,16 +1,17 @@
 """Screens of billing: the vendor's invoices, runs and the dry run; the client's invoices."""
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from saas.billing import services, tasks
+from saas.billing import document, methods, payments, services, tasks
 from saas.billing.models import BillingRun, Invoice, InvoiceStatus
 from saas.contracts.services import local_today
+from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm
 from saas.core.models import CLIENT_ROLES, Client, Role
-from saas.core.rendering import render
+from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 
@@ -37,16 +38,39 @@ def index():
                   statuses=list(InvoiceStatus), portal=False)  # fmt: skip
 
 
+def _invoice_page(invoice: Invoice, portal: bool, **context):
+    """The invoice screen, for the vendor or the client: lines, totals, payments, credit notes, how to pay."""
+    return render("billing/invoice.html", invoice=invoice, portal=portal, paid=payments.payments_of(invoice),
+                  credit_notes=document.credit_notes(invoice),
+                  instructions=methods.instructions(current_tenant, invoice),
+                  online=methods.online_methods(current_tenant) if invoice.status in payments.OPEN_INVOICES else [],
+                  pdf_languages=document.LANGUAGES, confirm=ConfirmForm(), **context)  # fmt: skip
+
+
+def _pdf(invoice: Invoice, language: str):
+    """The invoice as a PDF download in one language."""
+    if language not in document.LANGUAGES:
+        abort(404)
+    response = make_response(document.render_pdf(invoice, language))
+    response.mimetype = "application/pdf"
+    return attachment(response, document.pdf_filename(invoice, language))
+
+
 @bp.get("/<int:invoice_id>")
 @billing_staff
 def detail(invoice_id):
     """One invoice: parties, period, lines, totals, what was paid against it, and recording a payment."""
-    from saas.billing import payments
     from saas.billing.forms import PaymentForm
 
     invoice = get_or_404(Invoice, invoice_id, current_tenant)
-    return render("billing/invoice.html", invoice=invoice, portal=False, paid=payments.payments_of(invoice),
-                  payment_form=PaymentForm(formdata=None))  # fmt: skip
+    return _invoice_page(invoice, portal=False, payment_form=PaymentForm(formdata=None))
+
+
+@bp.get("/<int:invoice_id>/pdf/<language>")
+@billing_staff
+def pdf(invoice_id, language):
+    """The invoice as PDF, in Chinese or English."""
+    return _pdf(get_or_404(Invoice, invoice_id, current_tenant), language)
 
 
 @bp.get("/runs")
@@ -85,11 +109,50 @@ def portal_index():
 @portal_bp.get("/<int:invoice_id>")
 @client_only
 def portal_detail(invoice_id):
-    """One of the client's invoices."""
-    from saas.billing import payments
-
+    """One of the client's invoices, with how to pay it and a Pay button for each online method."""
     invoice = get_or_404(Invoice, invoice_id, current_tenant, visible_client_id())
-    return render("billing/invoice.html", invoice=invoice, portal=True, paid=payments.payments_of(invoice))
+    if invoice.status == InvoiceStatus.DRAFT:
+        abort(404)  # drafts wait for the vendor's review
+    # Back from a provider: its return URL proves nothing; the status shown is what its notification recorded.
+    returned = request.args.get("returned") == "1"
+    return _invoice_page(invoice, portal=True, returned=returned)
+
+
+@portal_bp.get("/<int:invoice_id>/pdf/<language>")
+@client_only
+def portal_pdf(invoice_id, language):
+    """One of the client's invoices as PDF, in Chinese or English."""
+    invoice = get_or_404(Invoice, invoice_id, current_tenant, visible_client_id())
+    if invoice.status == InvoiceStatus.DRAFT:
+        abort(404)
+    return _pdf(invoice, language)
+
+
+@portal_bp.post("/<int:invoice_id>/pay")
+@client_only
+def pay(invoice_id):
+    """Pay an invoice online: the method's plugin starts the payment and the payer goes on to its provider."""
+    invoice = get_or_404(Invoice, invoice_id, current_tenant, visible_client_id(), for_update=True)
+    back = redirect(url_for("portal_billing.portal_detail", invoice_id=invoice.id))
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return back
+    if invoice.status not in payments.OPEN_INVOICES or invoice.balance <= 0:
+        flash(_("This invoice has nothing left to pay."), "info")
+        return back
+    return_url = url_for("portal_billing.portal_detail", invoice_id=invoice.id, returned=1, _external=True)
+    try:
+        url = methods.start_payment(current_tenant, invoice, request.form.get("method", ""), g.membership, return_url)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    if url is None:
+        db.session.rollback()
+        flash(_("This payment method is not available."), "error")
+        return back
+    db.session.commit()
+    return redirect(url)
 
 
 STATUS_LABELS = {
@@ -115,9 +178,7 @@ bp.add_app_template_filter(lambda code: str(METHOD_LABELS.get(code, code)), "pay
 @billing_staff
 def record_payment(invoice_id):
     """Record money received outside the payment plugins (a transfer seen on the account) against this invoice."""
-    from saas.billing import payments
     from saas.billing.forms import PaymentForm
-    from saas.core.errors import ServiceError
 
     invoice = get_or_404(Invoice, invoice_id, current_tenant, for_update=True)
     form = PaymentForm()

@@ -6,7 +6,6 @@ change agreement ("change-7", §10.2/§10.3). Each subject is stored in both lan
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -165,26 +164,6 @@ def sign(contract: Contract, party: str, user, document_id: int, seen_sha256: st
 
 def pdf(document: ContractDocument) -> bytes:
     """A stored document as PDF (WeasyPrint, CJK fonts embedded); the HTML stays the signed original."""
-    import logging
+    from saas.core.pdf import html_to_pdf
 
-    from weasyprint import HTML
-
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-    fetcher = _static_files_only(Path(current_app.static_folder).resolve())
-    return HTML(string=document.html, base_url="file:///", url_fetcher=fetcher).write_pdf()
-
-
-def _static_files_only(static: Path):
-    """A WeasyPrint URL fetcher that serves the document's /static/... links from the app, and nothing else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class StaticFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if url.startswith("file:///static/"):
-                path = (static / url.removeprefix("file:///static/")).resolve()
-                if path.is_relative_to(static) and path.is_file():
-                    kind = "text/css" if path.suffix == ".css" else "application/octet-stream"
-                    return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
-            raise ValueError(f"the agreement may only use the app's static files, not {url}")
-
-    return StaticFetcher()
+    return html_to_pdf(document.html)

@@ -53,3 +53,38 @@ def saas_contract_obligations(contract):
 @hookspec
 def saas_contract_sections(contract, membership):
     """Return a list of ContractSection blocks to show on `contract`'s page to `membership` (vendor or client)."""
+
+
+@hookspec
+def saas_payment_methods(tenant):
+    """Return a list of PaymentMethod (name, label, whether clients pay online) this plugin offers `tenant` (§3.2)."""
+
+
+@hookspec
+def saas_payment_instructions(tenant, invoice):
+    """Return a list of PaymentInstruction (title, safe HTML) telling the client how to pay `invoice` this way."""
+
+
+@hookspec(firstresult=True)
+def saas_payment_start(tenant, invoice, method, membership, return_url):
+    """Start paying `invoice` online with `method` for `membership`: return the URL to send the payer to, or None."""
+
+
+@hookspec(firstresult=True)
+def saas_payment_notification(tenant, method, request):
+    """Handle a provider's notification for `method`: return the response the provider expects, or None if not yours."""
+
+
+@hookspec
+def saas_payment_reconcile(tenant, today):
+    """Settle what this method left open for `tenant` by `today` (trades to query, lines to match); return a count."""
+
+
+@hookspec
+def saas_billing_lines(tenant, contract_ids, today):
+    """Return a list of BillingLine this plugin has waiting for the next invoice of these contracts (§3.1.1)."""
+
+
+@hookspec
+def saas_billing_lines_billed(tenant, billed):
+    """Mark BillingLines as billed: `billed` maps each line's key to the id of the invoice it went on."""

@@ -2,6 +2,8 @@
 
 import logging
 import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
@@ -28,14 +30,26 @@ def both_languages(render, separator: str = BODY_SEPARATOR) -> str:
     return separator.join(parts)
 
 
-def send_mail(*, dedupe_key: str, to: str, subject: str, body: str, tenant_id: int | None = None) -> MailMessage:
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with a mail; its content is made only when the mail really goes out over SMTP."""
+
+    filename: str
+    mimetype: str
+    #: Makes the bytes (an invoice PDF takes a second: the outbox backend never asks for it).
+    content: Callable[[], bytes]
+
+
+def send_mail(*, dedupe_key: str, to: str, subject: str, body: str, tenant_id: int | None = None,
+              attachments: tuple[MailAttachment, ...] = ()) -> MailMessage:  # fmt: skip
     """Send one e-mail once per dedupe_key; a second call with the same key returns the first record."""
     existing = db.session.scalar(select(MailMessage).where(MailMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
     backend = current_app.config["MAIL_BACKEND"]
     message = MailMessage(
-        tenant_id=tenant_id, dedupe_key=dedupe_key, to=to, subject=subject, body_text=body, backend=backend
+        tenant_id=tenant_id, dedupe_key=dedupe_key, to=to, subject=subject, body_text=body, backend=backend,
+        attachments=[{"filename": a.filename, "mimetype": a.mimetype} for a in attachments],
     )
     db.session.add(message)
     try:
@@ -45,18 +59,21 @@ def send_mail(*, dedupe_key: str, to: str, subject: str, body: str, tenant_id: i
         db.session.rollback()
         return db.session.scalar(select(MailMessage).where(MailMessage.dedupe_key == dedupe_key))
     if backend == "smtp":
-        _send_smtp(to, subject, body)
+        _send_smtp(to, subject, body, attachments)
     else:
         log.info("mail (outbox backend, not sent over SMTP) to=%s subject=%s\n%s", to, subject, body)
     db.session.commit()
     return message
 
 
-def _send_smtp(to: str, subject: str, body: str) -> None:
+def _send_smtp(to: str, subject: str, body: str, attachments: tuple[MailAttachment, ...] = ()) -> None:
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = cfg["MAIL_DEFAULT_SENDER"], to, subject
     msg.set_content(body)
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        msg.add_attachment(attachment.content(), maintype=maintype, subtype=subtype, filename=attachment.filename)
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
         if cfg["MAIL_USE_TLS"]:
             smtp.starttls()

@@ -219,6 +219,8 @@ class MailMessage(db.Model):
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
+    #: The files sent with it: [{"filename": "INV-2026-000001.pdf", "mimetype": "application/pdf"}].
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
     backend: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

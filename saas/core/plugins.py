@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 
 import pluggy
@@ -195,3 +196,42 @@ class ContractSection:
     #: The block's HTML, rendered by the domain that owns the data.
     html: str
     order: int = 100
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A way a tenant's clients can pay (§3.2), offered by a payment plugin."""
+
+    #: The plugin's name ("payments_bank"): also the `provider` of the payments it records.
+    name: str
+    label: str
+    #: The client pays from the portal (a Pay button sends them to the provider), e.g. e-payment.
+    online: bool = False
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PaymentInstruction:
+    """How to pay one invoice by one method: shown on the invoice page, in the portal and in the PDF."""
+
+    method: str
+    title: str
+    #: Markup the plugin rendered (its own template); no scripts: it also goes into the PDF.
+    html: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class BillingLine:
+    """A line a domain or plugin adds to a contract's next invoice: an add-on, a penalty, a fee, a credit."""
+
+    contract_id: int
+    #: Names the source once and for all ("billing.penalty:12"): the billed hook gets it back with the invoice id.
+    key: str
+    #: add_on, penalty, fee or credit (credits are negative amounts).
+    kind: str
+    description: str
+    #: What the line adds to the invoice, already rounded to the currency's minor unit; negative for a credit.
+    amount: Decimal
+    quantity: Decimal | None = None
+    source: dict = field(default_factory=dict)

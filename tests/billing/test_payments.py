@@ -52,10 +52,10 @@ def test_s3_2_an_overpayment_pays_the_oldest_first_and_the_rest_is_credit_for_th
     assert [i.status for i in (january, february)] == [InvoiceStatus.PAID, InvoiceStatus.PAID]
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("4000.00")
     clock.set(datetime(2028, 4, 2, 1, tzinfo=SHANGHAI))
-    services.bill(world.tenant("alpha"), [january.contract_id], date(2028, 4, 2))
-    march = db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
-    assert payments.apply_credit(march) == Decimal("4000.00")
+    services.bill(world.tenant("alpha"), [january.contract_id], date(2028, 4, 2))  # issuing applies the credit
     db.session.commit()
+    march = db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
+    assert payments.apply_credit(march) == Decimal("0")  # there is none left to apply
     assert (march.status, march.balance) == (InvoiceStatus.PARTIALLY_PAID, Decimal("4000.00"))
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")
 

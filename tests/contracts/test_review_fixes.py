@@ -94,7 +94,7 @@ def test_s1_2_a_reminder_that_failed_to_send_goes_out_on_the_next_run(app, db, c
 
     calls = []
 
-    def flaky_smtp(to, subject, body):
+    def flaky_smtp(to, subject, body, attachments=()):
         calls.append(to)
         if to.startswith("client_admin"):
             raise OSError("mail server down")
@@ -106,7 +106,7 @@ def test_s1_2_a_reminder_that_failed_to_send_goes_out_on_the_next_run(app, db, c
         with pytest.raises(OSError):
             refresh_contract_statuses()
         db.session.rollback()
-        monkeypatch.setattr(mail, "_send_smtp", lambda to, subject, body: calls.append(to))
+        monkeypatch.setattr(mail, "_send_smtp", lambda to, subject, body, attachments=(): calls.append(to))
         refresh_contract_statuses()
         refresh_contract_statuses()
     finally:

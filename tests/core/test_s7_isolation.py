@@ -16,7 +16,17 @@ from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
-from saas.billing.models import BillingRun, CreditEntry, Invoice, InvoiceLine, InvoiceNumber, Payment, PaymentAllocation
+from saas.billing.models import (
+    BillingRun,
+    BillingSettings,
+    CreditEntry,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumber,
+    Payment,
+    PaymentAllocation,
+)
 from saas.billing.payments import record as record_payment
 from saas.billing.payments import succeed as succeed_payment
 from saas.billing.services import bill
@@ -66,10 +76,12 @@ PUBLIC = {
     "api.add_comment": "token-authenticated JSON API; isolation tested in tests/api",
     "api.alertmanager_webhook": "token-authenticated JSON API; isolation tested in tests/api",
     "api.openapi": "the API's description, the same for everyone",
+    "billing_notify.notify": "payment providers' notifications: signed by the provider and verified by the method's "
+    "plugin (tests/billing/test_payment_hooks.py, tests/plugins/payments_epay)",
 }
 
 #: Vendor-admin-only actions whose arguments are not ids of rows (the plugin name, the action).
-NON_ID_ARGS = {"name", "action", "filename", "token"}
+NON_ID_ARGS = {"name", "action", "filename", "token", "language"}
 
 OWNED_TABLES = [
     Feedback,
@@ -102,6 +114,8 @@ OWNED_TABLES = [
     CreditEntry,
     InvoiceNumber,
     BillingRun,
+    BillingSettings,
+    CreditNote,
     Contract,
     ContractLine,
     Service,
@@ -186,6 +200,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "name": "payments_bank",
         "token": invitation_token(invitation),
         "filename": "css/app.css",
+        "language": "en",
     }
 
 
