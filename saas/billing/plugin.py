@@ -40,7 +40,7 @@ def saas_periodic_jobs():
 
 
 
-@hookimpl(trylast=True)  # after the contracts domain has put the demo agreement in force
+@hookimpl  # after the contracts domain (tryfirst) has put the demo agreement in force; payment plugins come after
 def saas_demo_data(tenant, session):
     from saas.billing.tasks import start_run
 

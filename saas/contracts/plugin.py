@@ -106,7 +106,7 @@ def saas_periodic_jobs():
     return [PeriodicJob(refresh_contract_statuses, cron="5 16 * * *", queue="default")]  # 00:05 in Shanghai
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # the other domains build on the demo agreements
 def saas_demo_data(tenant, session):
     from saas.contracts import services
     from saas.core.models import Client

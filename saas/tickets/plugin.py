@@ -68,7 +68,7 @@ def saas_dashboard_cards(tenant, membership):
                           frozenset({Role.VENDOR_ADMIN}), order=50)]
 
 
-@hookimpl(trylast=True)  # after the contracts domain has drafted the demo agreements
+@hookimpl  # after the contracts domain (tryfirst) has drafted the demo agreements
 def saas_demo_data(tenant, session):
     from saas.tickets import calendar_service as service
     from saas.tickets import services as requests
