@@ -14,3 +14,17 @@ class PaymentForm(FlaskForm):
     reference = StringField(_l("Reference (bank transaction, receipt)"), validators=[DataRequired(), Length(max=120)])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class CreditNoteForm(FlaskForm):
+    """A correction of an issued invoice: how much it no longer owes, and why."""
+
+    amount = DecimalField(_l("Amount to credit"), places=2,
+                          validators=[InputRequired(), NumberRange(min=0.01, max=10**12)])  # fmt: skip
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
+
+
+class VoidForm(FlaskForm):
+    """Voiding an invoice: a credit note of all it still carries, with the reason."""
+
+    reason = TextAreaField(_l("Reason for voiding"), validators=[DataRequired(), Length(max=1000)])

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from saas.billing.models import (
     CreditEntry,
+    CreditNote,
     Invoice,
     InvoiceStatus,
     Payment,
@@ -34,7 +35,7 @@ class PaymentError(ServiceError):
     """A payment cannot move this way (e.g. a failed one succeeding, a reversal of money never received)."""
 
 
-def _lock(model, ident):
+def lock(model, ident):
     """A row locked until commit: two notices, or a notice and a clerk, take turns on the same money."""
     return db.session.scalar(select(model).where(model.id == ident).with_for_update()
                              .execution_options(populate_existing=True))  # fmt: skip
@@ -93,13 +94,13 @@ def _move(payment: Payment, to: PaymentStatus) -> bool:
 def succeed(payment: Payment, invoices: list[Invoice] | None = None) -> list[PaymentAllocation]:
     """The money is in: allocate it to the invoice it was for, then the client's oldest open invoices; any rest
     becomes the client's credit (§3.2). Once only: a repeated call allocates nothing more."""
-    payment = _lock(Payment, payment.id)
+    payment = lock(Payment, payment.id)
     if not _move(payment, P.SUCCEEDED):
         return []
     targets = invoices if invoices is not None else _open_invoices(payment)
     remaining, allocations = payment.amount, []
     for invoice in targets:
-        invoice = _lock(Invoice, invoice.id)
+        invoice = lock(Invoice, invoice.id)
         if remaining <= 0 or invoice.status not in OPEN_INVOICES or invoice.client_id != payment.client_id:
             continue
         part = min(remaining, invoice.balance)
@@ -154,24 +155,26 @@ def _today(invoice: Invoice) -> date:
 
 def fail(payment: Payment) -> None:
     """The announced money never came (an online payment abandoned)."""
-    payment = _lock(Payment, payment.id)
+    payment = lock(Payment, payment.id)
     _move(payment, P.FAILED)
 
 
 def reverse(payment: Payment, reason: str) -> None:
     """Money that came is taken back (a bounced cheque): its allocations are undone, its credit withdrawn, the
     invoices owe again. Written as new negative rows: nothing is deleted."""
-    payment = _lock(Payment, payment.id)
+    payment = lock(Payment, payment.id)
     if not _move(payment, P.REVERSED):
         return
     allocated = db.session.execute(select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
                                    .where(PaymentAllocation.payment_id == payment.id)
                                    .group_by(PaymentAllocation.invoice_id)).all()  # fmt: skip
+    # the credit this payment left (its overpayment), read before the reversal writes rows of its own
+    credit = db.session.scalar(select(func.sum(CreditEntry.amount)).where(CreditEntry.payment_id == payment.id))
     for invoice_id, amount in allocated:
         if amount:
-            invoice = _lock(Invoice, invoice_id)
+            invoice = lock(Invoice, invoice_id)
             _allocate(payment, invoice, -amount)
-    credit = db.session.scalar(select(func.sum(CreditEntry.amount)).where(CreditEntry.payment_id == payment.id))
+            _cap_after_credit_notes(invoice, payment)
     if credit:
         db.session.add(CreditEntry(tenant_id=payment.tenant_id, client_id=payment.client_id, amount=-credit,
                                    currency=payment.currency, payment_id=payment.id, created_at=now(),
@@ -179,6 +182,24 @@ def reverse(payment: Payment, reason: str) -> None:
     payment.note = (payment.note + "\n" + reason).strip()
     audit.record("billing.payment_reversed", tenant_id=payment.tenant_id, target=payment, reason=reason)
     db.session.flush()
+
+
+def credited(invoice: Invoice) -> Decimal:
+    """What credit notes have taken off an invoice so far."""
+    return db.session.scalar(select(func.coalesce(func.sum(CreditNote.amount), 0))
+                             .where(CreditNote.invoice_id == invoice.id)) or Decimal(0)  # fmt: skip
+
+
+def _cap_after_credit_notes(invoice: Invoice, payment: Payment) -> None:
+    """A reversed payment makes an invoice owe again, but never more than its credit notes left (nothing once void):
+    what its credit notes had turned into the client's credit is taken back from that credit instead."""
+    cap = Decimal(0) if invoice.status == InvoiceStatus.VOID else invoice.total - credited(invoice)
+    if invoice.balance > cap:
+        db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id,
+                                   amount=cap - invoice.balance, currency=invoice.currency, payment_id=payment.id,
+                                   invoice_id=invoice.id, created_at=now(), note="reversed"))  # fmt: skip
+        invoice.balance = cap
+        invoice.status = invoice_status(invoice)
 
 
 def credit_balance(client_id: int, currency: str) -> Decimal:
@@ -189,7 +210,7 @@ def credit_balance(client_id: int, currency: str) -> Decimal:
 
 def apply_credit(invoice: Invoice) -> Decimal:
     """Use the client's credit on an open invoice (§3.2: an overpayment goes to the next invoice); returns how much."""
-    invoice = _lock(Invoice, invoice.id)
+    invoice = lock(Invoice, invoice.id)
     db.session.scalar(select(Client.id).where(Client.id == invoice.client_id).with_for_update())  # one at a time
     available = credit_balance(invoice.client_id, invoice.currency)
     part = min(available, invoice.balance) if invoice.status in OPEN_INVOICES else Decimal(0)
@@ -205,7 +226,7 @@ def apply_credit(invoice: Invoice) -> Decimal:
 
 def credit_from_invoice(invoice: Invoice) -> None:
     """An invoice whose credits outweigh its charges owes nothing: the difference is the client's credit."""
-    invoice = _lock(Invoice, invoice.id)
+    invoice = lock(Invoice, invoice.id)
     if invoice.total >= 0 or invoice.status == InvoiceStatus.PAID:
         return
     db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id, amount=-invoice.total,

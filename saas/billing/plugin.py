@@ -24,7 +24,9 @@ def saas_migration_dirs():
 def saas_nav_items(tenant, membership):
     return [
         NavItem(_l("Invoices"), "billing.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=35),
-        NavItem(_l("Billing runs"), "billing.runs", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=36),
+        NavItem(_l("Receivables"), "billing.receivables_page", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}),
+                order=36),
+        NavItem(_l("Billing runs"), "billing.runs", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=37),
         NavItem(_l("Our invoices"), "portal_billing.portal_index", CLIENT_ROLES, order=16),
     ]
 

@@ -351,8 +351,8 @@ def dry_run(tenant: Tenant, today: date | None = None, limit: int = 200) -> list
 
 
 def list_invoices(tenant: Tenant, *, client_id: int | None = None, status: str = "", contract_id: int | None = None,
-                  after: int | None = None, limit: int = 25):  # fmt: skip
-    """One page of invoices, newest first (keyset on id); returns (rows, next_after)."""
+                  after: int | None = None, limit: int = 25, issued_only: bool = False):  # fmt: skip
+    """One page of invoices, newest first (keyset on id); returns (rows, next_after). Clients see no drafts."""
     stmt = select(Invoice).options(selectinload(Invoice.client), selectinload(Invoice.contract))
     stmt = stmt.where(Invoice.tenant_id == tenant.id)
     if client_id:
@@ -361,6 +361,8 @@ def list_invoices(tenant: Tenant, *, client_id: int | None = None, status: str =
         stmt = stmt.where(Invoice.contract_id == contract_id)
     if status:
         stmt = stmt.where(Invoice.status == status)
+    if issued_only:
+        stmt = stmt.where(Invoice.status != InvoiceStatus.DRAFT)
     if after:
         stmt = stmt.where(Invoice.id < after)
     rows = db.session.scalars(stmt.order_by(Invoice.id.desc()).limit(limit + 1)).all()

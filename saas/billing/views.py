@@ -3,9 +3,12 @@
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy import select
 
-from saas.billing import document, methods, payments, services, tasks
+from saas.billing import corrections, document, methods, notify, payments, receivables, services, tasks
+from saas.billing.forms import CreditNoteForm, PaymentForm, VoidForm
 from saas.billing.models import BillingRun, Invoice, InvoiceStatus
 from saas.contracts.services import local_today
 from saas.core.errors import ServiceError
@@ -35,7 +38,7 @@ def index():
     filters = {"status": status or None, "client": client_id}
     return render("billing/invoices.html", block="rows" if request.args.get("after") else "content",
                   invoices=rows, next_after=next_after, clients=clients, filters=filters,
-                  statuses=list(InvoiceStatus), portal=False)  # fmt: skip
+                  statuses=list(InvoiceStatus), portal=False, confirm=ConfirmForm())  # fmt: skip
 
 
 def _invoice_page(invoice: Invoice, portal: bool, **context):
@@ -59,11 +62,91 @@ def _pdf(invoice: Invoice, language: str):
 @bp.get("/<int:invoice_id>")
 @billing_staff
 def detail(invoice_id):
-    """One invoice: parties, period, lines, totals, what was paid against it, and recording a payment."""
-    from saas.billing.forms import PaymentForm
-
+    """One invoice: parties, period, lines, totals, payments, credit notes; record a payment, credit or void it."""
     invoice = get_or_404(Invoice, invoice_id, current_tenant)
-    return _invoice_page(invoice, portal=False, payment_form=PaymentForm(formdata=None))
+    return _invoice_page(invoice, portal=False, payment_form=PaymentForm(formdata=None),
+                         credit_form=CreditNoteForm(formdata=None), void_form=VoidForm(formdata=None))  # fmt: skip
+
+
+def _correct(invoice_id: int, form, apply) -> object:
+    """Run a correction of an invoice from a posted form; errors are flashed in the user's language."""
+    invoice = get_or_404(Invoice, invoice_id, current_tenant, for_update=True)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return redirect(url_for("billing.detail", invoice_id=invoice.id))
+    try:
+        message = apply(invoice)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        notify.dispatch()
+        flash(message, "success")
+    return redirect(url_for("billing.detail", invoice_id=invoice_id))
+
+
+@bp.post("/<int:invoice_id>/credit-notes")
+@billing_staff
+def credit_note(invoice_id):
+    """Issue a credit note lowering what an invoice owes (§3.1); what was paid beyond it becomes the client's credit."""
+    form = CreditNoteForm()
+
+    def apply(invoice):
+        note = corrections.issue_credit_note(invoice, form.amount.data, form.reason.data, current_user)
+        return _("Credit note %(number)s issued.", number=note.number)
+
+    return _correct(invoice_id, form, apply)
+
+
+@bp.post("/<int:invoice_id>/void")
+@billing_staff
+def void(invoice_id):
+    """Void an invoice with a credit note of all it still carries; it stays on record, never deleted."""
+    form = VoidForm()
+
+    def apply(invoice):
+        note = corrections.issue_credit_note(invoice, None, form.reason.data, current_user, void=True)
+        return _("Invoice voided by credit note %(number)s.", number=note.number)
+
+    return _correct(invoice_id, form, apply)
+
+
+@bp.post("/<int:invoice_id>/issue")
+@billing_staff
+def issue(invoice_id):
+    """Issue a reviewed draft: the client sees it and its billing contacts get it by mail."""
+
+    def apply(invoice):
+        corrections.issue_draft(invoice, current_user)
+        return _("Invoice %(number)s issued.", number=invoice.number)
+
+    return _correct(invoice_id, ConfirmForm(), apply)
+
+
+@bp.post("/drafts/issue")
+@billing_staff
+def issue_drafts():
+    """Issue every draft waiting for review."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = corrections.drafts_of(current_tenant)
+    for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)):
+        corrections.issue_draft(invoice, current_user)
+    db.session.commit()
+    notify.dispatch()
+    flash(ngettext("%(num)d invoice issued.", "%(num)d invoices issued.", len(ids)), "success")
+    return redirect(url_for("billing.index", status=InvoiceStatus.DRAFT.value))
+
+
+@bp.get("/receivables")
+@billing_staff
+def receivables_page():
+    """What clients owe, aged by days past due (not due, 0–30, 31–60, 61–90, over 90), with their credit."""
+    today = local_today(current_tenant)
+    rows, totals = receivables.ageing(current_tenant, today)
+    return render("billing/receivables.html", rows=rows, totals=totals, today=today, buckets=receivables.BUCKETS)
 
 
 @bp.get("/<int:invoice_id>/pdf/<language>")
@@ -100,7 +183,7 @@ def run_now():
 @client_only
 def portal_index():
     """The client's invoices with status and balance."""
-    rows, next_after = services.list_invoices(current_tenant, client_id=visible_client_id(),
+    rows, next_after = services.list_invoices(current_tenant, client_id=visible_client_id(), issued_only=True,
                                               after=request.args.get("after", type=int))  # fmt: skip
     return render("billing/invoices.html", block="rows" if request.args.get("after") else "content",
                   invoices=rows, next_after=next_after, filters={}, portal=True)  # fmt: skip
@@ -172,14 +255,21 @@ METHOD_LABELS = {
     "payments_epay": _l("Online payment"),
 }
 bp.add_app_template_filter(lambda code: str(METHOD_LABELS.get(code, code)), "payment_method")
+#: The ageing buckets' column titles (receivables.BUCKETS).
+BUCKET_LABELS = {
+    "not_due": _l("Not yet due"),
+    "d0_30": _l("0–30 days"),
+    "d31_60": _l("31–60 days"),
+    "d61_90": _l("61–90 days"),
+    "d90_plus": _l("Over 90 days"),
+}
+bp.add_app_template_global(lambda key: str(BUCKET_LABELS[key]), "bucket_label")
 
 
 @bp.post("/<int:invoice_id>/payments")
 @billing_staff
 def record_payment(invoice_id):
     """Record money received outside the payment plugins (a transfer seen on the account) against this invoice."""
-    from saas.billing.forms import PaymentForm
-
     invoice = get_or_404(Invoice, invoice_id, current_tenant, for_update=True)
     form = PaymentForm()
     if not form.validate_on_submit():
