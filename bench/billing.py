@@ -370,9 +370,9 @@ def main() -> int:
 
 
 def _chunk() -> int:
-    from saas.billing.services import CHUNK
+    from saas.config import Config
 
-    return CHUNK
+    return Config.BILLING_CHUNK_SIZE
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class Config:
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     INVITATION_MAX_AGE_DAYS = 7
     PAGE_SIZE = 25
+    #: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
+    BILLING_CHUNK_SIZE = int(os.environ.get("BILLING_CHUNK_SIZE", "500"))
 
 
 class DevelopmentConfig(Config):

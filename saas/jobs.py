@@ -8,12 +8,13 @@ import functools
 import gc
 import importlib
 import logging
+import uuid
 
 from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +89,17 @@ def enqueue(func, *args, job_id: str | None = None, queue: str = "default", retr
         log.info("job %s%s runs inline (REDIS_URL is not set)", func.__name__, args)
         func(*args)
         return None
+    options = {"retry": Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+               "job_timeout": timeout}  # fmt: skip
     try:
-        return q.enqueue(
-            func,
-            *args,
-            job_id=job_id,
-            retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
-            job_timeout=timeout,
-            unique=job_id is not None,
-        )
+        return q.enqueue(func, *args, job_id=job_id, unique=job_id is not None, **options)
     except DuplicateJobError:
-        log.info("job %s is already queued or recently done; not queued again", job_id)
-        return Job.fetch(job_id, connection=q.connection)
+        existing = Job.fetch(job_id, connection=q.connection)
+        status = existing.get_status(refresh=True)
+        if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            log.info("job %s is already queued; not queued again", job_id)
+            return existing
+        # It ran, failed, or died with a killed worker (RQ still says "started" then): jobs are safe to run
+        # twice, so the work is queued again under a fresh id rather than left undone.
+        log.info("job %s was %s before; queued again", job_id, status)
+        return q.enqueue(func, *args, job_id=f"{job_id}-{uuid.uuid4().hex[:8]}", **options)

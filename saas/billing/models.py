@@ -145,7 +145,8 @@ class BillingRun(TenantScoped, db.Model):
     chunks: Mapped[int] = mapped_column(Integer, default=0)
     chunks_done: Mapped[int] = mapped_column(Integer, default=0)
     invoices_created: Mapped[int] = mapped_column(Integer, default=0)
-    #: Chunk job ids and what each did: {"bill:3:2026-12-01:0": 412}.
+    #: Each chunk by name (services.chunk_key) and what it did: {"12-980-500": {"contracts": 500, "invoices": 412}};
+    #: "invoices" is None until the chunk reports. The counts above are tallied from it.
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
 

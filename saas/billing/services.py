@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -29,8 +30,6 @@ from saas.extensions import db
 
 #: Contracts whose periods may still need billing: in force, or ended with a last period to bill.
 BILLABLE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
-#: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -315,30 +314,55 @@ def _index_ending(anchor: date, end: date) -> int:
     raise ValueError(f"{end} is not a period boundary of {anchor}")
 
 
+def chunk_key(contract_ids: list[int]) -> str:
+    """A chunk's name in its run and in its job id: the same contracts give the same name on a re-run."""
+    return f"{contract_ids[0]}-{contract_ids[-1]}-{len(contract_ids)}"
+
+
 def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, list[list[int]]]:
-    """Record today's run of a tenant and split the contracts to bill into chunks (the same on a re-run)."""
+    """Record today's run of a tenant and split the contracts to bill into chunks (the same on a re-run).
+
+    The run keeps each chunk's outcome by name. A re-run of the day forgets chunks that never reported (their
+    worker died, or they are still queued and will report again) and plans what is left to bill.
+    """
     today = today or local_today(tenant)
     ids = contracts_to_bill(tenant, today)
-    chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
-    run = db.session.scalar(select(BillingRun).where(BillingRun.tenant_id == tenant.id, BillingRun.run_day == today))
+    size = current_app.config["BILLING_CHUNK_SIZE"]
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+    run = db.session.scalar(select(BillingRun).where(BillingRun.tenant_id == tenant.id, BillingRun.run_day == today)
+                            .with_for_update())  # fmt: skip
     if run is None:
-        run = BillingRun(tenant_id=tenant.id, run_day=today, started_at=now(), contracts=0, chunks=0,
-                         chunks_done=0, invoices_created=0)  # fmt: skip
+        run = BillingRun(tenant_id=tenant.id, run_day=today, started_at=now(), detail={})
         db.session.add(run)
-    # a re-run of the day adds its chunks to the day's row; with nothing left to bill it is finished at once
-    run.contracts += len(ids)
-    run.chunks += len(chunks)
-    run.finished_at = None if chunks else now()
+    detail = {key: part for key, part in (run.detail or {}).items() if part.get("invoices") is not None}
+    detail.update({chunk_key(chunk): {"contracts": len(chunk), "invoices": None} for chunk in chunks})
+    _tally(run, detail)
+    if chunks:
+        run.finished_at = None
+    elif run.finished_at is None:
+        run.finished_at = now()  # nothing (left) to bill today
     db.session.flush()
     return run, chunks
 
 
-def chunk_done(run_id: int, created: int) -> None:
-    """Count a finished chunk on its run (in SQL: chunks finish in any order, on any worker)."""
-    db.session.execute(update(BillingRun).where(BillingRun.id == run_id).values(
-        chunks_done=BillingRun.chunks_done + 1, invoices_created=BillingRun.invoices_created + created))  # fmt: skip
-    db.session.execute(update(BillingRun).where(BillingRun.id == run_id, BillingRun.chunks_done >= BillingRun.chunks,
-                                                BillingRun.finished_at.is_(None)).values(finished_at=now()))
+def chunk_done(run_id: int, contract_ids: list[int], created: int) -> None:
+    """Record a finished chunk on its run; the run is finished when every chunk planned has reported."""
+    run = db.session.scalar(select(BillingRun).where(BillingRun.id == run_id).with_for_update()
+                            .execution_options(populate_existing=True))  # fmt: skip
+    detail = dict(run.detail or {})
+    detail[chunk_key(contract_ids)] = {"contracts": len(contract_ids), "invoices": created}
+    _tally(run, detail)
+    if run.chunks_done == run.chunks and run.finished_at is None:
+        run.finished_at = now()
+
+
+def _tally(run: BillingRun, detail: dict) -> None:
+    """The run's counts, from its chunks' outcomes."""
+    run.detail = detail
+    run.chunks = len(detail)
+    run.chunks_done = sum(1 for part in detail.values() if part["invoices"] is not None)
+    run.contracts = sum(part["contracts"] for part in detail.values())
+    run.invoices_created = sum(part["invoices"] or 0 for part in detail.values())
 
 
 def dry_run(tenant: Tenant, today: date | None = None, limit: int = 200) -> list[Draft]:

@@ -29,7 +29,7 @@ def start_run(tenant_id: int, day: date | None = None) -> int:
     db.session.commit()
     for chunk in chunks:
         enqueue(bill_chunk, tenant_id, today.isoformat(), run.id, chunk, queue="billing", timeout=1800,
-                job_id=f"bill-{tenant_id}-{today.isoformat()}-{chunk[0]}-{chunk[-1]}-{len(chunk)}")  # fmt: skip
+                job_id=f"bill-{tenant_id}-{today.isoformat()}-{services.chunk_key(chunk)}")  # fmt: skip
     return len(chunks)
 
 
@@ -38,7 +38,7 @@ def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -
     """Bill one chunk of contracts in one transaction; safe to run again (what is billed is skipped)."""
     tenant = db.session.get(Tenant, tenant_id)
     created = services.bill(tenant, contract_ids, date.fromisoformat(day))
-    services.chunk_done(run_id, created)
+    services.chunk_done(run_id, contract_ids, created)
     db.session.commit()
     notify.dispatch()
     return created
