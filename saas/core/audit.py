@@ -55,6 +55,9 @@ ACTION_LABELS = {
     "billing.payment_recorded": _l("Payment recorded"),
     "billing.payment_succeeded": _l("Payment received and allocated"),
     "billing.payment_reversed": _l("Payment reversed"),
+    "billing.credit_note_issued": _l("Credit note issued"),
+    "billing.invoice_voided": _l("Invoice voided"),
+    "billing.invoice_issued": _l("Invoice issued after review"),
 }
 
 
