@@ -44,6 +44,6 @@ def saas_periodic_jobs():
 
 @hookimpl  # after the contracts domain (tryfirst) has put the demo agreement in force; payment plugins come after
 def saas_demo_data(tenant, session):
-    from saas.billing.tasks import start_run
+    from saas.billing.demo import replay_billing
 
-    start_run(tenant.id)  # bills the months the demo agreement has run so far
+    replay_billing(tenant)
