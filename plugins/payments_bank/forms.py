@@ -75,7 +75,7 @@ for _key, _label in COLUMNS.items():
 
 
 class PresetForm(FlaskForm):
-    preset = SelectField(_l("Bank"), choices=[(key, name) for key, (name, _profile) in PRESETS.items()])
+    preset = SelectField(_l("Bank"), choices=choices((key, name) for key, (name, _profile) in PRESETS.items()))
 
 
 class MatchForm(FlaskForm):

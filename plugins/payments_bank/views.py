@@ -11,7 +11,8 @@ from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfi
 from plugins.payments_bank.services import delete_account, list_accounts, save_account
 from plugins.payments_bank.statements import COLUMNS, FORMATS, StatementError
 from saas.core.errors import ServiceError
-from saas.core.forms import ConfirmForm
+from saas.core.forms import ConfirmForm, choices
+from saas.core.i18n import format_money_filter
 from saas.core.models import Client, Role
 from saas.core.plugins import plugin_blueprint
 from saas.core.rendering import render
@@ -71,10 +72,10 @@ def statements():
 
 def _import_form() -> ImportForm:
     form = ImportForm()
-    form.account_id.choices = [(a.id, f"{a.bank_name} · {a.account_number} ({a.currency})")
-                               for a in list_accounts(current_tenant)]  # fmt: skip
-    form.format.choices = [*FORMATS.items()] + [(f"profile:{p.id}", _("%(name)s (CSV/XLSX)", name=p.name))
-                                                for p in imports.list_profiles(current_tenant)]  # fmt: skip
+    form.account_id.choices = choices((a.id, f"{a.bank_name} · {a.account_number} ({a.currency})")
+                                      for a in list_accounts(current_tenant))  # fmt: skip
+    form.format.choices = choices([*FORMATS.items()] + [(f"profile:{p.id}", _("%(name)s (CSV/XLSX)", name=p.name))
+                                                        for p in imports.list_profiles(current_tenant)])  # fmt: skip
     return form
 
 
@@ -129,16 +130,17 @@ def _match_form(line: StatementLine, client_id: int | None) -> MatchForm:
     form = MatchForm()
     clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
                                  .order_by(Client.legal_name)).all()  # fmt: skip
-    form.client_id.choices = [(0, _("Choose…"))] + [(c.id, c.legal_name) for c in clients]
+    form.client_id.choices = choices([(0, _("Choose…"))] + [(c.id, c.legal_name) for c in clients])
     if client_id is None and not form.is_submitted():
         named = matching.client_named(current_tenant.id, line.counterparty_name)
         client_id = named.id if named else None
     if client_id and not form.is_submitted():
         form.client_id.data = client_id
     invoices = matching.open_invoices(client_id, line.currency) if client_id else []
-    form.invoice_id.choices = [("", _("None: the oldest open invoices first"))] + [
-        (i.id, f"{i.number} · {i.issue_date.isoformat()} · {_('balance')} {i.balance} {i.currency}") for i in invoices
-    ]
+    form.invoice_id.choices = choices([("", _("None: the oldest open invoices first"))] + [
+        (i.id, _("%(number)s of %(date)s, owes %(balance)s", number=i.number, date=i.issue_date.isoformat(),
+                 balance=format_money_filter(i.balance, i.currency))) for i in invoices
+    ])
     return form
 
 
