@@ -176,7 +176,7 @@ def match(line_id):
     """Record a waiting line as the chosen client's payment (once: a second click changes nothing)."""
     row = get_or_404(StatementLine, line_id, current_tenant)
     form = _match_form(row, request.form.get("client_id", type=int))
-    if form.validate_on_submit() and form.client_id.data:
+    if form.validate_on_submit():
         try:
             payment = matching.match_manually(row, form.client_id.data, form.invoice_id.data, current_user)
         except ServiceError as exc:
@@ -189,8 +189,6 @@ def match(line_id):
             else:
                 flash(_("Recorded as a payment of %(client)s.", client=payment.client.legal_name), "success")
             return redirect(url_for("plugin_payments_bank.line", line_id=row.id))
-    elif not form.client_id.data:
-        form.client_id.errors.append(_("Choose the client."))
     return render("payments_bank/line.html", line=row, form=form, aside=SetAsideForm(formdata=None), paid=[],
                   status=422)  # fmt: skip
 

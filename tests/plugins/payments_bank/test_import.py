@@ -94,6 +94,9 @@ def test_s3_2_1_billing_staff_import_a_ccb_csv_through_the_preset(db, client, wo
     assert "杭州青禾物流股份有限公司" in client.get(f"{BASE}/unmatched").get_data(as_text=True)
     assert upload(client, data, "建行明细.csv", f"profile:{profile.id}", bank.id).status_code == 302
     assert count(db, StatementLine) == 1  # the same file again: known, not taken twice
+    response = client.post_form(f"{BASE}/accounts/{bank.id}/delete")  # its statements' lines refer to it
+    assert "Statements were imported for this account" in client.get(response.location).get_data(as_text=True)
+    assert count(db, BankStatement) == 2 and db.session.get(type(bank), bank.id) is not None
 
 
 def test_s3_2_1_a_bad_file_is_refused_with_the_line_and_nothing_is_written(db, client, world, bank):
