@@ -1,8 +1,11 @@
-"""Keeping the vendor's bank accounts: one default per currency."""
+"""The vendor's bank accounts (one default per currency) and the transfer instructions printed on invoices."""
 
+from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select, update
 
 from plugins.payments_bank.models import BankAccount
+from plugins.payments_bank.reference import printed
 from saas.core import audit
 from saas.extensions import db
 
@@ -48,3 +51,21 @@ def delete_account(account: BankAccount) -> None:
     """Remove an account from the list."""
     audit.record("payments_bank.account_removed", tenant_id=account.tenant_id, target=account, bank=account.bank_name)
     db.session.delete(account)
+
+
+def default_account(tenant, currency: str) -> BankAccount | None:
+    """The account printed on invoices in this currency: the default one, else the first of that currency."""
+    return db.session.scalar(select(BankAccount).where(BankAccount.tenant_id == tenant.id,
+                                                       BankAccount.currency == currency)
+                             .order_by(BankAccount.is_default.desc(), BankAccount.id).limit(1))  # fmt: skip
+
+
+def instructions_html(tenant, invoice) -> Markup | None:
+    """How to pay an invoice by transfer: the account, the amount and the invoice's RF reference; None without an
+    account in the invoice's currency."""
+    account = default_account(tenant, invoice.currency)
+    if account is None:
+        return None
+    template = current_app.jinja_env.get_template("payments_bank/instructions.html")
+    html = template.render(account=account, invoice=invoice, reference=printed(invoice.number))
+    return Markup(html)  # noqa: S704 (our template, autoescaped)

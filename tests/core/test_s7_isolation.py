@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
-from plugins.payments_bank.models import BankAccount
+from plugins.payments_bank.imports import add_preset, import_statement
+from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfile, StatementLine
 from plugins.payments_bank.services import save_account
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
@@ -107,6 +108,9 @@ OWNED_TABLES = [
     Invitation,
     Membership,
     BankAccount,
+    BankStatement,
+    StatementLine,
+    ImportProfile,
     Invoice,
     InvoiceLine,
     Payment,
@@ -173,6 +177,11 @@ def rows_of(tenant, client, person, vendor_admin, db):
             "is_default": True,
         },
     )
+    profile = add_preset(tenant, "icbc")
+    transfer = f":20:S\n:25:{account.account_number}\n:61:2601150115C7,77NTRFNONREF//ISO-{client.id}\n" \
+        f":86:/NAME/{client.legal_name}/REMI/x\n"  # fmt: skip
+    statement = import_statement(tenant, account, "s.sta", transfer.encode(), "mt940").statement
+    line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
     db.session.commit()
     return {
         "tenant": tenant.slug,
@@ -182,6 +191,9 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "membership_id": person.membership_in(tenant.id).id,
         "invitation_id": invitation.id,
         "account_id": account.id,
+        "statement_id": statement.id,
+        "line_id": line.id,
+        "profile_id": profile.id,
         "token_id": api_token.id,
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,

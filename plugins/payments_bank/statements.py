@@ -1,0 +1,434 @@
+"""Reading bank statements (§3.2.1): MT940, CAMT.053 and the CSV/XLSX exports of Chinese banks.
+
+Pure code: bytes in, normalised lines out (Decimal amounts, dates); no database. A file that cannot be read
+raises StatementError with a translated message naming the line or row, so nothing of it is written.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from saas.core.errors import ServiceError
+
+FORMATS = {"mt940": "MT940", "camt053": "CAMT.053"}
+#: The columns an import profile maps, with their labels (a profile names a column by header or number).
+COLUMNS = {
+    "date": _l("Date"),
+    "credit": _l("Credit amount"),
+    "debit": _l("Debit amount"),
+    "amount": _l("Signed amount"),
+    "counterparty_name": _l("Counterparty name"),
+    "counterparty_account": _l("Counterparty account"),
+    "remark": _l("Remark / purpose"),
+    "reference": _l("Bank transaction reference"),
+    "currency": _l("Currency"),
+}
+#: Currencies as Chinese banks write them.
+CURRENCY_NAMES = {"人民币": "CNY", "人民币元": "CNY", "RMB": "CNY", "美元": "USD", "港币": "HKD", "港元": "HKD",
+                  "欧元": "EUR", "日元": "JPY"}  # fmt: skip
+CAMT_NAMESPACES = tuple(f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{v:02d}" for v in range(2, 9))
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class StatementError(ServiceError):
+    """The file is not a statement this importer can read; the message says where."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One booked transaction; `amount` is positive for money in (a credit), negative for money out."""
+
+    booked_on: date
+    amount: Decimal
+    currency: str
+    counterparty_name: str = ""
+    counterparty_account: str = ""
+    remark: str = ""
+    #: The bank's own reference for the transaction, when the file gives one (it identifies the line).
+    reference: str = ""
+    #: Where it was in the file (line or row number), for people checking it against the bank's.
+    position: int = 0
+
+
+@dataclass
+class Statement:
+    """What a file held: its lines and, when the file says so, the account and currency it is for."""
+
+    format: str
+    lines: list[Line] = field(default_factory=list)
+    account: str = ""
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How to read one bank's table export: where the header is, the date format, and the column of each field.
+
+    `columns` maps a field of COLUMNS to a header name ("交易日期") or a 1-based column number ("3"); text
+    fields may join several columns with "+" ("摘要+用途").
+    """
+
+    columns: dict
+    header_row: int = 1
+    date_format: str = "%Y-%m-%d"
+
+
+#: Ready-made profiles for exports of real Chinese banks; a tenant copies one and adjusts it.
+PRESETS = {
+    "icbc": (
+        "中国工商银行 ICBC 账户明细 (CSV/XLSX)",
+        Profile(
+            header_row=1,
+            date_format="%Y-%m-%d",
+            columns={
+                "date": "交易时间",
+                "credit": "贷方发生额",
+                "debit": "借方发生额",
+                "counterparty_name": "对方单位名称",
+                "counterparty_account": "对方账号",
+                "remark": "摘要+用途",
+                "reference": "",
+                "currency": "币种",
+            },
+        ),
+    ),
+    "ccb": (
+        "中国建设银行 CCB 交易明细 (CSV/XLSX)",
+        Profile(
+            header_row=3,
+            date_format="%Y%m%d",
+            columns={
+                "date": "交易日期",
+                "credit": "贷方发生额（收入）",
+                "debit": "借方发生额（支取）",
+                "counterparty_name": "对方户名",
+                "counterparty_account": "对方账号",
+                "remark": "摘要+备注",
+                "reference": "交易流水号",
+                "currency": "币种",
+            },
+        ),
+    ),
+}
+
+
+def parse(data: bytes, fmt: str, profile: Profile | None = None, filename: str = "") -> Statement:
+    """Read a statement file in one of FORMATS, or a table export (CSV or XLSX) through a profile."""
+    if not data:
+        raise StatementError(_("The file is empty."))
+    if len(data) > MAX_BYTES:
+        raise StatementError(_("The file is larger than 10 MB."))
+    if fmt == "mt940":
+        return parse_mt940(data)
+    if fmt == "camt053":
+        return parse_camt053(data)
+    if profile is None:
+        raise StatementError(_("Choose the statement's format."))
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        return parse_table(xlsx_rows(data), profile, "xlsx")
+    return parse_table(csv_rows(data), profile, "csv")
+
+
+# MT940
+
+
+def parse_mt940(data: bytes) -> Statement:
+    """A SWIFT MT940 statement: each :61: line a transaction, its :86: the details (free text or /NAME/…/REMI/)."""
+    import mt940
+
+    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    if ":61:" not in text or ":25:" not in text:
+        raise StatementError(_("This is not an MT940 statement: it has no :25: account or :61: transactions."))
+    transactions = mt940.models.Transactions()
+    try:
+        transactions.parse(text)
+    except Exception as exc:  # noqa: BLE001 (mt940 raises RuntimeError with the text it could not read)
+        bad = next((a for a in getattr(exc, "args", ())[2:3] if isinstance(a, str)), "")
+        raise StatementError(_("Line %(line)d cannot be read as MT940: %(text)s", line=_line_of(text, bad),
+                               text=bad[:60])) from exc  # fmt: skip
+    positions = [n for n, row in enumerate(text.split("\n"), 1) if row.startswith(":61:")]
+    statement = Statement("mt940", account=str(transactions.data.get("account_identification", "")).strip())
+    for index, transaction in enumerate(transactions):
+        row = transaction.data
+        amount = row["amount"]
+        details = _mt940_details(row.get("transaction_details") or "")
+        reference = (row.get("bank_reference") or "").strip()
+        customer = (row.get("customer_reference") or "").strip()
+        statement.lines.append(Line(
+            booked_on=_plain_date(row.get("entry_date") or row["date"]), amount=Decimal(str(amount.amount)),
+            currency=amount.currency, counterparty_name=details.get("name", ""),
+            counterparty_account=details.get("account", ""),
+            remark=details.get("remark") or ("" if customer.upper() == "NONREF" else customer),
+            reference=reference, position=positions[index] if index < len(positions) else 0))  # fmt: skip
+    statement.currency = statement.lines[0].currency if statement.lines else ""
+    return statement
+
+
+def _line_of(text: str, fragment: str) -> int:
+    """The 1-based line of `text` where `fragment` starts (0 when not found)."""
+    at = text.find(fragment) if fragment else -1
+    return text.count("\n", 0, at) + 1 if at >= 0 else 0
+
+
+#: Structured :86: details: /NAME/…/ACCT/…/REMI/… (SWIFT and many banks); the free text otherwise.
+MT940_CODES = {"NAME": "name", "ACCT": "account", "IBAN": "account", "REMI": "remark", "USTD": "remark"}
+
+
+def _mt940_details(text: str) -> dict:
+    """The counterparty and the remark of a :86: field."""
+    text = " ".join(text.split("\n")).strip()
+    parts = re.split(r"/([A-Z]{2,4})/", "/" + text) if re.match(r"/?[A-Z]{2,4}/", text) else []
+    if len(parts) < 3:
+        return {"remark": text}
+    found: dict = {}
+    for code, value in zip(parts[1::2], parts[2::2], strict=False):
+        key = MT940_CODES.get(code)
+        if key and value.strip():
+            found[key] = (found.get(key, "") + " " + value.strip()).strip()
+    return found if found else {"remark": text}
+
+
+def _plain_date(value) -> date:
+    return date(value.year, value.month, value.day)
+
+
+# CAMT.053
+
+
+def parse_camt053(data: bytes) -> Statement:
+    """An ISO 20022 CAMT.053 bank-to-customer statement, versions 001.02 to 001.08."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise StatementError(_("Line %(line)d is not well-formed XML: %(error)s", line=exc.lineno or 0,
+                               error=exc.msg)) from exc  # fmt: skip
+    ns = etree.QName(root).namespace
+    if ns not in CAMT_NAMESPACES:
+        raise StatementError(_("This is not a CAMT.053 statement (versions 001.02 to 001.08)."))
+    n = {"c": ns}
+    statement = Statement("camt053")
+    stmt = root.find("c:BkToCstmrStmt/c:Stmt", n)
+    if stmt is None:
+        raise StatementError(_("The CAMT.053 file holds no statement (Stmt)."))
+    statement.account = _text(stmt, "c:Acct/c:Id/c:IBAN", n) or _text(stmt, "c:Acct/c:Id/c:Othr/c:Id", n)
+    statement.currency = _text(stmt, "c:Acct/c:Ccy", n)
+    for entry in root.iterfind("c:BkToCstmrStmt/c:Stmt/c:Ntry", n):
+        statement.lines.extend(_camt_entry(entry, n))
+    return statement
+
+
+def _camt_entry(entry, n) -> list[Line]:
+    """The lines of one Ntry: one per transaction detail (a batch booking has several), else the entry itself."""
+    where = entry.sourceline or 0
+    try:
+        amount = Decimal(_text(entry, "c:Amt", n))
+    except InvalidOperation:
+        raise StatementError(_("Line %(line)d: the entry's amount (Amt) is not a number.", line=where)) from None
+    currency = entry.find("c:Amt", n).get("Ccy", "")
+    sign = Decimal(1) if _text(entry, "c:CdtDbtInd", n) == "CRDT" else Decimal(-1)
+    if _text(entry, "c:RvslInd", n) == "true":
+        sign = -sign
+    raw_date = _text(entry, "c:BookgDt/c:Dt", n) or _text(entry, "c:BookgDt/c:DtTm", n)[:10] \
+        or _text(entry, "c:ValDt/c:Dt", n)  # fmt: skip
+    try:
+        booked_on = date.fromisoformat(raw_date)
+    except ValueError:
+        raise StatementError(_("Line %(line)d: the entry has no booking date (BookgDt).", line=where)) from None
+    entry_ref = _text(entry, "c:AcctSvcrRef", n)
+    details = entry.findall("c:NtryDtls/c:TxDtls", n)
+    if len(details) <= 1:
+        return [_camt_line(details[0] if details else None, n, booked_on, sign * amount, currency, entry_ref, where,
+                           entry)]  # fmt: skip
+    lines = []
+    for index, tx in enumerate(details):
+        tx_amount = _text(tx, "c:AmtDtls/c:TxAmt/c:Amt", n) or _text(tx, "c:Amt", n)
+        try:
+            part = Decimal(tx_amount)
+        except InvalidOperation:
+            raise StatementError(_("Line %(line)d: a transaction's amount is missing or not a number.",
+                                   line=tx.sourceline or where)) from None  # fmt: skip
+        lines.append(_camt_line(tx, n, booked_on, sign * part, currency, f"{entry_ref}/{index + 1}" if entry_ref
+                                else "", tx.sourceline or where, entry))  # fmt: skip
+    return lines
+
+
+def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry) -> Line:
+    """A Line from one TxDtls: the payer for a credit, the payee for a debit; the unstructured remittance."""
+    party = "Dbtr" if amount > 0 else "Cdtr"
+    name = account = remark = reference = ""
+    if tx is not None:
+        # v2: RltdPties/Dbtr/Nm; v8: RltdPties/Dbtr/Pty/Nm
+        name = _text(tx, f"c:RltdPties/c:{party}/c:Nm", n) or _text(tx, f"c:RltdPties/c:{party}/c:Pty/c:Nm", n)
+        account = _text(tx, f"c:RltdPties/c:{party}Acct/c:Id/c:IBAN", n) \
+            or _text(tx, f"c:RltdPties/c:{party}Acct/c:Id/c:Othr/c:Id", n)  # fmt: skip
+        remark = " ".join(t.strip() for t in tx.xpath("c:RmtInf/c:Ustrd/text()", namespaces=n) if t.strip())
+        structured = _text(tx, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", n)
+        remark = " ".join(p for p in (structured, remark) if p)
+        reference = _text(tx, "c:Refs/c:AcctSvcrRef", n) or _text(tx, "c:Refs/c:TxId", n)
+    remark = remark or _text(entry, "c:AddtlNtryInf", n)
+    return Line(booked_on, amount, currency, name, account, remark, reference or entry_ref, where)
+
+
+def _text(node, path, n) -> str:
+    found = node.find(path, n)
+    return (found.text or "").strip() if found is not None else ""
+
+
+# Tables: CSV and XLSX exports
+
+
+def decode(data: bytes) -> str:
+    """Text of a bank file: UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise StatementError(_("Line %(line)d is neither UTF-8 nor GB18030 text.", line=line)) from None
+
+
+def csv_rows(data: bytes) -> list[list]:
+    """The rows of a CSV export (comma or tab separated, CRLF or LF line ends)."""
+    text = decode(data)
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def xlsx_rows(data: bytes) -> list[list]:
+    """The rows of the first sheet of an XLSX export, as cell values (dates, numbers, text)."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 (openpyxl raises zip, XML and key errors alike for a damaged file)
+        raise StatementError(_("This is not an XLSX workbook that can be read.")) from exc
+    try:
+        sheet = book.worksheets[0]
+        return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def parse_table(rows: list[list], profile: Profile, fmt: str) -> Statement:
+    """Lines of a table export read through a profile; rows without a date and amount (totals, notes) are skipped."""
+    if len(rows) < profile.header_row:
+        raise StatementError(_("Row %(row)d should hold the column headers, but the file has %(count)d rows.",
+                               row=profile.header_row, count=len(rows)))  # fmt: skip
+    header = [_cell_text(c) for c in rows[profile.header_row - 1]]
+    index = {key: _columns(spec, header, profile.header_row) for key, spec in profile.columns.items() if spec}
+    if "date" not in index or not ({"credit", "amount"} & index.keys()):
+        raise StatementError(_("The profile must name the date column and a credit or signed amount column."))
+    statement = Statement(fmt)
+    for number, row in enumerate(rows[profile.header_row :], profile.header_row + 1):
+        if not any(_cell_text(c) for c in row):
+            continue
+        raw_date = _pick(row, index["date"])
+        if not _cell_text(raw_date) or _cell_text(raw_date).startswith(("合计", "总计", "Total")):
+            continue  # a totals or footer row
+        amount = _row_amount(row, index, number)
+        if amount is None:
+            continue
+        currency = _cell_text(_pick(row, index.get("currency", [])))
+        statement.lines.append(Line(
+            booked_on=_row_date(raw_date, profile.date_format, number), amount=amount,
+            currency=CURRENCY_NAMES.get(currency, currency.upper()[:3]),
+            counterparty_name=_joined(row, index.get("counterparty_name", [])),
+            counterparty_account=_joined(row, index.get("counterparty_account", [])).replace(" ", ""),
+            remark=_joined(row, index.get("remark", [])), reference=_joined(row, index.get("reference", [])),
+            position=number))  # fmt: skip
+    return statement
+
+
+def _columns(spec: str, header: list[str], header_row: int) -> list[int]:
+    """The 0-based columns a profile's spec names: header names or 1-based numbers, joined with '+'."""
+    found = []
+    for part in (p.strip() for p in str(spec).split("+")):
+        if part.isdigit():
+            found.append(int(part) - 1)
+            continue
+        wanted = _normal(part)
+        matches = [i for i, name in enumerate(header) if _normal(name) == wanted]
+        if not matches:
+            raise StatementError(_("Row %(row)d has no column %(column)s.", row=header_row, column=part))
+        found.append(matches[0])
+    return found
+
+
+def _normal(text: str) -> str:
+    """A header as compared: full-width brackets and spaces folded (（收入） = (收入))."""
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _pick(row: list, columns: list[int]):
+    return row[columns[0]] if columns and columns[0] < len(row) else ""
+
+
+def _joined(row: list, columns: list[int]) -> str:
+    parts = (_cell_text(row[c]) for c in columns if c < len(row))
+    return " ".join(p for p in parts if p)
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float):
+        return _float_text(value)
+    return str(value).strip() if value is not None else ""
+
+
+def _float_text(value: float) -> str:
+    """A spreadsheet number as the digits shown (repr is the shortest text that reads back the same)."""
+    return repr(value) if value != int(value) else str(int(value))
+
+
+def _row_amount(row, index, number) -> Decimal | None:
+    """The row's signed amount: credit minus debit, or the signed column; None when the row moves no money."""
+    if "amount" in index:
+        return _money(_pick(row, index["amount"]), number) or None
+    credit = _money(_pick(row, index["credit"]), number)
+    debit = _money(_pick(row, index.get("debit", [])), number)
+    if credit and debit:
+        raise StatementError(_("Row %(row)d has both a credit and a debit amount.", row=number))
+    return (credit or -abs(debit)) or None
+
+
+def _money(value, number) -> Decimal:
+    """A cell's amount: '12,345.60', '¥12345.6', a spreadsheet number; empty or '-' is zero."""
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    text = _cell_text(value)
+    text = re.sub(r"[,\s¥￥]|CNY|RMB", "", text)
+    if text in ("", "-", "--"):
+        return Decimal(0)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise StatementError(_("Row %(row)d: %(value)s is not an amount.", row=number, value=text[:40])) from None
+
+
+def _row_date(value, date_format: str, number: int) -> date:
+    """A cell's date in the profile's format; a time after the date is ignored (2026-01-15 10:22:33)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell_text(value)
+    for candidate in (text, text.split(" ")[0], text.split("T")[0]):
+        try:
+            return datetime.strptime(candidate, date_format).date()
+        except ValueError:
+            continue
+    raise StatementError(_("Row %(row)d: %(value)s is not a date in the format %(format)s.", row=number,
+                           value=text[:40], format=date_format))  # fmt: skip

@@ -1,0 +1,116 @@
+"""§3.2.1 reading bank statements: MT940, CAMT.053 v2 and v8, Chinese banks' CSV (GB18030, CRLF) and XLSX exports.
+
+Parsing is pure: bytes in, normalised lines out, or a StatementError naming the line or row.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from plugins.payments_bank.statements import PRESETS, Profile, StatementError, parse
+from tests.plugins.payments_bank.samples import ACCOUNT, CAMT_V2, CAMT_V8, camt053, ccb_csv, icbc_xlsx, mt940
+
+
+def test_s3_2_1_mt940_lines_with_their_86_details():
+    data = mt940([
+        (date(2028, 3, 5), "C", "8000.00", "20280305000123", "/NAME/上海明远制造有限公司/ACCT/31001500000050012345"
+                                                             "/REMI/RF18 2028 0000 01 一月服务费"),
+        (date(2028, 3, 5), "D", "120.50", "", "手续费"),
+        (date(2028, 3, 6), "C", "1500.00", "", "货款 INV-2028-000002"),
+    ])  # fmt: skip
+    statement = parse(data, "mt940")
+    assert statement.account == f"ICBKCNBJ/{ACCOUNT}" and statement.format == "mt940"
+    first, fee, third = statement.lines
+    assert (first.booked_on, first.amount, first.currency) == (date(2028, 3, 5), Decimal("8000.00"), "CNY")
+    assert (first.counterparty_name, first.counterparty_account) == ("上海明远制造有限公司", "31001500000050012345")
+    assert (first.remark, first.reference) == ("RF18 2028 0000 01 一月服务费", "20280305000123")
+    assert fee.amount == Decimal("-120.50")
+    assert (third.remark, third.counterparty_name, third.reference) == ("货款 INV-2028-000002", "", "")
+    assert [line.position for line in statement.lines] == [5, 7, 9]  # the :61: line in the file
+
+
+@pytest.mark.parametrize("version", [CAMT_V2, CAMT_V8])
+def test_s3_2_1_camt053_versions_2_and_8(version):
+    data = camt053([
+        {"day": date(2028, 3, 5), "amount": "8000.00", "name": "上海明远制造有限公司", "remark": "RF18 2028 0000 01",
+         "ref": "CAMT-0001"},
+        {"day": date(2028, 3, 6), "amount": "35.00", "credit": False, "name": "", "remark": "账户管理费",
+         "ref": "CAMT-0002"},
+    ], version=version)  # fmt: skip
+    statement = parse(data, "camt053")
+    assert (statement.account, statement.currency) == (ACCOUNT, "CNY")
+    payer, fee = statement.lines
+    assert (payer.booked_on, payer.amount, payer.counterparty_name) == (date(2028, 3, 5), Decimal("8000.00"),
+                                                                         "上海明远制造有限公司")  # fmt: skip
+    assert (payer.remark, payer.reference, payer.counterparty_account) == ("RF18 2028 0000 01", "CAMT-0001",
+                                                                           "6222020200112233445")  # fmt: skip
+    assert fee.amount == Decimal("-35.00")
+
+
+def test_s3_2_1_ccb_csv_in_gb18030_with_crlf_through_the_preset():
+    data = ccb_csv([
+        {"day": date(2028, 3, 5), "credit": "8,000.00", "name": "上海明远制造有限公司", "remark": "RF18 2028 0000 01",
+         "serial": "CCB202803050001"},
+        {"day": date(2028, 3, 5), "debit": "25.00", "summary": "手续费", "serial": "CCB202803050002"},
+    ])  # fmt: skip
+    assert b"\r\n" in data and "对方户名".encode("gb18030") in data
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    statement = parse(data, "table", PRESETS["ccb"][1], "明细.csv")
+    payer, fee = statement.lines  # the title rows and the 合计 row are not lines
+    assert (payer.booked_on, payer.amount, payer.currency) == (date(2028, 3, 5), Decimal("8000.00"), "CNY")
+    assert (payer.counterparty_name, payer.reference, payer.position) == ("上海明远制造有限公司", "CCB202803050001", 4)
+    assert payer.remark == "转账 RF18 2028 0000 01"  # 摘要+备注
+    assert fee.amount == Decimal("-25.00")
+
+
+def test_s3_2_1_utf8_csv_with_bom_and_columns_by_number():
+    text = "\ufeff日期,收入,支出,付款人,附言\r\n2028/03/05,\"1,234.50\",,杭州青禾物流股份有限公司,服务费\r\n"
+    profile = Profile(columns={"date": "1", "credit": "2", "debit": "3", "counterparty_name": "4", "remark": "5"},
+                      date_format="%Y/%m/%d")  # fmt: skip
+    [line] = parse(text.encode("utf-8"), "table", profile).lines
+    assert (line.booked_on, line.amount, line.counterparty_name, line.remark, line.currency) == (
+        date(2028, 3, 5), Decimal("1234.50"), "杭州青禾物流股份有限公司", "服务费", "")
+
+
+def test_s3_2_1_icbc_xlsx_with_date_and_number_cells():
+    data = icbc_xlsx([
+        {"day": date(2028, 3, 5), "credit": "8000.10", "name": "上海明远制造有限公司", "remark": "RF18 2028 0000 01"},
+        {"day": date(2028, 3, 7), "debit": "12.00", "summary": "手续费"},
+    ])  # fmt: skip
+    payer, fee = parse(data, "table", PRESETS["icbc"][1], "detail.xlsx").lines
+    assert (payer.booked_on, payer.amount, payer.counterparty_name) == (date(2028, 3, 5), Decimal("8000.10"),
+                                                                         "上海明远制造有限公司")  # fmt: skip
+    assert (payer.remark, payer.counterparty_account, payer.currency) == ("网银转账 RF18 2028 0000 01",
+                                                                          "31001500000050012345", "CNY")  # fmt: skip
+    assert fee.amount == Decimal("-12.00")
+
+
+@pytest.mark.parametrize(("data", "fmt", "message"), [
+    (b"", "mt940", "empty"),
+    (b"hello", "mt940", "not an MT940"),
+    (b":20:X\r\n:25:123456\r\n:60F:C280301CNY1,00\r\n:61:28031X0305C8000,00NTRFNONREF\r\n", "mt940", "Line 4"),
+    (b"<Document><unclosed></Document>", "camt053", "Line 1"),
+    (b'<?xml version="1.0"?><Document xmlns="urn:other"/>', "camt053", "not a CAMT.053"),
+    (camt053([{"day": date(2028, 3, 5), "amount": "abc"}]), "camt053", "not a number"),
+])  # fmt: skip
+def test_s3_2_1_unreadable_files_are_refused_naming_the_line(data, fmt, message):
+    with pytest.raises(StatementError, match=message):
+        parse(data, fmt)
+
+
+def test_s3_2_1_bad_rows_of_a_table_are_named():
+    profile = PRESETS["ccb"][1]
+    bad_amount = ccb_csv([{"day": date(2028, 3, 5), "credit": "八千", "serial": "1"}])
+    with pytest.raises(StatementError, match="Row 4: 八千 is not an amount"):
+        parse(bad_amount, "table", profile)
+    bad_date = ccb_csv([{"day": date(2028, 3, 5), "credit": "1.00", "serial": "1"}]).replace(b"20280305", b"2028-3-5")
+    with pytest.raises(StatementError, match="Row 4: .* is not a date"):
+        parse(bad_date, "table", profile)
+    with pytest.raises(StatementError, match="Row 3 has no column 交易流水号"):
+        parse(bad_date.replace("交易流水号".encode("gb18030"), b"serial"), "table", profile)
+    with pytest.raises(StatementError, match="not an XLSX"):
+        parse(b"PK\x03\x04broken", "table", profile, "x.xlsx")
+    with pytest.raises(StatementError, match="neither UTF-8 nor GB18030"):
+        parse(b"\xff\xfe\x00\x81\x30", "table", profile)
