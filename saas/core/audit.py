@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "billing.payment_recorded": _l("Payment recorded"),
     "billing.payment_succeeded": _l("Payment received and allocated"),
     "billing.payment_reversed": _l("Payment reversed"),
+    "billing.penalty_confirmed": _l("Penalty confirmed (§8.2)"),
+    "billing.penalty_waived": _l("Penalty waived (§8.2)"),
 }
 
 
