@@ -1,21 +1,39 @@
-"""Screens of late payment: the §8.2 penalties that billing staff confirm or waive, with the evidence of each
-breach (§8.1.4)."""
+"""Screens of late payment and billing settings: the vendor admin's billing settings; the §8.2 penalties that
+billing staff confirm or waive, with the evidence of each breach (§8.1.4)."""
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.billing import late
-from saas.billing.late_forms import ConfirmPenaltyForm, WaivePenaltyForm
+from saas.billing.late_forms import BillingSettingsForm, ConfirmPenaltyForm, WaivePenaltyForm
 from saas.billing.penalty_models import LatePenalty, PenaltyStatus
+from saas.billing.services import settings_of
+from saas.billing.tenant_settings import save_settings
 from saas.core.errors import ServiceError
 from saas.core.models import Role
 from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint
 from saas.extensions import db
 
+settings_bp = tenant_blueprint("billing_settings", __name__, url_prefix="/billing/settings",
+                               template_folder="templates")  # fmt: skip
 bp = tenant_blueprint("penalties", __name__, url_prefix="/billing/penalties", template_folder="templates")
 billing_staff = roles_required(Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
+
+
+@settings_bp.route("/", methods=["GET", "POST"])
+@roles_required(Role.VENDOR_ADMIN)
+def edit():
+    """The tenant's billing settings: review invoices before they go out, and the payment reminder days."""
+    row = settings_of(current_tenant)
+    form = BillingSettingsForm(obj=row)
+    if form.validate_on_submit():
+        save_settings(current_tenant, form.review_invoices.data, form.reminder_days.data or "")
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("billing_settings.edit"))
+    return render("billing/settings.html", form=form, status=422 if form.errors else 200)
 
 
 def _status_filter() -> str:

@@ -11,10 +11,11 @@ from saas.core.plugins import ContractSection, NavItem, Obligation, PeriodicJob,
 @hookimpl
 def saas_blueprints():
     from saas.billing.late_views import bp as penalties_bp
+    from saas.billing.late_views import settings_bp
     from saas.billing.notify_views import bp as notify_bp
     from saas.billing.views import bp, portal_bp
 
-    return [bp, portal_bp, notify_bp, penalties_bp]
+    return [bp, portal_bp, notify_bp, penalties_bp, settings_bp]
 
 
 @hookimpl
@@ -28,17 +29,20 @@ def saas_nav_items(tenant, membership):
         NavItem(_l("Invoices"), "billing.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=35),
         NavItem(_l("Billing runs"), "billing.runs", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=36),
         NavItem(_l("Penalties"), "penalties.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=37),
+        NavItem(_l("Billing settings"), "billing_settings.edit", frozenset({Role.VENDOR_ADMIN}), order=93),
         NavItem(_l("Our invoices"), "portal_billing.portal_index", CLIENT_ROLES, order=16),
     ]
 
 
 @hookimpl
 def saas_periodic_jobs():
+    from saas.billing.reminders import send_payment_reminders
     from saas.billing.tasks import mark_overdue_invoices, reconcile_payments, run_billing
 
-    # 00:30 and 00:10 in Shanghai; each tenant by its own local date.
+    # 00:30, 00:10 and 09:00 in Shanghai; each tenant by its own local date.
     return [PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600),
             PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing"),
+            PeriodicJob(send_payment_reminders, cron="0 1 * * *", queue="mail"),
             PeriodicJob(reconcile_payments, cron="*/15 * * * *", queue="billing", timeout=900)]  # fmt: skip
 
 

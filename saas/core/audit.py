@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "billing.payment_reversed": _l("Payment reversed"),
     "billing.penalty_confirmed": _l("Penalty confirmed (§8.2)"),
     "billing.penalty_waived": _l("Penalty waived (§8.2)"),
+    "billing.settings_changed": _l("Billing settings changed"),
 }
 
 
