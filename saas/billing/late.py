@@ -42,7 +42,8 @@ class PenaltyError(ServiceError):
 
 def record_breaches(tenant: Tenant, today: date) -> int:
     """Record the client's breach (§8.1.4) of every invoice still owed after its due date that has none yet, with
-    its evidence, and propose its §8.2 penalty; in the caller's transaction. Returns how many were recorded.
+    its evidence, and propose its §8.2 penalty (none where the agreement's rate is nil); in the caller's
+    transaction. Returns how many were recorded.
 
     A fixed number of statements per tenant, whatever the number of invoices; the unique invoice key keeps a
     re-run, or two runs at once, from recording anything twice.
@@ -67,7 +68,7 @@ def record_breaches(tenant: Tenant, today: date) -> int:
                   "contract_id": r.contract_id, "clause": "8.2", "basis": r.balance, "rate": r.penalty_rate,
                   "amount": penalty_amount(r.balance, r.penalty_rate, r.currency), "currency": r.currency,
                   "status": S.PROPOSED, "note": "", "created_at": detected}
-                 for r in rows if r.id in inserted]  # fmt: skip
+                 for r in rows if r.id in inserted and r.penalty_rate > 0]  # fmt: skip
     _insert_new(LatePenalty, penalties, "breach_id")
     return len(inserted)
 
@@ -196,6 +197,7 @@ def of_contract(contract: Contract, decided_only: bool = False) -> list[tuple[Pa
     the penalties still proposed (the client sees a penalty once the vendor has decided on it)."""
     rows = db.session.execute(
         select(PaymentBreach, LatePenalty).outerjoin(LatePenalty, LatePenalty.breach_id == PaymentBreach.id)
+        .options(selectinload(LatePenalty.billed_invoice))
         .where(PaymentBreach.contract_id == contract.id, PaymentBreach.tenant_id == contract.tenant_id)
         .order_by(PaymentBreach.due_date.desc(), PaymentBreach.id.desc())).all()  # fmt: skip
     return [(breach, None if decided_only and penalty is not None and penalty.status == S.PROPOSED else penalty)

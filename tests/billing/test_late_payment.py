@@ -406,3 +406,13 @@ def test_s8_1_4_the_compliance_row_counts_invoices_due_paid_on_time_and_breached
     client.sign_in(world.person("alpha", "vendor_admin").email)
     tab = client.get(f"/t/alpha/contracts/{contract.id}?tab=obligations").get_data(as_text=True)
     assert "Pay each invoice by its due date" in tab and "due 30 days after the invoice" in tab
+
+
+def test_s8_2_an_agreement_without_penalty_records_the_breach_and_proposes_nothing(db, world, contract_of, clock):
+    contract = contract_of(penalty_rate=Decimal("0"))
+    clock.set(at(date(2028, 2, 1)))
+    bill(world, contract, date(2028, 2, 1))
+    clock.set(at(date(2028, 3, 3), 0, 10))
+    assert mark_overdue_invoices() == 1
+    assert (count(db, PaymentBreach), count(db, LatePenalty)) == (1, 0)
+    assert mark_overdue_invoices() == 0
