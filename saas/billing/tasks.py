@@ -46,13 +46,17 @@ def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -
 
 @task
 def mark_overdue_invoices() -> int:
-    """Daily: invoices still owed after their due date become overdue, by each tenant's local date (§8.1.4)."""
+    """Daily: invoices still owed after their due date become overdue, by each tenant's local date, and each is
+    recorded as the client's breach with its proposed penalty in the same transaction (§8.1.4, §8.2)."""
+    from saas.billing.late import record_breaches
     from saas.billing.payments import mark_overdue
 
     moved = 0
     for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
                                      .order_by(Tenant.id)).all():  # fmt: skip
-        moved += mark_overdue(tenant, local_today(tenant))
+        today = local_today(tenant)
+        moved += mark_overdue(tenant, today)
+        record_breaches(tenant, today)
         db.session.commit()
     return moved
 

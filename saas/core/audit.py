@@ -64,6 +64,9 @@ ACTION_LABELS = {
     "billing.credit_note_issued": _l("Credit note issued"),
     "billing.invoice_voided": _l("Invoice voided"),
     "billing.invoice_issued": _l("Invoice issued after review"),
+    "billing.penalty_confirmed": _l("Penalty confirmed (§8.2)"),
+    "billing.penalty_waived": _l("Penalty waived (§8.2)"),
+    "billing.settings_changed": _l("Billing settings changed"),
 }
 
 

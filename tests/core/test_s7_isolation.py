@@ -17,6 +17,7 @@ from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfi
 from plugins.payments_bank.services import save_account
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
+from saas.billing.late import record_breaches
 from saas.billing.models import (
     BillingRun,
     BillingSettings,
@@ -30,6 +31,7 @@ from saas.billing.models import (
 )
 from saas.billing.payments import record as record_payment
 from saas.billing.payments import succeed as succeed_payment
+from saas.billing.penalty_models import LatePenalty, PaymentBreach
 from saas.billing.services import bill
 from saas.contracts.changes import propose_termination
 from saas.contracts.models import Contract, ContractChange, ContractDocument, ContractLine, ContractSignature, Service
@@ -120,6 +122,8 @@ OWNED_TABLES = [
     BillingRun,
     BillingSettings,
     CreditNote,
+    PaymentBreach,
+    LatePenalty,
     Contract,
     ContractLine,
     Service,
@@ -158,6 +162,9 @@ def rows_of(tenant, client, person, vendor_admin, db):
     invoice = db.session.scalar(select(Invoice).where(Invoice.contract_id == contract.id))
     payment, _created = record_payment(tenant, client.id, "manual", f"T-{client.id}", invoice.total + 1, "CNY")
     succeed_payment(payment)  # the invoice paid, one more as the client's credit
+    bill(tenant, [contract.id], date(2026, 3, 1))  # February, left owing after the credit of 1
+    record_breaches(tenant, date(2026, 4, 15))  # found late: the client's breach and its proposed penalty
+    penalty = db.session.scalar(select(LatePenalty).where(LatePenalty.contract_id == contract.id))
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )
@@ -207,6 +214,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "attachment_id": request_file.id,
         "feedback_id": feedback.id,
         "invoice_id": invoice.id,
+        "penalty_id": penalty.id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",
