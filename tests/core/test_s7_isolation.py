@@ -14,6 +14,8 @@ from werkzeug.routing.converters import AnyConverter
 
 from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.services import save_account
+from plugins.payments_cheque.models import Cheque
+from plugins.payments_cheque.services import record as record_cheque
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
 from saas.billing.models import (
@@ -107,6 +109,7 @@ OWNED_TABLES = [
     Invitation,
     Membership,
     BankAccount,
+    Cheque,
     Invoice,
     InvoiceLine,
     Payment,
@@ -173,6 +176,11 @@ def rows_of(tenant, client, person, vendor_admin, db):
             "is_default": True,
         },
     )
+    cheque = record_cheque(tenant, {"client_id": client.id, "invoice_id": 0, "number": f"{client.id:08d}",
+                                    "drawee_bank": "中国建设银行", "drawer_name": client.legal_name,
+                                    "drawer_account": "", "cheque_date": date(2026, 1, 10), "amount": 100,
+                                    "currency": "CNY", "received_on": date(2026, 1, 10), "note": ""},
+                           vendor_admin)  # fmt: skip
     db.session.commit()
     return {
         "tenant": tenant.slug,
@@ -182,6 +190,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "membership_id": person.membership_in(tenant.id).id,
         "invitation_id": invitation.id,
         "account_id": account.id,
+        "cheque_id": cheque.id,
         "token_id": api_token.id,
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,
