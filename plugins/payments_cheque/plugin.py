@@ -90,3 +90,9 @@ def saas_billing_lines_billed(tenant, billed):
 
     mark_fees_billed(tenant, billed)
 
+
+@hookimpl(trylast=True)  # after billing has made the demo invoices
+def saas_demo_data(tenant, session):
+    from plugins.payments_cheque.demo import seed
+
+    seed(tenant, session)
