@@ -15,6 +15,8 @@ from werkzeug.routing.converters import AnyConverter
 from plugins.payments_bank.imports import add_preset, import_statement
 from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfile, StatementLine
 from plugins.payments_bank.services import save_account
+from plugins.payments_cheque.models import Cheque
+from plugins.payments_cheque.services import record as record_cheque
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
 from saas.billing.late import record_breaches
@@ -113,6 +115,7 @@ OWNED_TABLES = [
     BankStatement,
     StatementLine,
     ImportProfile,
+    Cheque,
     Invoice,
     InvoiceLine,
     Payment,
@@ -189,6 +192,11 @@ def rows_of(tenant, client, person, vendor_admin, db):
         f":86:/NAME/{client.legal_name}/REMI/x\n"  # fmt: skip
     statement = import_statement(tenant, account, "s.sta", transfer.encode(), "mt940").statement
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
+    cheque = record_cheque(tenant, {"client_id": client.id, "invoice_id": 0, "number": f"{client.id:08d}",
+                                    "drawee_bank": "中国建设银行", "drawer_name": client.legal_name,
+                                    "drawer_account": "", "cheque_date": date(2026, 1, 10), "amount": 100,
+                                    "currency": "CNY", "received_on": date(2026, 1, 10), "note": ""},
+                           vendor_admin)  # fmt: skip
     db.session.commit()
     return {
         "tenant": tenant.slug,
@@ -201,6 +209,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "statement_id": statement.id,
         "line_id": line.id,
         "profile_id": profile.id,
+        "cheque_id": cheque.id,
         "token_id": api_token.id,
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,

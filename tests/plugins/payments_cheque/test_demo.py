@@ -1,0 +1,54 @@
+"""§3.2.2 in the demo: the first client's second-oldest invoice is paid by cheque, returned by the bank, then paid
+again; the bounce fee waits for the next invoice; the other invoices are left to the other methods' demos."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from plugins.payments_cheque.models import Cheque, ChequeStatus
+from saas.billing import services
+from saas.billing.models import Invoice, InvoiceStatus, PaymentAllocation
+from saas.core.models import Client, Tenant
+from saas.core.tenants import plugin_settings
+from saas.demo import seed_demo
+from tests.plugins.payments_cheque.flow import SHANGHAI
+
+
+def test_hook_saas_demo_data_plays_a_bounced_cheque_and_its_replacement(app, db, clock):
+    clock.set(datetime(2026, 6, 10, 9, tzinfo=SHANGHAI))  # the demo agreements (from 31 January) billed 4 months
+    seed_demo()
+    for slug in ("huayun", "deltaops"):
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        assert plugin_settings(tenant, "payments_cheque") == {
+            "payee": tenant.legal_name, "deposit_bank": f"招商银行{tenant.address[:2]}分行营业部",
+            "bounce_fee": "50.00",
+            "instructions": "请在支票背面注明发票号，并将支票寄送或送达我司财务部（工作日 9:00–17:30）。"}  # fmt: skip
+        first_client = db.session.scalar(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id))
+        invoices = db.session.scalars(select(Invoice).where(Invoice.client_id == first_client.id)
+                                      .order_by(Invoice.period_start)).all()  # fmt: skip
+        assert len(invoices) == 4
+        oldest, paid, *_rest, newest = invoices
+        assert (paid.status, paid.balance) == (InvoiceStatus.PAID, Decimal("0.00"))
+        for untouched in (oldest, newest):
+            assert untouched.balance == untouched.total and untouched.status != InvoiceStatus.PAID
+        bounced, replacement = db.session.scalars(select(Cheque).where(Cheque.tenant_id == tenant.id)
+                                                  .order_by(Cheque.id)).all()  # fmt: skip
+        assert (bounced.status, replacement.status) == (ChequeStatus.BOUNCED, ChequeStatus.CLEARED)
+        assert bounced.cleared_on < bounced.bounced_on < replacement.received_on <= replacement.cleared_on
+        assert bounced.invoice_id == replacement.invoice_id == paid.id
+        assert (bounced.bounce_fee, bounced.fee_contract_id, bounced.fee_invoice_id) == (
+            Decimal("50.00"), paid.contract_id, None)  # waits for the next invoice
+        amounts = db.session.scalars(select(PaymentAllocation.amount).where(PaymentAllocation.invoice_id == paid.id)
+                                     .order_by(PaymentAllocation.id)).all()  # fmt: skip
+        assert amounts == [paid.total, -paid.total, paid.total]
+        # the next month's run puts the fee on the next invoice
+        clock.set(datetime(2026, 7, 1, 1, tzinfo=SHANGHAI))
+        services.bill(tenant, [paid.contract_id], datetime(2026, 7, 1).date())
+        db.session.commit()
+        june = db.session.scalars(select(Invoice).where(Invoice.client_id == first_client.id)
+                                  .order_by(Invoice.period_start.desc())).first()  # fmt: skip
+        assert june.total == newest.total + Decimal("50.00")
+        db.session.expire_all()
+        assert bounced.fee_invoice_id == june.id
+        clock.set(datetime(2026, 6, 10, 9, tzinfo=SHANGHAI))
