@@ -1,6 +1,6 @@
 """Demo rows of the cheque plugin: the tenant's cheque settings, and one invoice's cheque story (§3.2.2).
 
-The first client's second-oldest invoice is paid by a cheque that is recorded, deposited and cleared, then
+The first client's second-newest open invoice is paid by a cheque that is recorded, deposited and cleared, then
 returned by the bank (the invoice owes again, the bounce fee waits for the next invoice), and paid again by a
 replacement cheque that clears. The other demo invoices are left to the other payment methods' demos.
 """
@@ -29,12 +29,13 @@ def seed(tenant, session) -> None:
     client = session.scalar(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id).limit(1))
     if client is None:
         return
-    invoices = session.scalars(select(Invoice).where(Invoice.tenant_id == tenant.id, Invoice.client_id == client.id)
+    invoices = session.scalars(select(Invoice).where(Invoice.tenant_id == tenant.id, Invoice.client_id == client.id,
+                                                     Invoice.status.in_(OPEN_INVOICES))
                                .order_by(Invoice.period_start, Invoice.id)).all()  # fmt: skip
-    # the oldest is the bank transfer's demo and the newest is left to pay online: the second needs a third
-    if len(invoices) < 3 or invoices[1].status not in OPEN_INVOICES:
+    # the oldest open one is the bank transfer's demo and the newest is left to pay online
+    if len(invoices) < 3:
         return
-    _play(tenant, client, invoices[1], _clerk(tenant, session))
+    _play(tenant, client, invoices[-2], _clerk(tenant, session))
 
 
 def _clerk(tenant, session) -> User | None:

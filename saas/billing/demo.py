@@ -5,12 +5,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from saas.billing import late as late_penalties
 from saas.billing import payments
 from saas.billing.late import record_breaches
 from saas.billing.models import Invoice
 from saas.billing.payments import mark_overdue
-from saas.billing.penalty_models import LatePenalty
 from saas.billing.services import BILLABLE, due_periods
 from saas.billing.tasks import start_run
 from saas.contracts.models import Contract
@@ -19,7 +17,7 @@ from saas.core.clock import frozen_at
 from saas.core.models import Tenant
 from saas.extensions import db
 
-#: The newest invoices the demo leaves open: for the payment plugins' demos, an overdue one, and people to pay.
+#: The newest invoices the demo leaves open: for the payment methods' demos, one left overdue, one for people to pay.
 LEFT_OPEN = 4
 
 
@@ -43,25 +41,18 @@ def replay_billing(tenant: Tenant) -> None:
                                                 invoice.balance, invoice.currency, invoice_id=invoice.id,
                                                 received_on=paid_on, note="网银转账")  # fmt: skip
             payments.succeed(payment, [invoice])
-    _late_payments(tenant, [i for i in invoices[-LEFT_OPEN:] if i.due_date < today], zone)
     db.session.commit()
 
 
-def _late_payments(tenant: Tenant, late: list[Invoice], zone: ZoneInfo) -> None:
-    """The nightly overdue job on the day after each unpaid invoice fell due (§8.1.4): its breach and proposed
-    penalty; the vendor confirmed the first penalty and waived the second, the rest wait for a decision."""
-    from saas.core.models import Membership, Role, User
-
-    for invoice in late:
-        found = invoice.due_date + timedelta(days=1)
+def replay_late_payments(tenant: Tenant) -> None:
+    """The nightly overdue job on the day after each invoice still unpaid fell due (§8.1.4): its breach and the
+    penalty proposed for the vendor to decide (§8.2). Run once every method's demo has paid what it pays."""
+    zone, today = ZoneInfo(tenant.timezone), local_today(tenant)
+    due_days = sorted(set(db.session.scalars(select(Invoice.due_date).where(
+        Invoice.tenant_id == tenant.id, Invoice.status.in_(payments.OPEN_INVOICES), Invoice.due_date < today))))
+    for due in due_days:
+        found = due + timedelta(days=1)
         with frozen_at(datetime.combine(found, time(0, 10), zone)):
             mark_overdue(tenant, found)
             record_breaches(tenant, found)
-    billing = db.session.scalars(select(User).join(Membership).where(
-        Membership.tenant_id == tenant.id, Membership.role == Role.VENDOR_BILLING).order_by(User.id)).first()
-    proposed = db.session.scalars(select(LatePenalty).where(LatePenalty.tenant_id == tenant.id)
-                                  .order_by(LatePenalty.id)).all()  # fmt: skip
-    if billing is None or len(proposed) < 2:
-        return
-    late_penalties.confirm(proposed[0], billing, "按合同第8.2条执行 / Per §8.2 of the agreement")
-    late_penalties.waive(proposed[1], billing, "首次逾期，予以免除 / First delay, waived as a courtesy")
+    db.session.commit()

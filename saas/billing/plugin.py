@@ -102,3 +102,13 @@ def saas_demo_data(tenant, session):
     from saas.billing.demo import replay_billing
 
     replay_billing(tenant)
+
+
+@hookimpl(wrapper=True, specname="saas_demo_data")
+def late_payments_demo(tenant, session):
+    """Once every domain and payment method has played its demo, what is still unpaid past due is found late."""
+    from saas.billing.demo import replay_late_payments
+
+    result = yield
+    replay_late_payments(tenant)
+    return result
