@@ -37,7 +37,7 @@ def saas_migration_dirs():
 @hookimpl
 def saas_nav_items(tenant, membership):
     return [
-        NavItem(_l("Cheques"), "plugin_payments_cheque.index", STAFF, order=51),
+        NavItem(_l("Cheques"), "plugin_payments_cheque.index", STAFF, order=55),
         NavItem(
             _l("Cheque settings"),
             "console.plugin_settings_page",
