@@ -178,7 +178,7 @@ def test_core_uses_the_same_hooks(app):
 def test_hook_saas_migration_dirs_branch_is_applied(app, db):
     pm = app.extensions["plugins"]
     bank_versions = ROOT / "plugins" / "payments_bank" / "migrations" / "versions"
-    assert migration_dirs(pm) == [str(bank_versions)]
+    assert str(bank_versions) in migration_dirs(pm)  # with the other plugins' own branches
     assert core_plugin.saas_migration_dirs() == []
 
     from alembic.runtime.migration import MigrationContext
