@@ -1,38 +1,20 @@
-"""Online e-payment (§3.2.3): today the tenant's provider settings; the payment flow comes with billing."""
+"""Online payment (§3.2.3): clients pay invoices from the portal through Alipay (or the local sandbox gateway)."""
 
-import re
+from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional, ValidationError
 
-from saas.core.forms import PluginSettingsForm, choices
 from saas.core.models import Role
-from saas.core.plugins import NavItem, PluginInfo, hookimpl
+from saas.core.plugins import NavItem, PaymentInstruction, PaymentMethod, PluginInfo, hookimpl
 
 NAME = "payments_epay"
-PROVIDERS = choices([("alipay", _l("Alipay")), ("sandbox", _l("Sandbox gateway (development and tests only)"))])
-
-
-class EpaySettingsForm(PluginSettingsForm):
-    provider = SelectField(_l("Payment provider"), choices=PROVIDERS, default="alipay")
-    app_id = StringField(_l("Alipay app ID"), filters=[lambda v: (v or "").strip()])
-    seller_id = StringField(_l("Merchant (seller) ID"), validators=[Optional(), Length(max=32)])
-
-    def validate_provider(self, field):
-        if field.data == "sandbox" and current_app.config["ENV_NAME"] == "production":
-            raise ValidationError(_l("The sandbox gateway is not available in production."))
-
-    def validate_app_id(self, field):
-        if self.provider.data == "alipay" and not field.data:
-            raise ValidationError(_l("Alipay needs the app ID."))
-        if field.data and not re.fullmatch(r"[0-9]{16}", field.data):
-            raise ValidationError(_l("An Alipay app ID has 16 digits."))
+HERE = Path(__file__).resolve().parent
 
 
 @hookimpl
 def saas_plugin_info():
+    from plugins.payments_epay.forms import EpaySettingsForm
+
     return PluginInfo(
         title=_l("Online payment"),
         description=_l("Clients pay invoices online from the portal (agreement §3.2.3), through Alipay."),
@@ -41,13 +23,89 @@ def saas_plugin_info():
 
 
 @hookimpl
+def saas_blueprints():
+    from plugins.payments_epay.sandbox_views import bp as sandbox_bp
+    from plugins.payments_epay.views import bp  # importing the views imports the models too
+
+    return [bp, sandbox_bp]
+
+
+@hookimpl
+def saas_migration_dirs():
+    return [str(HERE / "migrations" / "versions")]
+
+
+@hookimpl
 def saas_nav_items(tenant, membership):
     return [
-        NavItem(
-            _l("Online payment"),
-            "console.plugin_settings_page",
-            frozenset({Role.VENDOR_ADMIN}),
-            order=61,
-            params=(("name", NAME),),
-        )
-    ]
+        NavItem(_l("Online payments"), "plugin_payments_epay.trades",
+                frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=52),
+        NavItem(_l("Online payment settings"), "console.plugin_settings_page", frozenset({Role.VENDOR_ADMIN}),
+                order=61, params=(("name", NAME),)),
+    ]  # fmt: skip
+
+
+@hookimpl
+def saas_payment_methods(tenant):
+    from plugins.payments_epay.providers import chosen, is_ready
+
+    if not is_ready(tenant):
+        return []  # no Pay button until the vendor has set the provider up
+    label = _l("Alipay (sandbox)") if chosen(tenant) == "sandbox" else _l("Alipay")
+    return [PaymentMethod(NAME, label, online=True, order=30)]
+
+
+@hookimpl
+def saas_payment_instructions(tenant, invoice):
+    from flask import render_template
+    from flask_babel import gettext as _
+    from markupsafe import Markup
+
+    from plugins.payments_epay.providers import is_ready
+    from plugins.payments_epay.services import CURRENCY
+
+    if not is_ready(tenant) or invoice.currency != CURRENCY:
+        return []
+    html = Markup(render_template("payments_epay/instructions.html", invoice=invoice))  # noqa: S704 (autoescaped)
+    return [PaymentInstruction(NAME, _("Online, with Alipay"), html, order=30)]
+
+
+@hookimpl
+def saas_payment_start(tenant, invoice, method, membership, return_url):
+    if method != NAME:
+        return None
+    from flask import url_for
+
+    from plugins.payments_epay import services
+
+    notify_url = url_for("billing_notify.notify", tenant_slug=tenant.slug, method=NAME, _external=True)
+    trade = services.start(tenant, invoice, return_url, notify_url)
+    # Our own page forwards the payer to the provider: a form may only redirect to this site (CSP form-action).
+    return url_for("plugin_payments_epay.go", tenant=tenant.slug, trade_id=trade.id)
+
+
+@hookimpl
+def saas_payment_notification(tenant, method, request):
+    if method != NAME:
+        return None
+    from plugins.payments_epay import services
+
+    return services.handle_notification(tenant, request.form.to_dict())
+
+
+@hookimpl
+def saas_payment_reconcile(tenant, today):
+    from plugins.payments_epay import services
+
+    return services.reconcile(tenant)
+
+
+@hookimpl(trylast=True)
+def saas_demo_data(tenant, session):
+    """Demo vendors take payments through the sandbox gateway, so a demo client can pay its newest invoice."""
+    from plugins.payments_epay import sandbox
+    from saas.core.tenants import save_plugin_settings
+
+    save_plugin_settings(tenant, NAME, {"provider": "sandbox", "app_id": "", "seller_id": "", "app_private_key": "",
+                                        "alipay_public_key": ""})  # fmt: skip
+    sandbox.app_for(tenant, create=True)  # its IDs and keys, shown on the settings page from the start

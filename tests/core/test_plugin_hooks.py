@@ -179,7 +179,8 @@ def test_hook_saas_migration_dirs_branch_is_applied(app, db):
     pm = app.extensions["plugins"]
     bank_versions = ROOT / "plugins" / "payments_bank" / "migrations" / "versions"
     cheque_versions = ROOT / "plugins" / "payments_cheque" / "migrations" / "versions"
-    assert sorted(migration_dirs(pm)) == [str(bank_versions), str(cheque_versions)]
+    epay_versions = ROOT / "plugins" / "payments_epay" / "migrations" / "versions"
+    assert sorted(migration_dirs(pm)) == [str(bank_versions), str(cheque_versions), str(epay_versions)]
     assert core_plugin.saas_migration_dirs() == []
 
     from alembic.runtime.migration import MigrationContext

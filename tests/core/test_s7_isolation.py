@@ -7,6 +7,7 @@ know fails the test: whoever adds a route says here how to fill it.
 """
 
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,10 @@ from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfi
 from plugins.payments_bank.services import save_account
 from plugins.payments_cheque.models import Cheque
 from plugins.payments_cheque.services import record as record_cheque
+from plugins.payments_epay.models import EpayTrade, SandboxApp, SandboxTrade
+from plugins.payments_epay.sandbox import check_request, open_trade
+from plugins.payments_epay.services import cashier_url
+from plugins.payments_epay.services import start as start_online_payment
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
 from saas.billing.late import record_breaches
@@ -43,6 +48,7 @@ from saas.core.clients import add_contact
 from saas.core.models import Client, ClientContact, Invitation, Membership
 from saas.core.people import invitation_token, invite
 from saas.core.plugins import plugin_manager
+from saas.core.tenants import save_plugin_settings
 from saas.testing.fixtures import contract_data
 from saas.tickets import feedback as feedback_service
 from saas.tickets.calendar_service import add_day, save_calendar
@@ -83,6 +89,12 @@ PUBLIC = {
     "api.openapi": "the API's description, the same for everyone",
     "billing_notify.notify": "payment providers' notifications: signed by the provider and verified by the method's "
     "plugin (tests/billing/test_payment_hooks.py, tests/plugins/payments_epay)",
+    "payments_epay_sandbox.gateway": "the sandbox payment gateway (404 in production): the merchant's RSA2 signature "
+    "is the authorisation (tests/plugins/payments_epay/test_sandbox.py)",
+    "payments_epay_sandbox.cashier": "the sandbox cashier of one trade (404 in production), reached only by its random "
+    "token, as a payer reaches Alipay's",
+    "payments_epay_sandbox.cashier_action": "paying or cancelling at the sandbox cashier (404 in production): the "
+    "trade's random token and a CSRF token",
 }
 
 #: Vendor-admin-only actions whose arguments are not ids of rows (the plugin name, the action).
@@ -116,6 +128,9 @@ OWNED_TABLES = [
     StatementLine,
     ImportProfile,
     Cheque,
+    EpayTrade,
+    SandboxApp,
+    SandboxTrade,
     Invoice,
     InvoiceLine,
     Payment,
@@ -163,6 +178,10 @@ def rows_of(tenant, client, person, vendor_admin, db):
     request_file = attach(service_request, timeline(service_request, True)[0], "log.txt", "text/plain", b"x", False)
     bill(tenant, [contract.id], date(2026, 2, 1))  # the first period (January) has ended by then
     invoice = db.session.scalar(select(Invoice).where(Invoice.contract_id == contract.id))
+    save_plugin_settings(tenant, "payments_epay", {"provider": "sandbox"})
+    trade = start_online_payment(tenant, invoice, "https://example.com/back", "https://example.com/notify")
+    pay_request = {k: v[0] for k, v in parse_qs(urlsplit(cashier_url(tenant, trade)).query).items()}
+    open_trade(check_request(pay_request), pay_request)  # the sandbox gateway's side of it
     payment, _created = record_payment(tenant, client.id, "manual", f"T-{client.id}", invoice.total + 1, "CNY")
     succeed_payment(payment)  # the invoice paid, one more as the client's credit
     bill(tenant, [contract.id], date(2026, 3, 1))  # February, left owing after the credit of 1
@@ -224,6 +243,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "feedback_id": feedback.id,
         "invoice_id": invoice.id,
         "penalty_id": penalty.id,
+        "trade_id": trade.id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",
