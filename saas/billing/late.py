@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from saas.billing.models import Invoice, InvoiceStatus
-from saas.billing.payments import OPEN_INVOICES
+from saas.billing.payments import OPEN_INVOICES, lock
 from saas.billing.penalty_models import LatePenalty, PaymentBreach, PenaltyStatus
 from saas.contracts.models import Contract
 from saas.core import audit
@@ -93,12 +93,6 @@ def _insert_new(model, rows: list[dict], key: str) -> dict[int, int]:
     return inserted
 
 
-def _lock(penalty_id: int) -> LatePenalty:
-    """The penalty locked until commit: two clicks, or two people, take turns and the second sees the first."""
-    return db.session.scalar(select(LatePenalty).where(LatePenalty.id == penalty_id).with_for_update()
-                             .execution_options(populate_existing=True))  # fmt: skip
-
-
 def _move(penalty: LatePenalty, to: PenaltyStatus) -> bool:
     """Change a locked penalty's status; False when a second click finds it done already, PenaltyError if refused."""
     if penalty.status == to or (to == S.CONFIRMED and penalty.status == S.BILLED):
@@ -113,7 +107,7 @@ def _move(penalty: LatePenalty, to: PenaltyStatus) -> bool:
 
 def confirm(penalty: LatePenalty, actor: User, note: str = "") -> bool:
     """Confirm a proposed penalty (§8.2): it goes on the contract's next invoice. False if it was confirmed already."""
-    penalty = _lock(penalty.id)
+    penalty = lock(LatePenalty, penalty.id)  # two clicks or two people take turns
     if not _move(penalty, S.CONFIRMED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = note.strip(), actor.id, now()
@@ -128,7 +122,7 @@ def waive(penalty: LatePenalty, actor: User, reason: str) -> bool:
     reason = reason.strip()
     if not reason:
         raise PenaltyError(_("Say why the penalty is waived."))
-    penalty = _lock(penalty.id)
+    penalty = lock(LatePenalty, penalty.id)  # two clicks or two people take turns
     if not _move(penalty, S.WAIVED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = reason, actor.id, now()
