@@ -9,9 +9,9 @@ invoice and invoice_line rows into the same tables (the physical limit), and the
 then the run again for the same day (it must make nothing); then checks the numbers and the totals.
 Goal: under 60 s, within 10× COPY. Run: `.venv/bin/python -m bench.billing` (or `make bench`).
 
-Workers: the forking `rq worker -w saas.jobs.AppWorker` (a work horse per job, as deployed) by default;
-BENCH_WORKER=simple runs the jobs in the worker process itself (bench.billing.AppSimpleWorker), to see
-what forking costs.
+Workers: `rq worker -w saas.jobs.AppSimpleWorker`, which runs the jobs in the worker process itself, as the
+billing queue is served when deployed (scripts/serve.sh); BENCH_WORKER=fork runs them in a forked work horse
+per job (saas.jobs.AppWorker, as the mail and default queues are served), to see what forking costs.
 """
 
 import io
@@ -25,7 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from rq import SimpleWorker
 
 from bench.run import ADMIN_URL
 
@@ -36,8 +35,8 @@ KEEP = os.environ.get("BENCH_KEEP") == "1"
 TENANTS = int(os.environ.get("BENCH_TENANTS", "100"))
 PER_TENANT = int(os.environ.get("BENCH_PER_TENANT", "1000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-WORKER = os.environ.get("BENCH_WORKER", "fork")
-WORKER_CLASSES = {"fork": "saas.jobs.AppWorker", "simple": "bench.billing.AppSimpleWorker"}
+WORKER = os.environ.get("BENCH_WORKER", "simple")
+WORKER_CLASSES = {"fork": "saas.jobs.AppWorker", "simple": "saas.jobs.AppSimpleWorker"}
 #: The bench's "now": 1 June 2026, 00:30 in Shanghai, when the nightly run starts.
 NOW = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)
 TODAY = date(2026, 6, 1)
@@ -46,16 +45,6 @@ LINES = (("远程技术支持 Remote support", Decimal("1.00")), ("现场支持 
          ("系统监控 Monitoring", Decimal("3.00")))  # fmt: skip
 GOAL_SECONDS, GOAL_RATIO = 60, 10
 BIN = Path(sys.executable).parent
-
-
-class AppSimpleWorker(SimpleWorker):
-    """saas.jobs.AppWorker without the fork: jobs run in the worker process, reusing its connections."""
-
-    def __init__(self, *args, **kwargs):
-        from saas.jobs import _app_for_worker
-
-        super().__init__(*args, **kwargs)
-        _app_for_worker()
 
 
 def database_url(driver: str = "postgresql+psycopg") -> str:

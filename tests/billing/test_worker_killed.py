@@ -1,6 +1,6 @@
 """§3.1.2 a run whose worker is killed half-way: re-run, it bills every period once and leaves no gap.
 
-A real `rq worker -w saas.jobs.AppWorker` process works the run's chunks from the real Redis server. The
+A real `rq worker` process works the run's chunks from the real Redis server. The
 test holds the run's row locked, so the first chunk stops inside its transaction with its invoices and
 lines written but not committed; then the worker and its work horse get SIGKILL. Re-running the day with
 a new worker makes every invoice exactly once, numbered 1..n.
@@ -31,11 +31,11 @@ pytestmark = [
 ]
 
 
-def start_worker(app, redis_url: str, *extra: str) -> subprocess.Popen:
-    """An RQ worker in its own process group, on the test database, listening to the billing queue."""
+def start_worker(app, redis_url: str, worker_class: str, *extra: str) -> subprocess.Popen:
+    """An RQ worker process on the test database, listening to the billing queue."""
     env = {**os.environ, "AFTERCARE_ENV": "testing", "SECRET_KEY": "test-secret-key", "PYTHONPATH": str(ROOT),
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}  # fmt: skip
-    command = [str(Path(sys.executable).with_name("rq")), "worker", "-w", "saas.jobs.AppWorker", "--url", redis_url,
+    command = [str(Path(sys.executable).with_name("rq")), "worker", "-w", worker_class, "--url", redis_url,
                *extra, "billing"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
 
@@ -63,8 +63,10 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"waited {seconds} s for {what}")
 
 
+@pytest.mark.parametrize("worker_class", ["saas.jobs.AppSimpleWorker", "saas.jobs.AppWorker"])
 def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
-        app, db, world, make_signed_contract, clock, real_redis):  # fmt: skip
+        app, db, world, make_signed_contract, clock, real_redis, worker_class):  # fmt: skip
+    """As deployed (the billing queue's worker runs jobs in its own process) and with a forked work horse."""
     tenant = world.tenant("alpha")
     clock.set(datetime(2028, 1, 20, 10, tzinfo=SHANGHAI))
     contracts = [make_signed_contract(tenant, client, effective=date(2028, 1, 1), title=f"Agreement {n}")
@@ -79,7 +81,7 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
         run_id = db.session.scalar(select(BillingRun.id))
         with psycopg.connect(dsn) as blocker, psycopg.connect(dsn, autocommit=True) as watcher:
             blocker.execute("SELECT id FROM billing_run WHERE id = %s FOR UPDATE", (run_id,))
-            worker = start_worker(app, redis_url)
+            worker = start_worker(app, redis_url, worker_class)
 
             def chunk_waiting():  # the chunk has written its rows and waits for the run's row
                 return watcher.execute(
@@ -92,7 +94,7 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
                 "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = %s AND "
                 "l.mode = 'RowExclusiveLock' AND c.relname IN ('invoice', 'invoice_line')", (horse_pid,)).fetchall()
             assert sorted(r[0] for r in written) == ["invoice", "invoice_line"]
-            # the work horse runs in a session of its own (RQ calls setsid): kill it and its worker, by pid
+            # a work horse runs in a session of its own (RQ calls setsid): kill it and its worker, by pid
             for pid in (*children(worker.pid), worker.pid):
                 os.kill(pid, signal.SIGKILL)
             worker.wait(timeout=10)
@@ -104,7 +106,7 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
 
         # The re-run: the same day planned again, worked by a new worker until the queue is empty.
         assert tasks.start_run(tenant.id) == 2
-        rerun = start_worker(app, redis_url, "--burst")
+        rerun = start_worker(app, redis_url, worker_class, "--burst")
         output = rerun.communicate(timeout=120)[0].decode()
         assert rerun.returncode == 0, output
     finally:

@@ -87,3 +87,11 @@ def test_app_worker_builds_the_app_before_forking(fake_redis, monkeypatch):
     worker = saas.jobs.AppWorker(["mail"], connection=fake_redis)
     assert worker is not None and saas.jobs._worker_app is not None
     assert "plugins" in saas.jobs._worker_app.extensions
+
+
+def test_the_billing_worker_builds_the_app_once_and_runs_jobs_in_its_own_process(fake_redis, monkeypatch):
+    import saas.jobs
+
+    monkeypatch.setattr(saas.jobs, "_worker_app", None)
+    worker = saas.jobs.AppSimpleWorker(["billing"], connection=fake_redis)
+    assert isinstance(worker, SimpleWorker) and saas.jobs._worker_app is not None
