@@ -20,6 +20,7 @@ from saas.billing.models import Invoice, PaymentAllocation
 from saas.contracts.models import Contract, ContractStatus
 from saas.contracts.services import local_today
 from saas.core import audit
+from saas.core.bulk import among
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant, User
 from saas.core.money import quantize
@@ -251,7 +252,7 @@ def fee_lines(tenant: Tenant, contract_ids: list[int]) -> list[BillingLine]:
     if not contract_ids:
         return []
     rows = db.session.scalars(select(Cheque).where(
-        Cheque.tenant_id == tenant.id, Cheque.status == S.BOUNCED, Cheque.fee_contract_id.in_(contract_ids),
+        Cheque.tenant_id == tenant.id, Cheque.status == S.BOUNCED, among(Cheque.fee_contract_id, contract_ids),
         Cheque.fee_invoice_id.is_(None), Cheque.bounce_fee > 0).order_by(Cheque.id)).all()  # fmt: skip
     # Invoice lines are data, printed in both languages: the description is written in both.
     return [BillingLine(c.fee_contract_id, f"{FEE_KEY}{c.id}", "fee",

@@ -16,7 +16,7 @@ from saas.billing.payments import OPEN_INVOICES, lock
 from saas.billing.penalty_models import LatePenalty, PaymentBreach, PenaltyStatus
 from saas.contracts.models import Contract
 from saas.core import audit
-from saas.core.bulk import insert_many
+from saas.core.bulk import among, insert_many
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.mail import both_languages
@@ -144,7 +144,7 @@ def billing_lines(tenant: Tenant, contract_ids: list[int]) -> list[BillingLine]:
         select(LatePenalty.id, LatePenalty.contract_id, LatePenalty.amount, LatePenalty.breach_id,
                PaymentBreach.invoice_number, PaymentBreach.due_date)
         .join(PaymentBreach, PaymentBreach.id == LatePenalty.breach_id)
-        .where(LatePenalty.tenant_id == tenant.id, LatePenalty.contract_id.in_(contract_ids),
+        .where(LatePenalty.tenant_id == tenant.id, among(LatePenalty.contract_id, contract_ids),
                LatePenalty.status == S.CONFIRMED, LatePenalty.billed_invoice_id.is_(None))
         .order_by(LatePenalty.id)).all()  # fmt: skip
     return [BillingLine(r.contract_id, f"{LINE_KEY}{r.id}", "penalty", line_description(r.invoice_number, r.due_date),

@@ -8,6 +8,7 @@ skipped or doubled, and the periods tile the term exactly.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from saas.core.clock import add_months
 
@@ -29,8 +30,10 @@ class Period:
         return (self.end - self.start).days
 
 
+@lru_cache(maxsize=8192)
 def period(anchor: date, index: int) -> Period:
-    """The index-th monthly period of an anchor (0 is the one starting on the anchor)."""
+    """The index-th monthly period of an anchor (0 is the one starting on the anchor); cached, since a billing
+    chunk asks for the same few anchors' periods hundreds of times."""
     return Period(index, add_months(anchor, index), add_months(anchor, index + 1))
 
 

@@ -21,7 +21,7 @@ from saas.billing.models import (
 from saas.billing.periods import Period, period, periods_between
 from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractChange, ContractStatus
 from saas.contracts.services import local_today, term_end
-from saas.core.bulk import insert_many
+from saas.core.bulk import among, insert_many
 from saas.core.clock import now
 from saas.core.models import Tenant
 from saas.core.money import quantize
@@ -129,7 +129,7 @@ def due_periods(contract: Contract, today: date, billed_until: date | None = Non
 
 def _amendments(contract_ids: list[int]) -> dict[int, list[ContractChange]]:
     rows = db.session.scalars(select(ContractChange).where(
-        ContractChange.contract_id.in_(contract_ids), ContractChange.kind == ChangeKind.AMENDMENT,
+        among(ContractChange.contract_id, contract_ids), ContractChange.kind == ChangeKind.AMENDMENT,
         ContractChange.status == ChangeStatus.SIGNED))  # fmt: skip
     grouped: dict[int, list[ContractChange]] = {}
     for change in rows:
@@ -140,7 +140,7 @@ def _amendments(contract_ids: list[int]) -> dict[int, list[ContractChange]]:
 def _billed_until(contract_ids: list[int]) -> dict[int, date]:
     """The end of the last billed period per contract (periods are billed in order)."""
     return dict(db.session.execute(select(Invoice.contract_id, func.max(Invoice.period_end))
-                                   .where(Invoice.contract_id.in_(contract_ids))
+                                   .where(among(Invoice.contract_id, contract_ids))
                                    .group_by(Invoice.contract_id)).all())  # fmt: skip
 
 
@@ -179,14 +179,14 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     """
     counter = lock_numbers(tenant.id, today.year)
     contracts = db.session.scalars(select(Contract).options(selectinload(Contract.lines))
-                                   .where(Contract.tenant_id == tenant.id, Contract.id.in_(contract_ids),
+                                   .where(Contract.tenant_id == tenant.id, among(Contract.id, contract_ids),
                                           Contract.status.in_(BILLABLE))
                                    .order_by(Contract.id)).all()  # fmt: skip
     drafts = [d for d in drafts_for(contracts, today) if d.lines]
     if drafts:
         # by contract and from the first period drafted (a tuple IN of hundreds of pairs costs more to build)
         taken = set(db.session.execute(select(Invoice.contract_id, Invoice.period_start).where(
-            Invoice.contract_id.in_(sorted({d.contract.id for d in drafts})),
+            among(Invoice.contract_id, sorted({d.contract.id for d in drafts})),
             Invoice.period_start >= min(d.period.start for d in drafts))).all())
         drafts = [d for d in drafts if (d.contract.id, d.period.start) not in taken]
     if not drafts:
@@ -255,14 +255,14 @@ def issued(tenant: Tenant, invoice_ids: list[int]) -> None:
     if not invoice_ids:
         return
     # two small queries find the few invoices that need more; most chunks have none
-    for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids), Invoice.total < 0)):
+    for invoice in db.session.scalars(select(Invoice).where(among(Invoice.id, invoice_ids), Invoice.total < 0)):
         payments.credit_from_invoice(invoice)
-    clients = set(db.session.scalars(select(Invoice.client_id).where(Invoice.id.in_(invoice_ids)).distinct()))
+    clients = set(db.session.scalars(select(Invoice.client_id).where(among(Invoice.id, invoice_ids)).distinct()))
     with_credit = set(db.session.scalars(
-        select(CreditEntry.client_id).where(CreditEntry.client_id.in_(clients))
+        select(CreditEntry.client_id).where(among(CreditEntry.client_id, clients))
         .group_by(CreditEntry.client_id).having(func.sum(CreditEntry.amount) > 0)))  # fmt: skip
     if with_credit:
-        for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids),
+        for invoice in db.session.scalars(select(Invoice).where(among(Invoice.id, invoice_ids),
                                                                 Invoice.client_id.in_(with_credit))
                                           .order_by(Invoice.id)).all():  # fmt: skip
             payments.apply_credit(invoice)

@@ -1,6 +1,7 @@
 """Money is Decimal, quantised to the currency's minor unit with ROUND_HALF_UP before it is stored or shown."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -14,7 +15,13 @@ def round_half_up(value, places: int = 2) -> Decimal:
 
 def quantize(amount, currency: str) -> Decimal:
     """Round an amount half-up to the currency's minor unit; floats are refused."""
-    return round_half_up(amount, get_currency_precision(currency))
+    return round_half_up(amount, minor_unit_places(currency))
+
+
+@cache
+def minor_unit_places(currency: str) -> int:
+    """Decimal places of a currency's minor unit (CNY 2, JPY 0); Babel's lookup is slow for a hot loop."""
+    return get_currency_precision(currency)
 
 
 def format_money(amount, currency: str, locale: str) -> str:
