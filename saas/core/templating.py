@@ -54,7 +54,7 @@ def install(app):
     app.jinja_env.globals["error_title"] = error_title
     # The shared macros are globals, so an HTMX request that renders one block still finds them.
     macros = app.jinja_env.get_template("macros.html").module
-    app.jinja_env.globals.update(field=macros.field, audit_rows=macros.audit_rows)
+    app.jinja_env.globals.update(field=macros.field, audit_rows=macros.audit_rows, load_more_row=macros.load_more_row)
     from saas.core.rendering import is_fragment_request
 
     app.jinja_env.globals["is_fragment_request"] = is_fragment_request
