@@ -66,7 +66,7 @@ class AppWorker(Worker):
 
 
 class AppSimpleWorker(SimpleWorker):
-    """An RQ worker that runs each job in its own process, no fork: for the billing queue.
+    """An RQ worker that runs each job in the worker's own process, no fork: for the billing queue.
 
     `rq worker -w saas.jobs.AppSimpleWorker billing`. Billing chunks are pure database work, idempotent and
     hundreds of contracts each; a long-lived process keeps its database connections and SQLAlchemy's compiled
@@ -114,10 +114,10 @@ def enqueue(func, *args, job_id: str | None = None, queue: str = "default", retr
     except DuplicateJobError:
         existing = Job.fetch(job_id, connection=q.connection)
         status = existing.get_status(refresh=True)
-        if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
-            log.info("job %s is already queued; not queued again", job_id)
+        if status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            log.info("job %s is already queued, running or done (%s); not queued again", job_id, status)
             return existing
-        # It ran, failed, or died with a killed worker (RQ still says "started" then): jobs are safe to run
-        # twice, so the work is queued again under a fresh id rather than left undone.
-        log.info("job %s was %s before; queued again", job_id, status)
+        # RQ keeps a failed job's record (and its id) for a year: asked again, the work runs again rather than
+        # being refused as a duplicate; jobs are safe to run twice.
+        log.info("job %s had %s; queued again", job_id, status)
         return q.enqueue(func, *args, job_id=f"{job_id}-{uuid.uuid4().hex[:8]}", **options)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from saas.billing import services
+from saas.billing import late, services
 from saas.billing.models import CreditEntry, CreditNote, Invoice, InvoiceStatus
 from saas.billing.payments import credited, invoice_status, lock
 from saas.contracts.services import local_today
@@ -36,6 +36,8 @@ def issue_credit_note(invoice: Invoice, amount: Decimal | None, reason: str, use
     if not reason:
         raise ServiceError(_("Give the reason for the credit note."))
     creditable = invoice.total - credited(invoice)
+    if creditable <= 0:  # a credit invoice (its total below zero) or one credited in full already
+        raise ServiceError(_("This invoice carries nothing left to credit."))
     amount = creditable if void else quantize(amount or 0, invoice.currency)
     if not void and not 0 < amount <= creditable:
         most = format_money_filter(creditable, invoice.currency)
@@ -56,7 +58,11 @@ def issue_credit_note(invoice: Invoice, amount: Decimal | None, reason: str, use
                                    currency=invoice.currency, invoice_id=invoice.id, created_at=now(),
                                    note=note.number))  # fmt: skip
     invoice.balance = max(owed, Decimal(0))
-    invoice.status = InvoiceStatus.VOID if void else invoice_status(invoice)
+    # credited in full, the invoice no longer stands: void, whether it was asked as a void or not
+    invoice.status = InvoiceStatus.VOID if void or amount == creditable else invoice_status(invoice)
+    if invoice.status == InvoiceStatus.VOID:
+        late.withdraw_penalties(invoice, _("Its invoice %(number)s was voided by %(note)s.", number=invoice.number,
+                                           note=note.number))  # fmt: skip
     audit.record("billing.invoice_voided" if void else "billing.credit_note_issued", tenant_id=invoice.tenant_id,
                  target=invoice, credit_note=note.number, amount=str(amount), reason=reason)  # fmt: skip
     db.session.flush()
@@ -78,8 +84,11 @@ def issue_draft(invoice: Invoice, user) -> None:
     services.issued(tenant, [invoice.id])
 
 
-def drafts_of(tenant) -> list[int]:
-    """Ids of the tenant's invoices waiting for review, oldest first."""
-    return list(db.session.scalars(select(Invoice.id).where(Invoice.tenant_id == tenant.id,
-                                                            Invoice.status == InvoiceStatus.DRAFT)
-                                   .order_by(Invoice.id)))  # fmt: skip
+def issue_drafts(tenant, user) -> int:
+    """Issue every draft of the tenant waiting for review, oldest first; returns how many."""
+    drafts = db.session.scalars(select(Invoice).where(Invoice.tenant_id == tenant.id,
+                                                      Invoice.status == InvoiceStatus.DRAFT)
+                                .order_by(Invoice.id)).all()  # fmt: skip
+    for invoice in drafts:
+        issue_draft(invoice, user)
+    return len(drafts)

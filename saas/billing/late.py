@@ -8,7 +8,6 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from saas.billing.models import Invoice, InvoiceStatus
@@ -16,7 +15,7 @@ from saas.billing.payments import OPEN_INVOICES, lock
 from saas.billing.penalty_models import LatePenalty, PaymentBreach, PenaltyStatus
 from saas.contracts.models import Contract
 from saas.core import audit
-from saas.core.bulk import among, insert_many
+from saas.core.bulk import among, insert_new
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.mail import both_languages
@@ -32,8 +31,6 @@ STATUS_LABELS = {S.PROPOSED: _l("Proposed"), S.CONFIRMED: _l("Confirmed"), S.BIL
                  S.WAIVED: _l("Waived")}
 #: The key prefix of the penalty lines handed to the billing run (saas_billing_lines): "billing.penalty:12".
 LINE_KEY = "billing.penalty:"
-#: Rows per INSERT on SQLite (its limit on bound parameters); PostgreSQL takes them all as one JSON document.
-SQLITE_BATCH = 500
 
 
 class PenaltyError(ServiceError):
@@ -80,17 +77,7 @@ def penalty_amount(unpaid: Decimal, rate: Decimal, currency: str) -> Decimal:
 
 def _insert_new(model, rows: list[dict], key: str) -> dict[int, int]:
     """Insert rows, leaving out those whose unique `key` is taken already; returns {key value: id} of the new ones."""
-    if not rows:
-        return {}
-    if db.session.get_bind().dialect.name == "postgresql":
-        result = insert_many(model, rows, f"ON CONFLICT ({key}) DO NOTHING RETURNING id, {key}")
-        return {value: ident for ident, value in result}
-    inserted: dict[int, int] = {}
-    for start in range(0, len(rows), SQLITE_BATCH):
-        stmt = (sqlite_insert(model).values(rows[start:start + SQLITE_BATCH])
-                .on_conflict_do_nothing(index_elements=[key]).returning(model.id, getattr(model, key)))  # fmt: skip
-        inserted.update({value: ident for ident, value in db.session.execute(stmt)})
-    return inserted
+    return {value: ident for ident, value in insert_new(model, rows, (key,), ("id", key))}
 
 
 def _move(penalty: LatePenalty, to: PenaltyStatus) -> bool:
@@ -130,6 +117,25 @@ def waive(penalty: LatePenalty, actor: User, reason: str) -> bool:
                  amount=str(penalty.amount), invoice=penalty.breach.invoice_number, reason=reason)  # fmt: skip
     db.session.flush()
     return True
+
+
+def withdraw_penalties(invoice: Invoice, reason: str) -> None:
+    """An invoice is voided: the penalties of its own late payment fall with it (waived, for that reason), and the
+    penalties it carried as lines go back to waiting for the contract's next invoice. In the caller's transaction."""
+    falling = db.session.scalars(
+        select(LatePenalty).join(PaymentBreach, PaymentBreach.id == LatePenalty.breach_id)
+        .where(PaymentBreach.invoice_id == invoice.id, LatePenalty.status.in_((S.PROPOSED, S.CONFIRMED)))
+        .with_for_update(of=LatePenalty)).all()  # fmt: skip
+    for penalty in falling:
+        penalty.status, penalty.note, penalty.decided_at = S.WAIVED, reason, now()
+        audit.record("billing.penalty_waived", tenant_id=penalty.tenant_id, target=penalty, reason=reason,
+                     amount=str(penalty.amount), invoice=invoice.number)  # fmt: skip
+    carried = db.session.scalars(select(LatePenalty).where(LatePenalty.billed_invoice_id == invoice.id,
+                                                           LatePenalty.status == S.BILLED)
+                                 .with_for_update()).all()  # fmt: skip
+    for penalty in carried:
+        penalty.status, penalty.billed_invoice_id, penalty.billed_at = S.CONFIRMED, None, None
+    db.session.flush()
 
 
 def line_description(invoice_number: str, due: date) -> str:
@@ -211,8 +217,3 @@ def measure(contract: Contract, today: date) -> dict[str, int]:
         .select_from(Invoice).outerjoin(PaymentBreach, PaymentBreach.invoice_id == Invoice.id)
         .where(Invoice.contract_id == contract.id, Invoice.tenant_id == contract.tenant_id)).one()  # fmt: skip
     return {"applied": int(applied_n or 0), "met": int(met_n or 0), "breached": int(breached_n or 0)}
-
-
-def status_label(status: str) -> str:
-    """A penalty status as people read it."""
-    return str(STATUS_LABELS.get(status, status))

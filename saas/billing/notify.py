@@ -5,12 +5,15 @@ one job per batch. The job mails each contact once per invoice (the outbox's ded
 sends nothing twice.
 """
 
+from functools import cache
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.billing import document
 from saas.billing.models import Invoice
+from saas.core.i18n import format_money_filter
 from saas.core.mail import MailAttachment, both_languages, send_mail
 from saas.core.models import ClientContact
 from saas.extensions import db
@@ -51,13 +54,24 @@ def mail_invoices(invoice_ids: list[int]) -> int:
     contacts = billing_contacts({i.client_id for i in invoices})
     sent = 0
     for invoice in invoices:
+        attachments = pdf_attachments(invoice)
         for email in contacts.get(invoice.client_id, []):
-            send_invoice(invoice, email)
+            send_invoice(invoice, email, attachments)
             sent += 1
     return sent
 
 
-def send_invoice(invoice: Invoice, email: str) -> None:
+def pdf_attachments(invoice: Invoice) -> tuple[MailAttachment, ...]:
+    """The invoice's PDF in both languages, each made at most once however many contacts it goes to."""
+
+    def made_once(language):
+        return cache(lambda: document.render_pdf(invoice, language))
+
+    return tuple(MailAttachment(document.pdf_filename(invoice, language), "application/pdf", made_once(language))
+                 for language in document.LANGUAGES)  # fmt: skip
+
+
+def send_invoice(invoice: Invoice, email: str, attachments: tuple[MailAttachment, ...]) -> None:
     """One invoice to one contact, once."""
     vendor = invoice.contract.tenant
     link = document.pay_link(invoice)
@@ -69,12 +83,8 @@ def send_invoice(invoice: Invoice, email: str) -> None:
             "The invoice is attached as PDF.",
             vendor=vendor.legal_name, number=invoice.number, contract=invoice.contract.number,
             start=invoice.period_start.isoformat(), end=invoice.period_last_day.isoformat(),
-            amount=f"{invoice.balance} {invoice.currency}", due=invoice.due_date.isoformat(), link=link)  # fmt: skip
-
-    attachments = tuple(
-        MailAttachment(document.pdf_filename(invoice, language), "application/pdf",
-                       lambda language=language: document.render_pdf(invoice, language))
-        for language in document.LANGUAGES)  # fmt: skip
+            amount=format_money_filter(invoice.balance, invoice.currency), due=invoice.due_date.isoformat(),
+            link=link)  # fmt: skip
     send_mail(dedupe_key=f"invoice:{invoice.id}:{email}", to=email, tenant_id=invoice.tenant_id,
               subject=both_languages(lambda: _("Invoice %(number)s", number=invoice.number), " / "),
               body=both_languages(body), attachments=attachments)  # fmt: skip

@@ -137,14 +137,16 @@ def _allocate(payment: Payment | None, invoice: Invoice, amount: Decimal) -> Pay
 
 
 def invoice_status(invoice: Invoice) -> str:
-    """Paid, partially paid or still owed (overdue once past its due date), from the balance."""
+    """Paid, partially paid or still owed (overdue once past its due date), from the balance; what credit notes
+    took off is not a payment."""
     if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.DRAFT):
         return invoice.status
     if invoice.balance <= 0:
         return InvoiceStatus.PAID
     if invoice.status == InvoiceStatus.OVERDUE or (invoice.due_date < _today(invoice) and invoice.balance > 0):
         return InvoiceStatus.OVERDUE
-    return InvoiceStatus.PARTIALLY_PAID if invoice.balance < invoice.total else InvoiceStatus.ISSUED
+    owed = invoice.total - credited(invoice)
+    return InvoiceStatus.PARTIALLY_PAID if invoice.balance < owed else InvoiceStatus.ISSUED
 
 
 def _today(invoice: Invoice) -> date:

@@ -319,11 +319,12 @@ def chunk_key(contract_ids: list[int]) -> str:
     return f"{contract_ids[0]}-{contract_ids[-1]}-{len(contract_ids)}"
 
 
-def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, list[list[int]]]:
-    """Record today's run of a tenant and split the contracts to bill into chunks (the same on a re-run).
+def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, list[tuple[list[int], int]]]:
+    """Record today's run of a tenant and split the contracts to bill into chunks: [(contract ids, attempt)].
 
-    The run keeps each chunk's outcome by name. A re-run of the day forgets chunks that never reported (their
-    worker died, or they are still queued and will report again) and plans what is left to bill.
+    The run keeps each chunk's outcome by name. A re-run of the day plans what is left to bill; a chunk that
+    was planned before and never reported (its worker died, or it still waits) gets the next attempt number,
+    so its job is queued again under a new id. Running a chunk twice is safe: the second finds it billed.
     """
     today = today or local_today(tenant)
     ids = contracts_to_bill(tenant, today)
@@ -334,23 +335,34 @@ def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, lis
     if run is None:
         run = BillingRun(tenant_id=tenant.id, run_day=today, started_at=now(), detail={})
         db.session.add(run)
-    detail = {key: part for key, part in (run.detail or {}).items() if part.get("invoices") is not None}
-    detail.update({chunk_key(chunk): {"contracts": len(chunk), "invoices": None} for chunk in chunks})
+    before = run.detail or {}
+    # forget what was planned and never reported unless it is planned again (its contracts are still unbilled)
+    detail = {key: part for key, part in before.items() if part.get("invoices") is not None}
+    planned = []
+    for chunk in chunks:
+        key = chunk_key(chunk)
+        attempt = before[key].get("attempt", 1) + 1 if key in before else 1
+        detail[key] = {"contracts": len(chunk), "invoices": None, "attempt": attempt}
+        planned.append((chunk, attempt))
     _tally(run, detail)
     if chunks:
         run.finished_at = None
     elif run.finished_at is None:
         run.finished_at = now()  # nothing (left) to bill today
     db.session.flush()
-    return run, chunks
+    return run, planned
 
 
 def chunk_done(run_id: int, contract_ids: list[int], created: int) -> None:
-    """Record a finished chunk on its run; the run is finished when every chunk planned has reported."""
+    """Record a finished chunk on its run, first report first: a second run of the chunk (which found everything
+    billed) does not overwrite it. The run is finished when every chunk planned has reported."""
     run = db.session.scalar(select(BillingRun).where(BillingRun.id == run_id).with_for_update()
                             .execution_options(populate_existing=True))  # fmt: skip
     detail = dict(run.detail or {})
-    detail[chunk_key(contract_ids)] = {"contracts": len(contract_ids), "invoices": created}
+    key = chunk_key(contract_ids)
+    part = detail.get(key) or {"contracts": len(contract_ids), "invoices": None, "attempt": 1}
+    if part["invoices"] is None:
+        detail[key] = {**part, "invoices": created}
     _tally(run, detail)
     if run.chunks_done == run.chunks and run.finished_at is None:
         run.finished_at = now()

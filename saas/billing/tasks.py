@@ -22,14 +22,14 @@ def run_billing() -> int:
 
 
 def start_run(tenant_id: int, day: date | None = None) -> int:
-    """Plan a tenant's run and queue its chunks; the same day and contracts give the same job ids."""
+    """Plan a tenant's run and queue its chunks; the same day, contracts and attempt give the same job id."""
     tenant = db.session.get(Tenant, tenant_id)
     today = day or local_today(tenant)
     run, chunks = services.plan_run(tenant, today)
     db.session.commit()
-    for chunk in chunks:
+    for chunk, attempt in chunks:
         enqueue(bill_chunk, tenant_id, today.isoformat(), run.id, chunk, queue="billing", timeout=1800,
-                job_id=f"bill-{tenant_id}-{today.isoformat()}-{services.chunk_key(chunk)}")  # fmt: skip
+                job_id=f"bill-{tenant_id}-{today.isoformat()}-{services.chunk_key(chunk)}-{attempt}")  # fmt: skip
     return len(chunks)
 
 

@@ -43,10 +43,11 @@ def index():
 
 def _invoice_page(invoice: Invoice, portal: bool, **context):
     """The invoice screen, for the vendor or the client: lines, totals, payments, credit notes, how to pay."""
+    owed = invoice.status in payments.OPEN_INVOICES and invoice.balance > 0  # how to pay only what is owed
     return render("billing/invoice.html", invoice=invoice, portal=portal, paid=payments.payments_of(invoice),
                   credit_notes=document.credit_notes(invoice),
-                  instructions=methods.instructions(current_tenant, invoice),
-                  online=methods.online_methods(current_tenant) if invoice.status in payments.OPEN_INVOICES else [],
+                  instructions=methods.instructions(current_tenant, invoice) if owed else [],
+                  online=methods.online_methods(current_tenant) if owed else [],
                   pdf_languages=document.LANGUAGES, confirm=ConfirmForm(), **context)  # fmt: skip
 
 
@@ -131,12 +132,10 @@ def issue_drafts():
     """Issue every draft waiting for review."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = corrections.drafts_of(current_tenant)
-    for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)):
-        corrections.issue_draft(invoice, current_user)
+    issued = corrections.issue_drafts(current_tenant, current_user)
     db.session.commit()
     notify.dispatch()
-    flash(ngettext("%(num)d invoice issued.", "%(num)d invoices issued.", len(ids)), "success")
+    flash(ngettext("%(num)d invoice issued.", "%(num)d invoices issued.", issued), "success")
     return redirect(url_for("billing.index", status=InvoiceStatus.DRAFT.value))
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from saas.extensions import db
 
@@ -48,3 +49,24 @@ def among(column, values):
     if db.session.get_bind().dialect.name != "postgresql":
         return column.in_(values)
     return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+
+
+#: Rows per INSERT on SQLite (its limit on bound parameters); PostgreSQL takes them all as one JSON document.
+SQLITE_BATCH = 500
+
+
+def insert_new(model, rows: list[dict], unique: tuple[str, ...], returning: tuple[str, ...]) -> list:
+    """INSERT rows, leaving out those whose `unique` key is taken already (a re-run, or a run racing this one);
+    returns the `returning` columns of the rows actually inserted."""
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        tail = f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {', '.join(returning)}"
+        return insert_many(model, rows, tail).all()
+    inserted = []
+    for start in range(0, len(rows), SQLITE_BATCH):
+        stmt = (sqlite_insert(model).values(rows[start:start + SQLITE_BATCH])
+                .on_conflict_do_nothing(index_elements=list(unique))
+                .returning(*(getattr(model, name) for name in returning)))  # fmt: skip
+        inserted.extend(db.session.execute(stmt).all())
+    return inserted

@@ -4,11 +4,10 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from saas.core.bulk import insert_many
+from saas.core.bulk import insert_many, insert_new
 from saas.core.clock import now
 from saas.extensions import db
 from saas.tickets.calendar_service import spec_for
@@ -121,18 +120,7 @@ def _insert_breaches(rows: list[dict]) -> set[tuple[int, str]]:
     Returns the (request, kind) pairs actually inserted: only those get a timeline line and a mail, so a
     late answer racing the sweep never tells of the same breach twice.
     """
-    if not rows:
-        return set()
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        result = insert_many(SlaBreach, rows, "ON CONFLICT (request_id, kind) DO NOTHING RETURNING request_id, kind")
-        return {(r.request_id, r.kind) for r in result}
-    inserted = set()
-    for row in rows:  # SQLite: the embedded default, with few rows at a time
-        stmt = sqlite_insert(SlaBreach).values(**row).on_conflict_do_nothing(index_elements=["request_id", "kind"])
-        if db.session.execute(stmt.returning(SlaBreach.id)).first() is not None:
-            inserted.add((row["request_id"], row["kind"]))
-    return inserted
+    return {(r.request_id, r.kind) for r in insert_new(SlaBreach, rows, ("request_id", "kind"), ("request_id", "kind"))}
 
 
 def _breach_row(req: ServiceRequest, kind: str, due: datetime, met_at, detected: datetime, pauses) -> dict:

@@ -155,6 +155,25 @@ def test_s3_1_2_a_chunk_that_dies_before_commit_leaves_no_invoice_and_no_gap(sig
     assert db.session.scalar(select(func.count(InvoiceLine.id))) == 3
 
 
+def test_s3_1_2_a_chunk_that_never_reported_is_planned_again_and_the_first_report_counts(signed, clock, db, world):
+    """A re-run of the day plans again a chunk whose job never reported (its worker died) under the next attempt;
+    a second run of a chunk, finding it billed, does not overwrite what the first reported."""
+    contract = signed()
+    tenant, today = world.tenant("alpha"), date(2028, 2, 29)
+    clock.set(at_local(today))
+    run, planned = services.plan_run(tenant, today)
+    assert planned == [([contract.id], 1)]
+    _run, planned = services.plan_run(tenant, today)  # the first job's worker was killed: nothing reported
+    assert planned == [([contract.id], 2)] and run.chunks == 1
+    assert services.bill(tenant, [contract.id], today) == 1
+    services.chunk_done(run.id, [contract.id], 1)
+    assert services.bill(tenant, [contract.id], today) == 0  # attempt 1 after all: it finds everything billed
+    services.chunk_done(run.id, [contract.id], 0)
+    db.session.commit()
+    assert (run.chunks, run.chunks_done, run.invoices_created) == (1, 1, 1) and run.finished_at is not None
+    assert services.plan_run(tenant, today)[1] == []  # nothing left to plan
+
+
 def test_s3_1_2_dry_run_shows_the_next_bill_and_writes_nothing(signed, clock, db, client, world):
     signed()
     clock.set(at_local(date(2028, 2, 29), 9))

@@ -55,7 +55,8 @@ def test_s3_1_a_credit_note_lowers_what_is_owed_and_is_numbered_without_gaps(db,
     db.session.commit()
     assert (first.number, second.number) == ("CN-2028-000001", "CN-2028-000002")
     assert first.amount == Decimal("500.00")  # rounded half-up once
-    assert (january.balance, january.status) == (Decimal("6500.00"), InvoiceStatus.PARTIALLY_PAID)
+    # credited, not paid: the invoice is still simply issued, owing less
+    assert (january.balance, january.status) == (Decimal("6500.00"), InvoiceStatus.ISSUED)
     with pytest.raises(ServiceError):  # never more than the invoice still carries
         corrections.issue_credit_note(january, Decimal("6500.01"), "Too much", None)
     with pytest.raises(ServiceError):
@@ -98,7 +99,7 @@ def test_s3_1_a_payment_reversed_after_a_credit_note_owes_only_what_the_note_lef
     payments.reverse(cheque, "returned by the bank")
     db.session.commit()
     # the invoice owes 6,000.00 again (8,000.00 less the note), and the note's credit is taken back
-    assert (january.balance, january.status) == (Decimal("6000.00"), InvoiceStatus.PARTIALLY_PAID)
+    assert (january.balance, january.status) == (Decimal("6000.00"), InvoiceStatus.ISSUED)
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")
 
 
@@ -140,7 +141,7 @@ def test_s3_1_credit_note_and_void_through_the_screens(db, client, world, contra
     assert "CN-2028-000001" in page and "SLA credit" in page
     client.post_form(f"/t/alpha/billing/{january.id}/void", {"reason": ""})  # a reason is required
     db.session.expire_all()
-    assert db.session.get(Invoice, january.id).status == InvoiceStatus.PARTIALLY_PAID
+    assert db.session.get(Invoice, january.id).status == InvoiceStatus.ISSUED
     client.post_form(f"/t/alpha/billing/{january.id}/void", {"reason": "Duplicate"})
     db.session.expire_all()
     voided = db.session.get(Invoice, january.id)
@@ -173,3 +174,60 @@ def test_s8_1_4_receivables_are_aged_by_days_past_due(db, client, world, contrac
     assert "61–90 days" in page and "31,000.00" in page
     client.sign_in(world.person("alpha", "vendor_engineer").email)
     assert client.get("/t/alpha/billing/receivables").status_code == 403
+
+
+def test_s3_1_a_full_credit_note_voids_and_a_credit_invoice_takes_no_credit_note(db, world, contract, clock):
+    bill(world, contract, clock, date(2028, 2, 1))
+    january = latest(db)
+    corrections.issue_credit_note(january, Decimal("8000.00"), "Not owed at all", None)
+    db.session.commit()
+    assert (january.status, january.balance) == (InvoiceStatus.VOID, Decimal("0.00"))  # credited in full
+    with pytest.raises(ServiceError, match="nothing left to credit|void already"):
+        corrections.issue_credit_note(january, Decimal("1.00"), "again", None)
+    db.session.rollback()
+    bill(world, contract, clock, date(2028, 3, 1))
+    february = latest(db)
+    february.total = february.balance = Decimal("-100.00")  # what a month of credits beyond its fees bills
+    db.session.commit()
+    with pytest.raises(ServiceError, match="nothing left to credit"):
+        corrections.issue_credit_note(february, None, "Void a credit", None, void=True)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(CreditNote.id))) == 1
+
+
+def test_s8_2_voiding_an_overdue_invoice_withdraws_its_penalty_and_puts_back_those_it_carried(
+        db, world, contract, clock):  # fmt: skip
+    from saas.billing import late
+    from saas.billing.penalty_models import LatePenalty, PenaltyStatus
+
+    bill(world, contract, clock, date(2028, 2, 1))  # January, due 2 March
+    january = latest(db)
+    clock.set(datetime(2028, 3, 3, 1, tzinfo=SHANGHAI))
+    payments.mark_overdue(world.tenant("alpha"), date(2028, 3, 3))
+    late.record_breaches(world.tenant("alpha"), date(2028, 3, 3))
+    penalty = db.session.scalar(select(LatePenalty))
+    late.confirm(penalty, world.person("alpha", "vendor_billing"))
+    db.session.commit()
+    bill(world, contract, clock, date(2028, 4, 1))  # February and March: the penalty goes on March's
+    march = latest(db)
+    assert penalty.status == PenaltyStatus.BILLED and penalty.billed_invoice_id == march.id
+    corrections.issue_credit_note(march, None, "Wrong address", None, void=True)
+    db.session.commit()
+    assert (penalty.status, penalty.billed_invoice_id) == (PenaltyStatus.CONFIRMED, None)  # waiting again
+    corrections.issue_credit_note(january, None, "Billed in error", None, void=True)
+    db.session.commit()
+    assert penalty.status == PenaltyStatus.WAIVED and "INV-2028-000001" in penalty.note
+    bill(world, contract, clock, date(2028, 5, 1))
+    assert latest(db).total == Decimal("8000.00")  # April: no penalty of a voided invoice
+
+
+def test_s3_1_issue_all_drafts_at_once(db, client, world, contract, clock):
+    db.session.add(BillingSettings(tenant_id=world.tenant("alpha").id, review_invoices=True, reminder_days=""))
+    db.session.commit()
+    bill(world, contract, clock, date(2028, 3, 1))  # January and February, both drafts
+    client.sign_in(world.person("alpha", "vendor_billing").email)
+    response = client.post_form("/t/alpha/billing/drafts/issue", follow_redirects=True)
+    assert "2 invoices issued." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [i.status for i in db.session.scalars(select(Invoice).order_by(Invoice.id))] == [InvoiceStatus.ISSUED] * 2
+    assert db.session.scalar(select(func.count(MailMessage.id))) == 2

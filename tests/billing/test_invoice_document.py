@@ -66,10 +66,19 @@ def test_s3_1_the_invoice_pdf_reads_in_chinese_and_english_with_its_fonts_embedd
     assert client.get(f"/t/alpha/portal/invoices/{invoice.id}/pdf/fr").status_code == 404
 
 
-def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app, db, world, invoice):
-    """Over a real SMTP server: the billing contact gets one mail with both PDFs; a re-run sends nothing more."""
+def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app, db, world, invoice, monkeypatch):
+    """Over a real SMTP server: each billing contact gets one mail with both PDFs, each PDF made once; a re-run
+    sends nothing more."""
     from aiosmtpd.controller import Controller
 
+    from saas.billing import document
+    from saas.core.clients import add_contact
+
+    add_contact(world.clients("alpha")[0], {"name": "张出纳", "title": "", "email": "cashier@client.example.com",
+                                            "phone": "", "is_billing": True})  # fmt: skip
+    db.session.commit()
+    made, render = [], document.render_pdf
+    monkeypatch.setattr(document, "render_pdf", lambda inv, language: made.append(language) or render(inv, language))
     received = []
 
     class Inbox:
@@ -90,12 +99,13 @@ def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app,
     finally:
         smtp.stop()
         app.config.update(MAIL_BACKEND="outbox", MAIL_SERVER="localhost", MAIL_PORT=25)
-    assert [e.rcpt_tos for e in received] == [["finance@client.example.com"]]
+    assert [e.rcpt_tos for e in received] == [["finance@client.example.com"], ["cashier@client.example.com"]]
+    assert sorted(made) == ["en", "zh_Hans_CN"]  # once per language, not once per contact
     message = message_from_bytes(received[0].content, policy=policy.default)
     assert "INV-2028-000001" in str(message["Subject"])
     files = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()}
     assert sorted(files) == ["INV-2028-000001-en.pdf", "INV-2028-000001-zh.pdf"]
     assert "发票" in pdf_text(files["INV-2028-000001-zh.pdf"])
-    assert db.session.scalar(select(MailMessage.attachments)) == [
+    assert db.session.scalars(select(MailMessage.attachments)).first() == [
         {"filename": "INV-2028-000001-zh.pdf", "mimetype": "application/pdf"},
         {"filename": "INV-2028-000001-en.pdf", "mimetype": "application/pdf"}]

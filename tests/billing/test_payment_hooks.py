@@ -226,4 +226,4 @@ def test_hook_saas_billing_lines_and_saas_billing_lines_billed_go_on_the_next_in
         services.bill(tenant, [contract.id], date(2028, 4, 2))
         _db.session.commit()
         march = _db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
-        assert march.total == Decimal("3000.00")  # billed once: not again on March
+        assert march.total == Decimal("3000.00")  # told what was billed, the plugin offers it no more

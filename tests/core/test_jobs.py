@@ -1,6 +1,7 @@
 """Background jobs: inline without Redis, RQ with it (real server and fakeredis[lua]); safe to run twice."""
 
 import logging
+import math
 
 import pytest
 from rq import Queue, SimpleWorker
@@ -89,9 +90,27 @@ def test_app_worker_builds_the_app_before_forking(fake_redis, monkeypatch):
     assert "plugins" in saas.jobs._worker_app.extensions
 
 
-def test_the_billing_worker_builds_the_app_once_and_runs_jobs_in_its_own_process(fake_redis, monkeypatch):
+def test_the_billing_worker_builds_the_app_once_and_runs_jobs_in_the_worker_process(fake_redis, monkeypatch):
+    import os
+
     import saas.jobs
 
     monkeypatch.setattr(saas.jobs, "_worker_app", None)
     worker = saas.jobs.AppSimpleWorker(["billing"], connection=fake_redis)
-    assert isinstance(worker, SimpleWorker) and saas.jobs._worker_app is not None
+    assert saas.jobs._worker_app is not None
+    job = Queue("billing", connection=fake_redis).enqueue(os.getpid)
+    worker.work(burst=True)
+    assert job.return_value() == os.getpid()  # no work horse was forked
+
+
+def test_a_job_that_failed_is_queued_again_when_asked_again(db, rq_mode):
+    """RQ keeps a failed job's id for a year: asking for the same work again must not be refused as a duplicate."""
+    from saas.jobs import enqueue
+
+    failing = enqueue(math.sqrt, -1, job_id="root-once", retries=0)
+    SimpleWorker([Queue("default", connection=rq_mode)], connection=rq_mode).work(burst=True)
+    assert failing.get_status(refresh=True) == "failed"
+    again = enqueue(math.sqrt, 4, job_id="root-once", retries=0)
+    assert again.id.startswith("root-once-") and again.get_status() == "queued"
+    assert enqueue(math.sqrt, 4, job_id=again.id, retries=0).id == again.id  # queued: not queued twice
+
