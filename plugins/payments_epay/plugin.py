@@ -57,7 +57,7 @@ def saas_payment_methods(tenant):
 
 @hookimpl
 def saas_payment_instructions(tenant, invoice):
-    from flask import render_template
+    from flask import current_app
     from flask_babel import gettext as _
     from markupsafe import Markup
 
@@ -66,7 +66,9 @@ def saas_payment_instructions(tenant, invoice):
 
     if not is_ready(tenant) or invoice.currency != CURRENCY:
         return []
-    html = Markup(render_template("payments_epay/instructions.html", invoice=invoice))  # noqa: S704 (autoescaped)
+    # Not render_template: its context processors need a request, and the invoice mail renders PDFs without one.
+    template = current_app.jinja_env.get_template("payments_epay/instructions.html")
+    html = Markup(template.render(invoice=invoice))  # noqa: S704 (our template, autoescaped)
     return [PaymentInstruction(NAME, _("Online, with Alipay"), html, order=30)]
 
 
