@@ -38,7 +38,7 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
     """
     parsed = statements.parse(data, fmt, profile.reader() if profile else None, filename)
     _check_account(parsed, account)
-    credits = [line for line in parsed.lines if line.amount > 0]
+    credits = [line for line in parsed.lines if line.is_client_credit]  # debits and reversals are skipped
     if not parsed.lines:
         raise StatementError(_("The file holds no transactions."))
     statement = BankStatement(tenant_id=tenant.id, account_id=account.id, filename=(filename or "statement")[:255],

@@ -64,7 +64,8 @@ class BankStatement(TenantScoped, db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    #: Credit lines taken in; credit lines already known from an earlier file; debits skipped (not client money).
+    #: Credit lines taken in; credit lines already known from an earlier file; debits and reversals skipped (not
+    #: client money).
     lines_new: Mapped[int] = mapped_column(Integer, default=0)
     lines_known: Mapped[int] = mapped_column(Integer, default=0)
     debits_skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -55,6 +55,13 @@ class Line:
     reference: str = ""
     #: Where it was in the file (line or row number), for people checking it against the bank's.
     position: int = 0
+    #: The bank undoing an earlier entry (CAMT RvslInd): never a client's payment, whatever its direction.
+    reversal: bool = False
+
+    @property
+    def is_client_credit(self) -> bool:
+        """Money in that may be a client's payment: a credit that is not a reversal."""
+        return self.amount > 0 and not self.reversal
 
 
 @dataclass
@@ -228,16 +235,22 @@ def parse_camt053(data: bytes) -> Statement:
 
 
 def _camt_entry(entry, n) -> list[Line]:
-    """The lines of one Ntry: one per transaction detail (a batch booking has several), else the entry itself."""
+    """The lines of one Ntry: one per transaction detail (a batch booking has several), else the entry itself.
+
+    Only booked entries (Sts BOOK; Sts/Cd in v8) are lines: pending or information-only ones are not yet money.
+    CdtDbtInd is the entry's direction, reversals included (a DBIT reversal takes back an earlier credit).
+    """
     where = entry.sourceline or 0
+    status = _text(entry, "c:Sts", n) or _text(entry, "c:Sts/c:Cd", n) or _text(entry, "c:Sts/c:Prtry", n)
+    if status.upper() != "BOOK":
+        return []
     try:
         amount = Decimal(_text(entry, "c:Amt", n))
     except InvalidOperation:
         raise StatementError(_("Line %(line)d: the entry's amount (Amt) is not a number.", line=where)) from None
     currency = entry.find("c:Amt", n).get("Ccy", "")
     sign = Decimal(1) if _text(entry, "c:CdtDbtInd", n) == "CRDT" else Decimal(-1)
-    if _text(entry, "c:RvslInd", n) == "true":
-        sign = -sign
+    reversal = _text(entry, "c:RvslInd", n).lower() in ("true", "1")
     raw_date = _text(entry, "c:BookgDt/c:Dt", n) or _text(entry, "c:BookgDt/c:DtTm", n)[:10] \
         or _text(entry, "c:ValDt/c:Dt", n)  # fmt: skip
     try:
@@ -248,7 +261,7 @@ def _camt_entry(entry, n) -> list[Line]:
     details = entry.findall("c:NtryDtls/c:TxDtls", n)
     if len(details) <= 1:
         return [_camt_line(details[0] if details else None, n, booked_on, sign * amount, currency, entry_ref, where,
-                           entry)]  # fmt: skip
+                           entry, reversal)]  # fmt: skip
     lines = []
     for index, tx in enumerate(details):
         tx_amount = _text(tx, "c:AmtDtls/c:TxAmt/c:Amt", n) or _text(tx, "c:Amt", n)
@@ -258,11 +271,11 @@ def _camt_entry(entry, n) -> list[Line]:
             raise StatementError(_("Line %(line)d: a transaction's amount is missing or not a number.",
                                    line=tx.sourceline or where)) from None  # fmt: skip
         lines.append(_camt_line(tx, n, booked_on, sign * part, currency, f"{entry_ref}/{index + 1}" if entry_ref
-                                else "", tx.sourceline or where, entry))  # fmt: skip
+                                else "", tx.sourceline or where, entry, reversal))  # fmt: skip
     return lines
 
 
-def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry) -> Line:
+def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry, reversal=False) -> Line:
     """A Line from one TxDtls: the payer for a credit, the payee for a debit; the unstructured remittance."""
     party = "Dbtr" if amount > 0 else "Cdtr"
     name = account = remark = reference = ""
@@ -276,7 +289,7 @@ def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry) -> L
         remark = " ".join(p for p in (structured, remark) if p)
         reference = _text(tx, "c:Refs/c:AcctSvcrRef", n) or _text(tx, "c:Refs/c:TxId", n)
     remark = remark or _text(entry, "c:AddtlNtryInf", n)
-    return Line(booked_on, amount, currency, name, account, remark, reference or entry_ref, where)
+    return Line(booked_on, amount, currency, name, account, remark, reference or entry_ref, where, reversal)
 
 
 def _text(node, path, n) -> str:

@@ -27,16 +27,19 @@ CAMT_V8 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 
 
 def camt053(entries: list[dict], version: str = CAMT_V2, account: str = ACCOUNT) -> bytes:
-    """A CAMT.053 statement: entries are dicts of day, amount, credit (bool), name, remark, ref."""
+    """A CAMT.053 statement: entries are dicts of day, amount, credit (bool), name, remark, ref, and optionally
+    reversal (bool) and status (BOOK unless said)."""
     party = "<Dbtr><Nm>{name}</Nm></Dbtr>" if version == CAMT_V2 else "<Dbtr><Pty><Nm>{name}</Nm></Pty></Dbtr>"
     ntries = []
     for e in entries:
         kind = "CRDT" if e.get("credit", True) else "DBIT"
+        reversal = "\n        <RvslInd>true</RvslInd>" if e.get("reversal") else ""
+        status = e.get("status", "BOOK")
         ntries.append(f"""
       <Ntry>
         <Amt Ccy="CNY">{e['amount']}</Amt>
-        <CdtDbtInd>{kind}</CdtDbtInd>
-        <Sts>{'BOOK' if version == CAMT_V2 else '<Cd>BOOK</Cd>'}</Sts>
+        <CdtDbtInd>{kind}</CdtDbtInd>{reversal}
+        <Sts>{status if version == CAMT_V2 else f'<Cd>{status}</Cd>'}</Sts>
         <BookgDt><Dt>{e['day'].isoformat()}</Dt></BookgDt>
         <ValDt><Dt>{e['day'].isoformat()}</Dt></ValDt>
         <AcctSvcrRef>{e.get('ref', '')}</AcctSvcrRef>

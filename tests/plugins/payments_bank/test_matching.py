@@ -205,3 +205,23 @@ def test_s3_2_1_one_line_matched_at_the_same_moment_twice_credits_once(db, world
     assert db.session.scalar(select(func.count(Payment.id))) == 1
     assert db.session.scalar(select(func.count(PaymentAllocation.id))) == 1
     assert db.session.get(Invoice, january.id).balance == Decimal("0.00")
+
+
+def test_s3_2_1_a_camt_reversal_is_skipped_as_debits_are_never_a_second_payment(db, world, invoices, bank):
+    january, _february = invoices
+    tenant, reference = world.tenant("alpha"), printed(january.number)
+    paid = camt053([{"day": date(2028, 3, 5), "amount": "8000.00", "remark": reference, "ref": "R-1"}])
+    assert imports.import_statement(tenant, bank, "0305.xml", paid, "camt053").counts["matched"] == 1
+    # The next day the bank takes the credit back (DBIT, RvslInd) and returns a fee it had charged (CRDT, RvslInd).
+    taken_back = camt053([
+        {"day": date(2028, 3, 6), "amount": "8000.00", "credit": False, "reversal": True, "remark": reference,
+         "ref": "R-2"},
+        {"day": date(2028, 3, 6), "amount": "35.00", "reversal": True, "remark": "手续费冲正", "ref": "R-3"},
+        {"day": date(2028, 3, 6), "amount": "8000.00", "status": "PDNG", "remark": reference, "ref": "R-4"},
+    ])  # fmt: skip
+    done = imports.import_statement(tenant, bank, "0306.xml", taken_back, "camt053")
+    db.session.commit()
+    assert done.counts == {"new": 0, "known": 0, "debits": 2, "matched": 0}
+    assert db.session.scalar(select(func.count(StatementLine.id))) == 1
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+    assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")

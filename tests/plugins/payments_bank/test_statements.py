@@ -114,3 +114,29 @@ def test_s3_2_1_bad_rows_of_a_table_are_named():
         parse(b"PK\x03\x04broken", "table", profile, "x.xlsx")
     with pytest.raises(StatementError, match="neither UTF-8 nor GB18030"):
         parse(b"\xff\xfe\x00\x81\x30", "table", profile)
+
+
+@pytest.mark.parametrize("version", [CAMT_V2, CAMT_V8])
+def test_s3_2_1_camt053_a_reversal_keeps_its_direction_and_is_marked(version):
+    data = camt053([
+        {"day": date(2028, 3, 5), "amount": "8000.00", "remark": "RF18 2028 0000 01", "ref": "CAMT-0001"},
+        # The bank takes the credit back (a DBIT reversal) and returns a fee it had charged (a CRDT reversal).
+        {"day": date(2028, 3, 6), "amount": "8000.00", "credit": False, "reversal": True, "remark": "RF18 2028 0000 01",
+         "ref": "CAMT-0002"},
+        {"day": date(2028, 3, 6), "amount": "35.00", "reversal": True, "remark": "账户管理费冲正", "ref": "CAMT-0003"},
+    ], version=version)  # fmt: skip
+    payer, taken_back, fee_returned = parse(data, "camt053").lines
+    assert (payer.amount, payer.reversal, payer.is_client_credit) == (Decimal("8000.00"), False, True)
+    assert (taken_back.amount, taken_back.reversal, taken_back.is_client_credit) == (Decimal("-8000.00"), True, False)
+    assert (fee_returned.amount, fee_returned.reversal, fee_returned.is_client_credit) == (Decimal("35.00"), True,
+                                                                                           False)  # fmt: skip
+
+
+@pytest.mark.parametrize("version", [CAMT_V2, CAMT_V8])
+def test_s3_2_1_camt053_entries_not_booked_are_not_lines(version):
+    data = camt053([
+        {"day": date(2028, 3, 5), "amount": "8000.00", "remark": "RF18 2028 0000 01", "ref": "CAMT-0001"},
+        {"day": date(2028, 3, 6), "amount": "1500.00", "status": "PDNG", "ref": "CAMT-0002"},
+        {"day": date(2028, 3, 6), "amount": "300.00", "status": "INFO", "ref": "CAMT-0003"},
+    ], version=version)  # fmt: skip
+    assert [line.reference for line in parse(data, "camt053").lines] == ["CAMT-0001"]
