@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from plugins.payments_bank.models import LineStatus, StatementLine
-from plugins.payments_bank.reference import invoice_numbers_in
+from plugins.payments_bank.reference import invoice_mentions
 from saas.billing import payments
 from saas.billing.models import Invoice, Payment
 from saas.core import audit
@@ -50,12 +50,20 @@ def match_automatically(line: StatementLine) -> bool:
 
 
 def invoice_quoted(line: StatementLine) -> Invoice | None:
-    """The first of this tenant's invoices the remark names by RF reference or number (drafts are not known)."""
-    for number in invoice_numbers_in(line.remark):
-        invoice = db.session.scalar(select(Invoice).where(Invoice.tenant_id == line.tenant_id,
-                                                          Invoice.number == number))  # fmt: skip
-        if invoice is not None and invoice.status != "draft":
-            return invoice
+    """The first of this tenant's invoices the remark names by RF reference or number (drafts are not known).
+
+    A reference that can be read as two of the tenant's invoices names neither: a person decides.
+    """
+    mentions = invoice_mentions(line.remark)
+    numbers = {number for mention in mentions for number in mention}
+    if not numbers:
+        return None
+    known = {i.number: i for i in db.session.scalars(select(Invoice).where(
+        Invoice.tenant_id == line.tenant_id, Invoice.number.in_(numbers), Invoice.status != "draft"))}  # fmt: skip
+    for mention in mentions:
+        named = [known[number] for number in mention if number in known]
+        if len(named) == 1:
+            return named[0]
     return None
 
 

@@ -14,6 +14,8 @@ INVOICE_NUMBER = re.compile(r"INV[\s\-_]?(\d{4})[\s\-_]?(\d{6,9})(?!\d)", re.IGN
 #: "RF" and two check digits, then the body, which people may write in groups of four.
 RF_START = re.compile(r"RF\s?(\d\d)\s?", re.IGNORECASE)
 BODY_CHARS = re.compile(r"(?:\s?[0-9A-Za-z]){1,21}")
+#: A body billing can issue: the year, then the sequence in six digits (more only past 999999, never 0-padded).
+ISSUED_BODY = re.compile(r"\d{4}(?:\d{6}|[1-9]\d{6,8})")
 
 
 def body_of(invoice_number: str) -> str:
@@ -39,29 +41,35 @@ def invoice_number_of(reference: str) -> str | None:
     except Exception:  # noqa: BLE001 (stdnum raises several ValidationError kinds: all mean "not a reference")
         return None
     body = compact[4:]
-    if not re.fullmatch(r"\d{10,13}", body):
+    if not ISSUED_BODY.fullmatch(body):
         return None
     return f"INV-{body[:4]}-{body[4:]}"
 
 
-def invoice_numbers_in(remark: str) -> list[str]:
-    """Invoice numbers a transfer's remark names, by valid RF reference first, then written out; in order.
+def invoice_mentions(remark: str) -> list[tuple[str, ...]]:
+    """What a transfer's remark names, in order: RF references first, then invoice numbers written out; each
+    mention as the invoice numbers it can be read as.
 
     Spaces and lower case are tolerated. An RF reference whose check digits fail names nothing: a typo must
-    not pay another invoice. Where the body runs on into other characters ("RF47 2026 0001 23 1月"), the
-    longest prefix that validates is taken.
+    not pay another invoice. Where the body runs on into other characters ("RF13 2026 0000 38 3月"), every
+    prefix that validates as an issued number is a reading (2026000038, and 20260000383 if it were one), longest
+    first: which of them is an invoice of the tenant decides (matching.invoice_quoted).
     """
-    found: list[str] = []
+    found: list[tuple[str, ...]] = []
     for start in RF_START.finditer(remark or ""):
         run = BODY_CHARS.match(remark, start.end())
         if run is None:
             continue
         chars = re.sub(r"\s", "", run.group()).upper()
-        for end in range(len(chars), 0, -1):
-            number = invoice_number_of(f"RF{start.group(1)}{chars[:end]}")
-            if number:
-                found.append(number)
-                break
+        readings = (invoice_number_of(f"RF{start.group(1)}{chars[:end]}") for end in range(len(chars), 0, -1))
+        numbers = tuple(dict.fromkeys(n for n in readings if n))
+        if numbers:
+            found.append(numbers)
     for match in INVOICE_NUMBER.finditer(remark or ""):
-        found.append(f"INV-{match.group(1)}-{match.group(2)}")
+        found.append((f"INV-{match.group(1)}-{match.group(2)}",))
     return list(dict.fromkeys(found))
+
+
+def invoice_numbers_in(remark: str) -> list[str]:
+    """Every invoice number the remark can be read as naming, in order (see invoice_mentions)."""
+    return list(dict.fromkeys(n for mention in invoice_mentions(remark) for n in mention))

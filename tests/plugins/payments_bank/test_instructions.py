@@ -4,7 +4,13 @@ the portal and in the PDF; bank transfer is an offline method."""
 from sqlalchemy import select
 
 from plugins.payments_bank.models import BankAccount
-from plugins.payments_bank.reference import creditor_reference, invoice_number_of, invoice_numbers_in, printed
+from plugins.payments_bank.reference import (
+    creditor_reference,
+    invoice_mentions,
+    invoice_number_of,
+    invoice_numbers_in,
+    printed,
+)
 from saas.billing import document, methods
 from saas.extensions import db as _db
 
@@ -16,6 +22,15 @@ def test_s3_2_1_the_reference_is_an_iso_11649_creditor_reference_of_the_invoice_
     assert invoice_number_of("RF47 2026 0001 23") is None  # a typo fails the check digits
     assert invoice_numbers_in("付 RF46 2026 0001 23 1月费用") == ["INV-2026-000123"]  # the body stops where it must
     assert printed("INV-2026-000124") != printed("INV-2026-000123")
+
+
+def test_s3_2_1_a_reference_running_on_into_digits_is_read_as_the_number_billing_issues():
+    # RF13 validates both 2026000038 and 20260000383; billing never issues INV-2026-0000383 (a 0-padded sequence).
+    assert invoice_number_of("RF13 2026 0000 38 3") is None and printed("INV-2026-000038") == "RF13 2026 0000 38"
+    assert invoice_numbers_in("RF13 2026 0000 38 3月") == ["INV-2026-000038"]
+    # Where both readings could be issued numbers, both are kept, longest first: the tenant's invoices decide.
+    assert invoice_mentions("RF13 2028 1000 88 3月 inv-2028-000001") == [("INV-2028-1000883", "INV-2028-100088"),
+                                                                         ("INV-2028-000001",)]  # fmt: skip
 
 
 def test_s3_2_1_bank_transfer_is_an_offline_payment_method(db, world, bank):

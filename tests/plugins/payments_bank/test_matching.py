@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from plugins.payments_bank import imports, matching
 from plugins.payments_bank.models import LineStatus, StatementLine
@@ -225,3 +225,19 @@ def test_s3_2_1_a_camt_reversal_is_skipped_as_debits_are_never_a_second_payment(
     assert db.session.scalar(select(func.count(StatementLine.id))) == 1
     assert db.session.scalar(select(func.count(Payment.id))) == 1
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")
+
+
+def test_s3_2_1_a_reference_running_on_into_digits_pays_the_invoice_that_exists(db, world, invoices, bank):
+    january, february = invoices
+    # RF13 validates 2028100088 and, with the "3" of "3月" after it, 20281000883 too: only the first is an invoice.
+    db.session.execute(update(Invoice).where(Invoice.id == january.id).values(number="INV-2028-100088"))
+    assert printed("INV-2028-100088") == "RF13 2028 1000 88"
+    line = transfer(world, bank, "8000.00", "RF13 2028 1000 88 3月服务费")
+    db.session.commit()
+    assert (line.status, line.matched_how) == (LineStatus.MATCHED, "reference")
+    assert state(db, january, february)[0] == (InvoiceStatus.PAID, Decimal("0.00"))
+    # Were both readings invoices of the tenant, the reference would name neither: a person decides.
+    db.session.execute(update(Invoice).where(Invoice.id == february.id).values(number="INV-2028-1000883"))
+    line = transfer(world, bank, "8000.00", "RF13 2028 1000 88 3月服务费", day=date(2028, 3, 6))
+    db.session.commit()
+    assert line.status == LineStatus.UNMATCHED and state(db, february) == [(InvoiceStatus.ISSUED, Decimal("8000.00"))]
