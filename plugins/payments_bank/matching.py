@@ -15,13 +15,14 @@ from plugins.payments_bank.reference import invoice_mentions
 from saas.billing import payments
 from saas.billing.models import Invoice, Payment
 from saas.core import audit
+from saas.core.bulk import among
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant
 from saas.extensions import db
 
 NAME = "payments_bank"
-#: How many waiting lines one reconcile pass looks at per tenant (it runs every quarter hour).
+#: How many waiting lines reconcile reads at a time (it goes through all of a tenant's, a batch after another).
 RECONCILE_BATCH = 500
 
 
@@ -160,11 +161,44 @@ def _pay(line: StatementLine, client_id: int, invoice: Invoice | None, how: str,
 
 
 def reconcile(tenant: Tenant) -> int:
-    """Try again the lines still waiting (their invoice may have been issued since); returns how many matched."""
-    ids = db.session.scalars(select(StatementLine.id).where(StatementLine.tenant_id == tenant.id,
-                                                            StatementLine.status == LineStatus.UNMATCHED)
-                             .order_by(StatementLine.id).limit(RECONCILE_BATCH)).all()  # fmt: skip
-    return sum(1 for line_id in ids if match_automatically(db.session.get(StatementLine, line_id)))
+    """Try again the waiting lines that could match now (their invoice issued since, or the client's other invoice
+    of that amount paid otherwise); returns how many matched. Commits nothing: the job does.
+
+    Every waiting line is looked at, in keyset batches of RECONCILE_BATCH: a few queries a batch find which could
+    match, and only those are locked and tried, so lines that never match cost little and hide no newer line.
+    """
+    matched, after = 0, 0
+    while True:
+        rows = db.session.execute(select(StatementLine.id, StatementLine.remark, StatementLine.counterparty_name,
+                                         StatementLine.amount, StatementLine.currency)
+                                  .where(StatementLine.tenant_id == tenant.id,
+                                         StatementLine.status == LineStatus.UNMATCHED, StatementLine.id > after)
+                                  .order_by(StatementLine.id).limit(RECONCILE_BATCH)).all()  # fmt: skip
+        for line_id in could_match(tenant.id, rows):
+            matched += match_automatically(db.session.get(StatementLine, line_id))
+        if len(rows) < RECONCILE_BATCH:
+            return matched
+        after = rows[-1].id
+
+
+def could_match(tenant_id: int, rows) -> list[int]:
+    """The ids of the lines (id, remark, counterparty_name, amount, currency) that match_automatically could match
+    now: their remark names an issued invoice of the tenant, or their payer's name is a client's with an open
+    invoice of that amount and currency. It decides; this only spares it the lines that cannot."""
+    quoted = {row.id: {n for mention in invoice_mentions(row.remark) for n in mention} for row in rows}
+    named = {row.id: name_variants(row.counterparty_name) for row in rows}
+    numbers, names = set().union(*quoted.values()), set().union(*named.values())
+    issued, owed = set(), set()
+    if numbers:
+        issued = set(db.session.scalars(select(Invoice.number).where(
+            Invoice.tenant_id == tenant_id, among(Invoice.number, numbers), Invoice.status != "draft")))  # fmt: skip
+    if names:
+        owed = {tuple(r) for r in db.session.execute(select(Client.legal_name, Invoice.currency, Invoice.balance)
+                .join(Invoice, Invoice.client_id == Client.id)
+                .where(Client.tenant_id == tenant_id, among(Client.legal_name, names),
+                       Invoice.status.in_(payments.OPEN_INVOICES)))}  # fmt: skip
+    return [row.id for row in rows if quoted[row.id] & issued
+            or any((name, row.currency, row.amount) in owed for name in named[row.id])]
 
 
 def waiting_count(tenant: Tenant) -> int:

@@ -241,3 +241,31 @@ def test_s3_2_1_a_reference_running_on_into_digits_pays_the_invoice_that_exists(
     line = transfer(world, bank, "8000.00", "RF13 2028 1000 88 3月服务费", day=date(2028, 3, 6))
     db.session.commit()
     assert line.status == LineStatus.UNMATCHED and state(db, february) == [(InvoiceStatus.ISSUED, Decimal("8000.00"))]
+
+
+def test_s3_2_1_reconcile_goes_through_every_waiting_line_and_tries_only_those_that_could_match(
+        db, world, invoices, bank, clock, monkeypatch):  # fmt: skip
+    january, _february = invoices
+    tenant = world.tenant("alpha")
+    monkeypatch.setattr(matching, "RECONCILE_BATCH", 2)
+    # Older lines that will never match (no reference, a payer who is not a client), more than a batch of them…
+    for n in range(5):
+        transfer(world, bank, f"{n + 1}.00", "利息", name="中国工商银行", day=date(2028, 3, 1 + n))
+    # …and a newer one quoting the invoice the client paid ahead, not issued yet.
+    march_number = "INV-2028-000003"
+    line = transfer(world, bank, "8000.00", printed(march_number), day=date(2028, 3, 30))
+    db.session.commit()
+    assert matching.waiting_count(tenant) == 6
+    clock.set(datetime(2028, 4, 2, 1, tzinfo=SHANGHAI))
+    services.bill(tenant, [january.contract_id], date(2028, 4, 2))
+    db.session.commit()
+    tried = []
+    real = matching.match_automatically
+    monkeypatch.setattr(matching, "match_automatically", lambda row: tried.append(row.id) or real(row))
+    assert matching.reconcile(tenant) == 1
+    db.session.commit()
+    assert tried == [line.id]  # the lines that cannot match are not locked and tried again
+    march = db.session.scalar(select(Invoice).where(Invoice.number == march_number))
+    db.session.expire_all()
+    assert (line.status, march.status) == (LineStatus.MATCHED, InvoiceStatus.PAID)
+    assert matching.reconcile(tenant) == 0 and matching.waiting_count(tenant) == 5
