@@ -1,9 +1,8 @@
 """Importing bank statements (§3.2.1): each credit line taken once, matched where certain; and import profiles."""
 
 import hashlib
-import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -65,38 +64,52 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
 
 
 def _check_account(parsed: statements.Statement, account: BankAccount) -> None:
-    """A file that names its account must name this one (MT940 :25:, CAMT Acct): no booking on the wrong account."""
-    named = re.sub(r"[^0-9A-Za-z]", "", parsed.account or "").upper()
-    ours = re.sub(r"[^0-9A-Za-z]", "", account.account_number).upper()
-    if named and ours not in named and named not in ours:
+    """A file that names its account must name exactly this one, spaces aside (CAMT Acct; MT940 :25:, where the bank's
+    code may come first: ICBKCNBJ/0200…): no booking on the wrong account. A file naming none (a table export) is
+    taken for the account chosen."""
+    named = "".join((parsed.account or "").split()).upper()
+    ours = "".join(account.account_number.split()).upper()
+    if named and ours not in (named, named.rsplit("/", 1)[-1]):
         raise StatementError(_("This statement is for account %(named)s, not %(ours)s.", named=parsed.account,
                                ours=account.account_number))  # fmt: skip
 
 
 def fingerprint(account: BankAccount, line: statements.Line, occurrence: int) -> str:
-    """What makes a line the same line in any file: the bank's reference, else its content and occurrence."""
+    """What makes a line the same line in any file: the bank's reference, else its content and occurrence.
+
+    The content has the time of day when the file gives one: two identical transfers on a day, each in one of two
+    overlapping files, are two lines, not the first occurrence twice.
+    """
     if line.reference:
         return f"ref:{account.id}:{line.reference}"[:200]
-    content = "|".join((str(account.id), line.booked_on.isoformat(), str(quantize(line.amount, line.currency or
-                        account.currency)), line.counterparty_name, line.remark, str(occurrence)))  # fmt: skip
+    when = line.booked_on.isoformat() + (f"T{line.time}" if line.time else "")
+    content = "|".join((str(account.id), when, str(quantize(line.amount, line.currency or account.currency)),
+                        line.counterparty_name, line.remark, str(occurrence)))  # fmt: skip
     return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def _new_lines(tenant, account, statement, credits) -> list[StatementLine]:
-    """Rows for the credit lines whose fingerprint the tenant has not taken before (nor earlier in this file)."""
-    seen, prints = Counter(), []
+    """Rows for the credit lines whose fingerprint the tenant has not taken before (nor earlier in this file).
+
+    A line with a time of day is also known by its fingerprint without it: the same line taken before from a file
+    without times, or before times were kept, is not taken again (a time-less match is what was done before).
+    """
+    seen, timeless, prints, aliases = Counter(), Counter(), [], []
     for line in credits:
         key = (line.booked_on, line.amount, line.counterparty_name, line.remark)
-        seen[key] += 1  # the second identical transfer on a day is another transfer: it counts as #2
-        prints.append(fingerprint(account, line, seen[key]))
+        timeless[key] += 1
+        seen[(*key, line.time)] += 1  # the second identical transfer at a time is another transfer: it counts as #2
+        prints.append(fingerprint(account, line, seen[(*key, line.time)]))
+        aliases.append(fingerprint(account, replace(line, time=""), timeless[key]) if line.time else prints[-1])
     known = set()
-    for start in range(0, len(prints), 500):
-        chunk = prints[start : start + 500]
+    wanted = list(dict.fromkeys(prints + aliases))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
         known.update(db.session.scalars(select(StatementLine.fingerprint).where(
             StatementLine.tenant_id == tenant.id, StatementLine.fingerprint.in_(chunk))))  # fmt: skip
     rows = []
-    for line, print_ in zip(credits, prints, strict=True):
-        if print_ in known:
+    for line, print_, alias in zip(credits, prints, aliases, strict=True):
+        if print_ in known or alias in known:
             continue
         known.add(print_)
         currency = line.currency or account.currency

@@ -95,8 +95,9 @@ class StatementLine(TenantScoped, db.Model):
     statement_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_statement.id", ondelete="CASCADE"),
                                               index=True)  # fmt: skip
     account_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_account.id", ondelete="RESTRICT"))
-    #: "ref:<account>:<bank reference>" when the bank names the line, else a SHA-256 of account, date, amount,
-    #: counterparty and remark with the occurrence number of identical lines in the file.
+    #: "ref:<account>:<bank reference>" when the bank names the line, else a SHA-256 of account, date (and time of
+    #: day when the file gives one), amount, counterparty and remark with the occurrence number of identical lines
+    #: in the file.
     fingerprint: Mapped[str] = mapped_column(String(200))
     #: The line's place in its file (line or row number).
     position: Mapped[int] = mapped_column(Integer, default=0)

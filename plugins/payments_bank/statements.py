@@ -57,6 +57,8 @@ class Line:
     position: int = 0
     #: The bank undoing an earlier entry (CAMT RvslInd): never a client's payment, whatever its direction.
     reversal: bool = False
+    #: The time of day it was booked ("10:22:33") when the file gives one (ICBC 交易时间, CAMT BookgDt/DtTm), else "".
+    time: str = ""
 
     @property
     def is_client_credit(self) -> bool:
@@ -253,6 +255,7 @@ def _camt_entry(entry, n) -> list[Line]:
     reversal = _text(entry, "c:RvslInd", n).lower() in ("true", "1")
     raw_date = _text(entry, "c:BookgDt/c:Dt", n) or _text(entry, "c:BookgDt/c:DtTm", n)[:10] \
         or _text(entry, "c:ValDt/c:Dt", n)  # fmt: skip
+    time = _time_of(_text(entry, "c:BookgDt/c:DtTm", n)[10:])
     try:
         booked_on = date.fromisoformat(raw_date)
     except ValueError:
@@ -261,7 +264,7 @@ def _camt_entry(entry, n) -> list[Line]:
     details = entry.findall("c:NtryDtls/c:TxDtls", n)
     if len(details) <= 1:
         return [_camt_line(details[0] if details else None, n, booked_on, sign * amount, currency, entry_ref, where,
-                           entry, reversal)]  # fmt: skip
+                           entry, reversal, time)]  # fmt: skip
     lines = []
     for index, tx in enumerate(details):
         tx_amount = _text(tx, "c:AmtDtls/c:TxAmt/c:Amt", n) or _text(tx, "c:Amt", n)
@@ -271,11 +274,11 @@ def _camt_entry(entry, n) -> list[Line]:
             raise StatementError(_("Line %(line)d: a transaction's amount is missing or not a number.",
                                    line=tx.sourceline or where)) from None  # fmt: skip
         lines.append(_camt_line(tx, n, booked_on, sign * part, currency, f"{entry_ref}/{index + 1}" if entry_ref
-                                else "", tx.sourceline or where, entry, reversal))  # fmt: skip
+                                else "", tx.sourceline or where, entry, reversal, time))  # fmt: skip
     return lines
 
 
-def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry, reversal=False) -> Line:
+def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry, reversal=False, time="") -> Line:
     """A Line from one TxDtls: the payer for a credit, the payee for a debit; the unstructured remittance."""
     party = "Dbtr" if amount > 0 else "Cdtr"
     name = account = remark = reference = ""
@@ -289,7 +292,7 @@ def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry, reve
         remark = " ".join(p for p in (structured, remark) if p)
         reference = _text(tx, "c:Refs/c:AcctSvcrRef", n) or _text(tx, "c:Refs/c:TxId", n)
     remark = remark or _text(entry, "c:AddtlNtryInf", n)
-    return Line(booked_on, amount, currency, name, account, remark, reference or entry_ref, where, reversal)
+    return Line(booked_on, amount, currency, name, account, remark, reference or entry_ref, where, reversal, time)
 
 
 def _text(node, path, n) -> str:
@@ -362,7 +365,7 @@ def parse_table(rows: list[list], profile: Profile, fmt: str) -> Statement:
             counterparty_name=_joined(row, index.get("counterparty_name", [])),
             counterparty_account=_joined(row, index.get("counterparty_account", [])).replace(" ", ""),
             remark=_joined(row, index.get("remark", [])), reference=_joined(row, index.get("reference", [])),
-            position=number))  # fmt: skip
+            position=number, time=_row_time(raw_date)))  # fmt: skip
     return statement
 
 
@@ -431,8 +434,25 @@ def _money(value, number) -> Decimal:
         raise StatementError(_("Row %(row)d: %(value)s is not an amount.", row=number, value=text[:40])) from None
 
 
+def _row_time(value) -> str:
+    """The time of day a date cell gives after its date (2026-01-15 10:22:33), as HH:MM:SS; "" when none."""
+    if isinstance(value, datetime):
+        return _time_of(value.strftime("%H:%M:%S"))
+    return _time_of(_cell_text(value)) if not isinstance(value, date) else ""
+
+
+def _time_of(text: str) -> str:
+    """The first time of day in a text (T10:22:33+08:00, 9:30), as HH:MM:SS; midnight, which a date-only cell
+    reads as, is no time."""
+    found = re.search(r"(?<!\d)(\d{1,2}):(\d{2})(?::(\d{2}))?", text or "")
+    if found is None:
+        return ""
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}" if (hours, minutes, seconds) != (0, 0, 0) else ""
+
+
 def _row_date(value, date_format: str, number: int) -> date:
-    """A cell's date in the profile's format; a time after the date is ignored (2026-01-15 10:22:33)."""
+    """A cell's date in the profile's format; a time after the date is read by _row_time (2026-01-15 10:22:33)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

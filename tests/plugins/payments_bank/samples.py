@@ -89,7 +89,7 @@ def ccb_csv(rows: list[dict], encoding: str = "gb18030") -> bytes:
 
 
 def icbc_xlsx(rows: list[dict]) -> bytes:
-    """An ICBC account-detail export as XLSX: real date-time and number cells."""
+    """An ICBC account-detail export as XLSX: real date-time and number cells (rows may give the time of day)."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -97,7 +97,8 @@ def icbc_xlsx(rows: list[dict]) -> bytes:
     sheet.append(ICBC_HEADERS)
     for r in rows:
         credit, debit = r.get("credit"), r.get("debit")
-        sheet.append(["", ACCOUNT, "31001500000050012345", datetime.combine(r["day"], datetime.min.time()),
+        when = datetime.combine(r["day"], r.get("time", datetime.min.time()))
+        sheet.append(["", ACCOUNT, "31001500000050012345", when,
                       "贷" if credit else "借", float(debit) if debit else None, float(credit) if credit else None, "",
                       r.get("summary", "网银转账"), r.get("remark", ""), r.get("name", ""), 123456.78,
                       "人民币"])  # fmt: skip

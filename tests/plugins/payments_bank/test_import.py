@@ -61,6 +61,44 @@ def test_s3_2_1_a_statement_of_another_account_or_without_transactions_is_refuse
     assert count(db, BankStatement) == 0 and count(db, StatementLine) == 0
 
 
+def test_s3_2_1_without_a_bank_reference_the_time_of_day_tells_identical_transfers_apart(db, world, bank):
+    from datetime import time
+
+    tenant = world.tenant("alpha")
+    profile = imports.add_preset(tenant, "icbc")
+    morning = {"day": date(2028, 3, 8), "credit": "99.00", "name": "成都天府教育科技有限公司", "remark": "电费分摊",
+               "time": time(10, 15, 0)}  # fmt: skip
+    afternoon = {**morning, "time": time(15, 40, 0)}
+    # Two files cut at noon, each with one of two identical transfers of the day: two lines, not one.
+    def counts(filename, *rows):
+        return imports.import_statement(tenant, bank, filename, icbc_xlsx(list(rows)), "table", profile).counts
+
+    assert counts("am.xlsx", morning)["new"] == 1
+    assert counts("pm.xlsx", afternoon)["new"] == 1
+    assert counts("day.xlsx", morning, afternoon) == {"new": 0, "known": 2, "debits": 0, "matched": 0}
+    # A line taken from a file without times (or before times were kept) is known by its time-less fingerprint.
+    evening = {**morning, "day": date(2028, 3, 9), "remark": "房租"}
+    assert counts("date-only.xlsx", {key: value for key, value in evening.items() if key != "time"})["new"] == 1
+    assert counts("timed.xlsx", {**evening, "time": time(19, 0)})["known"] == 1
+    db.session.commit()
+    assert count(db, StatementLine) == 3
+
+
+def test_s3_2_1_a_statement_is_taken_only_for_exactly_the_account_it_names(db, world, bank):
+    tenant = world.tenant("alpha")
+    line = (date(2028, 3, 5), "C", "8000.00", "R1", "服务费")
+    for other in (bank.account_number[1:], bank.account_number + "9", bank.account_number[:-1]):  # ICBKCNBJ/…
+        try:
+            imports.import_statement(tenant, bank, "x.sta", mt940([line], account=other), "mt940")
+            raise AssertionError(f"imported the statement of {other} for {bank.account_number}")
+        except StatementError as exc:
+            assert other in str(exc)
+    spaced = " ".join(bank.account_number[i : i + 4] for i in range(0, len(bank.account_number), 4))
+    assert imports.import_statement(tenant, bank, "y.sta", mt940([line], account=spaced), "mt940").counts["new"] == 1
+    camt = camt053([{"day": date(2028, 3, 6), "amount": "1.00", "ref": "R2"}], account=bank.account_number)
+    assert imports.import_statement(tenant, bank, "z.xml", camt, "camt053").counts["new"] == 1
+
+
 def upload(client, data, filename, fmt, account_id):
     return client.post_form(f"{BASE}/statements/import", {"account_id": str(account_id), "format": fmt,
                                                           "file": (io.BytesIO(data), filename)},

@@ -140,3 +140,18 @@ def test_s3_2_1_camt053_entries_not_booked_are_not_lines(version):
         {"day": date(2028, 3, 6), "amount": "300.00", "status": "INFO", "ref": "CAMT-0003"},
     ], version=version)  # fmt: skip
     assert [line.reference for line in parse(data, "camt053").lines] == ["CAMT-0001"]
+
+
+def test_s3_2_1_the_time_of_day_is_read_where_the_file_gives_one():
+    from datetime import time
+
+    xlsx = icbc_xlsx([{"day": date(2028, 3, 5), "credit": "99.00", "time": time(10, 15, 7)},
+                      {"day": date(2028, 3, 5), "credit": "99.00"}])  # a date-only cell reads as midnight  # fmt: skip
+    assert [line.time for line in parse(xlsx, "table", PRESETS["icbc"][1], "d.xlsx").lines] == ["10:15:07", ""]
+    text = "交易时间,贷方发生额\r\n2028-03-05 09:30:00,1.00\r\n2028-03-05,2.00\r\n"
+    lines = parse(text.encode(), "table", Profile(columns={"date": "交易时间", "credit": "贷方发生额"})).lines
+    assert [(line.booked_on, line.time) for line in lines] == [(date(2028, 3, 5), "09:30:00"), (date(2028, 3, 5), "")]
+    camt = camt053([{"day": date(2028, 3, 5), "amount": "1.00"}]).replace(
+        b"<BookgDt><Dt>2028-03-05</Dt>", b"<BookgDt><DtTm>2028-03-05T14:02:11+08:00</DtTm>")
+    [line] = parse(camt, "camt053").lines
+    assert (line.booked_on, line.time) == (date(2028, 3, 5), "14:02:11")
