@@ -35,6 +35,7 @@ CURRENCY_NAMES = {"人民币": "CNY", "人民币元": "CNY", "RMB": "CNY", "美�
                   "欧元": "EUR", "日元": "JPY"}  # fmt: skip
 CAMT_NAMESPACES = tuple(f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{v:02d}" for v in range(2, 9))
 MAX_BYTES = 10 * 1024 * 1024
+CENT = Decimal("0.01")
 
 
 class StatementError(ServiceError):
@@ -421,17 +422,25 @@ def _row_amount(row, index, number) -> Decimal | None:
 
 
 def _money(value, number) -> Decimal:
-    """A cell's amount: '12,345.60', '¥12345.6', a spreadsheet number; empty or '-' is zero."""
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    text = _cell_text(value)
-    text = re.sub(r"[,\s¥￥]|CNY|RMB", "", text)
+    """A cell's amount: '12,345.60', '¥12345.6', a spreadsheet number; empty or '-' is zero.
+
+    More than two decimals is no amount a bank books: the profile reads another column (a rate, a balance in
+    another unit), which rounding would hide.
+    """
+    text = str(value) if isinstance(value, int | Decimal) else re.sub(r"[,\s¥￥]|CNY|RMB", "", _cell_text(value))
     if text in ("", "-", "--"):
         return Decimal(0)
     try:
-        return Decimal(text)
+        amount = Decimal(text)
+        if not amount.is_finite():
+            raise InvalidOperation
+        exact = amount == amount.quantize(CENT)  # raises for more digits than a Decimal holds
     except InvalidOperation:
         raise StatementError(_("Row %(row)d: %(value)s is not an amount.", row=number, value=text[:40])) from None
+    if not exact:
+        raise StatementError(_("Row %(row)d: %(value)s has more than two decimals: check which column the profile "
+                               "reads as the amount.", row=number, value=text[:40]))  # fmt: skip
+    return amount
 
 
 def _row_time(value) -> str:

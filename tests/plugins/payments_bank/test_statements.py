@@ -155,3 +155,18 @@ def test_s3_2_1_the_time_of_day_is_read_where_the_file_gives_one():
         b"<BookgDt><Dt>2028-03-05</Dt>", b"<BookgDt><DtTm>2028-03-05T14:02:11+08:00</DtTm>")
     [line] = parse(camt, "camt053").lines
     assert (line.booked_on, line.time) == (date(2028, 3, 5), "14:02:11")
+
+
+def test_s3_2_1_an_amount_with_more_than_two_decimals_is_refused_not_rounded():
+    rate = "交易日期,贷方发生额,附言\r\n2028-03-05,6.8312,汇率\r\n"
+    profile = Profile(columns={"date": "交易日期", "credit": "贷方发生额", "remark": "附言"})
+    with pytest.raises(StatementError, match="Row 2: 6.8312 has more than two decimals"):
+        parse(rate.encode(), "table", profile)
+    xlsx = icbc_xlsx([{"day": date(2028, 3, 5), "credit": "8000.125"}])
+    with pytest.raises(StatementError, match="Row 2: 8000.125 has more than two decimals"):
+        parse(xlsx, "table", PRESETS["icbc"][1], "d.xlsx")
+    for bad in ("NaN", "Infinity"):
+        with pytest.raises(StatementError, match=f"Row 2: {bad} is not an amount"):
+            parse(rate.replace("6.8312", bad).encode(), "table", profile)
+    [line] = parse(rate.replace("6.8312", "\"1,234.50\"").encode(), "table", profile).lines
+    assert line.amount == Decimal("1234.50")
