@@ -3,6 +3,7 @@
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -33,8 +34,11 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
                      profile: ImportProfile | None = None, user=None) -> Imported:  # fmt: skip
     """Read a file for one of the tenant's accounts, keep its credit lines not seen before and match them.
 
-    Raises StatementError (nothing written) when the file cannot be read or is another account's.
+    Raises StatementError (nothing written) when the file cannot be read, is another account's, or was imported
+    for this account already.
     """
+    sha256 = hashlib.sha256(data).hexdigest()
+    _check_not_imported(tenant, account, sha256)
     parsed = statements.parse(data, fmt, profile.reader() if profile else None, filename)
     _check_account(parsed, account)
     credits = [line for line in parsed.lines if line.is_client_credit]  # debits and reversals are skipped
@@ -42,7 +46,7 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
         raise StatementError(_("The file holds no transactions."))
     statement = BankStatement(tenant_id=tenant.id, account_id=account.id, filename=(filename or "statement")[:255],
                               format=parsed.format, profile_id=profile.id if profile else None,
-                              sha256=hashlib.sha256(data).hexdigest(), imported_by_id=getattr(user, "id", None),
+                              sha256=sha256, imported_by_id=getattr(user, "id", None),
                               imported_at=now(), debits_skipped=len(parsed.lines) - len(credits))  # fmt: skip
     db.session.add(statement)
     db.session.flush()
@@ -61,6 +65,18 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
                  matched=statement.lines_matched)  # fmt: skip
     db.session.flush()
     return Imported(statement)
+
+
+def _check_not_imported(tenant, account: BankAccount, sha256: str) -> None:
+    """The very same file (its bytes' SHA-256) imported for this account before is refused, naming when: its lines
+    are known anyway, and a second statement row would only suggest new money."""
+    earlier = db.session.scalar(select(BankStatement).where(
+        BankStatement.tenant_id == tenant.id, BankStatement.sha256 == sha256, BankStatement.account_id == account.id)
+        .order_by(BankStatement.id).limit(1))  # fmt: skip
+    if earlier is not None:
+        when = earlier.imported_at.astimezone(ZoneInfo(tenant.timezone))
+        raise StatementError(_("This file was imported already on %(when)s (as %(filename)s): nothing was written.",
+                               when=f"{when:%Y-%m-%d %H:%M}", filename=earlier.filename))  # fmt: skip
 
 
 def _check_account(parsed: statements.Statement, account: BankAccount) -> None:

@@ -60,7 +60,7 @@ class BankStatement(TenantScoped, db.Model):
     #: mt940, camt053, csv or xlsx.
     format: Mapped[str] = mapped_column(String(16))
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("payments_bank_profile.id", ondelete="SET NULL"))
-    #: Of the file's bytes: the same file brought twice is recognised.
+    #: Of the file's bytes: the very same file brought again for the account is refused (imports._check_not_imported).
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -2,6 +2,7 @@
 
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -27,7 +28,7 @@ def test_s3_2_1_statement_import_never_takes_a_line_twice(db, world, bank):
     fee = (date(2028, 3, 6), "D", "25.00", "", "手续费")
     first = imports.import_statement(tenant, bank, "0305.sta", mt940([march_5, fee, march_6]), "mt940")
     assert first.counts == {"new": 2, "known": 0, "debits": 1, "matched": 0}
-    again = imports.import_statement(tenant, bank, "0305.sta", mt940([march_5, fee, march_6]), "mt940")
+    again = imports.import_statement(tenant, bank, "0305b.sta", mt940([march_5, march_6, fee]), "mt940")
     assert again.counts == {"new": 0, "known": 2, "debits": 1, "matched": 0}
     overlapping = imports.import_statement(tenant, bank, "0306.sta", mt940([march_6, march_7]), "mt940")
     assert overlapping.counts == {"new": 1, "known": 1, "debits": 0, "matched": 0}
@@ -84,6 +85,37 @@ def test_s3_2_1_without_a_bank_reference_the_time_of_day_tells_identical_transfe
     assert count(db, StatementLine) == 3
 
 
+def test_s3_2_1_the_very_same_file_again_is_refused_naming_when_it_was_imported(db, world, bank, clock):
+    from datetime import UTC, datetime
+
+    from plugins.payments_bank.services import save_account
+
+    tenant = world.tenant("alpha")
+    data = ccb_csv([{"day": date(2028, 3, 5), "credit": "1,500.00", "name": "杭州青禾物流股份有限公司",
+                     "serial": "C1"}])  # fmt: skip
+    profile = imports.add_preset(tenant, "ccb")
+    clock.set(datetime(2028, 3, 6, 1, 30, tzinfo=UTC))
+    imports.import_statement(tenant, bank, "建行0305.csv", data, "table", profile)
+    db.session.commit()
+    clock.set(datetime(2028, 3, 9, 2, tzinfo=UTC))
+    try:
+        imports.import_statement(tenant, bank, "copy.csv", data, "table", profile)
+        raise AssertionError("imported the same file twice")
+    except StatementError as exc:
+        when = datetime(2028, 3, 6, 1, 30, tzinfo=UTC).astimezone(ZoneInfo(tenant.timezone))
+        assert str(exc) == (f"This file was imported already on {when:%Y-%m-%d %H:%M} (as 建行0305.csv): nothing was "
+                            "written.")  # fmt: skip
+    db.session.rollback()
+    assert count(db, BankStatement) == 1
+    assert db.session.scalar(select(func.count(AuditEvent.id))
+                             .where(AuditEvent.action == "payments_bank.statement_imported")) == 1  # fmt: skip
+    # The same table export for another account (it names none) is that account's statement.
+    other = save_account(tenant, {"bank_name": "中国建设银行", "branch": "", "account_name": "阿尔法",
+                                  "account_number": "31050161373600001234", "currency": "CNY",
+                                  "is_default": False})  # fmt: skip
+    assert imports.import_statement(tenant, other, "建行0305.csv", data, "table", profile).counts["new"] == 1
+
+
 def test_s3_2_1_a_statement_is_taken_only_for_exactly_the_account_it_names(db, world, bank):
     tenant = world.tenant("alpha")
     line = (date(2028, 3, 5), "C", "8000.00", "R1", "服务费")
@@ -130,11 +162,12 @@ def test_s3_2_1_billing_staff_import_a_ccb_csv_through_the_preset(db, client, wo
     listing = client.get(f"{BASE}/statements").get_data(as_text=True)
     assert "建行明细.csv" in listing and "1 line waits for you." in listing
     assert "杭州青禾物流股份有限公司" in client.get(f"{BASE}/unmatched").get_data(as_text=True)
-    assert upload(client, data, "建行明细.csv", f"profile:{profile.id}", bank.id).status_code == 302
-    assert count(db, StatementLine) == 1  # the same file again: known, not taken twice
+    again = upload(client, data, "再次.csv", f"profile:{profile.id}", bank.id)  # the same file again: refused
+    assert again.status_code == 422 and "This file was imported already on" in again.get_data(as_text=True)
+    assert count(db, StatementLine) == 1 and count(db, BankStatement) == 1
     response = client.post_form(f"{BASE}/accounts/{bank.id}/delete")  # its statements' lines refer to it
     assert "Statements were imported for this account" in client.get(response.location).get_data(as_text=True)
-    assert count(db, BankStatement) == 2 and db.session.get(type(bank), bank.id) is not None
+    assert count(db, BankStatement) == 1 and db.session.get(type(bank), bank.id) is not None
 
 
 def test_s3_2_1_a_bad_file_is_refused_with_the_line_and_nothing_is_written(db, client, world, bank):
