@@ -44,6 +44,8 @@ class Notification:
     amount: Decimal | None
     #: Every parameter as received, the signature included: the evidence kept with the trade.
     data: dict = field(default_factory=dict)
+    #: What the provider says it has refunded of the trade so far (Alipay's refund_fee), None when nothing.
+    refunded: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,8 @@ class AlipayProvider:
         return Notification(app_id=data.get("app_id", ""), seller_id=data.get("seller_id", ""),
                             out_trade_no=data.get("out_trade_no", ""), trade_no=data.get("trade_no", ""),
                             status=self.STATUSES.get(data.get("trade_status", ""), WAITING),
-                            amount=_amount(data.get("total_amount")), data=dict(params))  # fmt: skip
+                            amount=_amount(data.get("total_amount")), data=dict(params),
+                            refunded=_amount(data.get("refund_fee")) or None)  # fmt: skip
 
     def query(self, out_trade_no: str) -> QueryAnswer:
         """alipay.trade.query, its signed answer verified by the SDK."""

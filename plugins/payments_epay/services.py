@@ -7,6 +7,7 @@ notification (or the provider's signed answer to a query) makes it succeed or fa
 import logging
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from saas.billing.models import Invoice, Payment, PaymentStatus
 from saas.core import audit
 from saas.core.clock import now
 from saas.core.errors import ServiceError
-from saas.core.models import Tenant
+from saas.core.models import AuditEvent, Tenant
 from saas.core.money import quantize
 from saas.extensions import db
 
@@ -116,7 +117,7 @@ def handle_notification(tenant, params: dict):
         log.warning("%s: notification for %s refused: %s", tenant.slug, trade.out_trade_no, problem)
         return provider.answer(False)
     trade.notification, trade.notified_at = note.data, now()
-    settle(trade, note.status, note.trade_no, source="notification")
+    settle(trade, note.status, note.trade_no, source="notification", refunded=note.refunded)
     return provider.answer(True)
 
 
@@ -135,13 +136,18 @@ def _problem(provider, trade: EpayTrade, note) -> str:
     return ""
 
 
-def settle(trade: EpayTrade, status: str, trade_no: str = "", source: str = "notification") -> bool:
+def settle(trade: EpayTrade, status: str, trade_no: str = "", source: str = "notification",
+           refunded: Decimal | None = None) -> bool:  # fmt: skip
     """Move a locked trade and its core payment to what the provider said; True when something changed.
 
-    Paid is final: it credits once (a closing after it, or the same news again, changes nothing). A closing
-    fails the payment only while it is pending. If the provider says paid after a trade was closed here,
-    the money still came: it is recorded as a payment of its own rather than lost.
+    Paid is final: it credits once (the same news again changes nothing). A refund or a closing after it moves
+    no money here either, but is written to the audit log and logged for a person (see _refunded_at_provider).
+    A closing fails the payment only while it is pending. If the provider says paid after a trade was closed
+    here, the money still came: it is recorded as a payment of its own rather than lost.
     """
+    if trade.status == TradeStatus.PAID and (status == CLOSED or refunded):
+        _refunded_at_provider(trade, status, refunded, source)
+        return False
     if status == PAID and trade.status != TradeStatus.PAID:
         payment = db.session.get(Payment, trade.payment_id)
         if payment.status != PaymentStatus.PENDING:
@@ -164,21 +170,52 @@ def settle(trade: EpayTrade, status: str, trade_no: str = "", source: str = "not
     return False
 
 
+def _refunded_at_provider(trade: EpayTrade, status: str, refunded: Decimal | None, source: str) -> None:
+    """The provider says money of a paid trade went back to the payer (a refund, or the trade closed after it was
+    paid). Nothing moves here: the core's payment stands until a person records the refund. But a person must see
+    it: an audit event and a warning, once for each thing the provider says (its notifications repeat)."""
+    facts = {"provider_status": status, "refunded": str(refunded) if refunded else ""}
+    told = db.session.scalars(select(AuditEvent.data).where(
+        AuditEvent.action == "payments_epay.trade_refunded_at_provider", AuditEvent.target_type == EpayTrade.__name__,
+        AuditEvent.target_id == trade.id)).all()  # fmt: skip
+    if any({key: data.get(key) for key in facts} == facts for data in told):
+        return
+    log.warning("tenant %s: trade %s was paid, and the provider now says %s (refunded %s): a person must look at it",
+                trade.tenant_id, trade.out_trade_no, status, refunded or "?")  # fmt: skip
+    audit.record("payments_epay.trade_refunded_at_provider", tenant_id=trade.tenant_id, target=trade, source=source,
+                 out_trade_no=trade.out_trade_no, trade_no=trade.trade_no, amount=str(trade.amount),
+                 **facts)  # fmt: skip
+
+
 def reconcile(tenant) -> int:
     """Ask the provider about trades still open after a few minutes: paid ones are settled as a notification
-    would, closed or long-expired ones closed. Safe to run again; returns how many trades it settled."""
-    ids = db.session.scalars(select(EpayTrade.id).where(
+    would, closed or long-expired ones closed. Safe to run again; returns how many trades it settled.
+
+    It commits: no transaction is open while a provider is asked (row locks, this run's or the caller's, never
+    wait on the network), and each trade is settled in a short transaction of its own.
+    """
+    slug = tenant.slug
+    due = db.session.execute(select(EpayTrade.out_trade_no, EpayTrade.provider).where(
         EpayTrade.tenant_id == tenant.id, EpayTrade.status == TradeStatus.CREATED,
         EpayTrade.created_at <= now() - QUERY_AFTER).order_by(EpayTrade.id).limit(RECONCILE_BATCH)).all()  # fmt: skip
-    settled = 0
-    for trade_id in ids:
-        trade = db.session.get(EpayTrade, trade_id)
+    providers = {}
+    for name in dict.fromkeys(row.provider for row in due):
         try:
-            answer = provider_for(tenant, trade.provider).query(trade.out_trade_no)
-        except (ProviderUnavailable, ProviderError) as exc:
-            log.warning("%s: trade %s not reconciled: %s", tenant.slug, trade.out_trade_no, exc)
+            providers[name] = provider_for(tenant, name)
+        except ProviderUnavailable as exc:
+            log.warning("%s: trades of %s not reconciled: %s", slug, name, exc)
+    db.session.commit()
+    settled = 0
+    for out_trade_no, name in due:
+        if name not in providers:
             continue
-        settled += _reconcile_one(tenant, trade.out_trade_no, answer)
+        try:
+            answer = providers[name].query(out_trade_no)
+        except ProviderError as exc:
+            log.warning("%s: trade %s not reconciled: %s", slug, out_trade_no, exc)
+            continue
+        settled += _reconcile_one(tenant, out_trade_no, answer)
+        db.session.commit()
     return settled
 
 
@@ -188,6 +225,8 @@ def _reconcile_one(tenant, out_trade_no: str, answer) -> int:
         with db.session.begin_nested():
             trade = _locked(tenant, out_trade_no)
             if trade is None or trade.status != TradeStatus.CREATED:
+                if trade is not None and trade.status == TradeStatus.PAID and answer.status == CLOSED:
+                    settle(trade, CLOSED, answer.trade_no, source="query")  # refunded since: noted, nothing moves
                 return 0  # a notification settled it meanwhile
             if answer.status == PAID:
                 if answer.amount != trade.amount:

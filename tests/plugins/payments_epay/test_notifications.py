@@ -307,3 +307,31 @@ def test_s3_2_3_no_pay_button_until_alipay_is_set_up(db, alpha, invoice, payer):
     response = payer.post_form(f"/t/alpha/portal/invoices/{invoice.id}/pay", {"method": "payments_epay"})
     assert response.status_code == 302 and "/trades/" not in response.location
     assert db.session.scalar(select(func.count(EpayTrade.id))) == 0
+
+
+def test_s3_2_3_a_refund_or_closing_at_the_provider_of_a_paid_trade_is_shown_to_a_person_and_moves_no_money(
+        db, alpha, invoice, payer, provider, caplog):  # fmt: skip
+    import logging
+
+    trade = press_pay(payer, invoice)
+    gateway_trade = paid_at_gateway(db, open_at_gateway(payer, trade))
+    paid = sandbox.notification(gateway_trade, "TRADE_SUCCESS")
+    assert provider.post(NOTIFY, data=paid).get_data(as_text=True) == "success"
+    # The vendor refunds part of it at Alipay, then the rest (Alipay closes a trade refunded in full).
+    partly = resigned(gateway_trade, paid, refund_fee="1000.00", gmt_refund="2028-02-03 10:00:00")
+    fully = resigned(gateway_trade, sandbox.notification(gateway_trade, "TRADE_CLOSED"), refund_fee="3000.00",
+                     gmt_refund="2028-02-04 10:00:00")  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="plugins.payments_epay.services"):
+        for params in (partly, partly, fully, fully):  # Alipay sends each again until it reads "success"
+            assert provider.post(NOTIFY, data=params).get_data(as_text=True) == "success"
+    db.session.expire_all()
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "payments_epay.trade_refunded_at_provider").order_by(AuditEvent.id)).all()  # fmt: skip
+    assert [(e.target_id, e.data["provider_status"], e.data["refunded"], e.data["source"]) for e in events] == [
+        (trade.id, "paid", "1000.00", "notification"), (trade.id, "closed", "3000.00", "notification")]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all(trade.out_trade_no in w for w in warnings)
+    # Nothing moved: the core's payment stands until a person records the refund.
+    trade = db.session.get(EpayTrade, trade.id)
+    assert (trade.status, db.session.get(Payment, trade.payment_id).status) == ("paid", PaymentStatus.SUCCEEDED)
+    assert db.session.get(Invoice, invoice.id).status == InvoiceStatus.PAID and allocations(db) == 1

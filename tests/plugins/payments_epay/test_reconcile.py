@@ -102,3 +102,27 @@ def test_s3_2_3_reconcile_changes_nothing_when_the_provider_cannot_be_reached(
     monkeypatch.setitem(app.config, "BASE_URL", gateway)
     assert reconcile_payments() == 1
     assert statuses(db, trade) == [("paid", PaymentStatus.SUCCEEDED)]
+
+
+def test_s3_2_3_reconcile_asks_the_provider_with_no_transaction_open_and_commits_each_trade(
+        db, alpha, invoice, client, gateway, held_back, clock, monkeypatch):  # fmt: skip
+    from plugins.payments_epay.providers import AlipayProvider
+
+    trades = [start(db, alpha, invoice, gateway) for _ in range(2)]
+    for trade in trades:
+        at_cashier(client, open_live(client, alpha, trade), "pay")  # their notifications are stuck
+    clock.advance(minutes=6)
+    asked, committed = [], []
+    real = AlipayProvider.query
+
+    def query(self, out_trade_no):
+        asked.append(db.session().in_transaction())
+        with db.engine.connect() as other:  # another transaction sees committed work only
+            committed.append(other.scalar(select(func.count(EpayTrade.id)).where(EpayTrade.status == "paid")))
+        return real(self, out_trade_no)
+
+    monkeypatch.setattr(AlipayProvider, "query", query)
+    assert reconcile_payments() == 2
+    assert asked == [False, False]  # no transaction, so no row lock held, while the provider is asked
+    assert committed == [0, 1]  # the first trade was settled and committed before the second was asked about
+    assert statuses(db, *trades) == [("paid", PaymentStatus.SUCCEEDED)] * 2
