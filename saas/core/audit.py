@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "payments_epay.trade_started": _l("Online payment started"),
     "payments_epay.trade_paid": _l("Online payment confirmed by the provider"),
     "payments_epay.trade_closed": _l("Online payment closed unpaid"),
+    "payments_epay.trade_refunded_at_provider": _l("Paid online payment refunded or closed at the provider"),
     "contracts.catalogue_seeded": _l("Standard services added to the catalogue"),
     "contracts.created": _l("Contract drafted"),
     "contracts.defaults_changed": _l("Default terms changed"),
