@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from werkzeug.local import LocalProxy
 
+from saas.core.parsing import MAX_ID, parse_id  # noqa: F401  (MAX_ID re-exported for callers)
 from saas.extensions import db
 
 #: The vendor whose URL (/t/<slug>/...) this request is under; None outside tenant URLs.
@@ -43,10 +44,6 @@ def scoped_select(model, tenant, client_id: int | None = None):
     return stmt
 
 
-#: The largest id a row can have (a 32-bit integer key): anything above is no row, not a database error.
-MAX_ID = 2**31 - 1
-
-
 def get_or_404(model, ident, tenant, client_id: int | None = None, for_update: bool = False):
     """Load one row by id inside a tenant (and client); anything else is a 404, never another's row.
 
@@ -55,11 +52,8 @@ def get_or_404(model, ident, tenant, client_id: int | None = None, for_update: b
     """
     if tenant is None:
         abort(404)
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
-        abort(404)
-    if not 0 < ident <= MAX_ID:
+    ident = parse_id(ident)
+    if ident is None:
         abort(404)
     stmt = scoped_select(model, tenant, client_id).where(model.id == ident)
     if for_update:
