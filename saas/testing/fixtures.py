@@ -249,12 +249,27 @@ def enable_plugin(db):
     return enable
 
 
+def real_redis_url() -> str:
+    """The real Redis database of this test process: AFTERCARE_TEST_REDIS, or 15, 14, … per xdist worker.
+
+    Parallel workers each empty their database before and after every test, so each needs its own.
+    """
+    if os.environ.get("AFTERCARE_TEST_REDIS"):
+        url = os.environ["AFTERCARE_TEST_REDIS"]
+        base, _, number = url.rpartition("/")
+    else:
+        base, number = "redis://127.0.0.1:6379", "15"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw")) if worker.removeprefix("gw").isdigit() else 0
+    return f"{base}/{(int(number) - index) % 16}"
+
+
 @pytest.fixture
 def real_redis():
-    """The real Redis server (database 15, emptied before and after)."""
+    """The real Redis server (this worker's own database, emptied before and after)."""
     from redis import Redis
 
-    conn = Redis.from_url(os.environ.get("AFTERCARE_TEST_REDIS", "redis://127.0.0.1:6379/15"))
+    conn = Redis.from_url(real_redis_url())
     conn.flushdb()
     yield conn
     conn.flushdb()
