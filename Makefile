@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export AFTERCARE_ENV ?= development
 
-.PHONY: run test setup test-setup services lint bench clean
+.PHONY: run test setup test-setup services lint bench clean clauses
 
 run: setup
 	$(FLASK) db upgrade heads
@@ -55,6 +55,10 @@ services:
 
 lint: setup
 	$(BIN)/ruff check .
+
+# docs/clauses.md: each clause of the agreement, where its rule lives and which tests prove it.
+clauses: $(VENV)/.installed
+	$(BIN)/python scripts/clauses.py
 
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o saas/translations/messages.pot .
