@@ -47,6 +47,11 @@ def init_database(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     import saas.core.models  # noqa: F401  (register the core tables)
+    from saas.core import sqlite
+
+    with app.app_context():
+        for engine in db.engines.values():
+            sqlite.install(engine)
 
 
 def init_auth(app):

@@ -16,6 +16,8 @@ from rq import Queue, Retry, SimpleWorker, Worker
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
+from saas.core import sqlite
+
 log = logging.getLogger(__name__)
 
 QUEUES = ("default", "mail", "billing")
@@ -27,10 +29,11 @@ def task(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        if has_app_context():
-            return fn(*args, **kwargs)
-        with _app_for_worker().app_context():
-            return fn(*args, **kwargs)
+        with sqlite.writing():  # a job may write: on SQLite it takes the write lock when it begins
+            if has_app_context():
+                return fn(*args, **kwargs)
+            with _app_for_worker().app_context():
+                return fn(*args, **kwargs)
 
     return run
 

@@ -48,7 +48,7 @@ def get_or_404(model, ident, tenant, client_id: int | None = None, for_update: b
     """Load one row by id inside a tenant (and client); anything else is a 404, never another's row.
 
     `for_update` locks the row until the transaction ends, so two people acting on it at once take turns
-    and each sees what the other did (PostgreSQL; SQLite serialises writers anyway).
+    and each sees what the other did (on SQLite it takes the database's write lock: saas/core/sqlite.py).
     """
     if tenant is None:
         abort(404)

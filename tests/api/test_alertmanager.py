@@ -6,7 +6,6 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from saas.testing.fixtures import test_database_kind
 from saas.tickets import services
 from saas.tickets.models import RequestEvent, ServiceRequest
 
@@ -146,7 +145,6 @@ def test_s10_4_alerts_for_a_client_without_a_contract_in_force_are_refused(clien
     assert response.status_code == 422 and "no service agreement in force" in response.json["reason"]
 
 
-@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row locks need PostgreSQL")
 def test_s2_2_1_the_same_notification_delivered_twice_at_once_opens_one_request(app, api, world, db, monkeypatch):
     """Two deliveries race: the second waits on the client's row lock, then finds the first one's request."""
     from saas.api.models import ApiToken

@@ -18,7 +18,6 @@ from saas.billing.penalty_models import LatePenalty, PaymentBreach, PenaltyStatu
 from saas.billing.tasks import mark_overdue_invoices
 from saas.core.models import AppendOnlyError, AuditEvent
 from saas.core.plugins import merge_obligations, plugin_manager
-from saas.testing.fixtures import test_database_kind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -268,7 +267,6 @@ def test_s8_2_a_double_click_confirms_once(db, world, contract_of, clock, client
     assert penalty.status == PenaltyStatus.CONFIRMED
 
 
-@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row locks need PostgreSQL")
 def test_s8_2_confirm_and_waive_at_the_same_moment_one_wins(db, world, contract_of, clock, app):
     """Two people decide at once: the row lock makes them take turns, and the second is refused."""
     from saas.core.models import User

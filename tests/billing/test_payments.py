@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from saas.billing import payments, services
 from saas.billing.models import CreditEntry, Invoice, InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
 from saas.core.models import AppendOnlyError
-from saas.testing.fixtures import test_database_kind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -115,7 +114,6 @@ def test_s3_2_payments_belong_to_the_client_and_are_amounts(invoices, world, db)
         pay(world, "0.00", "ZERO")
 
 
-@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row locks need PostgreSQL")
 def test_s3_2_the_same_notice_at_the_same_moment_credits_once(invoices, world, db, app):
     january, _ = invoices
     payment = pay(world, "8000.00", "ALIPAY-RACE", january, provider="payments_epay")
@@ -185,3 +183,35 @@ def test_s8_1_4_an_invoice_unpaid_after_its_due_date_becomes_overdue_and_stays_s
     assert january.status == InvoiceStatus.OVERDUE  # still owed
     payments.succeed(pay(world, "5000.00", "T-3", january))
     assert january.status == InvoiceStatus.PAID
+
+
+def test_s3_2_1_the_same_manual_payment_submitted_twice_at_once_allocates_once(invoices, world, db, app, client):
+    """Two identical submissions of the billing form at the same moment (a double click): one payment, once."""
+    january, _ = invoices
+    url = f"/t/alpha/billing/{january.id}/payments"
+    email = world.person("alpha", "vendor_billing").email
+    data = {"amount": "1.00", "reference": "工行流水 DOUBLE-CLICK", "received_on": "2028-03-03"}
+    browsers = []
+    for _ in range(2):
+        browser = app.test_client()  # a second browser, each with its own session
+        browser.sign_in(email)
+        browsers.append((browser, {**data, "csrf_token": browser.csrf_token(f"/t/alpha/billing/{january.id}")}))
+    barrier, answers, errors = threading.Barrier(2, timeout=10), [], []
+
+    def submit(browser, form):
+        try:
+            barrier.wait()
+            answers.append(browser.post(url, data=form).status_code)
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=pair) for pair in browsers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and sorted(answers) == [302, 302]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+    assert db.session.scalar(select(func.sum(PaymentAllocation.amount))) == Decimal("1.00")
+    assert db.session.get(Invoice, january.id).balance == Decimal("7999.00")

@@ -12,7 +12,6 @@ from saas.contracts.models import Contract, ContractLine, ContractStatus, Tamper
 from saas.contracts.tasks import refresh_contract_statuses
 from saas.core.errors import ServiceError
 from saas.core.models import MailMessage
-from saas.testing.fixtures import test_database_kind
 
 
 @pytest.fixture
@@ -130,7 +129,6 @@ def test_s14_pdf_of_a_contract_with_a_chinese_number_downloads(client, db, world
     assert "filename*=UTF-8''" in disposition
 
 
-@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row locks need PostgreSQL")
 def test_s10_1_both_parties_signing_at_once_still_puts_the_contract_in_force(app, db, world, make_contract):
     contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0])
     signing.send_for_signatures(contract)

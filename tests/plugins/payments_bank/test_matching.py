@@ -5,7 +5,6 @@ import threading
 from datetime import date, datetime
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select, update
 
 from plugins.payments_bank import imports, matching
@@ -13,7 +12,6 @@ from plugins.payments_bank.models import LineStatus, StatementLine
 from plugins.payments_bank.reference import printed
 from saas.billing import payments, services
 from saas.billing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
-from saas.testing.fixtures import test_database_kind
 from tests.plugins.payments_bank.conftest import SHANGHAI
 from tests.plugins.payments_bank.samples import camt053, mt940
 
@@ -174,7 +172,6 @@ def test_s3_2_1_a_camt_credit_in_another_currency_waits_for_a_person(db, world, 
     assert state(db, january) == [(InvoiceStatus.ISSUED, Decimal("8000.00"))]
 
 
-@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row locks need PostgreSQL")
 def test_s3_2_1_one_line_matched_at_the_same_moment_twice_credits_once(db, world, invoices, bank, app):
     january, _ = invoices
     line = transfer(world, bank, "8000.00", "汇款", name="某公司")

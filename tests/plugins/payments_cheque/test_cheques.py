@@ -10,7 +10,6 @@ from plugins.payments_cheque.models import ChequeStatus
 from saas.billing import payments
 from saas.billing.models import InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
 from saas.core.models import AuditEvent
-from saas.testing.fixtures import test_database_kind
 from tests.plugins.payments_cheque.flow import BASE, cheque_data, cheques, record, step
 
 
@@ -238,7 +237,6 @@ def test_s3_2_2_a_double_click_on_cleared_credits_once(db, world, invoices, staf
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("1000.00")
 
 
-@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row locks need PostgreSQL")
 def test_s3_2_2_two_people_clearing_the_same_cheque_at_once_credit_once(db, app, world, invoices, staff):
     january, _ = invoices
     cheque = record(staff, db, cheque_data(world.clients("alpha")[0], january, amount="9000.00"))

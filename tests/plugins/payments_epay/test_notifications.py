@@ -15,7 +15,6 @@ from plugins.payments_epay.models import EpayTrade
 from saas.billing import payments
 from saas.billing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
 from saas.core.models import AuditEvent
-from saas.testing.fixtures import test_database_kind
 from tests.plugins.payments_epay.conftest import (
     NOTIFY,
     open_at_gateway,
@@ -87,7 +86,6 @@ def test_s3_2_3_a_signed_notification_pays_the_invoice_once_however_often_it_com
     assert sorted(audited) == ["payments_epay.trade_paid", "payments_epay.trade_started"]
 
 
-@pytest.mark.skipif(test_database_kind() == "sqlite", reason="row locks: PostgreSQL (SQLite runs one writer anyway)")
 def test_s3_2_3_the_same_notification_at_once_from_many_threads_credits_once(db, alpha, invoice, payer, live_server):
     trade = press_pay(payer, invoice)
     gateway_trade = paid_at_gateway(db, open_at_gateway(payer, trade))
