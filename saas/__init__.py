@@ -47,6 +47,7 @@ def init_database(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     import saas.core.models  # noqa: F401  (register the core tables)
+    import saas.core.submissions  # noqa: F401
     from saas.core import sqlite
 
     with app.app_context():
@@ -72,6 +73,9 @@ def init_security(app):
     from saas.core.security import set_security_headers
 
     csrf.init_app(app)
+    from saas.core import submissions
+
+    submissions.install(app)  # after CSRF: a forged POST is refused before it can claim a token
     # Redis shares the counters between processes; memory storage is per process (development, tests).
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     limiter.init_app(app)

@@ -4,16 +4,15 @@ import re
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from plugins.payments_bank.statements import COLUMNS, PRESETS
-from saas.core.forms import CURRENCIES, choices
+from saas.core.forms import CURRENCIES, AppForm, choices
 
 
-class BankAccountForm(FlaskForm):
+class BankAccountForm(AppForm):
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=200)])
     branch = StringField(_l("Branch"), validators=[Optional(), Length(max=200)])
     account_name = StringField(_l("Account name"), validators=[DataRequired(), Length(max=200)])
@@ -26,7 +25,7 @@ class BankAccountForm(FlaskForm):
             raise ValidationError(_l("Use 6 to 40 digits or letters."))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     """A statement file for one account; the format is MT940, CAMT.053 or one of the tenant's profiles."""
 
     account_id = SelectField(_l("Account"), coerce=int, validators=[DataRequired()])
@@ -36,7 +35,7 @@ class ImportForm(FlaskForm):
                                     "with an import profile."))  # fmt: skip
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AppForm):
     """An import profile: where the headers are, the date format, and which column holds each field."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
@@ -74,11 +73,11 @@ for _key, _label in COLUMNS.items():
                                            description=COLUMN_HINTS.get(_key, "")))  # fmt: skip
 
 
-class PresetForm(FlaskForm):
+class PresetForm(AppForm):
     preset = SelectField(_l("Bank"), choices=choices((key, name) for key, (name, _profile) in PRESETS.items()))
 
 
-class MatchForm(FlaskForm):
+class MatchForm(AppForm):
     """Whose payment a line is; the invoice is optional (none: the client's oldest open invoices first)."""
 
     client_id = SelectField(_l("Client"), coerce=int, validators=[DataRequired(message=_l("Choose the client."))])
@@ -86,6 +85,6 @@ class MatchForm(FlaskForm):
                              validate_choice=False)  # fmt: skip
 
 
-class SetAsideForm(FlaskForm):
+class SetAsideForm(AppForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Say why this is not a client payment.")),
                                                    Length(max=500)])  # fmt: skip

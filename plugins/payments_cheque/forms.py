@@ -4,11 +4,10 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from saas.core.forms import CURRENCIES, PluginSettingsForm, choices
+from saas.core.forms import CURRENCIES, AppForm, PluginSettingsForm, choices
 
 
 class ChequeSettingsForm(PluginSettingsForm):
@@ -23,7 +22,7 @@ class ChequeSettingsForm(PluginSettingsForm):
     instructions = TextAreaField(_l("Instructions printed on invoices"), validators=[Optional(), Length(max=1000)])
 
 
-class ChequeForm(FlaskForm):
+class ChequeForm(AppForm):
     """A cheque handed over by a client, as billing staff read it off the paper."""
 
     client_id = SelectField(_l("Client"), coerce=int, validators=[DataRequired(_l("Choose a client."))])
@@ -52,15 +51,15 @@ class ChequeForm(FlaskForm):
         field.data = "".join((field.data or "").split())
 
 
-class DepositForm(FlaskForm):
+class DepositForm(AppForm):
     on = DateField(_l("Deposited on"), validators=[InputRequired()])
     bank = StringField(_l("Deposited at"), validators=[Optional(), Length(max=200)])
 
 
-class ClearForm(FlaskForm):
+class ClearForm(AppForm):
     on = DateField(_l("Cleared on"), validators=[InputRequired()])
 
 
-class BounceForm(FlaskForm):
+class BounceForm(AppForm):
     on = DateField(_l("Returned on"), validators=[InputRequired()])
     reason = TextAreaField(_l("Reason the bank gave"), validators=[DataRequired(), Length(max=500)])

@@ -1,16 +1,15 @@
 """The form that makes an API token."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.api.tokens import SCOPES
-from saas.core.forms import choices
+from saas.core.forms import AppForm, choices
 
 
-class TokenForm(FlaskForm):
+class TokenForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        description=_l("The system that will use it, such as “Zabbix” or “Client ITSM”."))
     scopes = SelectMultipleField(_l("May"), choices=choices(SCOPES.items()), widget=ListWidget(prefix_label=False),

@@ -21,6 +21,7 @@ ERROR_RESPONSES = {
     401: ("Unauthorized", "No token, an unknown one, or a revoked one."),
     403: ("Forbidden", "The token lacks the scope this needs, or the vendor's account is suspended."),
     404: ("NotFound", "No such request or client for this token (another tenant's or client's is never found)."),
+    409: ("Conflict", "A request with the same Idempotency-Key is still being handled, or it failed: send it again."),
     422: ("Unprocessable", "The input breaks a rule; `reason` says which (e.g. no contract in force, §10.4)."),
     429: ("TooManyRequests", "The token's rate limit is reached; try again later."),
 }
@@ -217,8 +218,13 @@ def document(server_url: str) -> dict:
             ),  # fmt: skip
             "post": _operation(
                 "createRequest", "Raise a request", "requests:write",
-                {"201": _json("Request", "The request, with its due times."), **_errors(400, 401, 403, 404, 422, 429)},
-                description="Channel `api`. A client-restricted token raises for its own client only.",
+                {"201": _json("Request", "The request, with its due times."),
+                 **_errors(400, 401, 403, 404, 409, 422, 429)},
+                description="Channel `api`. A client-restricted token raises for its own client only. Send an "
+                            "`Idempotency-Key` to retry safely: the same key answers the first answer again (with "
+                            "`Idempotent-Replayed: true`) and raises nothing twice; with another body it is a 422.",
+                parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                             "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
                 requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewRequest")}}},
             ),  # fmt: skip
         },

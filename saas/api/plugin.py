@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from saas.api import models  # noqa: F401  (register the tables)
+from saas.api import idempotency, models  # noqa: F401  (register the tables)
 from saas.core.models import Role
 from saas.core.plugins import NavItem, hookimpl
 

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from saas.api import alerts as alertmanager
 from saas.api import services, tokens
+from saas.api.idempotency import idempotent
 from saas.api.openapi import document
 from saas.api.serializers import event_json, request_detail, request_summary
 from saas.core.errors import ServiceError
@@ -35,6 +36,7 @@ ERRORS = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
+    409: "Conflict",
     422: "Unprocessable",
     429: "Too many attempts",
 }
@@ -203,6 +205,7 @@ def list_requests(token):
 
 @bp.post("/requests")
 @token_required("requests:write")
+@idempotent
 def create_request(token):
     """Raise a request for a client (the token's own when restricted) under its contract in force."""
     data = json_body()

@@ -1,12 +1,13 @@
 """Forms of billing."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from saas.core.forms import AppForm
 
-class PaymentForm(FlaskForm):
+
+class PaymentForm(AppForm):
     """Money received outside the payment plugins, recorded by billing staff."""
 
     amount = DecimalField(_l("Amount received"), places=2,
@@ -16,7 +17,7 @@ class PaymentForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(AppForm):
     """A correction of an issued invoice: how much it no longer owes, and why."""
 
     amount = DecimalField(_l("Amount to credit"), places=2,
@@ -24,7 +25,7 @@ class CreditNoteForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
 
 
-class VoidForm(FlaskForm):
+class VoidForm(AppForm):
     """Voiding an invoice: a credit note of all it still carries, with the reason."""
 
     reason = TextAreaField(_l("Reason for voiding"), validators=[DataRequired(), Length(max=1000)])

@@ -1,14 +1,14 @@
 """Forms of the billing settings and of the decisions on §8.2 penalties."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from saas.billing.tenant_settings import FIRST_DAY, LAST_DAY, format_reminder_days, parse_reminder_days
+from saas.core.forms import AppForm
 
 
-class BillingSettingsForm(FlaskForm):
+class BillingSettingsForm(AppForm):
     """The vendor admin's billing choices."""
 
     review_invoices = BooleanField(
@@ -33,13 +33,13 @@ class BillingSettingsForm(FlaskForm):
             raise ValidationError(_l("Too many reminder days."))
 
 
-class ConfirmPenaltyForm(FlaskForm):
+class ConfirmPenaltyForm(AppForm):
     """Confirm a proposed penalty, with a note if wanted."""
 
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class WaivePenaltyForm(FlaskForm):
+class WaivePenaltyForm(AppForm):
     """Waive a proposed penalty: the reason is required."""
 
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Say why the penalty is waived.")),

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from saas.billing.models import (
@@ -23,6 +22,7 @@ from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractCh
 from saas.contracts.services import local_today, term_end
 from saas.core.bulk import among, insert_many
 from saas.core.clock import now
+from saas.core.counters import locked_counter
 from saas.core.models import Tenant
 from saas.core.money import quantize
 from saas.core.plugins import BillingLine, plugin_manager
@@ -157,17 +157,7 @@ def drafts_for(contracts: list[Contract], today: date) -> list[Draft]:
 
 def lock_numbers(tenant_id: int, year: int, series: str = "INV") -> InvoiceNumber:
     """The tenant's counter for a series and year, locked until commit: numbers are taken in order, without gaps."""
-    stmt = select(InvoiceNumber).where(InvoiceNumber.tenant_id == tenant_id, InvoiceNumber.series == series,
-                                       InvoiceNumber.year == year)  # fmt: skip
-    counter = db.session.scalar(stmt.with_for_update())
-    if counter is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(InvoiceNumber(tenant_id=tenant_id, series=series, year=year, last_value=0))
-        except IntegrityError:
-            pass
-        counter = db.session.scalar(stmt.with_for_update())
-    return counter
+    return locked_counter(InvoiceNumber, tenant_id=tenant_id, series=series, year=year)
 
 
 def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:

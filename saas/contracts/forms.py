@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from saas.contracts.models import TERM_FIELDS, Calendar, ContractStatus, ServiceKind
 from saas.contracts.services import MAX_NOTICE_MONTHS
-from saas.core.forms import choices
+from saas.core.forms import AppForm, choices
 
 KIND_LABELS = {
     ServiceKind.REMOTE_SUPPORT: _l("Remote support (§2.1.1)"),
@@ -65,7 +64,7 @@ def hours(label):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=1, max=720)])
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(AppForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     kind = SelectField(_l("Kind"), choices=choices((k.value, label) for k, label in KIND_LABELS.items()))
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=120)])
@@ -80,7 +79,7 @@ class ServiceForm(FlaskForm):
     active = BooleanField(_l("Offered"), default=True)
 
 
-class TermsForm(FlaskForm):
+class TermsForm(AppForm):
     """The agreement's parameters (the seed's blanks and the rest)."""
 
     term_years = IntegerField(_l("Term in years (§1.2)"), validators=[InputRequired(), NumberRange(min=1, max=20)])
@@ -167,7 +166,7 @@ class ContractForm(TermsForm):
 TERM_LABELS = {name: getattr(TermsForm, name).args[0] for name in TERM_FIELDS}
 
 
-class SignForm(FlaskForm):
+class SignForm(AppForm):
     """Signing one document: its id and the SHA-256 the signer was shown, and an explicit confirmation."""
 
     document_id = IntegerField(validators=[InputRequired()])
@@ -186,7 +185,7 @@ class AmendmentForm(TermsForm):
     validate_lines = ContractForm.validate_lines
 
 
-class TerminationForm(FlaskForm):
+class TerminationForm(AppForm):
     """A termination by mutual agreement (§10.3): the last day in force, and why."""
 
     last_day = DateField(_l("Last day in force"), validators=[InputRequired()])

@@ -23,6 +23,7 @@ from saas.contracts.models import (
 )
 from saas.core import audit
 from saas.core.clock import add_months, now
+from saas.core.counters import locked_counter
 from saas.core.errors import ServiceError
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Membership, Role, Tenant
@@ -127,14 +128,7 @@ def save_defaults(tenant: Tenant, data: dict) -> ContractDefaults:
 
 def allocate_number(tenant: Tenant, year: int) -> str:
     """The next contract number of the year, without gaps: the counter row is locked until commit."""
-    counter = db.session.scalar(
-        select(ContractNumber)
-        .where(ContractNumber.tenant_id == tenant.id, ContractNumber.year == year)
-        .with_for_update()
-    )
-    if counter is None:
-        counter = ContractNumber(tenant_id=tenant.id, year=year, last_value=0)
-        db.session.add(counter)
+    counter = locked_counter(ContractNumber, tenant_id=tenant.id, year=year)
     counter.last_value += 1
     db.session.flush()
     pattern = defaults_for(tenant).number_pattern

@@ -2,6 +2,8 @@
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict
 
 
 class ServiceError(Exception):
@@ -13,6 +15,7 @@ _TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
+    409: "Conflict",
     429: "Too many attempts",
     500: "Something went wrong",
 }
@@ -31,6 +34,17 @@ def install(app):
     for code in _TITLES:
         app.register_error_handler(code, handler)
 
+    def conflict(error):
+        # A uniqueness race the code did not foresee (two people making the same thing at the same moment):
+        # nothing of this request is kept, and the person is told, never shown a 500.
+        from saas.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("uniqueness conflict on %s %s: %s", request.method, request.path, error.orig)
+        return handler(Conflict(description=_("Someone else made the same change at the same moment.")))
+
+    app.register_error_handler(IntegrityError, conflict)
+
 
 def error_title(code: int) -> str:
     """The translated title of an HTTP error page."""
@@ -39,6 +53,7 @@ def error_title(code: int) -> str:
         403: _("You are not allowed to see this page."),
         404: _("This page does not exist, or it is not yours to see."),
         405: _("This action is not allowed here."),
+        409: _("Someone else made the same change at the same moment. Reload the page to see it, then try again."),
         429: _("Too many attempts. Wait a minute and try again."),
         500: _("Something went wrong on our side. Please try again."),
     }

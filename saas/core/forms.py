@@ -1,6 +1,7 @@
 """The core's WTForms: sign-in, invitations, tenants, clients and their contacts."""
 
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,9 +10,11 @@ from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from saas.core.models import Role
 from saas.core.passwords import MIN_PASSWORD_LENGTH
+from saas.core.submissions import token_input
 
 ROLE_LABELS = {
     Role.VENDOR_ADMIN: _l("Vendor admin"),
@@ -42,12 +45,34 @@ def validate_uscc(form, field):
         raise ValidationError(_l("This is not a valid unified social credit code.")) from exc
 
 
-class LoginForm(FlaskForm):
+class _TokenWithOnce(HiddenInput):
+    """The CSRF token's input and, beside it, a fresh one-time submission token (saas/core/submissions.py)."""
+
+    def __call__(self, field, **kwargs):
+        return super().__call__(field, **kwargs) + token_input(secrets.token_urlsafe(32))
+
+
+class AppForm(FlaskForm):
+    """The product's form: CSRF-protected, and a double submission shows the first result (`once = False`
+    opts out, for signing in, where a repeat must act again)."""
+
+    once = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        csrf = self._fields.get("csrf_token")
+        if self.once and csrf is not None:
+            csrf.widget = _TokenWithOnce()
+
+
+class LoginForm(AppForm):
+    once = False  # a repeated sign-in must sign in again (the first answer may never reach the browser)
+
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(AppForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     password = PasswordField(
         _l("Password"),
@@ -65,7 +90,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(AppForm):
     """A role in the tenant; client roles also name the client."""
 
     role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()))
@@ -80,7 +105,7 @@ class InviteForm(RoleForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class TenantProfileForm(FlaskForm):
+class TenantProfileForm(AppForm):
     """A vendor's own details (Party B, §1.1), as printed on its agreements and invoices."""
 
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
@@ -107,14 +132,14 @@ class TenantForm(TenantProfileForm):
             raise ValidationError(_l("Use lower-case letters, digits and hyphens only."))
 
 
-class ClientForm(FlaskForm):
+class ClientForm(AppForm):
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[DataRequired(), validate_uscc])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=400)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     title = StringField(_l("Position"), validators=[Optional(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
@@ -122,11 +147,11 @@ class ContactForm(FlaskForm):
     is_billing = BooleanField(_l("Receives invoices"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A form with only the CSRF token, for buttons that change state."""
 
 
-class PluginSettingsForm(FlaskForm):
+class PluginSettingsForm(AppForm):
     """Base of a plugin's settings form: its fields are stored as the tenant's JSON settings."""
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):

@@ -1,18 +1,17 @@
 """Forms of client feedback (§12.2, §12.3): giving it in the portal, logging it by phone or e-mail, handling it."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from saas.core.forms import choices
+from saas.core.forms import AppForm, choices
 from saas.tickets.feedback import KIND_LABELS
 from saas.tickets.feedback_models import FeedbackChannel
 
 KIND_CHOICES = [(k.value, label) for k, label in KIND_LABELS.items()]
 
 
-class PortalFeedbackForm(FlaskForm):
+class PortalFeedbackForm(AppForm):
     """The client's own feedback, optionally about one of its requests."""
 
     kind = SelectField(_l("Kind"), choices=choices(KIND_CHOICES))
@@ -21,7 +20,7 @@ class PortalFeedbackForm(FlaskForm):
     request_id = SelectField(_l("About a request"), coerce=int, default=0, validators=[Optional()])
 
 
-class LogFeedbackForm(FlaskForm):
+class LogFeedbackForm(AppForm):
     """Feedback the client gave by phone or e-mail, as the vendor's staff took it down."""
 
     client_id = SelectField(_l("Client"), coerce=int, validators=[DataRequired(_l("Choose a client."))])
@@ -36,15 +35,15 @@ class LogFeedbackForm(FlaskForm):
                                   description=_l("Optional: the number of one of this client's requests."))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     """Taking feedback up, or confirming its outcome: a note is optional."""
 
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(AppForm):
     outcome = TextAreaField(_l("How it was handled and the result"), validators=[DataRequired(), Length(max=10000)])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(AppForm):
     reason = TextAreaField(_l("Why the outcome does not settle it"), validators=[DataRequired(), Length(max=4000)])

@@ -1,16 +1,15 @@
 """Forms of the service calendars."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from saas.core.forms import TIMEZONES, choices
+from saas.core.forms import TIMEZONES, AppForm, choices
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday")]
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(AppForm):
     name = StringField(_l("Calendar name"), validators=[DataRequired(), Length(max=120)])
     timezone = SelectField(_l("Time zone"), choices=choices((t, t) for t in TIMEZONES), default="Asia/Shanghai")
     always = BooleanField(_l("Around the clock (7×24, §2.1.1)"))
@@ -23,7 +22,7 @@ class CalendarForm(FlaskForm):
     hours_6 = StringField(WEEKDAYS[6], validators=[Optional(), Length(max=120)])
 
 
-class DayForm(FlaskForm):
+class DayForm(AppForm):
     day = DateField(_l("Date"), validators=[InputRequired()])
     kind = SelectField(
         _l("Kind"), choices=choices([("holiday", _l("Holiday")), ("workday", _l("Make-up working day"))])
@@ -31,7 +30,7 @@ class DayForm(FlaskForm):
     name = StringField(_l("Note"), validators=[Optional(), Length(max=120)])
 
 
-class PreviewForm(FlaskForm):
+class PreviewForm(AppForm):
     class Meta:
         csrf = False  # a GET that changes nothing
 

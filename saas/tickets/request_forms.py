@@ -1,12 +1,11 @@
 """Forms of service requests: raising, logging, replying, visits, assignment, categories."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from saas.core.forms import choices
+from saas.core.forms import AppForm, choices
 from saas.tickets.labels import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS
 from saas.tickets.models import Channel, Priority
 
@@ -14,7 +13,7 @@ LOCAL_TIME = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 PRIORITIES = choices((p.value, label) for p, label in PRIORITY_LABELS.items())
 
 
-class RequestForm(FlaskForm):
+class RequestForm(AppForm):
     """A client raises a request in the portal."""
 
     category_id = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
@@ -36,26 +35,26 @@ class LogRequestForm(RequestForm):
                                      description=_l("Leave empty for now. The SLA clocks start here."))  # fmt: skip
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(AppForm):
     body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=20000)])
     internal = BooleanField(_l("Internal note (not shown to the client)"))
     attachment = FileField(_l("Attach a file"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AppForm):
     to_status = StringField(validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(AppForm):
     reason = TextAreaField(_l("Why close it"), validators=[DataRequired(), Length(max=2000)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     member_id = SelectField(_l("Engineer"), coerce=int)
 
 
-class VisitForm(FlaskForm):
+class VisitForm(AppForm):
     engineer_id = SelectField(_l("Engineer"), coerce=int)
     arrived_at = DateTimeLocalField(_l("Arrived at"), format=LOCAL_TIME, validators=[InputRequired()])
     departed_at = DateTimeLocalField(_l("Left at"), format=LOCAL_TIME, validators=[Optional()])
@@ -66,7 +65,7 @@ def hours(label):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=1, max=2000)])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(AppForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     kind = SelectField(_l("Handling standard"), choices=choices((k.value, label) for k, label in KIND_LABELS.items()),
                        description=_l("Decides which response hours of the contract apply."))  # fmt: skip

@@ -1,11 +1,10 @@
 """Forms and labels of the support team (§5, Annex 2)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from saas.core.forms import choices
+from saas.core.forms import AppForm, choices
 from saas.tickets.team_models import Availability, TeamRole
 
 TEAM_ROLE_LABELS = {
@@ -23,7 +22,7 @@ AVAILABILITY_LABELS = {
 }
 
 
-class MemberForm(FlaskForm):
+class MemberForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     team_role = SelectField(_l("Team role"), choices=choices(TEAM_ROLE_LABELS.items()))
     skills = TextAreaField(_l("Skills"), validators=[Optional(), Length(max=2000)],
@@ -37,7 +36,7 @@ class MemberForm(FlaskForm):
     active = BooleanField(_l("On the team"), default=True)
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(AppForm):
     name = StringField(_l("Certificate"), validators=[DataRequired(), Length(max=120)],
                        description=_l("For example Oracle OCP, CCNP, RHCE."))
     issuer = StringField(_l("Issued by"), validators=[Optional(), Length(max=120)])
@@ -47,14 +46,14 @@ class CertificateForm(FlaskForm):
                            description=_l("Leave empty when it never expires."))
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(AppForm):
     availability = SelectField(_l("Availability"), choices=choices(AVAILABILITY_LABELS.items()))
 
 
-class RuleForm(FlaskForm):
+class RuleForm(AppForm):
     category_id = SelectField(_l("Category"), coerce=int, validate_choice=False, default=0)
     team_role = SelectField(_l("Team role"), choices=choices(TEAM_ROLE_LABELS.items()))
 
 
-class ContractEngineersForm(FlaskForm):
+class ContractEngineersForm(AppForm):
     member_ids = SelectMultipleField(_l("Named engineers"), coerce=int, validate_choice=False)

@@ -231,3 +231,40 @@ def test_s2_1_1_a_suspended_vendors_tokens_are_refused(client, api, world, db):
     db.session.commit()
     response = client.get("/api/v1/requests", headers=api.bearer(secret))
     assert response.status_code == 403 and response.json["reason"]
+
+
+def test_s2_1_1_the_same_idempotency_key_answers_the_first_answer_and_raises_once(client, api, world, app, db):
+    secret = api.token()
+    headers = {**api.bearer(secret), "Idempotency-Key": "erp-ticket-77"}
+    body = new_request(world.clients("alpha")[0].id, subject="ERP 打印服务停止")
+    first = client.post("/api/v1/requests", json=body, headers=headers)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = client.post("/api/v1/requests", json=body, headers=headers)  # the answer was lost: sent again
+    assert (again.status_code, again.get_json(), again.headers["Location"]) == (201, first.get_json(),
+                                                                              first.headers["Location"])  # fmt: skip
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/v1/requests", json={**body, "subject": "另一件事"}, headers=headers)
+    assert other.status_code == 422 and other.get_json()["error"] == "Unprocessable"
+    assert db.session.scalar(select(func.count(ServiceRequest.id))) == 1
+    another_key = client.post("/api/v1/requests", json=body, headers={**headers, "Idempotency-Key": "erp-ticket-78"})
+    assert another_key.status_code == 201
+    assert client.post("/api/v1/requests", json=body, headers={**headers, "Idempotency-Key": ""}).status_code == 400
+    beta_secret = api.token("beta")  # another tenant's token with the same key is another request altogether
+    beta_body = new_request(world.clients("beta")[0].id)
+    beta = client.post("/api/v1/requests", json=beta_body, headers={**api.bearer(beta_secret),
+                                                                    "Idempotency-Key": "erp-ticket-77"})  # fmt: skip
+    assert beta.status_code == 201 and "Idempotent-Replayed" not in beta.headers
+    assert db.session.scalar(select(func.count(ServiceRequest.id))) == 3
+
+
+def test_s2_1_1_the_same_idempotency_key_twice_at_once_raises_one_request(client, api, world, app, db):
+    from saas.testing.race import at_once
+
+    headers = {**api.bearer(api.token()), "Idempotency-Key": "retry-storm-1"}
+    body = new_request(world.clients("alpha")[0].id, subject="核心交换机告警")
+    browsers = [client, app.test_client()]
+    answers = at_once(*(lambda b=b: b.post("/api/v1/requests", json=body, headers=headers) for b in browsers))
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].get_json() == answers[1].get_json()
+    assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
+    assert db.session.scalar(select(func.count(ServiceRequest.id))) == 1

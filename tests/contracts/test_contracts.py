@@ -215,3 +215,27 @@ def test_default_terms_are_read_without_writing_and_prefill_new_contracts(client
     assert db.session.scalar(select(ContractDefaults)).onsite_arrival_hours == 6
     new = client.get("/t/alpha/contracts/new").get_data(as_text=True)
     assert 'name="onsite_arrival_hours" required type="number" value="6"' in new
+
+
+def test_s1_1_the_first_two_contracts_of_a_year_drafted_at_once_take_numbers_one_and_two(db, clock, world, app,
+                                                                                          make_contract):  # fmt: skip
+    """Nobody has a counter for the year yet: both find none, both make one; the loser waits and takes the next."""
+    from saas.extensions import db as database
+    from saas.testing.race import at_once
+
+    tenant = world.tenant("alpha")
+    make_contract(tenant, world.clients("alpha")[0])  # the catalogue exists; this year's counter too
+    clock.set(datetime(2031, 1, 1, 1, 0, tzinfo=UTC))  # a new year: no counter row for 2031
+    db.session.commit()
+    tenant_id = tenant.id
+
+    def allocate():
+        with app.app_context():
+            from saas.core.models import Tenant
+
+            number = services.allocate_number(database.session.get(Tenant, tenant_id), 2031)
+            database.session.commit()
+            return number
+
+    numbers = at_once(allocate, allocate)
+    assert sorted(n[-4:] for n in numbers) == ["0001", "0002"]

@@ -163,3 +163,33 @@ def test_s7_confidential_document_access_is_audited(client, db, world, sent):
     client.get(f"/t/alpha/contracts/{sent.id}/documents/{document.id}/pdf")
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_type == "ContractDocument")).all()
     assert actions == ["contracts.document_viewed", "contracts.document_downloaded"]
+
+
+@pytest.mark.parametrize("client_signed_first", [False, True], ids=["first-signature", "second-signature"])
+def test_s10_1_the_vendor_admin_signing_twice_at_once_signs_once_and_is_told(client, db, world, sent, app,
+                                                                             client_signed_first):  # fmt: skip
+    """Two tabs, the sign button pressed in both at the same moment: one signature, a message, never a 500."""
+    from saas.contracts.models import ContractSignature
+    from saas.testing.race import at_once
+
+    if client_signed_first:
+        document = signing.documents(sent)[0]
+        signing.sign(sent, "A", world.person("alpha", "client_admin"), document.id, document.sha256)
+        db.session.commit()
+
+    email, page = world.person("alpha", "vendor_admin").email, f"/t/alpha/contracts/{sent.id}?tab=signatures"
+    browsers = [client, app.test_client()]
+    forms = []
+    for browser in browsers:
+        browser.sign_in(email)
+        doc_id, sha = sign_form(browser, page)
+        forms.append({"document_id": doc_id, "sha256": sha, "confirm": "y", "csrf_token": browser.csrf_token(page)})
+    answers = at_once(*(lambda b=b, f=f: b.post(f"/t/alpha/contracts/{sent.id}/sign", data=f)
+                        for b, f in zip(browsers, forms, strict=True)))  # fmt: skip
+    assert [a.status_code for a in answers] == [302, 302]
+    assert len(db.session.scalars(select(ContractSignature).where(ContractSignature.party == "B")).all()) == 1
+    db.session.expire_all()
+    expected = ContractStatus.ACTIVE if client_signed_first else ContractStatus.AWAITING_SIGNATURES
+    assert db.session.get(Contract, sent.id).status == expected
+    told = [browser.get(page).get_data(as_text=True) for browser in browsers]
+    assert sum("Your party has already signed this version." in t for t in told) == 1

@@ -204,3 +204,27 @@ def test_password_of_invited_account_signs_in(client, db, world):
     client.post_form("/logout")
     assert client.sign_in("fresh@example.com", NEW_PASSWORD).headers["Location"] == "/t/beta/third-party"
     assert PASSWORD != NEW_PASSWORD
+
+
+@pytest.mark.parametrize("same_form", [True, False], ids=["double-click", "two-tabs"])
+def test_s7_1_an_invitation_accepted_twice_at_once_makes_one_account_and_no_error(client, db, world, app, same_form):
+    """The same form twice (its one-time token) or two tabs of the link (two tokens): one account, one membership."""
+    from saas.testing.race import at_once, once_token
+
+    invite(world.tenant("alpha"), email="twice@example.com", role="vendor_billing")
+    link = invite_link(db, "twice@example.com")
+    browsers = [client, app.test_client()]
+    forms = []
+    for browser in browsers:
+        page = browser.get(link).get_data(as_text=True)
+        forms.append({"name": "Twice", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                      "csrf_token": browser.csrf_token(link), "_once": once_token(page)})  # fmt: skip
+    if same_form:
+        forms[1]["_once"] = forms[0]["_once"]
+    answers = at_once(*(lambda b=b, f=f: b.post(link, data=f) for b, f in zip(browsers, forms, strict=True)))
+    assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
+    assert sorted(a.status_code for a in answers)[0] == 302
+    db.session.expire_all()
+    users = db.session.scalars(select(User).where(User.email == "twice@example.com")).all()
+    assert len(users) == 1
+    assert len(db.session.scalars(select(Membership).where(Membership.user_id == users[0].id)).all()) == 1

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from saas.extensions import db as _db
 from saas.tickets import services
@@ -197,3 +197,41 @@ def test_s4_3_vendor_admin_refines_a_category(client, world, alpha, db):
     client.post_form("/logout")
     client.sign_in(world.person("alpha", "vendor_engineer").email)
     assert client.get(f"/t/alpha/requests/categories/{category.id}").status_code == 403
+
+
+def test_s4_1_a_portal_request_sent_twice_at_once_makes_one_request_and_both_answers_show_it(
+        client, world, alpha, db, app):  # fmt: skip
+    """A double click on Send (the same form, its one-time token, twice at the same moment)."""
+    from saas.testing.race import at_once, once_token
+
+    email = world.person("alpha", "client_user").email
+    client.sign_in(email)
+    page = client.get("/t/alpha/portal/requests/new").get_data(as_text=True)
+    form = {"category_id": alpha["cats"]["FAULT"].id, "priority": "high", "subject": "打印机卡纸",
+            "description": "三楼", "_once": once_token(page), "csrf_token": client.csrf_token()}  # fmt: skip
+    second = app.test_client()
+    second.sign_in(email)
+    second_form = {**form, "csrf_token": second.csrf_token()}
+    answers = at_once(lambda: client.post("/t/alpha/portal/requests/new", data=form),
+                      lambda: second.post("/t/alpha/portal/requests/new", data=second_form))  # fmt: skip
+    req = db.session.scalars(select(ServiceRequest)).one()
+    assert sorted(a.status_code for a in answers) == [302, 303]
+    assert {a.headers["Location"] for a in answers} == {f"/t/alpha/portal/requests/{req.id}"}
+    again = client.post("/t/alpha/portal/requests/new", data=form, follow_redirects=True)  # resent later: the same
+    assert "This form was already sent" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(ServiceRequest.id))) == 1
+    fresh = once_token(client.get("/t/alpha/portal/requests/new").get_data(as_text=True))
+    assert fresh != form["_once"]  # a new form is a new request
+    client.post("/t/alpha/portal/requests/new", data={**form, "_once": fresh})
+    assert db.session.scalar(select(func.count(ServiceRequest.id))) == 2
+
+
+def test_s4_1_a_form_shown_again_with_its_errors_keeps_its_token_usable(client, world, alpha, db):
+    from saas.testing.race import once_token
+
+    client.sign_in(world.person("alpha", "client_user").email)
+    token = once_token(client.get("/t/alpha/portal/requests/new").get_data(as_text=True))
+    form = {"category_id": alpha["cats"]["FAULT"].id, "priority": "high", "subject": "", "_once": token}
+    assert client.post_form("/t/alpha/portal/requests/new", form).status_code == 422
+    assert client.post_form("/t/alpha/portal/requests/new", {**form, "subject": "已补上"}).status_code == 302
+    assert db.session.scalar(select(ServiceRequest.subject)) == "已补上"
