@@ -50,7 +50,7 @@ def one_row_pages(monkeypatch):
             monkeypatch.setitem(func.__kwdefaults__, "limit", 1)
         else:
             positional = [p for p in inspect.signature(func).parameters.values() if p.default is not p.empty
-                          and p.kind is p.POSITIONAL_OR_KEYWORD]  # fmt: skip
+                          and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
             defaults = [1 if p.name == "limit" else p.default for p in positional]
             monkeypatch.setattr(func, "__defaults__", tuple(defaults))
         patched += 1
