@@ -1,4 +1,16 @@
-"""One template per screen; an HTMX request gets just the named block of it (jinja2-fragments)."""
+"""One template per screen; an HTMX request gets just the named block of it (jinja2-fragments).
+
+The rule that makes a block render alone as it renders in its page: **a template with blocks defines
+nothing outside them** (no `{% set %}`, `{% from … import %}`, `{% import %}` or `{% macro %}` at the top
+level, nor in the layout it extends). Jinja runs those top-level statements only when it renders the
+whole page; a block rendered alone starts from the view's context, so a name set or imported at the top
+is undefined there (and the fragment a 500, while the page works). So each block sets and imports what
+it uses itself, or uses a global (`field`, `load_more_row`… from saas/core/templating.py), or gets it from
+the view. Evaluating the top level for each fragment is no way out: it runs the whole page's code with a
+fragment's context, which for a row or a form is not the page's (jinja2-fragments tried it and took it
+back). tests/core/test_s7_fragments.py holds every template, the plugins' too, to the rule, and asks every
+GET route as a page and as a fragment.
+"""
 
 import unicodedata
 from urllib.parse import quote
@@ -13,7 +25,7 @@ def is_fragment_request() -> bool:
 
 
 def render(template: str, block: str = "content", status: int = 200, **context):
-    """Render the whole page, or only `block` of it for an HTMX fragment request."""
+    """Render the whole page, or only `block` of it for an HTMX fragment request (see the rule above)."""
     fragment = is_fragment_request()
     body = render_block(template, block, **context) if fragment else render_template(template, **context)
     response = make_response(body, status)

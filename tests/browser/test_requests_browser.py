@@ -1,6 +1,6 @@
 """§4.2 in the browser: the client raises a request, the engineer answers and waits on the client, the clock pauses."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -55,3 +55,42 @@ def test_s4_2_request_round_trip_in_the_browser(page, browser, live_server, worl
     page.get_by_role("button", name="Confirm resolution").click()
     expect(page.get_by_test_id("request-status")).to_have_text("Closed")
     page.screenshot(path=str(artifacts_dir / "request-portal-closed.png"), full_page=True)
+
+
+POLLED = [
+    ("vendor_engineer@alpha.example.com", "/t/alpha/requests/{id}"),
+    ("client_user@alpha.example.com", "/t/alpha/portal/requests/{id}"),
+]
+
+
+@pytest.mark.parametrize(("email", "url"), POLLED)
+def test_s4_2_sla_panel_poll_refreshes_in_the_browser(page, live_server, world, make_signed_contract, db, clock,
+                                                      email, url):  # fmt: skip
+    """The SLA panel's 30-second poll (HTMX) brings the panel alone, swaps it in, and the time left moves on."""
+    clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # a Monday, 10:00 in Shanghai
+    tenant = world.tenant("alpha")
+    make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
+    fault = next(c for c in services.categories(tenant) if c.code == "FAULT")
+    req = services.create_request(tenant, world.clients("alpha")[0].id, {"category_id": fault.id, "subject": "ERP"},
+                                  world.person("alpha", "client_user"))  # fmt: skip
+    db.session.commit()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.clock.install()  # the page's timers run when the test says, so the poll comes without waiting 30 s
+
+    sign_in(page, live_server, email, "/t/alpha/" if "vendor" in email else "/t/alpha/portal/")
+    page.goto(f"{live_server}{url.format(id=req.id)}")
+    left = page.get_by_test_id("sla-response").locator(".clock")
+    before = left.inner_text()
+    clock.advance(minutes=45)
+    with page.expect_response(lambda r: r.url.endswith(f"/{req.id}/clock")) as poll:
+        page.clock.run_for(31_000)
+    assert poll.value.status == 200
+    expect(left).not_to_have_text(before)
+    expect(page.locator("#sla")).to_have_count(1)  # swapped in place: one panel, no page inside the page
+    expect(page.locator("header.topbar")).to_have_count(1)
+    with page.expect_response(lambda r: r.url.endswith(f"/{req.id}/clock")) as again:  # the new panel polls on
+        page.clock.run_for(31_000)
+    assert again.value.status == 200
+    assert not errors, errors
