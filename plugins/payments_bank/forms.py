@@ -3,26 +3,50 @@
 import re
 from datetime import date, datetime
 
+from babel.numbers import get_currency_name
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from plugins.payments_bank.account_numbers import currency_codes
 from plugins.payments_bank.statements import COLUMNS, PRESETS
-from saas.core.forms import CURRENCIES, AppForm, choices
+from saas.core.forms import AppForm, choices
+from saas.core.money import minor_unit_places
+
+#: An account number as banks print it: letters and digits, which spaces, dots and hyphens may group
+#: (0200 0012 1920 0012 345, 1291.99.348, 12345678-12345678-12345678).
+ACCOUNT_NUMBER = re.compile(r"[0-9A-Za-z]+(?:(?: +|\.|-)[0-9A-Za-z]+)*")
+
+
+def account_currencies() -> list[tuple[str, str]]:
+    """The currencies an account may hold, named in the user's language: ISO 4217's in use today, those billed in
+    first; none of more than two decimals (BHD, KWD…), which the statement lines' amounts cannot hold."""
+    locale = get_locale() or "en"
+    return [(code, f"{code} · {get_currency_name(code, locale=locale)}") for code in currency_codes()
+            if minor_unit_places(code) <= 2]  # fmt: skip
 
 
 class BankAccountForm(AppForm):
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=200)])
     branch = StringField(_l("Branch"), validators=[Optional(), Length(max=200)])
     account_name = StringField(_l("Account name"), validators=[DataRequired(), Length(max=200)])
-    account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=40)])
-    currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="CNY")
+    account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=40)],
+                                 description=_l("As the bank prints it; spaces, dots and hyphens may group the "
+                                                "digits."))  # fmt: skip
+    currency = SelectField(_l("Currency"), default="CNY")
     is_default = BooleanField(_l("Default account for this currency"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = choices(account_currencies())
+
     def validate_account_number(self, field):
-        if not re.fullmatch(r"[0-9A-Za-z ]{6,40}", field.data or ""):
-            raise ValidationError(_l("Use 6 to 40 digits or letters."))
+        text = (field.data or "").strip()
+        if not ACCOUNT_NUMBER.fullmatch(text) or not 6 <= len(re.sub(r"[^0-9A-Za-z]", "", text)) <= 40:
+            raise ValidationError(_l("Use 6 to 40 digits or letters; spaces, dots and hyphens may group them."))
+        field.data = text
 
 
 class ImportForm(AppForm):

@@ -1,15 +1,16 @@
 """Importing bank statements (§3.2.1): each credit line taken once, matched where certain; and import profiles."""
 
 import hashlib
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from plugins.payments_bank import matching, statements
+from plugins.payments_bank import account_numbers, fingerprints, matching, statements
 from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfile, LineStatus, StatementLine
 from plugins.payments_bank.statements import PRESETS, StatementError
 from saas.core import audit
@@ -23,6 +24,8 @@ class Imported:
     """What an import did: the statement row and its counts (also kept on the row)."""
 
     statement: BankStatement
+    #: The other accounts the file held statements of (their lines were not taken), as the file prints them.
+    other_accounts: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict:
@@ -34,23 +37,26 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
                      profile: ImportProfile | None = None, user=None) -> Imported:  # fmt: skip
     """Read a file for one of the tenant's accounts, keep its credit lines not seen before and match them.
 
-    Raises StatementError (nothing written) when the file cannot be read, is another account's, or was imported
+    Only the lines on this account are taken: those of the other accounts a file may hold are counted, not booked.
+    Raises StatementError (nothing written) when the file cannot be read, is only other accounts', or was imported
     for this account already.
     """
     sha256 = hashlib.sha256(data).hexdigest()
     _check_not_imported(tenant, account, sha256)
     parsed = statements.parse(data, fmt, profile.reader() if profile else None, filename)
-    _check_account(parsed, account)
-    credits = [line for line in parsed.lines if line.is_client_credit]  # debits and reversals are skipped
     if not parsed.lines:
         raise StatementError(_("The file holds no transactions."))
+    lines, others = _lines_of_account(parsed, account)
+    credits = [line for line in lines if line.is_client_credit]  # debits and reversals are skipped
     statement = BankStatement(tenant_id=tenant.id, account_id=account.id, filename=(filename or "statement")[:255],
                               format=parsed.format, profile_id=profile.id if profile else None,
-                              sha256=sha256, imported_by_id=getattr(user, "id", None),
-                              imported_at=now(), debits_skipped=len(parsed.lines) - len(credits))  # fmt: skip
+                              sha256=sha256, imported_by_id=getattr(user, "id", None), imported_at=now(),
+                              debits_skipped=len(lines) - len(credits),
+                              lines_other_accounts=len(parsed.lines) - len(lines))  # fmt: skip
     db.session.add(statement)
     db.session.flush()
-    rows = _new_lines(tenant, account, statement, credits)
+    rows = [_row(tenant, account, statement, line, fingerprint)
+            for line, fingerprint in fingerprints.new_lines(tenant.id, account, credits, lines)]  # fmt: skip
     statement.lines_known = len(credits) - len(rows)
     try:
         with db.session.begin_nested():
@@ -59,12 +65,14 @@ def import_statement(tenant, account: BankAccount, filename: str, data: bytes, f
         raise StatementError(_("Another import of these lines ran at the same moment; import the file again: "
                                "the lines already taken will be skipped.")) from None  # fmt: skip
     statement.lines_new = len(rows)
+    statement.lines_other_currency = sum(1 for row in rows if row.currency != account.currency)
     statement.lines_matched = sum(1 for row in rows if matching.match_automatically(row))
     audit.record("payments_bank.statement_imported", tenant_id=tenant.id, target=statement, filename=statement.filename,
                  account=account.account_number, new=statement.lines_new, known=statement.lines_known,
-                 matched=statement.lines_matched)  # fmt: skip
+                 matched=statement.lines_matched, other_accounts=statement.lines_other_accounts,
+                 other_currency=statement.lines_other_currency)  # fmt: skip
     db.session.flush()
-    return Imported(statement)
+    return Imported(statement, others)
 
 
 def _check_not_imported(tenant, account: BankAccount, sha256: str) -> None:
@@ -79,63 +87,49 @@ def _check_not_imported(tenant, account: BankAccount, sha256: str) -> None:
                                when=f"{when:%Y-%m-%d %H:%M}", filename=earlier.filename))  # fmt: skip
 
 
-def _check_account(parsed: statements.Statement, account: BankAccount) -> None:
-    """A file that names its account must name exactly this one, spaces aside (CAMT Acct; MT940 :25:, where the bank's
-    code may come first: ICBKCNBJ/0200…): no booking on the wrong account. A file naming none (a table export) is
-    taken for the account chosen."""
-    named = "".join((parsed.account or "").split()).upper()
-    ours = "".join(account.account_number.split()).upper()
-    if named and ours not in (named, named.rsplit("/", 1)[-1]):
-        raise StatementError(_("This statement is for account %(named)s, not %(ours)s.", named=parsed.account,
-                               ours=account.account_number))  # fmt: skip
+def _lines_of_account(parsed: statements.Statement, account: BankAccount) -> tuple[list, list[str]]:
+    """The file's lines on this account, and the other accounts it holds statements of.
 
-
-def fingerprint(account: BankAccount, line: statements.Line, occurrence: int) -> str:
-    """What makes a line the same line in any file: the bank's reference, else its content and occurrence.
-
-    The content has the time of day when the file gives one: two identical transfers on a day, each in one of two
-    overlapping files, are two lines, not the first occurrence twice.
+    A file naming its accounts (MT940 :25:, CAMT Acct; one or several) is taken only for the statements of this
+    account, compared in normal form (account_numbers.same_account: spaces, dots, a BIC before it, a currency after
+    it); naming none of ours, it is refused with the accounts it names: no booking on the wrong account. A file
+    naming none (a table export) is taken for the account chosen.
     """
-    if line.reference:
-        return f"ref:{account.id}:{line.reference}"[:200]
-    when = line.booked_on.isoformat() + (f"T{line.time}" if line.time else "")
-    content = "|".join((str(account.id), when, str(quantize(line.amount, line.currency or account.currency)),
-                        line.counterparty_name, line.remark, str(occurrence)))  # fmt: skip
-    return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
+    if not any(name for name, _currency in parsed.accounts):
+        return list(parsed.lines), []
+    ours = {(name, currency) for name, currency in parsed.accounts if _is_ours(name, currency, account)}
+    named = [_shown(name, currency) for name, currency in parsed.accounts if (name, currency) not in ours]
+    if not ours:
+        if len(named) == 1:
+            raise StatementError(_("This statement is for account %(named)s, not %(ours)s.", named=named[0],
+                                   ours=_shown(account.account_number, account.currency)))  # fmt: skip
+        raise StatementError(_("This file holds the statements of the accounts %(named)s; none of them is %(ours)s.",
+                               named=listed(named), ours=_shown(account.account_number, account.currency)))
+    return [line for line in parsed.lines if (line.account, line.account_currency) in ours], named
 
 
-def _new_lines(tenant, account, statement, credits) -> list[StatementLine]:
-    """Rows for the credit lines whose fingerprint the tenant has not taken before (nor earlier in this file).
+def listed(items: list[str]) -> str:
+    """Items as a list in the user's language (A, B, and C; A、B和C)."""
+    return format_list(items, locale=get_locale() or "en") if items else ""
 
-    A line with a time of day is also known by its fingerprint without it: the same line taken before from a file
-    without times, or before times were kept, is not taken again (a time-less match is what was done before).
-    """
-    seen, timeless, prints, aliases = Counter(), Counter(), [], []
-    for line in credits:
-        key = (line.booked_on, line.amount, line.counterparty_name, line.remark)
-        timeless[key] += 1
-        seen[(*key, line.time)] += 1  # the second identical transfer at a time is another transfer: it counts as #2
-        prints.append(fingerprint(account, line, seen[(*key, line.time)]))
-        aliases.append(fingerprint(account, replace(line, time=""), timeless[key]) if line.time else prints[-1])
-    known = set()
-    wanted = list(dict.fromkeys(prints + aliases))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        known.update(db.session.scalars(select(StatementLine.fingerprint).where(
-            StatementLine.tenant_id == tenant.id, StatementLine.fingerprint.in_(chunk))))  # fmt: skip
-    rows = []
-    for line, print_, alias in zip(credits, prints, aliases, strict=True):
-        if print_ in known or alias in known:
-            continue
-        known.add(print_)
-        currency = line.currency or account.currency
-        rows.append(StatementLine(
-            tenant_id=tenant.id, statement_id=statement.id, account_id=account.id, fingerprint=print_,
-            position=line.position, booked_on=line.booked_on, amount=quantize(line.amount, currency),
-            currency=currency, counterparty_name=line.counterparty_name[:200],
-            counterparty_account=line.counterparty_account[:64], remark=line.remark,
-            bank_reference=line.reference[:120], status=LineStatus.UNMATCHED))  # fmt: skip
-    return rows
+
+def _is_ours(name: str, currency: str, account: BankAccount) -> bool:
+    """Whether a statement's account (and the currency the file gives it) is this account."""
+    return account_numbers.same_account(name, account.account_number, account.currency) and (
+        not currency or currency == account.currency)
+
+
+def _shown(name: str, currency: str) -> str:
+    return f"{name or '?'} ({currency})" if currency else (name or "?")
+
+
+def _row(tenant, account, statement, line: statements.Line, fingerprint: str) -> StatementLine:
+    currency = line.currency or account.currency
+    return StatementLine(
+        tenant_id=tenant.id, statement_id=statement.id, account_id=account.id, fingerprint=fingerprint,
+        position=line.position, booked_on=line.booked_on, amount=quantize(line.amount, currency), currency=currency,
+        counterparty_name=line.counterparty_name[:200], counterparty_account=line.counterparty_account[:64],
+        remark=line.remark, bank_reference=line.reference[:120], status=LineStatus.UNMATCHED)  # fmt: skip
 
 
 def list_statements(tenant, after: int | None = None, limit: int = 25):

@@ -71,6 +71,10 @@ class BankStatement(TenantScoped, db.Model):
     debits_skipped: Mapped[int] = mapped_column(Integer, default=0)
     #: Of lines_new, how many were matched to a client as they were imported.
     lines_matched: Mapped[int] = mapped_column(Integer, default=0)
+    #: Lines of the other accounts a file held statements of (MT940 :25:, CAMT Stmt): read, never booked here.
+    lines_other_accounts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Of lines_new, how many are in another currency than the account's: to be checked before matching.
+    lines_other_currency: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     account: Mapped[BankAccount] = relationship()
     imported_by: Mapped[User | None] = relationship()
@@ -95,9 +99,9 @@ class StatementLine(TenantScoped, db.Model):
     statement_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_statement.id", ondelete="CASCADE"),
                                               index=True)  # fmt: skip
     account_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_account.id", ondelete="RESTRICT"))
-    #: "ref:<account>:<bank reference>" when the bank names the line, else a SHA-256 of account, date (and time of
-    #: day when the file gives one), amount, counterparty and remark with the occurrence number of identical lines
-    #: in the file.
+    #: "ref:<account>:<bank reference>" when a real, unique bank reference names the line, else a SHA-256 of account,
+    #: date (and time of day when the file gives one), amount, counterparty, remark (and a shared reference) with the
+    #: occurrence number of identical lines in the file (plugins.payments_bank.fingerprints).
     fingerprint: Mapped[str] = mapped_column(String(200))
     #: The line's place in its file (line or row number).
     position: Mapped[int] = mapped_column(Integer, default=0)

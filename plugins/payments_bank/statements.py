@@ -8,14 +8,16 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from plugins.payments_bank import account_numbers
 from saas.core.errors import ServiceError
+from saas.core.parsing import InvalidAmount, parse_amount
 
 FORMATS = {"mt940": "MT940", "camt053": "CAMT.053"}
 #: The columns an import profile maps, with their labels (a profile names a column by header or number).
@@ -35,7 +37,6 @@ CURRENCY_NAMES = {"人民币": "CNY", "人民币元": "CNY", "RMB": "CNY", "美�
                   "欧元": "EUR", "日元": "JPY"}  # fmt: skip
 CAMT_NAMESPACES = tuple(f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{v:02d}" for v in range(2, 9))
 MAX_BYTES = 10 * 1024 * 1024
-CENT = Decimal("0.01")
 
 
 class StatementError(ServiceError):
@@ -60,6 +61,10 @@ class Line:
     reversal: bool = False
     #: The time of day it was booked ("10:22:33") when the file gives one (ICBC 交易时间, CAMT BookgDt/DtTm), else "".
     time: str = ""
+    #: The account the file says the line is on (MT940 :25:, CAMT Stmt/Acct), as printed; "" for a table export.
+    account: str = ""
+    #: The currency the file gives that account (CAMT Acct/Ccy), "" when it gives none.
+    account_currency: str = ""
 
     @property
     def is_client_credit(self) -> bool:
@@ -69,12 +74,23 @@ class Line:
 
 @dataclass
 class Statement:
-    """What a file held: its lines and, when the file says so, the account and currency it is for."""
+    """What a file held: its lines and, when the file says so, the account and currency it is for.
+
+    A file may hold the statements of several accounts (MT940 :25: blocks, CAMT Stmt elements): `accounts` lists
+    each (account as printed, its currency if the file gives one) in file order, and each line says its account.
+    """
 
     format: str
     lines: list[Line] = field(default_factory=list)
     account: str = ""
     currency: str = ""
+    accounts: list[tuple[str, str]] = field(default_factory=list)
+
+    def add_account(self, account: str, currency: str = "") -> None:
+        if (account, currency) not in self.accounts:
+            self.accounts.append((account, currency))
+        self.account = self.account or account
+        self.currency = self.currency or currency
 
 
 @dataclass(frozen=True)
@@ -146,39 +162,137 @@ def parse(data: bytes, fmt: str, profile: Profile | None = None, filename: str =
     return parse_table(csv_rows(data), profile, "csv")
 
 
+# Amounts and references
+
+
+def file_amount(text: str, line: int, shown: str, unreadable: str) -> Decimal:
+    """An unsigned amount of an MT940 or CAMT file, through the one amount parser: more than two decimals is
+    refused (as for a table export), never rounded, and an amount no account holds (1E+30, NaN, 20 digits) is
+    refused too; `unreadable` is the message for text that is no number at all."""
+    try:
+        return parse_amount(text, places=2, negative=False)
+    except InvalidAmount as exc:
+        if exc.reason == "too_many_decimals":
+            message = _("Line %(line)d: %(value)s has more than two decimals: an amount is never rounded on import.",
+                        line=line, value=shown[:40])  # fmt: skip
+        elif exc.reason == "too_large":
+            message = _("Line %(line)d: %(value)s is larger than any amount a bank books.", line=line,
+                        value=shown[:40])  # fmt: skip
+        else:
+            message = unreadable
+        raise StatementError(message) from None
+
+
+#: What banks write where they have no reference for a line (MT940 NONREF, SEPA NOTPROVIDED, …): no identity.
+PLACEHOLDER_REFERENCES = frozenset({"NONREF", "NONE", "NOREF", "NOTPROVIDED", "NOTAVAILABLE", "NA", "N/A", "NULL",
+                                    "UNKNOWN", "无", "空"})  # fmt: skip
+
+
+def is_placeholder(reference: str) -> bool:
+    """Whether a reference is no reference: empty, a placeholder word (also numbered within a batch, NONREF/2), or
+    nothing but zeros and punctuation ("0", "-", "000000")."""
+    text = "".join((reference or "").split()).upper()
+    base = re.sub(r"/\d+$", "", text)
+    return not re.sub(r"[\W0_]", "", base) or base in PLACEHOLDER_REFERENCES or text in PLACEHOLDER_REFERENCES
+
+
 # MT940
 
 
 def parse_mt940(data: bytes) -> Statement:
-    """A SWIFT MT940 statement: each :61: line a transaction, its :86: the details (free text or /NAME/…/REMI/)."""
-    import mt940
+    """A SWIFT MT940 statement: each :61: line a transaction, its :86: the details (free text or /NAME/…/REMI/).
 
+    A file may hold several statements, each opened by :20: with its own :25: account (a bank's export of all
+    of a customer's accounts): each is read alone, so every line keeps the account it is on.
+    """
     text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
     if ":61:" not in text or ":25:" not in text:
         raise StatementError(_("This is not an MT940 statement: it has no :25: account or :61: transactions."))
-    transactions = mt940.models.Transactions()
+    statement = Statement("mt940")
+    account = ""
+    for first, block in _mt940_blocks(text):
+        transactions = _mt940_transactions(block, first)
+        # A statement without its own :25: continues the account of the one before.
+        account = str(transactions.data.get("account_identification") or account).strip()
+        statement.add_account(account)
+        suffix = account_numbers.parse(account).currency
+        for (position, mark, amount), transaction in zip(_mt940_checked(block, first, transactions), transactions,
+                                                         strict=True):  # fmt: skip
+            statement.lines.append(_mt940_line(transaction.data, position, mark, amount, account, suffix))
+    statement.currency = next((line.currency for line in statement.lines if line.currency), "")
+    return statement
+
+
+def _mt940_blocks(text: str):
+    """(number of its first line, text) of each statement of a file: a :20: opens one. A header before the first
+    (a SWIFT envelope, {1:…}{4:) is no statement."""
+    line = 1
+    for chunk in re.split(r"(?m)^(?=:20:)", text):
+        if ":25:" in chunk or ":61:" in chunk:
+            yield line, chunk
+        line += chunk.count("\n")
+
+
+def _mt940_transactions(block: str, first: int):
+    """The mt940 library's reading of one statement, with a reversal of a credit (RC) signed as the money going out
+    that it is, and marks in lower case read as marks."""
+    import mt940
+
+    transactions = mt940.models.Transactions(options=mt940.Options(reversal_sign=True, case_insensitive_marks=True))
     try:
-        transactions.parse(text)
+        transactions.parse(block)
     except Exception as exc:  # noqa: BLE001 (mt940 raises RuntimeError with the text it could not read)
         bad = next((a for a in getattr(exc, "args", ())[2:3] if isinstance(a, str)), "")
-        raise StatementError(_("Line %(line)d cannot be read as MT940: %(text)s", line=_line_of(text, bad),
+        raise StatementError(_("Line %(line)d cannot be read as MT940: %(text)s", line=first - 1 + _line_of(block, bad),
                                text=bad[:60])) from exc  # fmt: skip
-    positions = [n for n, row in enumerate(text.split("\n"), 1) if row.startswith(":61:")]
-    statement = Statement("mt940", account=str(transactions.data.get("account_identification", "")).strip())
-    for index, transaction in enumerate(transactions):
-        row = transaction.data
-        amount = row["amount"]
-        details = _mt940_details(row.get("transaction_details") or "")
-        reference = (row.get("bank_reference") or "").strip()
-        customer = (row.get("customer_reference") or "").strip()
-        statement.lines.append(Line(
-            booked_on=_plain_date(row.get("entry_date") or row["date"]), amount=Decimal(str(amount.amount)),
-            currency=amount.currency, counterparty_name=details.get("name", ""),
-            counterparty_account=details.get("account", ""),
-            remark=details.get("remark") or ("" if customer.upper() == "NONREF" else customer),
-            reference=reference, position=positions[index] if index < len(positions) else 0))  # fmt: skip
-    statement.currency = statement.lines[0].currency if statement.lines else ""
-    return statement
+    return transactions
+
+
+#: The start of a :61: line as SWIFT writes it (6!n[4!n]2a[1!a]15d1!a3!c): value date, entry date, the debit/credit
+#: mark (C, D, RC reversing a credit, RD reversing a debit), the funds code, the amount and the transaction type.
+MT940_STATEMENT_LINE = re.compile(r"\d{6}(?:\d{4}|\s{4})?(?P<mark>R?[DC])[A-Z]?[\n ]?(?P<amount>[\d,]+)"
+                                  r"(?P<type>[A-Z][A-Z0-9 ]{3})?", re.IGNORECASE)  # fmt: skip
+
+
+def _mt940_checked(block: str, first: int, transactions) -> list[tuple[int, str, Decimal]]:
+    """Each :61: line of a statement as written (its line number, its mark, its amount), checked against what the
+    library read: it reads at most 15 characters of an amount, and joins a line without a transaction type to the
+    next one, so an amount it cut or a line it lost is refused here rather than booked wrong."""
+    rows = block.split("\n")
+    written = []
+    for index, row in enumerate(rows):
+        if not row.startswith(":61:"):
+            continue
+        following = rows[index + 1] if index + 1 < len(rows) and not rows[index + 1].startswith(":") else ""
+        number, value = first + index, row[4:] + "\n" + following
+        unreadable = _("Line %(line)d cannot be read as MT940: %(text)s", line=number, text=row[4:64])
+        found = MT940_STATEMENT_LINE.match(value)
+        if found is None or found["type"] is None:
+            raise StatementError(unreadable)
+        amount = file_amount(found["amount"].replace(",", "."), number, found["amount"], unreadable)
+        written.append((number, found["mark"].upper(), amount, unreadable))
+    if len(written) != len(transactions):  # a :61: the library did not keep as a transaction of its own
+        raise StatementError(written[min(len(transactions), len(written) - 1)][3] if written else
+                             _("Line %(line)d cannot be read as MT940: %(text)s", line=first, text=""))  # fmt: skip
+    for (_number, mark, amount, unreadable), transaction in zip(written, transactions, strict=True):
+        if transaction.data["amount"].amount != (-amount if mark in ("D", "RC") else amount):
+            raise StatementError(unreadable)
+    return [(number, mark, amount) for number, mark, amount, _unreadable in written]
+
+
+def _mt940_line(row: dict, position: int, mark: str, amount: Decimal, account: str, suffix: str) -> Line:
+    """A Line from one transaction the library read: D and RC (undoing a credit) take money out; RC and RD (the
+    bank undoing an earlier entry) are reversals, never a client's payment."""
+    currency = row["amount"].currency
+    details = _mt940_details(row.get("transaction_details") or "")
+    customer = (row.get("customer_reference") or "").strip()
+    return Line(
+        booked_on=_plain_date(row.get("entry_date") or row["date"]), amount=-amount if mark in ("D", "RC") else amount,
+        currency=(currency or suffix or "").upper(), counterparty_name=details.get("name", ""),
+        counterparty_account=details.get("account", ""),
+        remark=details.get("remark") or ("" if is_placeholder(customer) else customer),
+        reference=(row.get("bank_reference") or "").strip(), position=position, reversal=mark.startswith("R"),
+        account=account)  # fmt: skip
 
 
 def _line_of(text: str, fragment: str) -> int:
@@ -227,13 +341,16 @@ def parse_camt053(data: bytes) -> Statement:
         raise StatementError(_("This is not a CAMT.053 statement (versions 001.02 to 001.08)."))
     n = {"c": ns}
     statement = Statement("camt053")
-    stmt = root.find("c:BkToCstmrStmt/c:Stmt", n)
-    if stmt is None:
+    stmts = root.findall("c:BkToCstmrStmt/c:Stmt", n)
+    if not stmts:
         raise StatementError(_("The CAMT.053 file holds no statement (Stmt)."))
-    statement.account = _text(stmt, "c:Acct/c:Id/c:IBAN", n) or _text(stmt, "c:Acct/c:Id/c:Othr/c:Id", n)
-    statement.currency = _text(stmt, "c:Acct/c:Ccy", n)
-    for entry in root.iterfind("c:BkToCstmrStmt/c:Stmt/c:Ntry", n):
-        statement.lines.extend(_camt_entry(entry, n))
+    for stmt in stmts:  # one per account (and per period): each entry is on its statement's account
+        account = _text(stmt, "c:Acct/c:Id/c:IBAN", n) or _text(stmt, "c:Acct/c:Id/c:Othr/c:Id", n)
+        currency = _text(stmt, "c:Acct/c:Ccy", n).upper()
+        statement.add_account(account, currency)
+        for entry in stmt.iterfind("c:Ntry", n):
+            statement.lines.extend(replace(line, account=account, account_currency=currency)
+                                   for line in _camt_entry(entry, n))  # fmt: skip
     return statement
 
 
@@ -247,11 +364,10 @@ def _camt_entry(entry, n) -> list[Line]:
     status = _text(entry, "c:Sts", n) or _text(entry, "c:Sts/c:Cd", n) or _text(entry, "c:Sts/c:Prtry", n)
     if status.upper() != "BOOK":
         return []
-    try:
-        amount = Decimal(_text(entry, "c:Amt", n))
-    except InvalidOperation:
-        raise StatementError(_("Line %(line)d: the entry's amount (Amt) is not a number.", line=where)) from None
-    currency = entry.find("c:Amt", n).get("Ccy", "")
+    written = _text(entry, "c:Amt", n)
+    amount = file_amount(written, where, written, _("Line %(line)d: the entry's amount (Amt) is not a number.",
+                                                    line=where))  # fmt: skip
+    currency = entry.find("c:Amt", n).get("Ccy", "").upper()
     sign = Decimal(1) if _text(entry, "c:CdtDbtInd", n) == "CRDT" else Decimal(-1)
     reversal = _text(entry, "c:RvslInd", n).lower() in ("true", "1")
     raw_date = _text(entry, "c:BookgDt/c:Dt", n) or _text(entry, "c:BookgDt/c:DtTm", n)[:10] \
@@ -269,11 +385,9 @@ def _camt_entry(entry, n) -> list[Line]:
     lines = []
     for index, tx in enumerate(details):
         tx_amount = _text(tx, "c:AmtDtls/c:TxAmt/c:Amt", n) or _text(tx, "c:Amt", n)
-        try:
-            part = Decimal(tx_amount)
-        except InvalidOperation:
-            raise StatementError(_("Line %(line)d: a transaction's amount is missing or not a number.",
-                                   line=tx.sourceline or where)) from None  # fmt: skip
+        at = tx.sourceline or where
+        part = file_amount(tx_amount, at, tx_amount, _("Line %(line)d: a transaction's amount is missing or not a "
+                                                       "number.", line=at))  # fmt: skip
         lines.append(_camt_line(tx, n, booked_on, sign * part, currency, f"{entry_ref}/{index + 1}" if entry_ref
                                 else "", tx.sourceline or where, entry, reversal, time))  # fmt: skip
     return lines
@@ -425,22 +539,22 @@ def _money(value, number) -> Decimal:
     """A cell's amount: '12,345.60', '¥12345.6', a spreadsheet number; empty or '-' is zero.
 
     More than two decimals is no amount a bank books: the profile reads another column (a rate, a balance in
-    another unit), which rounding would hide.
+    another unit), which rounding would hide. Exponents (1E+20), NaN and more digits than an account holds are
+    refused by the one amount parser (saas.core.parsing), like every amount the application reads.
     """
     text = str(value) if isinstance(value, int | Decimal) else re.sub(r"[,\s¥￥]|CNY|RMB", "", _cell_text(value))
     if text in ("", "-", "--"):
         return Decimal(0)
     try:
-        amount = Decimal(text)
-        if not amount.is_finite():
-            raise InvalidOperation
-        exact = amount == amount.quantize(CENT)  # raises for more digits than a Decimal holds
-    except InvalidOperation:
+        return parse_amount(text, places=2)
+    except InvalidAmount as exc:
+        if exc.reason == "too_many_decimals":
+            raise StatementError(_("Row %(row)d: %(value)s has more than two decimals: check which column the "
+                                   "profile reads as the amount.", row=number, value=text[:40])) from None
+        if exc.reason == "too_large":
+            raise StatementError(_("Row %(row)d: %(value)s is larger than any amount a bank books.", row=number,
+                                   value=text[:40])) from None  # fmt: skip
         raise StatementError(_("Row %(row)d: %(value)s is not an amount.", row=number, value=text[:40])) from None
-    if not exact:
-        raise StatementError(_("Row %(row)d: %(value)s has more than two decimals: check which column the profile "
-                               "reads as the amount.", row=number, value=text[:40]))  # fmt: skip
-    return amount
 
 
 def _row_time(value) -> str:

@@ -100,8 +100,21 @@ def import_statement():
             db.session.commit()
             flash(_("%(new)d new line(s), %(matched)d matched at once; %(known)d already known; %(debits)d debit(s) "
                     "skipped.", **done.counts), "success")  # fmt: skip
+            _flash_warnings(done, account)
             return redirect(url_for("plugin_payments_bank.statement", statement_id=done.statement.id))
     return render("payments_bank/import.html", form=form, status=422 if form.errors else 200)
+
+
+def _flash_warnings(done: imports.Imported, account: BankAccount) -> None:
+    """What the import left for a person to check: other accounts' lines not taken, lines in another currency."""
+    statement = done.statement
+    if statement.lines_other_accounts:
+        flash(_("%(count)d line(s) of other accounts in the file were not taken: %(accounts)s. Import the file for "
+                "each of those accounts to take theirs.", count=statement.lines_other_accounts,
+                accounts=imports.listed(done.other_accounts)), "info")  # fmt: skip
+    if statement.lines_other_currency:
+        flash(_("%(count)d new line(s) are not in %(currency)s, the account's currency: check them before matching "
+                "them.", count=statement.lines_other_currency, currency=account.currency), "info")  # fmt: skip
 
 
 @bp.get("/statements/<int:statement_id>")

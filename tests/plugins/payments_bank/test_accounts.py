@@ -111,8 +111,9 @@ def test_s3_2_1_other_roles_get_403(db, client, world, alpha, role):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("account_number", "12-34-56-78", "Use 6 to 40 digits or letters."),
-        ("account_number", "123", "Use 6 to 40 digits or letters."),
+        ("account_number", "12/34/56/78", "Use 6 to 40 digits or letters; spaces, dots and hyphens may group them."),
+        ("account_number", "12-34", "Use 6 to 40 digits or letters; spaces, dots and hyphens may group them."),
+        ("account_number", "1291..99", "Use 6 to 40 digits or letters; spaces, dots and hyphens may group them."),
         ("account_number", "", "This field is required."),
         ("bank_name", "", "This field is required."),
         ("currency", "XYZ", "Not a valid choice."),
@@ -133,7 +134,7 @@ def test_s3_2_1_bad_number_on_edit_keeps_the_stored_account(db, client, world, a
     client.post_form(f"{BASE}/new", account_data())
     [account] = accounts(db, alpha)
     response = client.post_form(f"{BASE}/{account.id}", account_data(account_number="no/slashes"))
-    assert "Use 6 to 40 digits or letters." in response.get_data(as_text=True)
+    assert "Use 6 to 40 digits or letters; spaces, dots and hyphens may group them." in response.get_data(as_text=True)
     assert accounts(db, alpha)[0].account_number == "0200001219200012345"
 
 

@@ -170,3 +170,34 @@ def test_s3_2_1_an_amount_with_more_than_two_decimals_is_refused_not_rounded():
             parse(rate.replace("6.8312", bad).encode(), "table", profile)
     [line] = parse(rate.replace("6.8312", "\"1,234.50\"").encode(), "table", profile).lines
     assert line.amount == Decimal("1234.50")
+
+
+@pytest.mark.parametrize(("printed", "number", "currency", "same"), [
+    ("ICBKCNBJ/0200001219200012345", "0200 0012 1920 0012 345", "CNY", True),  # a BIC before the account
+    ("UBRTHUHB/123456789150ABCDEF002/HUF", "123456789150ABCDEF002", "HUF", True),  # BIC/account/currency
+    ("UBRTHUHB/123456789150ABCDEF002/HUF", "123456789150ABCDEF002", "EUR", False),  # that number's HUF account
+    ("1291.99.348EUR", "1291.99.348", "EUR", True),  # Rabobank: dots, the currency glued on
+    ("1291.99.348EUR", "129199348", "EUR", True),
+    ("1291.99.348EUR", "1291.99.34", "EUR", False),
+    ("PL29114010810000267002001002", "11401081 0000 2670 0200 1002", "PLN", True),  # an IBAN and its domestic number
+    ("PL29114010810000267002001002", "PL29 1140 1081 0000 2670 0200 1002", "PLN", True),
+    ("PL29114010810000267002001003", "114010810000267002001003", "PLN", False),  # no IBAN: its check digits fail
+    ("NL69INGB0123456789EUR", "NL69INGB0123456789", "EUR", True),
+    ("SC18SSCB11010000000000001497USD", "SC18SSCB11010000000000001497USD", "USD", True),  # the IBAN ends in USD
+    ("10020030/1234567890", "1234567890", "EUR", True),  # a bank code before the account
+    ("0200001219200012345", "020000121920001234", "CNY", False),
+])  # fmt: skip
+def test_s3_2_1_account_numbers_are_compared_in_normal_form(printed, number, currency, same):
+    from plugins.payments_bank.account_numbers import same_account
+
+    assert same_account(printed, number, currency) is same
+
+
+@pytest.mark.parametrize(("reference", "placeholder"), [
+    ("NONREF", True), ("nonref", True), ("NOTPROVIDED", True), ("NONREF/2", True), ("0", True), ("000000", True),
+    ("-", True), ("", True), ("MB170119012058", False), ("20280305000123", False), ("R1/2", False), ("1", False),
+])  # fmt: skip
+def test_s3_2_1_placeholder_references_are_no_references(reference, placeholder):
+    from plugins.payments_bank.statements import is_placeholder
+
+    assert is_placeholder(reference) is placeholder
