@@ -2,14 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from saas.core.forms import AmountField, DateField
 
 
 class PaymentForm(FlaskForm):
     """Money received outside the payment plugins, recorded by billing staff."""
 
-    amount = DecimalField(_l("Amount received"), places=2,
+    amount = AmountField(_l("Amount received"), places=2,
                           validators=[InputRequired(), NumberRange(min=0.01, max=10**12)])  # fmt: skip
     reference = StringField(_l("Reference (bank transaction, receipt)"), validators=[DataRequired(), Length(max=120)])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
@@ -19,7 +21,7 @@ class PaymentForm(FlaskForm):
 class CreditNoteForm(FlaskForm):
     """A correction of an issued invoice: how much it no longer owes, and why."""
 
-    amount = DecimalField(_l("Amount to credit"), places=2,
+    amount = AmountField(_l("Amount to credit"), places=2,
                           validators=[InputRequired(), NumberRange(min=0.01, max=10**12)])  # fmt: skip
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
 

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from saas.core.forms import choices
+from saas.core.forms import DateField, choices, coerce_id
 from saas.tickets.team_models import Availability, TeamRole
 
 TEAM_ROLE_LABELS = {
@@ -32,7 +32,7 @@ class MemberForm(FlaskForm):
     availability = SelectField(_l("Availability"), choices=choices(AVAILABILITY_LABELS.items()),
                                default=Availability.AVAILABLE)
     #: Checked by the service (one of the tenant's own staff), so its message is the one people read.
-    user_id = SelectField(_l("Sign-in account"), coerce=int, validate_choice=False, default=0,
+    user_id = SelectField(_l("Sign-in account"), coerce=coerce_id, validate_choice=False, default=0,
                           description=_l("Optional: the member's own account, to receive the requests given to them."))
     active = BooleanField(_l("On the team"), default=True)
 
@@ -52,9 +52,9 @@ class AvailabilityForm(FlaskForm):
 
 
 class RuleForm(FlaskForm):
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False, default=0)
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False, default=0)
     team_role = SelectField(_l("Team role"), choices=choices(TEAM_ROLE_LABELS.items()))
 
 
 class ContractEngineersForm(FlaskForm):
-    member_ids = SelectMultipleField(_l("Named engineers"), coerce=int, validate_choice=False)
+    member_ids = SelectMultipleField(_l("Named engineers"), coerce=coerce_id, validate_choice=False)
