@@ -23,6 +23,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, cl
     init_security(app)
     init_i18n(app)
     init_plugins(app, extra_plugins)
+    init_request_parsing(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_pages(app)
@@ -113,6 +114,16 @@ def _alembic_version_locations(config):
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(dirs))
     return config
+
+
+def init_request_parsing(app):
+    """Ids in URLs, query and form values and JSON bodies are read safely app-wide (before any route exists)."""
+    from saas.core.inbound import JSONProvider, Request
+    from saas.core.routing import IdConverter
+
+    app.request_class = Request
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app):

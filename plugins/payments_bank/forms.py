@@ -7,12 +7,12 @@ from babel.numbers import get_currency_name
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from plugins.payments_bank.account_numbers import currency_codes
 from plugins.payments_bank.statements import COLUMNS, PRESETS
-from saas.core.forms import AppForm, choices
+from saas.core.forms import AppForm, IntegerField, choices, coerce_id
 from saas.core.money import minor_unit_places
 
 #: An account number as banks print it: letters and digits, which spaces, dots and hyphens may group
@@ -52,7 +52,7 @@ class BankAccountForm(AppForm):
 class ImportForm(AppForm):
     """A statement file for one account; the format is MT940, CAMT.053 or one of the tenant's profiles."""
 
-    account_id = SelectField(_l("Account"), coerce=int, validators=[DataRequired()])
+    account_id = SelectField(_l("Account"), coerce=coerce_id, validators=[DataRequired()])
     format = SelectField(_l("Format"), validators=[DataRequired()])
     file = FileField(_l("Statement file"), validators=[FileRequired()],
                      description=_l("MT940 (.sta, .txt), CAMT.053 (.xml), or a bank's CSV/XLSX export read "
@@ -104,8 +104,8 @@ class PresetForm(AppForm):
 class MatchForm(AppForm):
     """Whose payment a line is; the invoice is optional (none: the client's oldest open invoices first)."""
 
-    client_id = SelectField(_l("Client"), coerce=int, validators=[DataRequired(message=_l("Choose the client."))])
-    invoice_id = SelectField(_l("Invoice"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+    client_id = SelectField(_l("Client"), coerce=coerce_id, validators=[DataRequired(message=_l("Choose the client."))])
+    invoice_id = SelectField(_l("Invoice"), coerce=lambda v: coerce_id(v) or None,
                              validate_choice=False)  # fmt: skip
 
 

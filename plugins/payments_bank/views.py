@@ -14,6 +14,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.i18n import format_money_filter
 from saas.core.models import Client, Role
+from saas.core.parsing import parse_id
 from saas.core.plugins import plugin_blueprint
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required
@@ -65,7 +66,7 @@ def delete(account_id):
 @staff
 def statements():
     """The statements imported so far, newest first; keyset pages."""
-    rows, next_after = imports.list_statements(current_tenant, after=request.args.get("after", type=int))
+    rows, next_after = imports.list_statements(current_tenant, after=request.args.get("after", type=parse_id))
     return render("payments_bank/statements.html", block="rows" if request.args.get("after") else "content",
                   statements=rows, next_after=next_after, waiting=matching.waiting_count(current_tenant))  # fmt: skip
 
@@ -123,7 +124,7 @@ def statement(statement_id):
     """One imported statement: its file, its counts, and its credit lines with what became of each."""
     row = get_or_404(BankStatement, statement_id, current_tenant)
     lines, next_after = imports.list_lines(current_tenant, statement_id=row.id,
-                                           after=request.args.get("after", type=int))  # fmt: skip
+                                           after=request.args.get("after", type=parse_id))  # fmt: skip
     return render("payments_bank/statement.html", block="rows" if request.args.get("after") else "content",
                   statement=row, lines=lines, next_after=next_after)  # fmt: skip
 
@@ -133,7 +134,7 @@ def statement(statement_id):
 def unmatched():
     """The lines waiting for a person: whose payment each is, or that it is not a client payment."""
     lines, next_after = imports.list_lines(current_tenant, status=LineStatus.UNMATCHED,
-                                           after=request.args.get("after", type=int))  # fmt: skip
+                                           after=request.args.get("after", type=parse_id))  # fmt: skip
     return render("payments_bank/unmatched.html", block="rows" if request.args.get("after") else "content",
                   lines=lines, next_after=next_after)  # fmt: skip
 
@@ -162,7 +163,7 @@ def _match_form(line: StatementLine, client_id: int | None) -> MatchForm:
 def line(line_id):
     """One statement line: its details and, while it waits, the forms to match it or set it aside."""
     row = get_or_404(StatementLine, line_id, current_tenant)
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=parse_id)
     if client_id is not None and not db.session.scalar(select(Client.id).where(Client.id == client_id,
                                                                                Client.tenant_id == current_tenant.id)):
         client_id = None  # fmt: skip
@@ -188,7 +189,7 @@ def _paid_by(row: StatementLine):
 def match(line_id):
     """Record a waiting line as the chosen client's payment (once: a second click changes nothing)."""
     row = get_or_404(StatementLine, line_id, current_tenant)
-    form = _match_form(row, request.form.get("client_id", type=int))
+    form = _match_form(row, request.form.get("client_id", type=parse_id))
     if form.validate_on_submit():
         try:
             payment = matching.match_manually(row, form.client_id.data, form.invoice_id.data, current_user)

@@ -14,6 +14,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.i18n import format_money_filter
 from saas.core.models import CLIENT_ROLES, Role
+from saas.core.parsing import parse_id
 from saas.core.plugins import plugin_blueprint
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, visible_client_id
@@ -45,9 +46,9 @@ def index():
     """The cheque register, newest first, by status and client; keyset pages."""
     status = request.args.get("status", "")
     status = status if status in ChequeStatus.__members__.values() else ""
-    client_id = request.args.get("client", type=int)
+    client_id = request.args.get("client", type=parse_id)
     rows, next_after = services.list_cheques(current_tenant, client_id=client_id, status=status,
-                                             after=request.args.get("after", type=int))  # fmt: skip
+                                             after=request.args.get("after", type=parse_id))  # fmt: skip
     filters = {"status": status or None, "client": client_id}
     return render("payments_cheque/register.html", block="rows" if request.args.get("after") else "content",
                   cheques=rows, next_after=next_after, filters=filters, statuses=list(ChequeStatus),
@@ -77,7 +78,7 @@ def new():
     form = _cheque_form()
     if request.method == "GET":
         today = local_today(current_tenant)
-        form.client_id.data = request.args.get("client_id", type=int) or 0
+        form.client_id.data = request.args.get("client_id", type=parse_id) or 0
         form.currency.data, form.received_on.data, form.cheque_date.data = current_tenant.currency, today, today
     _invoice_choices(form)
     if form.validate_on_submit():
@@ -99,7 +100,7 @@ def new():
 def invoice_choices():
     """The invoice field for the client just chosen (an HTMX fragment of the form)."""
     form = _cheque_form(submitted=False)
-    form.client_id.data = request.args.get("client_id", type=int) or 0
+    form.client_id.data = request.args.get("client_id", type=parse_id) or 0
     _invoice_choices(form)
     return render("payments_cheque/new.html", block="invoice_field", form=form)
 
@@ -179,6 +180,6 @@ def portal():
     if client_id is None:
         abort(404)
     rows, next_after = services.list_cheques(current_tenant, client_id=client_id,
-                                             after=request.args.get("after", type=int))  # fmt: skip
+                                             after=request.args.get("after", type=parse_id))  # fmt: skip
     return render("payments_cheque/portal.html", block="rows" if request.args.get("after") else "content",
                   cheques=rows, next_after=next_after)  # fmt: skip

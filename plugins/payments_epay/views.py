@@ -9,6 +9,7 @@ from plugins.payments_epay.models import EpayTrade, TradeStatus
 from plugins.payments_epay.plugin import NAME
 from plugins.payments_epay.providers import ProviderUnavailable
 from saas.core.models import CLIENT_ROLES, Role
+from saas.core.parsing import parse_id
 from saas.core.plugins import plugin_blueprint
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, visible_client_id
@@ -27,7 +28,7 @@ def trades():
     """The tenant's online payments, newest first: what each press of Pay became, and what the provider said."""
     status = request.args.get("status", "")
     status = status if status in TradeStatus.__members__.values() else ""
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=parse_id)
     rows, next_before = services.list_trades(current_tenant, status=status, before=before)
     return render("payments_epay/trades.html", block="rows" if before else "content", trades=rows,
                   next_before=next_before, chosen=status, statuses=list(TradeStatus), trade_status_labels=STATUS_LABELS,

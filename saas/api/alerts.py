@@ -19,6 +19,7 @@ from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.mail import MAIL_LOCALES
 from saas.core.models import Client
+from saas.core.parsing import InvalidDate, parse_datetime
 from saas.extensions import db
 from saas.tickets import services as requests
 from saas.tickets.models import Channel, Priority, RequestEvent, RequestKind, ServiceRequest
@@ -94,14 +95,13 @@ def parse(payload) -> list[Alert]:
 
 
 def _parse_time(value: str) -> datetime | None:
-    """An RFC 3339 time as Alertmanager writes it; None for nonsense and for Go's zero time (no end yet)."""
+    """An RFC 3339 time as Alertmanager writes it, in UTC; None for nonsense, for times outside parse_datetime's
+    years (9999-12-31T23:59:59-12:00 would overflow in UTC) and for Go's zero time (no end yet)."""
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parse_datetime(value, require_timezone=True)
+    except InvalidDate:
         return None
-    if parsed.tzinfo is None or parsed.year < 1970:
-        return None
-    return parsed
+    return parsed if parsed.year >= 1970 else None
 
 
 def ingest(token: ApiToken, client: Client, alerts: list[Alert]) -> dict:

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.api.tokens import SCOPES
-from saas.core.forms import AppForm, choices
+from saas.core.forms import AppForm, choices, coerce_id
 
 
 class TokenForm(AppForm):
@@ -14,7 +14,7 @@ class TokenForm(AppForm):
                        description=_l("The system that will use it, such as “Zabbix” or “Client ITSM”."))
     scopes = SelectMultipleField(_l("May"), choices=choices(SCOPES.items()), widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())
-    client_id = SelectField(_l("Client"), coerce=int, default=0,
+    client_id = SelectField(_l("Client"), coerce=coerce_id, default=0,
                             description=_l("A token for one client sees and acts for that client only."))
 
     def validate_scopes(self, field):

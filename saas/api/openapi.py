@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json; a test checks it covers every route)."""
 
+from saas.core.parsing import MAX_ID
 from saas.tickets.models import Priority, RequestStatus
 
 
@@ -25,8 +26,10 @@ ERROR_RESPONSES = {
     422: ("Unprocessable", "The input breaks a rule; `reason` says which (e.g. no contract in force, §10.4)."),
     429: ("TooManyRequests", "The token's rate limit is reached; try again later."),
 }
+#: Ids and numbers are positive 32-bit integers (saas.core.parsing.MAX_ID): a larger one is no row (404).
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 REQUEST_NUMBER = {"name": "number", "in": "path", "required": True, "description": "The request's number (#1024).",
-                  "schema": {"type": "integer", "minimum": 1}}  # fmt: skip
+                  "schema": {**ID, "examples": [1]}}  # fmt: skip
 SCOPE_NOTE = "Needs the scope `{scope}`."
 
 SCHEMAS = {
@@ -117,8 +120,9 @@ SCHEMAS = {
         "type": "object",
         "required": ["category", "subject"],
         "properties": {
-            "client_id": {"type": "integer", "description": "Required unless the token is restricted to a client."},
-            "category": {"type": ["string", "integer"], "description": "Category code (FAULT, REMOTE…) or id."},
+            "client_id": {**ID, "description": "Required unless the token is restricted to a client."},
+            "category": {"type": ["string", "integer"], "description": "Category code (FAULT, REMOTE…) or id.",
+                         "examples": ["FAULT", "GENERAL"]},
             "priority": {"type": "string", "enum": [p.value for p in Priority], "default": "normal"},
             "subject": {"type": "string", "maxLength": 200},
             "description": {"type": "string", "maxLength": 20000},
@@ -207,7 +211,7 @@ def document(server_url: str) -> dict:
                 parameters=[
                     {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"},
                      "description": "open (soonest due first), all (newest first) or one status."},
-                    {"name": "client_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "client_id", "in": "query", "schema": ID},
                     {"name": "category", "in": "query", "schema": {"type": "string"},
                      "description": "A category code or id."},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
@@ -251,7 +255,7 @@ def document(server_url: str) -> dict:
                  **_errors(400, 401, 403, 404, 422, 429)},
                 description="Firing alerts open fault requests (§2.2.2), one per fingerprint; a resolved alert is "
                             "noted once on its open request. Safe to deliver twice.",
-                parameters=[{"name": "client_id", "in": "query", "schema": {"type": "integer"},
+                parameters=[{"name": "client_id", "in": "query", "schema": ID,
                              "description": "The client whose systems alert; implied by a client-restricted token."}],
                 requestBody={"required": True,
                              "content": {"application/json": {"schema": _ref("AlertmanagerPayload")}}},

@@ -7,7 +7,6 @@ read, so CSRF does not apply. Every answer is JSON; errors are {"error": ..., "r
 import base64
 import binascii
 import hashlib
-from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
@@ -21,7 +20,7 @@ from saas.api.idempotency import idempotent
 from saas.api.openapi import document
 from saas.api.serializers import event_json, request_detail, request_summary
 from saas.core.errors import ServiceError
-from saas.core.tenancy import MAX_ID
+from saas.core.parsing import MAX_ID, parse_cursor
 from saas.extensions import csrf, db, limiter
 from saas.tickets import notify
 from saas.tickets.models import RequestStatus
@@ -142,10 +141,11 @@ def _int(value, name: str) -> int | None:
     """An optional whole number from JSON or the query string."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isascii()
+                                                                   and value.isdigit())):  # fmt: skip
         fail(422, _("“%(name)s” must be a whole number.", name=name))
-    if int(value) > MAX_ID:
-        fail(404, _("There is no such record."))
+    if isinstance(value, str) and len(value.lstrip("0")) > len(str(MAX_ID)) or not -MAX_ID <= int(value) <= MAX_ID:
+        fail(404, _("There is no such record."))  # no row has it (and int() of 5,000 digits would fail)
     return int(value)
 
 
@@ -154,17 +154,13 @@ def _encode_cursor(cursor: str | None) -> str | None:
 
 
 def _decode_cursor(value: str | None, by_due: bool) -> str | None:
-    """The list service's keyset from an opaque `after`, checked so a made-up one is a 422, not a crash."""
+    """The list service's keyset from an opaque `after`, checked (parse_cursor) so a made-up one is a 422."""
     if not value:
         return None
     try:
         cursor = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        due, sep, last_id = cursor.rpartition("|")
-        valid = (sep and last_id.isdigit() and (due == "~" or datetime.fromisoformat(due).tzinfo is not None)
-                 if by_due else cursor.isdigit())  # fmt: skip
+        parse_cursor(cursor, timed=by_due)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        valid = False
-    if not valid:
         fail(422, _("“after” is not a cursor this API gave out; use the “next” of the previous page."))
     return cursor
 
@@ -232,8 +228,6 @@ def create_request(token):
 @token_required("requests:read")
 def read_request(token, number):
     """A request with its due times, breaches, status and public timeline."""
-    if number > MAX_ID:
-        fail(404, _("There is no such record."))
     req = services.request_by_number(token, number)
     body = request_detail(req, services.public_timeline(req))
     db.session.commit()  # the token's last use

@@ -1,16 +1,16 @@
 """Forms of billing."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from saas.core.forms import AppForm
+from saas.core.forms import AmountField, AppForm, DateField
 
 
 class PaymentForm(AppForm):
     """Money received outside the payment plugins, recorded by billing staff."""
 
-    amount = DecimalField(_l("Amount received"), places=2,
+    amount = AmountField(_l("Amount received"), places=2,
                           validators=[InputRequired(), NumberRange(min=0.01, max=10**12)])  # fmt: skip
     reference = StringField(_l("Reference (bank transaction, receipt)"), validators=[DataRequired(), Length(max=120)])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
@@ -20,7 +20,7 @@ class PaymentForm(AppForm):
 class CreditNoteForm(AppForm):
     """A correction of an issued invoice: how much it no longer owes, and why."""
 
-    amount = DecimalField(_l("Amount to credit"), places=2,
+    amount = AmountField(_l("Amount to credit"), places=2,
                           validators=[InputRequired(), NumberRange(min=0.01, max=10**12)])  # fmt: skip
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
 

@@ -14,6 +14,7 @@ from saas.contracts.services import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm
 from saas.core.models import CLIENT_ROLES, Client, Role
+from saas.core.parsing import parse_id
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
@@ -30,9 +31,9 @@ def index():
     """The tenant's invoices, newest first, by status and client; keyset pages."""
     status = request.args.get("status", "")
     status = status if status in InvoiceStatus.__members__.values() else ""
-    client_id = request.args.get("client", type=int)
+    client_id = request.args.get("client", type=parse_id)
     rows, next_after = services.list_invoices(current_tenant, client_id=client_id, status=status,
-                                              after=request.args.get("after", type=int))  # fmt: skip
+                                              after=request.args.get("after", type=parse_id))  # fmt: skip
     clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
                                  .order_by(Client.legal_name)).all()  # fmt: skip
     filters = {"status": status or None, "client": client_id}
@@ -183,7 +184,7 @@ def run_now():
 def portal_index():
     """The client's invoices with status and balance."""
     rows, next_after = services.list_invoices(current_tenant, client_id=visible_client_id(), issued_only=True,
-                                              after=request.args.get("after", type=int))  # fmt: skip
+                                              after=request.args.get("after", type=parse_id))  # fmt: skip
     return render("billing/invoices.html", block="rows" if request.args.get("after") else "content",
                   invoices=rows, next_after=next_after, filters={}, portal=True)  # fmt: skip
 

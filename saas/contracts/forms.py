@@ -3,23 +3,13 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField,
-    DateField,
-    DecimalField,
-    FieldList,
-    Form,
-    FormField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from saas.contracts.models import TERM_FIELDS, Calendar, ContractStatus, ServiceKind
 from saas.contracts.services import MAX_NOTICE_MONTHS
-from saas.core.forms import AppForm, choices
+from saas.core.forms import AmountField, AppForm, DateField, IntegerField, choices, coerce_id
+from saas.core.parsing import MAX_ID
 
 KIND_LABELS = {
     ServiceKind.REMOTE_SUPPORT: _l("Remote support (§2.1.1)"),
@@ -60,6 +50,10 @@ EVENT_LABELS = {
 CALENDAR_LABELS = {Calendar.ALWAYS: _l("Around the clock (7×24)"), Calendar.BUSINESS_HOURS: _l("Business hours")}
 
 
+#: The most units of one service a fee line may have.
+MAX_QUANTITY = 10_000
+
+
 def hours(label):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=1, max=720)])
 
@@ -70,7 +64,7 @@ class ServiceForm(AppForm):
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    default_monthly_fee = DecimalField(
+    default_monthly_fee = AmountField(
         _l("Default monthly fee"), places=2, validators=[InputRequired(), NumberRange(min=0, max=10**12)]
     )
     calendar = SelectField(
@@ -91,7 +85,7 @@ class TermsForm(AppForm):
     onsite_arrival_hours = hours(_l("On-site arrival, hours (§2.1.2)"))
     fault_response_hours = hours(_l("Fault response, hours (§2.2.2)"))
     consult_response_hours = hours(_l("Consulting response, hours (§2.3.2)"))
-    penalty_rate = DecimalField(
+    penalty_rate = AmountField(
         _l("Penalty rate (§8.2)"),
         places=4,
         validators=[InputRequired(), NumberRange(min=0, max=1)],
@@ -109,10 +103,6 @@ class TermsForm(AppForm):
     mediation_venue = StringField(_l("Mediation committee (§9.2)"), validators=[Optional(), Length(max=200)])
     court_venue = StringField(_l("Court (§9.4)"), validators=[Optional(), Length(max=200)])
 
-    def validate_penalty_rate(self, field):
-        if field.data is not None and field.data != field.data.quantize(Decimal("0.0001")):
-            raise ValidationError(_l("Use at most four decimal places."))
-
 
 class DefaultsForm(TermsForm):
     number_pattern = StringField(
@@ -129,10 +119,12 @@ class DefaultsForm(TermsForm):
 class LineForm(Form):
     """One line of the fee schedule; a line with neither a service nor a description is ignored."""
 
-    service_id = SelectField(_l("Service"), coerce=int, validate_choice=False, default=0)
+    service_id = SelectField(_l("Service"), coerce=coerce_id, validate_choice=False, default=0)
     description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
-    quantity = DecimalField(_l("Quantity"), places=2, default=Decimal("1"), validators=[Optional(), NumberRange(0)])
-    monthly_fee = DecimalField(_l("Monthly fee"), places=2, validators=[Optional(), NumberRange(min=0, max=10**12)])
+    #: A bound on the quantity too: quantity × fee must fit an invoice line (NUMERIC(18, 2)).
+    quantity = AmountField(_l("Quantity"), places=2, default=Decimal("1"),
+                           validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)])  # fmt: skip
+    monthly_fee = AmountField(_l("Monthly fee"), places=2, validators=[Optional(), NumberRange(min=0, max=10**12)])
 
     @property
     def is_blank(self) -> bool:
@@ -140,7 +132,7 @@ class LineForm(Form):
 
 
 class ContractForm(TermsForm):
-    client_id = SelectField(_l("Client (Party A)"), coerce=int, validate_choice=False)
+    client_id = SelectField(_l("Client (Party A)"), coerce=coerce_id, validate_choice=False)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     effective_date = DateField(_l("Effective date"), validators=[InputRequired()])
     party_a_signatory = StringField(_l("Signs for Party A"), validators=[Optional(), Length(max=120)])
@@ -169,7 +161,7 @@ TERM_LABELS = {name: getattr(TermsForm, name).args[0] for name in TERM_FIELDS}
 class SignForm(AppForm):
     """Signing one document: its id and the SHA-256 the signer was shown, and an explicit confirmation."""
 
-    document_id = IntegerField(validators=[InputRequired()])
+    document_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     sha256 = StringField(validators=[DataRequired(), Length(min=64, max=64)])
     confirm = BooleanField(
         _l("I have read this version of the agreement and sign it for my party."), validators=[DataRequired()]

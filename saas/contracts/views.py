@@ -23,6 +23,7 @@ from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
+from saas.core.parsing import parse_id
 from saas.core.plugins import merge_obligations, plugin_manager
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
@@ -108,7 +109,7 @@ def _lines(form: ContractForm, catalogue: dict[int, Service]) -> list[dict]:
 def index():
     """The vendor's contracts: filter by status, client, expiring soon; newest first, keyset pages."""
     status = request.args.get("status", "")
-    client_id = request.args.get("client", type=int)
+    client_id = request.args.get("client", type=parse_id)
     expiring = request.args.get("expiring") == "1"
     query = request.args.get("q", "").strip()
     rows, next_after = services.list_contracts(
@@ -117,7 +118,7 @@ def index():
         status=status if status in ContractStatus.__members__.values() else "",
         expiring_days=90 if expiring else None,
         query=query,
-        after=request.args.get("after", type=int),
+        after=request.args.get("after", type=parse_id),
     )
     clients = db.session.execute(
         select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
@@ -440,7 +441,7 @@ def _client_contract(contract_id: int) -> Contract:
 def portal_index():
     """The client's own contracts with its vendor."""
     rows, next_after = services.list_contracts(
-        current_tenant, client_id=_my_client_id(), after=request.args.get("after", type=int), exclude_drafts=True
+        current_tenant, client_id=_my_client_id(), after=request.args.get("after", type=parse_id), exclude_drafts=True
     )
     return render("contracts/portal_list.html", contracts=rows, next_after=next_after, services=services)
 

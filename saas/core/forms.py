@@ -1,4 +1,9 @@
-"""The core's WTForms: sign-in, invitations, tenants, clients and their contacts."""
+"""The core's WTForms: sign-in, invitations, tenants, clients and their contacts; the fields every form uses.
+
+Numbers, dates and ids typed into any form go through saas.core.parsing by way of the fields below
+(AmountField, IntegerField, DateField, DateTimeLocalField, coerce_id), so what the database or Decimal
+cannot hold is a form error in the reader's language, never a 500.
+"""
 
 import re
 import secrets
@@ -8,11 +13,23 @@ from flask_wtf import FlaskForm
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import fields as wtf_fields
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from saas.core.models import Role
+from saas.core.parsing import (
+    MAX_AMOUNT_DIGITS,
+    MAX_YEAR,
+    MIN_YEAR,
+    InvalidAmount,
+    InvalidDate,
+    parse_amount,
+    parse_date,
+    parse_datetime,
+    parse_id,
+)
 from saas.core.passwords import MIN_PASSWORD_LENGTH
 from saas.core.submissions import token_input
 
@@ -29,6 +46,94 @@ ROLE_LABELS = {
 def choices(pairs) -> list[SelectChoice]:
     """SelectField options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+ASCII_DIGITS = _l("Type the number with the digits 0-9 (full-width digits such as １００ are not taken).")
+
+
+def amount_error(exc: InvalidAmount, places: int = 2):
+    """What to tell someone whose number parse_amount refused, in their language."""
+    messages = {
+        "empty": _l("Enter a number."),
+        "non_ascii_digits": ASCII_DIGITS,
+        "too_many_decimals": _l("Use at most %(num)d decimal places.", num=places),
+        "too_large": _l("This number is too large."),
+        "negative": _l("The number cannot be negative."),
+    }
+    return messages.get(exc.reason, _l("Enter a plain number such as 1234.56."))
+
+
+class AmountField(wtf_fields.DecimalField):
+    """A money amount, quantity or rate: parsed by parse_amount (no NaN, infinities, exponents, full-width digits).
+
+    `places` decimals at most (never rounded silently), `max_digits` before the point, not negative unless
+    `negative`; the data is a Decimal quantised to `places`, or None when the field was left empty or refused.
+    """
+
+    def __init__(self, label=None, validators=None, places=2, max_digits=MAX_AMOUNT_DIGITS, negative=False,
+                 **kwargs):  # fmt: skip
+        super().__init__(label, validators, places=places, **kwargs)
+        self.max_digits, self.negative = max_digits, negative
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_amount(valuelist[0], places=self.places, max_digits=self.max_digits,
+                                     negative=self.negative)  # fmt: skip
+        except InvalidAmount as exc:
+            self.data = None
+            raise ValueError(amount_error(exc, self.places)) from exc
+
+
+def _date_error():
+    return _l("Give a date between the years %(start)d and %(end)d.", start=MIN_YEAR, end=MAX_YEAR)
+
+
+class DateField(wtf_fields.DateField):
+    """A date in years MIN_YEAR..MAX_YEAR (parse_date): year 1 or 9999 is a form error, not an overflow later."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                parse_date(self.data)
+            except InvalidDate as exc:
+                self.data = None
+                raise ValueError(_date_error()) from exc
+
+
+class DateTimeLocalField(wtf_fields.DateTimeLocalField):
+    """A wall-clock time (naive, the caller places it in a zone) in years MIN_YEAR..MAX_YEAR (parse_datetime)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                parse_datetime(self.data)
+            except InvalidDate as exc:
+                self.data = None
+                raise ValueError(_date_error()) from exc
+
+
+class IntegerField(wtf_fields.IntegerField):
+    """A whole number typed with the digits 0-9 (int() would take full-width １００); give it a NumberRange."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] and not str(valuelist[0]).strip().lstrip("+-").isascii():
+            self.data = None
+            raise ValueError(ASCII_DIGITS)
+        super().process_formdata(valuelist)
+
+
+def coerce_id(value) -> int:
+    """SelectField `coerce` for row ids: 0 when none is chosen; a value no row can have is refused, never looked up."""
+    if value in (None, "", "None", 0, "0"):
+        return 0
+    ident = parse_id(value)
+    if ident is None:
+        raise ValueError(value)
+    return ident
 
 
 TIMEZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London", "UTC"]
@@ -94,7 +199,7 @@ class RoleForm(AppForm):
     """A role in the tenant; client roles also name the client."""
 
     role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()))
-    client_id = SelectField(_l("Client"), coerce=int, validate_choice=False, default=0)
+    client_id = SelectField(_l("Client"), coerce=coerce_id, validate_choice=False, default=0)
 
     def validate_client_id(self, field):
         if Role(self.role.data).is_client and not field.data:

@@ -1,10 +1,14 @@
-"""One parser each for what people and machines send us: ids, amounts. Bad input is a ValueError with a reason.
+"""One parser each for what people and machines send us: ids, amounts, dates, cursors, text and file names.
+
+Bad input is a ValueError with a reason.
 
 Every form field, URL argument, query cursor, API body and imported file goes through these, so a value
 the database or Decimal cannot hold is refused with a message instead of failing later with a 500.
 """
 
 import re
+import unicodedata
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 #: The largest id a row can have (a 32-bit integer key): anything above is no row, not a database error.
@@ -72,3 +76,164 @@ def parse_amount(value, places: int = 2, max_digits: int = MAX_AMOUNT_DIGITS, ne
     if amount < 0 and not negative:
         raise InvalidAmount("negative", value)
     return amount.quantize(Decimal(1).scaleb(-places)) if places >= 0 else amount
+
+
+#: Years a date or time people or machines send us may have. Wide enough for any contract, cheque or log, narrow
+#: enough that an offset or a term added to it never leaves what datetime and the databases can hold.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class InvalidDate(ValueError):
+    """A date or time we cannot take; `reason` ("not_a_date", "out_of_range", "no_timezone") says why."""
+
+    def __init__(self, reason: str, value=None):
+        super().__init__(reason)
+        self.reason, self.value = reason, value
+
+
+class InvalidCursor(ValueError):
+    """A keyset cursor this application did not give out."""
+
+
+def _in_range(parsed, value):
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidDate("out_of_range", value)
+    return parsed
+
+
+def parse_date(value) -> date:
+    """A calendar date, ISO 8601 (2026-01-31), in years MIN_YEAR..MAX_YEAR; a date object is checked the same way."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return _in_range(value, value)
+    text = str(value).strip() if value is not None else ""
+    if not text.isascii():
+        raise InvalidDate("not_a_date", value)
+    try:
+        parsed = date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidDate("not_a_date", value) from exc
+    return _in_range(parsed, value)
+
+
+def parse_datetime(value, formats: tuple[str, ...] | list[str] = (), require_timezone: bool = False) -> datetime:
+    """A time in ISO 8601 / RFC 3339 (or one of the strptime `formats`), in years MIN_YEAR..MAX_YEAR.
+
+    A time with an offset comes back aware, in UTC; one without stays naive (a wall-clock time for the caller
+    to place in a time zone), unless `require_timezone`, when it is refused.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip() if value is not None else ""
+        if not text.isascii():
+            raise InvalidDate("not_a_date", value)
+        parsed = None
+        for fmt in formats:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        if parsed is None:
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise InvalidDate("not_a_date", value) from exc
+    _in_range(parsed, value)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        if require_timezone:
+            raise InvalidDate("no_timezone", value)
+        return parsed
+    return parsed.astimezone(UTC)
+
+
+def parse_cursor(value, timed: bool = False):
+    """A keyset cursor: a row id ("42"), or with `timed` a time and an id ("<ISO time>|42", "~|42" for no time).
+
+    Returns the id, or (aware time or None, id); anything else is an InvalidCursor.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not timed:
+        ident = parse_id(text)
+        if ident is None:
+            raise InvalidCursor(text)
+        return ident
+    when_text, sep, id_text = text.rpartition("|")
+    ident = parse_id(id_text)
+    if not sep or ident is None:
+        raise InvalidCursor(text)
+    if when_text == "~":
+        return None, ident
+    try:
+        return parse_datetime(when_text, require_timezone=True), ident
+    except InvalidDate as exc:
+        raise InvalidCursor(text) from exc
+
+
+#: Control characters (C0 but tab and line feed, DEL, C1), and what no text encoding can hold (lone surrogates).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value, multiline: bool = True) -> str:
+    """Text without control characters: line breaks become \\n (or a space when not `multiline`), the rest go.
+
+    What people type keeps every letter, in any script; what a spreadsheet, an HTTP header or a database
+    cannot hold (NUL, \\x01, lone surrogates) never reaches them.
+    """
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        return _CONTROL.sub("", text)
+    return _CONTROL_OR_NEWLINE.sub("", text.replace("\n", " ").replace("\t", " "))
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def drop_control_characters(text: str) -> str:
+    """Text without the control characters no text field needs (NUL, \\x01…, DEL, lone surrogates).
+
+    Tabs and line breaks (CR too) stay as they came: this is for whatever a request carries, where a signed
+    payment notice must keep its bytes; clean_text is for what is kept and shown.
+    """
+    return _UNSTORABLE.sub("", text)
+
+
+def clean_json(value):
+    """A parsed JSON document with drop_control_characters applied to every string, keys included."""
+    if isinstance(value, str):
+        return drop_control_characters(value)
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_json(k): clean_json(v) for k, v in value.items()}
+    return value
+
+
+#: Characters a file name may not have on any system we send it to (Windows is the strictest).
+_NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|]')
+MAX_FILENAME = 255
+
+
+def safe_filename(value, default: str = "file") -> str:
+    """A file name fit to store and send back: letters of every script kept (报告.pdf), no path, no control chars.
+
+    Unlike werkzeug's secure_filename, which keeps only ASCII, this only drops what is unsafe: path separators
+    and the characters Windows refuses, control and other unprintable characters (a CR LF would forge a
+    header, U+202E would show "exe.txt" for "txt.exe"), leading dots (hidden files, "..") and spaces; at most
+    MAX_FILENAME characters, the extension kept.
+    """
+    text = unicodedata.normalize("NFC", clean_text(value, multiline=False))
+    text = "".join(c if c.isprintable() else " " if c.isspace() else "" for c in text)
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]  # a browser may send the client's full path
+    text = " ".join(_NOT_IN_FILENAMES.sub("_", text).split()).strip(" .")
+    if not text:
+        return default
+    if len(text) > MAX_FILENAME:
+        stem, dot, extension = text.rpartition(".")
+        extension = f".{extension}" if dot and stem and len(extension) <= 16 else ""
+        text = (stem if extension else text)[: MAX_FILENAME - len(extension)].rstrip(" .") + extension
+    return text

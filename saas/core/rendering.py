@@ -34,7 +34,14 @@ def render(template: str, block: str = "content", status: int = 200, **context):
 
 
 def attachment(response, filename: str):
-    """Make a response a download named `filename`, RFC 5987-encoded when it is not ASCII (Chinese numbers)."""
+    """Make a response a download named `filename`, RFC 5987-encoded when it is not ASCII (Chinese numbers).
+
+    The name goes through safe_filename first: one stored before names were cleaned on upload (a CR LF in
+    it) would otherwise fail the header, and every download of the file with it.
+    """
+    from saas.core.parsing import safe_filename
+
+    filename = safe_filename(filename, default="download")
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii") or "download"
     header = f'attachment; filename="{ascii_name.replace(chr(34), "")}"'
     if ascii_name != filename:

@@ -16,6 +16,7 @@ from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Client, Membership, Role, Tenant, User
+from saas.core.parsing import parse_id
 from saas.extensions import db
 from saas.jobs import enqueue, task
 from saas.tickets.feedback_models import Feedback, FeedbackChannel, FeedbackEvent, FeedbackKind, FeedbackStatus
@@ -84,10 +85,11 @@ def _about_request(tenant: Tenant, client_id: int, data: dict) -> ServiceRequest
     if not request_id and not number:
         return None
     stmt = select(ServiceRequest).where(ServiceRequest.tenant_id == tenant.id)
+    # An id or number no row can have is no request of the client's (parse_id), not a database overflow.
     if request_id:
-        stmt = stmt.where(ServiceRequest.id == int(request_id))
+        stmt = stmt.where(ServiceRequest.id == (parse_id(request_id) or 0))
     else:
-        stmt = stmt.where(ServiceRequest.number == int(str(number).lstrip("#")))
+        stmt = stmt.where(ServiceRequest.number == (parse_id(str(number).lstrip("#")) or 0))
     req = db.session.scalar(stmt)
     if req is None or req.client_id != client_id:
         raise ServiceError(_("Choose one of the client's own requests."))

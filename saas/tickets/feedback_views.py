@@ -7,6 +7,7 @@ from flask_login import current_user
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES
+from saas.core.parsing import parse_id
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
@@ -61,7 +62,7 @@ def index():
     status = request.args.get("status", "")
     kind = request.args.get("kind", "")
     rows, next_after = service.list_feedback(current_tenant, status=status, kind=kind,
-                                             after=request.args.get("after", type=int))  # fmt: skip
+                                             after=request.args.get("after", type=parse_id))  # fmt: skip
     filters = {"status": status or None, "kind": kind or None}
     return render("tickets/feedback/list.html", block="rows" if request.args.get("after") else "content",
                   rows=rows, next_after=next_after, filters=filters, statuses=list(FeedbackStatus),
@@ -128,7 +129,7 @@ def _own(feedback_id) -> Feedback:
 def portal_index():
     """The client's own feedback, newest first."""
     rows, next_after = service.list_feedback(current_tenant, client_id=_my_client_id(),
-                                             after=request.args.get("after", type=int))  # fmt: skip
+                                             after=request.args.get("after", type=parse_id))  # fmt: skip
     return render("tickets/feedback/portal_list.html", rows=rows, next_after=next_after, labels=service)
 
 
@@ -141,7 +142,7 @@ def portal_new():
     form.request_id.choices = choices([(0, _("— none —")), *[
         (r.id, f"{r.reference} · {r.subject}") for r in service.request_choices(current_tenant, client_id)]])
     if request.method == "GET":
-        form.request_id.data = request.args.get("request", 0, type=int)
+        form.request_id.data = request.args.get("request", type=parse_id) or 0
     if form.validate_on_submit():
         try:
             fb = service.submit(current_tenant, client_id, _me(), form.data)

@@ -1,10 +1,10 @@
 """Forms of the service calendars."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from saas.core.forms import TIMEZONES, AppForm, choices
+from saas.core.forms import TIMEZONES, AppForm, DateField, IntegerField, choices
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday")]
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from saas.contracts.models import Contract, ContractStatus
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES
+from saas.core.parsing import parse_date
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.tickets import labels, records
@@ -26,8 +27,8 @@ def _period() -> tuple[date, date, str | None]:
     if preset in PRESETS:
         return *records.preset_period(current_tenant, preset), None
     try:
-        start = date.fromisoformat(request.args.get("start", ""))
-        end = date.fromisoformat(request.args.get("end", ""))
+        start = parse_date(request.args.get("start", ""))
+        end = parse_date(request.args.get("end", ""))
     except ValueError:
         error = _("Give the period as two dates.") if request.args.get("start") or request.args.get("end") else None
         return *records.preset_period(current_tenant), error

@@ -353,6 +353,18 @@ def export_csv(record: ServiceRecord) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+def _sheet_row(values) -> list:
+    """A row as openpyxl can write it: text without the control characters XML 1.0 cannot hold, never a formula.
+
+    openpyxl raises IllegalCharacterError on them (a subject with \x01 typed or sent by a client, or kept from
+    before text was cleaned on the way in), which would fail every export of the period. They are dropped
+    first, so a formula behind one (\x01=HYPERLINK…) is still quoted.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [_text_cell(ILLEGAL_CHARACTERS_RE.sub("", v)) if isinstance(v, str) else v for v in values]
+
+
 def export_xlsx(record: ServiceRecord) -> bytes:
     """The record as an Excel workbook: a title row, the headers, one row per request, then the summary."""
     from openpyxl import Workbook
@@ -362,14 +374,14 @@ def export_xlsx(record: ServiceRecord) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Service record")[:31]
-    sheet.append([title(record)])
+    sheet.append(_sheet_row([title(record)]))
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([_("Times in %(zone)s.", zone=record.timezone)])
     sheet.append(headers())
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for line in record.lines:
-        sheet.append([float(v) if isinstance(v, Decimal) else _text_cell(v) for v in _cells(line, zone)])
+        sheet.append(_sheet_row(float(v) if isinstance(v, Decimal) else v for v in _cells(line, zone)))
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm"
@@ -380,7 +392,7 @@ def export_xlsx(record: ServiceRecord) -> bytes:
         sheet.column_dimensions[letter].width = width
     sheet.append([])
     for label, value in summary_rows(record.summary):
-        sheet.append([label, value])
+        sheet.append(_sheet_row([label, value]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

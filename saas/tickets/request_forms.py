@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from saas.core.forms import AppForm, choices
+from saas.core.forms import AppForm, DateTimeLocalField, IntegerField, choices, coerce_id
 from saas.tickets.labels import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS
 from saas.tickets.models import Channel, Priority
 
@@ -16,7 +16,7 @@ PRIORITIES = choices((p.value, label) for p, label in PRIORITY_LABELS.items())
 class RequestForm(AppForm):
     """A client raises a request in the portal."""
 
-    category_id = SelectField(_l("Category"), coerce=int, validators=[DataRequired(_l("Choose a category."))])
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validators=[DataRequired(_l("Choose a category."))])
     priority = SelectField(_l("Priority"), choices=PRIORITIES, default=Priority.NORMAL)
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("What happened"), validators=[Optional(), Length(max=20000)])
@@ -26,7 +26,7 @@ class RequestForm(AppForm):
 class LogRequestForm(RequestForm):
     """Vendor staff log a request received by phone, e-mail or chat."""
 
-    client_id = SelectField(_l("Client"), coerce=int, validators=[DataRequired(_l("Choose a client."))])
+    client_id = SelectField(_l("Client"), coerce=coerce_id, validators=[DataRequired(_l("Choose a client."))])
     channel = SelectField(_l("Received by"), choices=choices(
         (c.value, CHANNEL_LABELS[c]) for c in (Channel.PHONE, Channel.EMAIL, Channel.CHAT)))  # fmt: skip
     requester_name = StringField(_l("Caller or sender"), validators=[Optional(), Length(max=120)])
@@ -51,11 +51,11 @@ class CloseForm(AppForm):
 
 
 class AssignForm(AppForm):
-    member_id = SelectField(_l("Engineer"), coerce=int)
+    member_id = SelectField(_l("Engineer"), coerce=coerce_id)
 
 
 class VisitForm(AppForm):
-    engineer_id = SelectField(_l("Engineer"), coerce=int)
+    engineer_id = SelectField(_l("Engineer"), coerce=coerce_id)
     arrived_at = DateTimeLocalField(_l("Arrived at"), format=LOCAL_TIME, validators=[InputRequired()])
     departed_at = DateTimeLocalField(_l("Left at"), format=LOCAL_TIME, validators=[Optional()])
     note = TextAreaField(_l("Work done on site"), validators=[Optional(), Length(max=5000)])
@@ -71,7 +71,7 @@ class CategoryForm(AppForm):
                        description=_l("Decides which response hours of the contract apply."))  # fmt: skip
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
-    calendar_id = SelectField(_l("SLA clock runs on"), coerce=int)
+    calendar_id = SelectField(_l("SLA clock runs on"), coerce=coerce_id)
     resolution_urgent = hours(_l("Resolve urgent within (working hours)"))
     resolution_high = hours(_l("Resolve high within (working hours)"))
     resolution_normal = hours(_l("Resolve normal within (working hours)"))

@@ -13,8 +13,9 @@ from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
+from saas.core.parsing import parse_id
 from saas.core.rendering import attachment, render
-from saas.core.tenancy import MAX_ID, current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
+from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 from saas.tickets import labels, notify, services, sla
 from saas.tickets.models import (
@@ -117,7 +118,7 @@ def index():
 
 def _int(value):
     """A filter's id; anything else (or an id no row can have) filters nothing."""
-    return int(value) if value and str(value).isdigit() and int(value) <= MAX_ID else None
+    return parse_id(value) if value else None
 
 
 def _page(**kwargs):

@@ -13,6 +13,7 @@ from saas.core import audit
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant, User
+from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_filename
 from saas.extensions import db
 from saas.tickets import sla
 from saas.tickets.models import (
@@ -184,22 +185,26 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
         # §10.4: once the agreement has ended, no new requests are taken under it.
         raise ServiceError(_("%(client)s has no service agreement in force, so no request can be raised.",
                              client=client.legal_name))  # fmt: skip
-    category = db.session.get(RequestCategory, int(data.get("category_id") or 0))
+    category = db.session.get(RequestCategory, parse_id(data.get("category_id")) or 0)
     if category is None or category.tenant_id != tenant.id or not category.active:
         raise ServiceError(_("Choose a category."))
     priority = data.get("priority") or Priority.NORMAL
     if priority not in Priority.__members__.values():
         raise ServiceError(_("Choose a priority."))
-    subject = (data.get("subject") or "").strip()
+    # Whatever the channel (portal, API, alert, phone log), text is kept without control characters, which
+    # neither the exports (XLSX refuses them) nor PostgreSQL (NUL) can hold.
+    subject = clean_text(data.get("subject"), multiline=False).strip()
     if not subject:
         raise ServiceError(_("Say in a few words what the request is about."))
     portal_user = actor if channel == Channel.PORTAL else None
     req = ServiceRequest(
         tenant_id=tenant.id, client_id=client_id, contract_id=contract.id, number=_next_number(tenant.id),
         category_id=category.id, kind=category.kind, priority=priority, channel=channel, subject=subject[:200],
-        description=(data.get("description") or "").strip(), requester_id=portal_user.id if portal_user else None,
-        requester_name=(data.get("requester_name") or (portal_user.name if portal_user else "")).strip(),
-        requester_contact=(data.get("requester_contact") or (portal_user.email if portal_user else "")).strip(),
+        description=clean_text(data.get("description")).strip(), requester_id=portal_user.id if portal_user else None,
+        requester_name=clean_text(data.get("requester_name") or (portal_user.name if portal_user else ""),
+                                  multiline=False).strip(),
+        requester_contact=clean_text(data.get("requester_contact") or (portal_user.email if portal_user else ""),
+                                     multiline=False).strip(),
         received_at=received_at, calendar_id=category.calendar_id, source_key=source_key,
         response_hours=getattr(contract, contract_hours_field(category.kind)),
         resolution_hours=int((category.resolution_hours or DEFAULT_RESOLUTION_HOURS)[priority]),
@@ -220,7 +225,7 @@ def add_event(req: ServiceRequest, kind: str, actor: User | None, *, body: str =
               from_status: str = "", to_status: str = "", data: dict | None = None) -> RequestEvent:  # fmt: skip
     """Write one line of the request's timeline; e-mails about it go out after the commit (notify.py)."""
     event = RequestEvent(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, kind=kind,
-                         actor_id=actor.id if actor else None, body=body, internal=internal,
+                         actor_id=actor.id if actor else None, body=clean_text(body), internal=internal,
                          from_status=from_status, to_status=to_status, data=data or {}, created_at=now())  # fmt: skip
     db.session.add(event)
     db.session.flush()
@@ -309,7 +314,7 @@ def attach(req: ServiceRequest, event: RequestEvent, name: str, content_type: st
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise ServiceError(_("Files may be at most 10 MB."))
     row = RequestAttachment(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, event_id=event.id,
-                            filename=(name or "file")[-255:], content_type=content_type or "application/octet-stream",
+                            filename=safe_filename(name), content_type=content_type or "application/octet-stream",
                             size=len(data), data=data, internal=internal, created_at=now())  # fmt: skip
     db.session.add(row)
     db.session.flush()
@@ -399,8 +404,9 @@ def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str =
     elif assignee_id:
         stmt = stmt.where(ServiceRequest.assignee_id == assignee_id)
     if query:
-        if query.lstrip("#").isdigit():
-            stmt = stmt.where(ServiceRequest.number == int(query.lstrip("#")))
+        number = parse_id(query.lstrip("#")) if query.lstrip("#").isascii() else None
+        if number is not None:
+            stmt = stmt.where(ServiceRequest.number == number)
         else:
             stmt = stmt.where(ServiceRequest.subject.ilike(f"%{query}%"))
     by_due = status in ("", "open")
@@ -414,24 +420,16 @@ def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str =
         # Soonest due first; paused requests (no due time) after them, by id. Keyset: "<due iso>|<id>" or "~|<id>".
         due_key = ServiceRequest.next_due_at
         if after:
-            due_text, _sep, last_id = after.partition("|")
-            if not last_id.isdigit() or int(last_id) > 2**31 - 1:
-                raise ValueError(f"not a cursor of this list: {after!r}")
-            last_id = int(last_id)
-            if due_text == "~":
+            last_due, last_id = parse_cursor(after, timed=True)  # InvalidCursor (a ValueError) when made up
+            if last_due is None:
                 stmt = stmt.where(due_key.is_(None), ServiceRequest.id > last_id)
             else:
-                last_due = datetime.fromisoformat(due_text)  # ValueError when it is not a time
-                if last_due.tzinfo is None:
-                    raise ValueError(f"not a cursor of this list: {after!r}")
                 stmt = stmt.where(or_(due_key > last_due, and_(due_key == last_due, ServiceRequest.id > last_id),
                                       due_key.is_(None)))  # fmt: skip
         stmt = stmt.order_by(due_key.asc().nulls_last(), ServiceRequest.id.asc())
     else:
         if after:
-            if not after.isdigit() or int(after) > 2**31 - 1:
-                raise ValueError(f"not a cursor of this list: {after!r}")
-            stmt = stmt.where(ServiceRequest.id < int(after))
+            stmt = stmt.where(ServiceRequest.id < parse_cursor(after))
         stmt = stmt.order_by(ServiceRequest.id.desc())
     rows = db.session.scalars(stmt.limit(limit + 1)).all()
     if len(rows) <= limit:

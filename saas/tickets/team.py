@@ -11,6 +11,7 @@ from saas.contracts.services import local_today
 from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.models import VENDOR_ROLES, Membership, Tenant, User
+from saas.core.parsing import parse_id
 from saas.extensions import db
 from saas.tickets.models import RequestCategory, ServiceRequest, TeamMember
 from saas.tickets.team_models import AssignmentRule, Availability, ContractEngineer, TeamCertificate, TeamRole
@@ -173,7 +174,7 @@ def rules(tenant: Tenant) -> list[AssignmentRule]:
 
 def save_rule(tenant: Tenant, data: dict) -> AssignmentRule:
     """Send a category's new requests to a team role (§5.1); replaces the category's rule if it has one."""
-    category = db.session.get(RequestCategory, int(data.get("category_id") or 0))
+    category = db.session.get(RequestCategory, parse_id(data.get("category_id")) or 0)
     if category is None or category.tenant_id != tenant.id:
         raise ServiceError(_("Choose a category."))
     if data.get("team_role") not in TeamRole.__members__.values():

@@ -1,10 +1,10 @@
 """Forms and labels of the support team (§5, Annex 2)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from saas.core.forms import AppForm, choices
+from saas.core.forms import AppForm, DateField, choices, coerce_id
 from saas.tickets.team_models import Availability, TeamRole
 
 TEAM_ROLE_LABELS = {
@@ -31,7 +31,7 @@ class MemberForm(AppForm):
     availability = SelectField(_l("Availability"), choices=choices(AVAILABILITY_LABELS.items()),
                                default=Availability.AVAILABLE)
     #: Checked by the service (one of the tenant's own staff), so its message is the one people read.
-    user_id = SelectField(_l("Sign-in account"), coerce=int, validate_choice=False, default=0,
+    user_id = SelectField(_l("Sign-in account"), coerce=coerce_id, validate_choice=False, default=0,
                           description=_l("Optional: the member's own account, to receive the requests given to them."))
     active = BooleanField(_l("On the team"), default=True)
 
@@ -51,9 +51,9 @@ class AvailabilityForm(AppForm):
 
 
 class RuleForm(AppForm):
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False, default=0)
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False, default=0)
     team_role = SelectField(_l("Team role"), choices=choices(TEAM_ROLE_LABELS.items()))
 
 
 class ContractEngineersForm(AppForm):
-    member_ids = SelectMultipleField(_l("Named engineers"), coerce=int, validate_choice=False)
+    member_ids = SelectMultipleField(_l("Named engineers"), coerce=coerce_id, validate_choice=False)

@@ -1,6 +1,5 @@
 """Screens of the service calendars: weekly hours, holidays and make-up days, and a due-time preview."""
 
-from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm
 from saas.core.models import Role
+from saas.core.parsing import InvalidDate, parse_datetime
 from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint
 from saas.extensions import db
@@ -112,9 +112,13 @@ def preview(calendar_id):
         return redirect(url_for("tickets.calendar", calendar_id=row.id))
     form = PreviewForm(request.args)
     due = error = None
-    if form.validate():
+    try:
+        start = parse_datetime(form.start.data) if form.validate() else None
+    except InvalidDate:
+        start = None
+    if start is not None:
         try:
-            due = service.preview_due(row, datetime.fromisoformat(form.start.data), form.hours.data)
+            due = service.preview_due(row, start, form.hours.data)
         except ValueError:
             error = _("This calendar has no working time in that stretch.")
     else:

@@ -12,6 +12,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import ClientForm, ConfirmForm, ContactForm, InviteForm, RoleForm, TenantProfileForm, choices
 from saas.core.mail import list_mail
 from saas.core.models import VENDOR_ROLES, Client, ClientContact, Invitation, Membership, Role
+from saas.core.parsing import parse_id
 from saas.core.people import change_role, invite, remove_member, resend_invitation, revoke_invitation
 from saas.core.plugins import plugin_manager
 from saas.core.rendering import is_fragment_request, render
@@ -55,7 +56,7 @@ def dashboard():
 def clients():
     """Clients of the vendor, searchable, with keyset pagination ("load more")."""
     query = request.args.get("q", "").strip()
-    rows, next_after = list_clients(current_tenant, query=query, after=request.args.get("after", type=int))
+    rows, next_after = list_clients(current_tenant, query=query, after=request.args.get("after", type=parse_id))
     counts = member_counts(current_tenant, [c.id for c in rows])
     block = "rows" if request.args.get("after") else "results" if is_fragment_request() else "content"
     return render("console/clients.html", block=block, clients=rows, counts=counts, next_after=next_after, q=query)
@@ -278,7 +279,7 @@ def audit_log():
     """The tenant's audit log, newest first, filterable by action."""
     action = request.args.get("action", "")
     events, next_before = audit.list_events(
-        tenant_id=current_tenant.id, before=request.args.get("before", type=int), action=action
+        tenant_id=current_tenant.id, before=request.args.get("before", type=parse_id), action=action
     )
     block = "rows" if request.args.get("before") else "content"
     return render("console/audit.html", block=block, events=events, next_before=next_before, action=action)
@@ -288,7 +289,7 @@ def audit_log():
 @roles_required(ADMIN)
 def outbox():
     """Mail sent on behalf of this tenant (invitations and, later, invoices and notices)."""
-    messages, next_before = list_mail(tenant_id=current_tenant.id, before=request.args.get("before", type=int))
+    messages, next_before = list_mail(tenant_id=current_tenant.id, before=request.args.get("before", type=parse_id))
     return render("console/outbox.html", messages=messages, next_before=next_before)
 
 

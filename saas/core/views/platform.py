@@ -10,6 +10,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, TenantForm
 from saas.core.mail import list_mail
 from saas.core.models import Membership, Role, Tenant, TenantStatus
+from saas.core.parsing import parse_id
 from saas.core.people import invite
 from saas.core.plugins import plugin_manager
 from saas.core.rendering import is_fragment_request, render
@@ -124,7 +125,7 @@ def audit_log():
     events, next_before = audit.list_events(
         tenant_id=None,
         platform=True,
-        before=request.args.get("before", type=int),
+        before=request.args.get("before", type=parse_id),
         action=request.args.get("action", ""),
     )
     tenants = {t.id: t for t in db.session.scalars(select(Tenant))}
@@ -140,5 +141,5 @@ def audit_log():
 @bp.get("/outbox")
 def outbox():
     """Mail the instance has sent (or, without SMTP, kept here instead of sending)."""
-    messages, next_before = list_mail(tenant_id=None, platform=True, before=request.args.get("before", type=int))
+    messages, next_before = list_mail(tenant_id=None, platform=True, before=request.args.get("before", type=parse_id))
     return render("platform/outbox.html", messages=messages, next_before=next_before)

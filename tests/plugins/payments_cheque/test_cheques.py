@@ -188,7 +188,7 @@ def test_s3_2_2_a_refused_cheque_form_keeps_what_was_typed(db, world, invoices, 
     january, _ = invoices
     client, other_client = world.clients("alpha")
     cases = [
-        ({"amount": "abc"}, "amount", "Not a valid decimal value."),
+        ({"amount": "abc"}, "amount", "Enter a plain number such as 1234.56."),
         ({"amount": "0"}, "amount", "Number must be between 0.01 and 1000000000000."),
         ({"number": "12"}, "number", "Use 4 to 20 digits or letters, as printed on the cheque."),
         ({"drawer_name": ""}, "drawer_name", "This field is required."),
