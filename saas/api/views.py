@@ -86,12 +86,6 @@ def _not_found(exc):
     return {"error": ERRORS[404], "reason": str(exc)}, 404
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def token_required(scope: str):
     """Let the view run only for a live token with `scope`; the view gets the token first."""
 

@@ -101,7 +101,7 @@ def test_security_headers_and_content_security_policy(client, world):
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "no-store, private"
     html = response.get_data(as_text=True)
     assert "<script>" not in html and " style=" not in html and "<style" not in html  # nothing inline to refuse
 
