@@ -20,6 +20,7 @@ from saas.api import services, tokens
 from saas.api.openapi import document
 from saas.api.serializers import event_json, request_detail, request_summary
 from saas.core.errors import ServiceError
+from saas.core.links import base_url
 from saas.core.tenancy import MAX_ID
 from saas.extensions import csrf, db, limiter
 from saas.tickets import notify
@@ -256,4 +257,4 @@ def alertmanager_webhook(token):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API."""
-    return document(request.url_root.rstrip("/"))
+    return document(base_url())
