@@ -19,8 +19,8 @@ def engineer(world):
 
 
 @pytest.fixture
-def browser(app, db):
-    """Factory: browser(email) -> a fresh test client signed in as that person (its own sign-in)."""
+def device(app, db):
+    """Factory: device(email) -> a fresh test client signed in as that person (its own sign-in)."""
 
     def make(email, password=PASSWORD):
         other = app.test_client()
@@ -30,15 +30,15 @@ def browser(app, db):
     return make
 
 
-def copy_of(app, browser):
+def copy_of(app, device):
     """Another client carrying the same session cookie: what an attacker replays."""
     thief = app.test_client()
-    thief.set_cookie(COOKIE, browser.get_cookie(COOKIE).value)
+    thief.set_cookie(COOKIE, device.get_cookie(COOKIE).value)
     return thief
 
 
-def signed_in(browser) -> bool:
-    response = browser.get(HOME)
+def signed_in(device) -> bool:
+    response = device.get(HOME)
     assert response.status_code in (200, 302), response.status_code
     return response.status_code == 200
 
@@ -53,17 +53,17 @@ def test_s7_1_a_copied_session_cookie_stops_working_when_its_owner_signs_out(app
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_s7_1_signing_out_ends_only_that_sign_in(client, browser, engineer):
+def test_s7_1_signing_out_ends_only_that_sign_in(client, device, engineer):
     client.sign_in(engineer.email)
-    laptop = browser(engineer.email)
+    laptop = device(engineer.email)
     client.post_form("/logout")
     assert not signed_in(client) and signed_in(laptop)
 
 
-def test_s7_1_sign_out_everywhere_ends_every_sign_in_this_one_too(app, db, client, browser, engineer):
+def test_s7_1_sign_out_everywhere_ends_every_sign_in_this_one_too(app, db, client, device, engineer):
     client.sign_in(engineer.email)
-    laptop, thief = browser(engineer.email), copy_of(app, client)
-    someone_else = browser("vendor_admin@alpha.example.com")
+    laptop, thief = device(engineer.email), copy_of(app, client)
+    someone_else = device("vendor_admin@alpha.example.com")
     page = client.get(HOME).get_data(as_text=True)
     assert 'data-testid="sign-out-everywhere"' in page and "Sign out everywhere" in page
     response = client.post_form("/logout/everywhere")
@@ -86,13 +86,13 @@ def test_s7_1_sign_out_everywhere_is_a_post_with_the_csrf_token_and_speaks_chine
     assert "退出所有设备" in page and "Sign out everywhere" not in page
 
 
-def test_s7_1_a_new_password_ends_every_sign_in(app, db, client, browser, engineer):
+def test_s7_1_a_new_password_ends_every_sign_in(app, db, client, device, engineer):
     client.sign_in(engineer.email)
     thief = copy_of(app, client)
     set_password(db.session.get(User, engineer.id), NEW_PASSWORD)
     db.session.commit()
     assert not signed_in(client) and not signed_in(thief)
-    assert signed_in(browser(engineer.email, NEW_PASSWORD))
+    assert signed_in(device(engineer.email, NEW_PASSWORD))
 
 
 def test_s7_1_an_operator_password_reset_ends_every_sign_in(app, client, engineer):
@@ -107,7 +107,7 @@ def test_s7_1_an_operator_password_reset_ends_every_sign_in(app, client, enginee
     assert unknown.exit_code != 0 and "no account" in unknown.output
 
 
-def test_s7_1_deactivating_ends_the_sign_ins_and_reactivating_does_not_revive_them(app, db, client, browser,
+def test_s7_1_deactivating_ends_the_sign_ins_and_reactivating_does_not_revive_them(app, db, client, device,
                                                                                  engineer):  # fmt: skip
     client.sign_in(engineer.email)
     result = app.test_cli_runner().invoke(args=["saas", "deactivate-user", engineer.email])
@@ -115,7 +115,7 @@ def test_s7_1_deactivating_ends_the_sign_ins_and_reactivating_does_not_revive_th
     assert not signed_in(client)
     assert app.test_cli_runner().invoke(args=["saas", "deactivate-user", engineer.email, "--reactivate"]).exit_code == 0
     assert not signed_in(client)  # the old sign-in stays ended
-    assert signed_in(browser(engineer.email))
+    assert signed_in(device(engineer.email))
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("auth.account_%"))).all()
     assert actions == ["auth.account_deactivated", "auth.account_reactivated"]
 
@@ -142,19 +142,19 @@ def test_s7_1_removing_a_membership_takes_effect_on_the_next_request(db, client,
     assert client.get("/t/beta/").status_code in (403, 404)
 
 
-def test_s7_1_removing_a_membership_through_the_people_page_takes_effect_at_once(client, browser, world, engineer):
-    member = browser(engineer.email)
+def test_s7_1_removing_a_membership_through_the_people_page_takes_effect_at_once(client, device, world, engineer):
+    member = device(engineer.email)
     client.sign_in(world.person("alpha", "vendor_admin").email)
     membership = engineer.membership_in(world.tenant("alpha").id)
     assert client.post_form(f"/t/alpha/people/{membership.id}/remove").status_code == 302
     assert member.get("/t/alpha/requests/").status_code in (403, 404)
 
 
-def test_s7_1_a_rehash_at_sign_in_is_not_a_password_change(app, client, browser, engineer):
+def test_s7_1_a_rehash_at_sign_in_is_not_a_password_change(app, client, device, engineer):
     client.sign_in(engineer.email)
     app.config["ARGON2_TIME_COST"] = 2
     try:
-        browser(engineer.email)  # rehashes the same password at the new cost
+        device(engineer.email)  # rehashes the same password at the new cost
     finally:
         app.config["ARGON2_TIME_COST"] = 1
     assert signed_in(client)
@@ -169,10 +169,10 @@ def test_s7_1_a_session_naming_no_live_sign_in_is_refused(client, engineer, forg
     assert not signed_in(client)
 
 
-def test_s7_1_the_table_keeps_digests_and_a_bounded_number_of_sign_ins(db, browser, engineer, monkeypatch):
+def test_s7_1_the_table_keeps_digests_and_a_bounded_number_of_sign_ins(db, device, engineer, monkeypatch):
     monkeypatch.setattr(sessions, "MAX_SESSIONS_PER_USER", 2)
-    first = browser(engineer.email)
-    second, third = browser(engineer.email), browser(engineer.email)
+    first = device(engineer.email)
+    second, third = device(engineer.email), device(engineer.email)
     assert not signed_in(first) and signed_in(second) and signed_in(third)  # the oldest made room
     digests = db.session.scalars(select(UserSession.key_hash).where(UserSession.user_id == engineer.id)).all()
     assert len(digests) == 2 and all(len(d) == 64 and int(d, 16) >= 0 for d in digests)  # SHA-256, not the keys
