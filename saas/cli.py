@@ -87,6 +87,44 @@ def create_user_cmd(email, name, password, platform_admin, tenant_slug, role, cl
     click.echo(f"user {user.email} created (id {user.id})")
 
 
+def _user(email: str) -> User:
+    from saas.core.people import user_by_email
+
+    user = user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with e-mail {email!r}")
+    return user
+
+
+@saas_cli.command("set-password")
+@click.argument("email")
+@click.password_option(help="At least 12 characters.")
+def set_password_cmd(email, password):
+    """Set (reset) an account's password; every sign-in of the account ends."""
+    from saas.core.people import set_password
+
+    user = _user(email)
+    try:
+        set_password(user, password)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password of {user.email} set; its sessions are signed out")
+
+
+@saas_cli.command("deactivate-user")
+@click.argument("email")
+@click.option("--reactivate", is_flag=True, help="Let the account sign in again instead.")
+def deactivate_user_cmd(email, reactivate):
+    """Deactivate an account (it cannot sign in, its sessions end), or --reactivate it."""
+    from saas.core.people import set_active
+
+    user = _user(email)
+    set_active(user, reactivate)
+    db.session.commit()
+    click.echo(f"{user.email} {'reactivated' if reactivate else 'deactivated; its sessions are signed out'}")
+
+
 @saas_cli.command("enable-plugin")
 @click.argument("slug")
 @click.argument("plugin")

@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(os.environ.get("AFTERCARE_INSTANCE", Path(__file__).resolve().parent.parent / "instance"))
 
@@ -17,6 +18,13 @@ def _secret_key() -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _host_list(value: str | None) -> list[str] | None:
+    """TRUSTED_HOSTS from the environment: "a.example.com, .example.org" -> a list; unset -> None."""
+    if value is None:
+        return None
+    return [host.strip() for host in value.split(",") if host.strip()]
 
 
 class Config:
@@ -35,8 +43,11 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Aftercare <no-reply@aftercare.local>")
-    #: Base URL used in links inside e-mails sent by background jobs (no request there).
+    #: The site's public address: every absolute URL (links in mail and documents, the notify and return URLs
+    #: given to payment providers) is built on it, never on the request's Host header (saas/core/links.py).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: Host names requests may name (others answer 400); comma-separated. Unset in production: BASE_URL's host.
+    TRUSTED_HOSTS = _host_list(os.environ.get("TRUSTED_HOSTS"))
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -94,9 +105,13 @@ CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": Te
 
 def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
     """Return the settings of the named environment (AFTERCARE_ENV by default) merged with overrides."""
-    cls = CONFIGS[name or os.environ.get("AFTERCARE_ENV", "production")]
+    name = name or os.environ.get("AFTERCARE_ENV", "production")
+    cls = CONFIGS[name]
     settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
     settings.update(overrides or {})
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _secret_key()
+    if settings.get("TRUSTED_HOSTS") is None and name == "production":
+        # A request naming another host is refused, so nothing can be built on a Host header the sender chose.
+        settings["TRUSTED_HOSTS"] = [urlsplit(settings["BASE_URL"]).hostname]
     return settings

@@ -79,8 +79,10 @@ def saas_payment_start(tenant, invoice, method, membership, return_url):
     from flask import url_for
 
     from plugins.payments_epay import services
+    from saas.core.links import external_url
 
-    notify_url = url_for("billing_notify.notify", tenant_slug=tenant.slug, method=NAME, _external=True)
+    # BASE_URL, never the Host header: a payer sending `Host: elsewhere` must not receive the provider's notices.
+    notify_url = external_url("billing_notify.notify", tenant_slug=tenant.slug, method=NAME)
     trade = services.start(tenant, invoice, return_url, notify_url)
     # Our own page forwards the payer to the provider: a form may only redirect to this site (CSP form-action).
     return url_for("plugin_payments_epay.go", tenant=tenant.slug, trade_id=trade.id)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode, urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +23,7 @@ from plugins.payments_epay import keys
 from plugins.payments_epay.models import SandboxApp, SandboxTrade
 from plugins.payments_epay.providers import ALIPAY_TIME, BEIJING
 from saas.core.clock import now
+from saas.core.links import base_url
 from saas.extensions import db
 
 #: Where the gateway answers, under the app (or under PAYMENTS_EPAY_SANDBOX_URL, another origin as Alipay is).
@@ -55,11 +56,8 @@ def _business(sub_code: str, sub_msg: str) -> GatewayError:
 
 
 def gateway_url() -> str:
-    """The sandbox gateway's address: PAYMENTS_EPAY_SANDBOX_URL if set, else this app (BASE_URL in a job)."""
-    base = current_app.config.get("PAYMENTS_EPAY_SANDBOX_URL")
-    if not base:
-        base = request.host_url if has_request_context() else current_app.config["BASE_URL"]
-    return base.rstrip("/") + GATEWAY_PATH
+    """The sandbox gateway's address: PAYMENTS_EPAY_SANDBOX_URL if set, else this app at BASE_URL."""
+    return (current_app.config.get("PAYMENTS_EPAY_SANDBOX_URL") or base_url()).rstrip("/") + GATEWAY_PATH
 
 
 def app_for(tenant, create: bool = False) -> SandboxApp | None:

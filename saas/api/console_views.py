@@ -10,6 +10,7 @@ from saas.api.forms import TokenForm
 from saas.api.models import ApiToken
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
+from saas.core.links import external_url
 from saas.core.models import Client, Role
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint
@@ -29,8 +30,8 @@ def _page(form: TokenForm, status: int = 200, created: ApiToken | None = None, s
     form.client_id.choices = choices([(0, _("All clients")), *clients])
     return render("api/tokens.html", status=status, tokens=tokens.list_tokens(current_tenant), form=form,
                   confirm=ConfirmForm(), clients=clients, created=created, secret=secret, scopes=tokens.SCOPES,
-                  webhook_url=url_for("api.alertmanager_webhook", _external=True),
-                  openapi_url=url_for("api.openapi", _external=True))  # fmt: skip
+                  webhook_url=external_url("api.alertmanager_webhook"),
+                  openapi_url=external_url("api.openapi"))  # fmt: skip
 
 
 @bp.get("/")

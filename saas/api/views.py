@@ -20,6 +20,7 @@ from saas.api.idempotency import idempotent
 from saas.api.openapi import document
 from saas.api.serializers import event_json, request_detail, request_summary
 from saas.core.errors import ServiceError
+from saas.core.links import base_url
 from saas.core.parsing import MAX_ID, parse_cursor
 from saas.extensions import csrf, db, limiter
 from saas.tickets import notify
@@ -85,12 +86,6 @@ def _refused(exc):
 def _not_found(exc):
     db.session.rollback()
     return {"error": ERRORS[404], "reason": str(exc)}, 404
-
-
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def token_required(scope: str):
@@ -259,4 +254,4 @@ def alertmanager_webhook(token):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API."""
-    return document(request.url_root.rstrip("/"))
+    return document(base_url())

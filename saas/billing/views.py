@@ -13,6 +13,7 @@ from saas.billing.models import BillingRun, Invoice, InvoiceStatus
 from saas.contracts.services import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm
+from saas.core.links import external_url
 from saas.core.models import CLIENT_ROLES, Client, Role
 from saas.core.parsing import parse_id
 from saas.core.rendering import attachment, render
@@ -223,7 +224,8 @@ def pay(invoice_id):
     if invoice.status not in payments.OPEN_INVOICES or invoice.balance <= 0:
         flash(_("This invoice has nothing left to pay."), "info")
         return back
-    return_url = url_for("portal_billing.portal_detail", invoice_id=invoice.id, returned=1, _external=True)
+    return_url = external_url("portal_billing.portal_detail", tenant=current_tenant.slug, invoice_id=invoice.id,
+                              returned=1)
     try:
         url = methods.start_payment(current_tenant, invoice, request.form.get("method", ""), g.membership, return_url)
     except ServiceError as exc:

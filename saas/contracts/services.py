@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -25,6 +24,7 @@ from saas.core import audit
 from saas.core.clock import add_months, now
 from saas.core.counters import locked_counter
 from saas.core.errors import ServiceError
+from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Membership, Role, Tenant
 from saas.core.money import quantize, round_half_up
@@ -317,11 +317,10 @@ def remind_renewal(contract: Contract) -> None:
             ),
         )
     ).all()
-    base = current_app.config["BASE_URL"].rstrip("/")
     for membership in admins:
         is_client = membership.role == Role.CLIENT_ADMIN
-        path = "portal/contracts" if is_client else "contracts"
-        link = f"{base}/t/{contract.tenant.slug}/{path}/{contract.id}"
+        page = "portal_contracts.portal_detail" if is_client else "contracts.detail"
+        link = external_url(page, tenant=contract.tenant.slug, contract_id=contract.id)
         body = both_languages(lambda link=link: _(
             "Contract %(number)s (%(title)s) between %(vendor)s and %(client)s ends on %(day)s. Under §1.2 of the "
             "agreement, renewal talks are due from %(start)s.\n\n%(link)s",

@@ -266,7 +266,6 @@ def _document(contract: Contract, document_id: int, as_pdf: bool):
     else:
         response = make_response(document.html)
     response.headers["X-Document-SHA256"] = document.sha256
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -1,23 +1,27 @@
-"""Signing in and out: Argon2id check, session reset, audit of successes and failures."""
+"""Signing in and out: Argon2id check, session reset, a server-side record of each sign-in, audit."""
 
 from flask import session
 from flask_login import login_user, logout_user
+from sqlalchemy import update
 
-from saas.core import audit
+from saas.core import audit, sessions
 from saas.core.clock import now
 from saas.core.models import User
+from saas.core.parsing import parse_id
 from saas.core.passwords import hash_password, needs_rehash, verify_password
 from saas.core.people import normalise_email, user_by_email
 from saas.extensions import db
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the active account with this id."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+    """Flask-Login's loader: the active account of "<id>:<sign-in key>", while that sign-in has not ended."""
+    ident, _, key = (user_id or "").partition(":")
+    ident = parse_id(ident)
+    user = db.session.get(User, ident) if ident is not None else None
+    if user is None or not user.active or not sessions.is_live(user.id, key):
         return None
-    return user if user is not None and user.active else None
+    user.session_key = key
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -28,7 +32,8 @@ def authenticate(email: str, password: str) -> User | None:
         db.session.commit()
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        # The same password at the new cost: not a password change, so the person's other sign-ins stay.
+        db.session.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
     return user
 
 
@@ -38,6 +43,7 @@ def sign_in(user: User) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+    user.session_key = sessions.start(user)
     login_user(user)
     user.last_login_at = now()
     audit.record("auth.login", actor=user)
@@ -45,8 +51,20 @@ def sign_in(user: User) -> None:
 
 
 def sign_out(user: User) -> None:
-    """End the session."""
+    """End this sign-in: the cookie, and any copy of it, no longer signs anyone in."""
+    sessions.end(user, user.session_key)
     audit.record("auth.logout", actor=user)
+    _forget(user)
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every sign-in of the user, on every device, this one included."""
+    sessions.end_all(user)
+    audit.record("auth.logout_everywhere", actor=user)
+    _forget(user)
+
+
+def _forget(user: User) -> None:
     db.session.commit()
     logout_user()
     session.clear()

@@ -3,7 +3,7 @@
 from flask import render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import Conflict, SecurityError
 
 
 class ServiceError(Exception):
@@ -31,8 +31,16 @@ def install(app):
         suspended = getattr(error, "description", "") == "tenant_suspended"
         return render_template("errors/error.html", code=code, suspended=suspended), code
 
+    def untrusted_host(error):
+        # A host outside TRUSTED_HOSTS: no page, since its links could only be built on the refused host.
+        message = _("This site does not answer to that address.")
+        if request.path.startswith("/api/"):
+            return {"error": _TITLES[400], "reason": message}, 400
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     for code in _TITLES:
         app.register_error_handler(code, handler)
+    app.register_error_handler(SecurityError, untrusted_host)
 
     def conflict(error):
         # A uniqueness race the code did not foresee (two people making the same thing at the same moment):

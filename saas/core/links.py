@@ -1,8 +1,17 @@
-"""Absolute links for mail and documents: built on BASE_URL, so a job (with no request) makes the same link."""
+"""Absolute links, always on the configured BASE_URL: never on the request's Host header, which the sender chooses.
+
+Links in mail and documents, and the addresses handed to payment providers (notify and return URLs), are built
+here, so a job (with no request) makes the same link as a request, and a forged `Host:` cannot divert them.
+"""
 
 from urllib.parse import urlsplit
 
 from flask import current_app
+
+
+def base_url() -> str:
+    """The site's public address, without the trailing slash: BASE_URL."""
+    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.core.clock import now
@@ -81,12 +81,38 @@ class User(UserMixin, db.Model):
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", lazy="selectin")
 
+    #: The key of the sign-in this request runs under (set by sign-in and by the user loader; not stored here).
+    session_key = None
+
     @property
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: the account and its sign-in, so ending that sign-in ends every copy."""
+        return f"{self.id}:{self.session_key}"
+
     def membership_in(self, tenant_id: int) -> "Membership | None":
         return next((m for m in self.memberships if m.tenant_id == tenant_id), None)
+
+
+class UserSession(db.Model):
+    """A live sign-in: the session cookie carries its key; signing out deletes the row, so no copy still works."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the random key in the (signed) cookie: the table alone cannot be replayed as a session.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+@event.listens_for(User, "before_update")
+def _end_sign_ins_on_credential_change(mapper, connection, user: User) -> None:
+    """A new password or a deactivated account ends the person's sign-ins, whichever code made the change."""
+    state = inspect(user)
+    if state.attrs.password_hash.history.added or state.attrs.active.history.added == [False]:
+        connection.execute(delete(UserSession.__table__).where(UserSession.user_id == user.id))
 
 
 class Membership(TenantScoped, db.Model):

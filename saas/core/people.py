@@ -12,7 +12,7 @@ from saas.core import audit
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Invitation, Membership, Role, Tenant, User
-from saas.core.passwords import hash_password
+from saas.core.passwords import MIN_PASSWORD_LENGTH, hash_password
 from saas.extensions import db
 
 
@@ -38,6 +38,23 @@ def create_user(*, email: str, name: str, password: str | None, platform_admin: 
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the account a new password (a change or an operator's reset); every sign-in of it ends."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(_("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
+    user.password_hash = hash_password(password)  # the listener on User ends the sign-ins at flush
+    audit.record("auth.password_set", target=user, email=user.email)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate an account (it cannot sign in, and its sign-ins end) or let it sign in again."""
+    if user.active == active:
+        return
+    user.active = active
+    audit.record("auth.account_reactivated" if active else "auth.account_deactivated", target=user,
+                 email=user.email)  # fmt: skip
 
 
 def _check_role(tenant: Tenant, role: str, client_id: int | None) -> int | None:

@@ -1,6 +1,8 @@
-"""Security headers (with a CSP the pages really pass) and safe redirects."""
+"""Security headers (with a CSP the pages really pass), no caching of what is not static, and safe redirects."""
 
 from urllib.parse import urlsplit
+
+from flask import has_request_context, request
 
 CSP = "; ".join(
     [
@@ -28,9 +30,17 @@ def set_security_headers(response, secure: bool):
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
+    if not _is_static_asset():
+        # Pages, PDFs, exports and attachments are confidential (§7): never kept by a browser or shared cache.
+        response.cache_control.no_store = True
+        response.cache_control.private = True
     return response
+
+
+def _is_static_asset() -> bool:
+    """A file served from a static folder (the app's or a blueprint's): the one thing caches may keep."""
+    endpoint = request.endpoint if has_request_context() else None
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -1,10 +1,10 @@
 """The core's background jobs: invitation e-mails and the daily notice of invitations that expired."""
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from saas.core.clock import now
+from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Invitation
 from saas.extensions import db
@@ -19,7 +19,7 @@ def send_invitation_email(invitation_id: int) -> None:
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.status_at(now()) != "pending":
         return
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/invite/{invitation_token(invitation)}"
+    link = external_url("auth.invitation", token=invitation_token(invitation))
     tenant = invitation.tenant
 
     def render():

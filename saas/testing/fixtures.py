@@ -297,7 +297,10 @@ def live_server(app, db):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base, configured = f"http://127.0.0.1:{server.server_port}", app.config["BASE_URL"]
+    app.config["BASE_URL"] = base  # the links the app makes (return and notify URLs, mail) lead back to it
+    yield base
+    app.config["BASE_URL"] = configured
     server.shutdown()
     thread.join(timeout=5)
 

@@ -5,7 +5,6 @@ portal, or the vendor's staff log what came by phone or e-mail; the vendor takes
 outcome; only the client confirms it or sends it back. E-mail goes out after the commit (`commit()`).
 """
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from saas.core.clock import now
 from saas.core.errors import ServiceError
+from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Client, Membership, Role, Tenant, User
 from saas.core.parsing import parse_id
@@ -307,7 +307,6 @@ def _text(event: FeedbackEvent, fb: Feedback, link: str) -> tuple[str, str]:
 @task
 def send_feedback_mail(event_ids: list[int]) -> int:
     """Mail the people concerned by each step, once each; returns how many mails it concerned."""
-    base = current_app.config["BASE_URL"].rstrip("/")
     events = db.session.scalars(select(FeedbackEvent).where(FeedbackEvent.id.in_(event_ids))
                                 .order_by(FeedbackEvent.id)).all()  # fmt: skip
     sent = 0
@@ -315,8 +314,8 @@ def send_feedback_mail(event_ids: list[int]) -> int:
         fb = db.session.get(Feedback, event.feedback_id)
         slug = db.session.get(Tenant, fb.tenant_id).slug
         for user, is_vendor in recipients(event, fb):
-            path = "feedback" if is_vendor else "portal/feedback"
-            subject, body = _text(event, fb, f"{base}/t/{slug}/{path}/{fb.id}")
+            page = "feedback.detail" if is_vendor else "portal_feedback.portal_detail"
+            subject, body = _text(event, fb, external_url(page, tenant=slug, feedback_id=fb.id))
             send_mail(dedupe_key=f"feedback-event:{event.id}:{user.id}", to=user.email, subject=subject, body=body,
                       tenant_id=fb.tenant_id)  # fmt: skip
             sent += 1

@@ -8,11 +8,11 @@ committed, `dispatch()` queues one job per batch of events. The job mails each r
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Membership, Role
 from saas.extensions import db
@@ -120,15 +120,14 @@ def _text(event: RequestEvent, req: ServiceRequest, link: str) -> tuple[str, str
 @task
 def send_request_mail(event_ids: list[int]) -> int:
     """Mail the people concerned by each event, once each; returns how many people it concerned."""
-    base = current_app.config["BASE_URL"].rstrip("/")
     events = db.session.scalars(select(RequestEvent).options(selectinload(RequestEvent.actor))
                                 .where(RequestEvent.id.in_(event_ids)).order_by(RequestEvent.id)).all()  # fmt: skip
     sent = 0
     for event in events:
         req = db.session.get(ServiceRequest, event.request_id)
         for user, is_vendor in recipients(event, req):
-            path = "requests" if is_vendor else "portal/requests"
-            subject, body = _text(event, req, f"{base}/t/{req.contract.tenant.slug}/{path}/{req.id}")
+            page = "requests.detail" if is_vendor else "portal_requests.portal_detail"
+            subject, body = _text(event, req, external_url(page, tenant=req.contract.tenant.slug, request_id=req.id))
             send_mail(dedupe_key=f"request-event:{event.id}:{user.id}", to=user.email, subject=subject,
                       body=body, tenant_id=req.tenant_id)  # fmt: skip
             sent += 1

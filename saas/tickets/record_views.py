@@ -86,7 +86,6 @@ def _export(client_id: int | None, endpoints: dict, extension: str):
     body = records.export_csv(record) if extension == "csv" else records.export_xlsx(record)
     response = make_response(body)
     response.headers["Content-Type"] = MIMETYPES[extension]
-    response.headers["Cache-Control"] = "no-store"
     return attachment(response, records.export_filename(record, extension))
 
 

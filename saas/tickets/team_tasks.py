@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.contracts.services import local_today
+from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import VENDOR_ROLES, MailMessage, Membership, Role, Tenant, TenantStatus
 from saas.extensions import db
@@ -47,7 +47,7 @@ def warn_tenant(tenant: Tenant) -> int:
                                      .where(Membership.tenant_id == tenant.id)).all()  # fmt: skip
     admins = [m.user for m in memberships if m.role == Role.VENDOR_ADMIN]
     staff = {m.user_id for m in memberships if m.role in VENDOR_ROLES}
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/t/{tenant.slug}/team/"
+    link = external_url("team.index", tenant=tenant.slug)
     pending = []
     for cert in certs:
         # The furthest threshold reached: a certificate found already expired is not also warned "30 days".

@@ -128,7 +128,7 @@ def test_s2_1_1_raise_list_read_and_reply_round_trip_with_keyset_pages(client, a
                            headers=api.bearer(secret))  # fmt: skip
     assert response.status_code == 201 and response.json["kind"] == "reply"
     response = client.get(f"/api/v1/requests/{numbers[0]}", headers=api.bearer(secret))
-    assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers and response.cache_control.no_store
     detail = response.json
     assert detail["status"] == "acknowledged" and detail["first_response_at"] is not None
     assert [e["kind"] for e in detail["timeline"]] == ["created", "reply", "status"]

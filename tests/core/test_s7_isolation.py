@@ -77,6 +77,7 @@ PUBLIC = {
     "auth.index": "redirects to the caller's own home",
     "auth.login": "sign-in form",
     "auth.logout": "ends the caller's own session",
+    "auth.logout_everywhere": "ends the caller's own sessions (tests/core/test_s7_1_sessions.py)",
     "auth.set_language": "changes the caller's own language",
     "auth.no_access": "a fixed page",
     "auth.favicon": "a redirect to a static file",

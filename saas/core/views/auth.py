@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from saas.core.auth import authenticate, sign_in, sign_out
+from saas.core.auth import authenticate, sign_in, sign_out, sign_out_everywhere
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, LoginForm, SetPasswordForm
 from saas.core.models import Role
@@ -73,6 +73,15 @@ def logout():
     """Sign out."""
     sign_out(current_user._get_current_object())
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out on every device: each sign-in of this account ends, this one too."""
+    sign_out_everywhere(current_user._get_current_object())
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -39,15 +39,16 @@ def state(db, trade_id: int) -> tuple:
             db.session.scalar(select(func.count(Payment.id))))  # fmt: skip
 
 
-def test_s3_2_3_pay_starts_a_trade_for_the_balance_with_a_pending_payment(db, alpha, invoice, payer):
+def test_s3_2_3_pay_starts_a_trade_for_the_balance_with_a_pending_payment(app, db, alpha, invoice, payer):
     trade = press_pay(payer, invoice)
     again = press_pay(payer, invoice)  # a second press is a trade of its own
     assert re.fullmatch(r"AC20280202[0-9a-f]{24}", trade.out_trade_no) and again.out_trade_no != trade.out_trade_no
     assert (trade.amount, trade.currency, trade.status, trade.provider) == (Decimal("3000.00"), "CNY", "created",
                                                                              "sandbox")
     assert trade.subject == f"Invoice {invoice.number} of {alpha.legal_name}"
-    assert trade.notify_url == f"http://localhost{NOTIFY}"
-    assert trade.return_url == f"http://localhost/t/alpha/portal/invoices/{invoice.id}?returned=1"
+    base = app.config["BASE_URL"]  # not the Host the payer's browser sent (the test client's "localhost")
+    assert trade.notify_url == f"{base}{NOTIFY}"
+    assert trade.return_url == f"{base}/t/alpha/portal/invoices/{invoice.id}?returned=1"
     payment = db.session.get(Payment, trade.payment_id)
     assert (payment.provider, payment.reference, payment.amount, payment.status, payment.invoice_id) == (
         "payments_epay", trade.out_trade_no, Decimal("3000.00"), PaymentStatus.PENDING, invoice.id)
@@ -57,7 +58,7 @@ def test_s3_2_3_pay_starts_a_trade_for_the_balance_with_a_pending_payment(db, al
     response = payer.get(f"/t/alpha/p/payments_epay/trades/{trade.id}/go")
     assert response.status_code == 200 and "Continue to Alipay" in response.get_data(as_text=True)
     url = response.headers["Refresh"].removeprefix("0;url=")
-    assert url.startswith("http://localhost/sandbox/alipay/gateway.do?")
+    assert url.startswith(f"{base}/sandbox/alipay/gateway.do?")
     params = dict(parse_qsl(urlsplit(url).query))
     assert params["method"] == "alipay.trade.page.pay" and params["notify_url"] == trade.notify_url
     app = sandbox.app_for(alpha)
