@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from saas.billing import payments, services
 from saas.billing.models import CreditEntry, Invoice, InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
 from saas.core.models import AppendOnlyError
+from saas.testing.race import at_once
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -196,21 +197,8 @@ def test_s3_2_1_the_same_manual_payment_submitted_twice_at_once_allocates_once(i
         browser = app.test_client()  # a second browser, each with its own session
         browser.sign_in(email)
         browsers.append((browser, {**data, "csrf_token": browser.csrf_token(f"/t/alpha/billing/{january.id}")}))
-    barrier, answers, errors = threading.Barrier(2, timeout=10), [], []
-
-    def submit(browser, form):
-        try:
-            barrier.wait()
-            answers.append(browser.post(url, data=form).status_code)
-        except Exception as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=submit, args=pair) for pair in browsers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors and sorted(answers) == [302, 302]
+    answers = at_once(*(lambda b=b, f=f: b.post(url, data=f).status_code for b, f in browsers))
+    assert sorted(answers) == [302, 302]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Payment.id))) == 1
     assert db.session.scalar(select(func.sum(PaymentAllocation.amount))) == Decimal("1.00")

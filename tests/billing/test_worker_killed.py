@@ -60,19 +60,33 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"waited {seconds} s for {what}")
 
 
+def four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clock, real_redis):
+    """Four contracts in force from January 2028, the clock at February's run, chunks of two on the real Redis."""
+    tenant = world.tenant("alpha")
+    clock.set(datetime(2028, 1, 20, 10, tzinfo=SHANGHAI))
+    contracts = [make_signed_contract(tenant, client, effective=date(2028, 1, 1), title=f"Agreement {n}")
+                 for n, client in enumerate(world.clients("alpha") * 2)]  # fmt: skip
+    kwargs = real_redis.connection_pool.connection_kwargs
+    app.extensions["redis"], app.config["BILLING_CHUNK_SIZE"] = real_redis, 2
+    clock.set(datetime(2028, 2, 1, 0, 30, tzinfo=SHANGHAI))
+    return tenant, contracts, f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs['db']}"
+
+
+def assert_each_contract_billed_once_without_gaps(db, contracts):
+    db.session.expire_all()
+    invoices = db.session.scalars(select(Invoice).order_by(Invoice.number)).all()
+    assert sorted(i.contract_id for i in invoices) == sorted(c.id for c in contracts)
+    assert [i.number for i in invoices] == [f"INV-2028-{n:06d}" for n in range(1, 5)]
+    assert db.session.scalar(select(func.count(InvoiceLine.id))) == 4
+
+
 @pytest.mark.skipif(test_database_kind() != "postgresql", reason="holds a PostgreSQL row lock from outside")
 @pytest.mark.parametrize("worker_class", ["saas.jobs.AppSimpleWorker", "saas.jobs.AppWorker"])
 def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
         app, db, world, make_signed_contract, clock, real_redis, worker_class):  # fmt: skip
     """As deployed (the billing queue's worker runs jobs in its own process) and with a forked work horse."""
-    tenant = world.tenant("alpha")
-    clock.set(datetime(2028, 1, 20, 10, tzinfo=SHANGHAI))
-    contracts = [make_signed_contract(tenant, client, effective=date(2028, 1, 1), title=f"Agreement {n}")
-                 for n, client in enumerate(world.clients("alpha") * 2)]  # fmt: skip
-    redis_url = real_redis.connection_pool.connection_kwargs
-    redis_url = f"redis://{redis_url['host']}:{redis_url['port']}/{redis_url['db']}"
-    app.extensions["redis"], app.config["BILLING_CHUNK_SIZE"] = real_redis, 2
-    clock.set(datetime(2028, 2, 1, 0, 30, tzinfo=SHANGHAI))
+    tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clock,
+                                                                          real_redis)  # fmt: skip
     dsn = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
     try:
         assert tasks.start_run(tenant.id) == 2  # two chunks of two contracts, queued on Redis
@@ -110,11 +124,7 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
     finally:
         app.extensions.pop("redis", None)
         app.config["BILLING_CHUNK_SIZE"] = 500
-    db.session.expire_all()
-    invoices = db.session.scalars(select(Invoice).order_by(Invoice.number)).all()
-    assert sorted(i.contract_id for i in invoices) == sorted(c.id for c in contracts)
-    assert [i.number for i in invoices] == [f"INV-2028-{n:06d}" for n in range(1, 5)]
-    assert db.session.scalar(select(func.count(InvoiceLine.id))) == 4
+    assert_each_contract_billed_once_without_gaps(db, contracts)
     run = db.session.get(BillingRun, run_id)
     assert run.invoices_created == 4 and run.finished_at is not None
 
@@ -128,14 +138,8 @@ def test_s3_1_2_on_sqlite_a_worker_killed_waiting_in_its_chunk_then_a_re_run_bil
 
     from rq.registry import StartedJobRegistry
 
-    tenant = world.tenant("alpha")
-    clock.set(datetime(2028, 1, 20, 10, tzinfo=SHANGHAI))
-    contracts = [make_signed_contract(tenant, client, effective=date(2028, 1, 1), title=f"Agreement {n}")
-                 for n, client in enumerate(world.clients("alpha") * 2)]  # fmt: skip
-    kwargs = real_redis.connection_pool.connection_kwargs
-    redis_url = f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs['db']}"
-    app.extensions["redis"], app.config["BILLING_CHUNK_SIZE"] = real_redis, 2
-    clock.set(datetime(2028, 2, 1, 0, 30, tzinfo=SHANGHAI))
+    tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clock,
+                                                                          real_redis)  # fmt: skip
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     try:
         assert tasks.start_run(tenant.id) == 2
@@ -160,8 +164,4 @@ def test_s3_1_2_on_sqlite_a_worker_killed_waiting_in_its_chunk_then_a_re_run_bil
     finally:
         app.extensions.pop("redis", None)
         app.config["BILLING_CHUNK_SIZE"] = 500
-    db.session.expire_all()
-    invoices = db.session.scalars(select(Invoice).order_by(Invoice.number)).all()
-    assert sorted(i.contract_id for i in invoices) == sorted(c.id for c in contracts)
-    assert [i.number for i in invoices] == [f"INV-2028-{n:06d}" for n in range(1, 5)]
-    assert db.session.scalar(select(func.count(InvoiceLine.id))) == 4
+    assert_each_contract_billed_once_without_gaps(db, contracts)
