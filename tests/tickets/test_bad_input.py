@@ -6,25 +6,13 @@ feedback about request number 10^20 (§12.2).
 """
 
 import io
-from datetime import UTC, date, datetime
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from saas.tickets import notify, services
 from saas.tickets.feedback_models import Feedback
 from saas.tickets.models import RequestAttachment, ServiceRequest, SiteVisit, TeamMember
-
-
-@pytest.fixture
-def alpha(db, world, make_signed_contract, clock):
-    clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
-    tenant = world.tenant("alpha")
-    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
-    services.categories(tenant)
-    db.session.commit()
-    return {"tenant": tenant, "contract": contract, "cats": {c.code: c for c in services.categories(tenant)}}
 
 
 def raise_request(alpha, world, subject="机房巡检", code="GENERAL"):

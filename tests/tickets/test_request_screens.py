@@ -3,24 +3,13 @@
 import io
 import re
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import event, func, select
 
 from saas.extensions import db as _db
 from saas.tickets import services
 from saas.tickets.models import RequestStatus, ServiceRequest, TeamMember
-
-
-@pytest.fixture
-def alpha(db, world, make_signed_contract, clock):
-    clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
-    tenant = world.tenant("alpha")
-    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
-    services.categories(tenant)
-    db.session.commit()
-    return {"tenant": tenant, "contract": contract, "cats": {c.code: c for c in services.categories(tenant)}}
 
 
 @contextmanager
