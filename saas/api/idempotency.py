@@ -3,16 +3,17 @@
 A client that did not hear the answer (a timeout, a dropped connection) sends the same request again with the
 same key: it gets the first answer again, marked `Idempotent-Replayed: true`, and nothing is made twice. The
 same key with another body is refused (422), and while the first is still being handled the second waits for
-it a few seconds. Keys belong to the token that sent them. (IETF draft "The Idempotency-Key HTTP Header Field".)
+it a few seconds. Keys belong to the token that sent them and are kept for KEEP_FOR (24 hours, as Stripe
+does). (IETF draft "The Idempotency-Key HTTP Header Field".)
 """
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import abort, make_response, request
 from flask_babel import gettext as _
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +24,7 @@ from saas.core.types import UTCDateTime
 from saas.extensions import db
 
 HEADER = "Idempotency-Key"
+KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 
 
@@ -104,3 +106,11 @@ def _replay(token_id: int, key: str, fingerprint: str):
 def _first(token_id: int, key: str) -> IdempotentRequest | None:
     stmt = select(IdempotentRequest).where(IdempotentRequest.token_id == token_id, IdempotentRequest.key == key)
     return wait_for_first(stmt, lambda first: first.status is not None)
+
+
+def forget_old(before: datetime | None = None) -> int:
+    """Delete the keys older than KEEP_FOR (a retry comes within minutes, not days); returns how many went."""
+    cutoff = before or now() - KEEP_FOR
+    result = db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < cutoff))
+    db.session.commit()
+    return result.rowcount

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from saas.api import idempotency, models  # noqa: F401  (register the tables)
 from saas.core.models import Role
-from saas.core.plugins import NavItem, hookimpl
+from saas.core.plugins import NavItem, PeriodicJob, hookimpl
 
 
 @hookimpl
@@ -23,3 +23,10 @@ def saas_migration_dirs():
 @hookimpl
 def saas_nav_items(tenant, membership):
     return [NavItem(_l("API tokens"), "api_tokens.index", frozenset({Role.VENDOR_ADMIN}), order=93)]
+
+
+@hookimpl
+def saas_periodic_jobs():
+    from saas.api.tasks import forget_old_idempotency_keys
+
+    return [PeriodicJob(forget_old_idempotency_keys, cron="45 19 * * *")]

@@ -9,7 +9,7 @@ errors, a fragment) frees the token: nothing was made that a repeat could double
 """
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import flash, g, redirect, request
 from flask_babel import gettext as _
@@ -108,6 +108,18 @@ def settle(response):
         db.session.execute(delete(FormSubmission).where(FormSubmission.token == token))
     db.session.commit()
     return response
+
+
+#: A form older than its CSRF token (8 hours) cannot be sent again, so its one-time token need not be kept longer.
+KEEP_FOR = timedelta(days=1)
+
+
+def forget_old(before: datetime | None = None) -> int:
+    """Delete the one-time tokens no form can still send (older than KEEP_FOR); returns how many went."""
+    cutoff = before or now() - KEEP_FOR
+    result = db.session.execute(delete(FormSubmission).where(FormSubmission.created_at < cutoff))
+    db.session.commit()
+    return result.rowcount
 
 
 def install(app) -> None:

@@ -1,4 +1,4 @@
-"""The core's background jobs: invitation e-mails and the daily notice of invitations that expired."""
+"""The core's background jobs: invitation e-mails, the daily notice of invitations that expired, old form tokens."""
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -82,3 +82,11 @@ def notify_expired_invitations() -> int:
         invitation.expiry_notified_at = current
         db.session.commit()
     return len(expired)
+
+
+@task
+def forget_old_form_tokens() -> int:
+    """Delete one-time form tokens older than any form that could still be sent; returns how many."""
+    from saas.core.submissions import forget_old
+
+    return forget_old()

@@ -268,3 +268,19 @@ def test_s2_1_1_the_same_idempotency_key_twice_at_once_raises_one_request(client
     assert answers[0].get_json() == answers[1].get_json()
     assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
     assert db.session.scalar(select(func.count(ServiceRequest.id))) == 1
+
+
+def test_s2_1_1_idempotency_keys_are_forgotten_after_24_hours(client, api, world, db, clock):
+    from datetime import timedelta
+
+    from saas.api.idempotency import IdempotentRequest
+    from saas.api.tasks import forget_old_idempotency_keys
+
+    headers = {**api.bearer(api.token()), "Idempotency-Key": "nightly-7"}
+    body = new_request(world.clients("alpha")[0].id)
+    assert client.post("/api/v1/requests", json=body, headers=headers).status_code == 201
+    clock.set(clock.now() + timedelta(hours=23))
+    assert forget_old_idempotency_keys() == 0
+    clock.set(clock.now() + timedelta(hours=2))
+    assert forget_old_idempotency_keys() == 1
+    assert db.session.scalar(select(func.count(IdempotentRequest.id))) == 0

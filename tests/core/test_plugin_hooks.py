@@ -363,6 +363,8 @@ def test_hook_saas_periodic_jobs_registered_with_rq_cron(fake_redis):
     jobs = {job.func_name: job for job in scheduler.get_jobs()}
     job = jobs["saas.core.tasks.notify_expired_invitations"]
     assert (job.cron, job.queue_name, job.job_options["job_timeout"]) == ("15 1 * * *", "mail", 600)
+    assert jobs["saas.core.tasks.forget_old_form_tokens"].cron == "40 19 * * *"
+    assert jobs["saas.api.tasks.forget_old_idempotency_keys"].cron == "45 19 * * *"
 
 
 def test_hook_saas_periodic_jobs_of_a_plugin(fake_redis, monkeypatch):

@@ -44,3 +44,18 @@ def test_s7_1_a_token_sent_by_another_person_does_not_show_them_the_first_result
     from saas.core.models import Client
 
     assert db.session.scalar(select(Client.id).where(Client.legal_name == "另一家")) is None
+
+
+def test_s7_1_one_time_tokens_are_forgotten_a_day_after_no_form_can_send_them(client, world, db, clock):
+    from datetime import timedelta
+
+    from saas.core.tasks import forget_old_form_tokens
+
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    token = once_token(client.get("/t/alpha/clients/new").get_data(as_text=True))
+    client.post_form("/t/alpha/clients/new", {"legal_name": "某公司", "uscc": valid_uscc(717171), "_once": token})
+    clock.set(clock.now() + timedelta(hours=23))
+    assert forget_old_form_tokens() == 0
+    clock.set(clock.now() + timedelta(hours=2))
+    assert forget_old_form_tokens() == 1
+    assert db.session.scalar(select(FormSubmission.token)) is None
