@@ -87,13 +87,15 @@ def _uscc(t: int, c: int) -> str:
 
 def setup_tenants() -> list[SimpleNamespace]:
     """Tenants through the services; clients and contracts by Core inserts (no ORM flush guards to meet)."""
+    from saas.calendars import services as calendar_service
     from saas.contracts.models import Contract
     from saas.core.models import Client
     from saas.core.people import add_membership, create_user
     from saas.core.tenants import create_tenant
     from saas.extensions import db
-    from saas.tickets import calendar_service, services, sla
-    from saas.tickets.models import RequestCategory, RequestSequence, TeamMember
+    from saas.requests import services, sla
+    from saas.requests.models import RequestCategory, RequestSequence
+    from saas.team.models import TeamMember
 
     terms = (Contract.service_response_hours, Contract.fault_response_hours, Contract.consult_response_hours,
              Contract.onsite_arrival_hours)  # fmt: skip
@@ -141,7 +143,7 @@ def setup_tenants() -> list[SimpleNamespace]:
 
 
 class WorkingTable:
-    """A calendar's working intervals (saas.tickets.calendars.working_intervals) laid out once, with running totals.
+    """A calendar's working intervals (working_time.working_intervals) laid out once, with running totals.
 
     `due(start, hours)` is add_working_time without pauses, found by bisection instead of walking the calendar
     day by day (~2 µs instead of 20–130 µs: 1,000,000 requests would take minutes); `Generator.check_table`
@@ -149,7 +151,7 @@ class WorkingTable:
     """
 
     def __init__(self, spec, start: datetime):
-        from saas.tickets.calendars import working_intervals
+        from saas.calendars.working_time import working_intervals
 
         self.start, self.begins, self.ends, self.before, self.after = start, [], [], [], []
         total = timedelta(0)
@@ -191,7 +193,7 @@ class Generator:
 
     def check_table(self, cases: int = 5000) -> None:
         """The tables give add_working_time's answers: random calendars, starts (any second) and targets."""
-        from saas.tickets.calendars import add_working_time
+        from saas.calendars.working_time import add_working_time
 
         for _ in range(cases):
             key, hours = self.rng.randrange(len(self.specs)), self.rng.choice((1, 2, 4, 8, 24, 72, 160))
@@ -205,7 +207,7 @@ class Generator:
 
     def targets(self, terms: dict, category, priority: str) -> tuple[int, int, int | None]:
         """The contract's response (and on-site arrival) hours and the category's resolution hours, as raised."""
-        from saas.tickets.services import contract_hours_field
+        from saas.requests.services import contract_hours_field
 
         arrival = terms["onsite_arrival_hours"] if category.kind == "onsite_support" else None
         return terms[contract_hours_field(category.kind)], int(category.resolution_hours[priority]), arrival
@@ -229,7 +231,7 @@ class Generator:
 
     def check_paused(self, requests, sample: int = 100) -> None:
         """Paused requests' due times are what sla.refresh_due makes of them when the pause starts."""
-        from saas.tickets.sla import refresh_due
+        from saas.requests.sla import refresh_due
 
         paused = [r for r in requests if r.pause and r.pause[2] is None]
         for req in self.rng.sample(paused, min(sample, len(paused))):
@@ -292,7 +294,7 @@ class Generator:
         raise AssertionError(f"could not place an open request ({req.status}, overdue={overdue})")
 
     def next_due(self, req):
-        from saas.tickets.sla import next_due
+        from saas.requests.sla import next_due
 
         return next_due(req)
 
@@ -534,8 +536,8 @@ def sweep_twice(app) -> None:
     from rq import Queue
 
     from saas.extensions import db
-    from saas.tickets import sla
-    from saas.tickets.models import ServiceRequest, SlaBreach
+    from saas.requests import sla
+    from saas.requests.models import ServiceRequest, SlaBreach
 
     redis = Redis.from_url(REDIS_URL)
     redis.flushdb()

@@ -1,8 +1,15 @@
-"""The fixtures come from the `saas` pytest plugin (saas/testing/fixtures.py); this adds the browser's."""
+"""The fixtures come from the `saas` pytest plugin (saas/testing/fixtures.py); this adds the browser's, and the
+requests set-ups that the requests, records, feedback and API tests share."""
 
 import os
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from saas.requests import services
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +28,45 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture
+def alpha(db, world, make_signed_contract, clock):
+    """Alpha's tenant, its first client's contract in force since 1 November 2026, and the categories by code."""
+    clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+    tenant = world.tenant("alpha")
+    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
+    services.categories(tenant)
+    db.session.commit()
+    return {"tenant": tenant, "contract": contract, "cats": {c.code: c for c in services.categories(tenant)}}
+
+
+@pytest.fixture
+def office_alpha(db, world, make_signed_contract, clock):
+    """Alpha's contract in force since 1 November 2026 (on-site arrival 8 h), categories on office hours 09–18."""
+    from saas.calendars import services as calendar_service
+
+    clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI))
+    tenant = world.tenant("alpha")
+    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1),
+                                    onsite_arrival_hours=8)  # fmt: skip
+    office = calendar_service.save_calendar(tenant, {"name": "Office", "timezone": "Asia/Shanghai",
+                                                     **{f"hours_{d}": "09:00-18:00" for d in range(5)}})
+    services.add_standard_categories(tenant, office=office)
+    db.session.commit()
+    return {"tenant": tenant, "contract": contract, "cats": {c.code: c for c in services.categories(tenant)}}
+
+
+@pytest.fixture
+def raise_request(world):
+    """Raise a request of alpha's first client in a category (by code), as its client user; mail sent."""
+    from saas.requests import notifications
+
+    def raise_(alpha, code, subject="机房巡检"):
+        req = services.create_request(alpha["tenant"], world.clients("alpha")[0].id,
+                                      {"category_id": alpha["cats"][code].id, "subject": subject},
+                                      world.person("alpha", "client_user"))  # fmt: skip
+        notifications.commit()
+        return req
+
+    return raise_

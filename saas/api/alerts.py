@@ -21,8 +21,8 @@ from saas.core.mail import MAIL_LOCALES
 from saas.core.models import Client
 from saas.core.parsing import InvalidDate, parse_datetime
 from saas.extensions import db
-from saas.tickets import services as requests
-from saas.tickets.models import Channel, Priority, RequestEvent, RequestKind, ServiceRequest
+from saas.requests import services as requests
+from saas.requests.models import Channel, Priority, RequestEvent, RequestKind, ServiceRequest
 
 #: Alertmanager's `severity` label, as the request's priority; any other value is normal.
 SEVERITY_PRIORITY = {"critical": Priority.URGENT, "warning": Priority.HIGH, "info": Priority.LOW}

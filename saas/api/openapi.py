@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json; a test checks it covers every route)."""
 
 from saas.core.parsing import MAX_ID
-from saas.tickets.models import Priority, RequestStatus
+from saas.requests.models import Priority, RequestStatus
 
 
 def _ref(name: str) -> dict:

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from saas.tickets.models import RequestEvent, ServiceRequest
+from saas.requests.models import RequestEvent, ServiceRequest
 
 
 def iso(value: datetime | None) -> str | None:

@@ -10,8 +10,8 @@ from saas.api.models import ApiToken
 from saas.core.models import Client
 from saas.core.tenancy import MAX_ID, scoped_select
 from saas.extensions import db
-from saas.tickets import services as requests
-from saas.tickets.models import Channel, RequestCategory, RequestEvent, ServiceRequest
+from saas.requests import services as requests
+from saas.requests.models import Channel, RequestCategory, RequestEvent, ServiceRequest
 
 
 class NotFound(LookupError):

@@ -23,8 +23,8 @@ from saas.core.errors import ServiceError
 from saas.core.links import base_url
 from saas.core.parsing import MAX_ID, parse_cursor
 from saas.extensions import csrf, db, limiter
-from saas.tickets import notify
-from saas.tickets.models import RequestStatus
+from saas.requests import notifications as notify
+from saas.requests.models import RequestStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

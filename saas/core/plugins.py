@@ -20,7 +20,11 @@ CORE = "core"
 CORE_PARTS = {
     CORE: "saas.core.plugin",
     "contracts": "saas.contracts.plugin",
-    "tickets": "saas.tickets.plugin",
+    "calendars": "saas.calendars.plugin",
+    "team": "saas.team.plugin",
+    "requests": "saas.requests.plugin",
+    "records": "saas.records.plugin",
+    "feedback": "saas.feedback.plugin",
     "api": "saas.api.plugin",
     "billing": "saas.billing.plugin",
 }

@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from saas.api import tokens
-from saas.tickets import notify, services
-from saas.tickets.models import Channel
+from saas.requests import notifications as notify
+from saas.requests import services
+from saas.requests.models import Channel
 
 
 @pytest.fixture

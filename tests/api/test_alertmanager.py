@@ -6,8 +6,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from saas.tickets import services
-from saas.tickets.models import RequestEvent, ServiceRequest
+from saas.requests import services
+from saas.requests.models import RequestEvent, ServiceRequest
 
 URL = "/api/v1/alerts/alertmanager"
 

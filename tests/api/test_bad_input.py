@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from saas.core.inbound import MAX_DEPTH
-from saas.tickets.models import RequestEvent, ServiceRequest
+from saas.requests.models import RequestEvent, ServiceRequest
 from tests.api.test_alertmanager import URL as WEBHOOK
 from tests.api.test_alertmanager import alert, payload
 
@@ -65,3 +65,15 @@ def test_s4_1_control_characters_in_a_json_body_are_dropped(client, api, world, 
         "description": "\x1b[31m"})  # fmt: skip
     assert response.status_code == 201
     assert db.session.scalar(select(ServiceRequest.subject)) == "ab"
+
+
+def test_api_huge_numbers_are_404_json(office_alpha, world, client, db):
+    from saas.api import tokens
+
+    _token, secret = tokens.create_token(office_alpha["tenant"], "t", ["requests:read"], None,
+                                         world.person("alpha", "vendor_admin"))  # fmt: skip
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    for url in ("/api/v1/requests/99999999999999999999", "/api/v1/requests?client_id=99999999999999999999"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 404 and response.is_json, url

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from saas.core.models import MailMessage
-from saas.tickets import notify, services
-from saas.tickets.models import Channel, RequestEvent, ServiceRequest
+from saas.requests import notifications as notify
+from saas.requests import services
+from saas.requests.models import Channel, RequestEvent, ServiceRequest
 
 
 def new_request(client_id=None, **fields):

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from playwright.sync_api import expect
 
-from saas.tickets import services
+from saas.requests import services
 from tests.browser.test_browser import sign_in
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from saas.billing import services as billing
 from saas.billing.models import Invoice
 from saas.contracts import signing
-from saas.tickets import services as tickets
-from saas.tickets.models import RequestAttachment
+from saas.requests import services as tickets
+from saas.requests.models import RequestAttachment
 
 
 def never_cached(response) -> bool:

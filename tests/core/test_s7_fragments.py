@@ -20,7 +20,7 @@ import pytest
 from jinja2 import nodes
 
 from saas.core.plugins import plugin_manager
-from saas.tickets.models import ServiceRequest
+from saas.requests.models import ServiceRequest
 from tests.core.test_s7_isolation import ROLES, build, routes, rows_of
 
 #: Cursors that take a keyset list from its start, whichever way it runs (`id > 0` or `id < MAX`).

@@ -40,6 +40,8 @@ from saas.billing.payments import record as record_payment
 from saas.billing.payments import succeed as succeed_payment
 from saas.billing.penalty_models import LatePenalty, PaymentBreach
 from saas.billing.services import bill
+from saas.calendars.models import CalendarDay, ServiceCalendar
+from saas.calendars.services import add_day, save_calendar
 from saas.contracts.changes import propose_termination
 from saas.contracts.models import Contract, ContractChange, ContractDocument, ContractLine, ContractSignature, Service
 from saas.contracts.services import add_standard_services, create_draft, list_services
@@ -49,27 +51,23 @@ from saas.core.models import Client, ClientContact, Invitation, Membership
 from saas.core.people import invitation_token, invite
 from saas.core.plugins import plugin_manager
 from saas.core.tenants import save_plugin_settings
-from saas.testing.fixtures import contract_data
-from saas.tickets import feedback as feedback_service
-from saas.tickets.calendar_service import add_day, save_calendar
-from saas.tickets.feedback_models import Feedback, FeedbackEvent
-from saas.tickets.models import (
-    CalendarDay,
+from saas.feedback import services as feedback_service
+from saas.feedback.models import Feedback, FeedbackEvent
+from saas.requests.models import (
     RequestAttachment,
     RequestCategory,
     RequestEvent,
     RequestPause,
     RequestSequence,
-    ServiceCalendar,
     ServiceRequest,
     SiteVisit,
     SlaBreach,
-    TeamMember,
 )
-from saas.tickets.services import attach, create_request, timeline
-from saas.tickets.services import categories as request_categories
-from saas.tickets.team import add_certificate, save_member, save_rule, set_contract_engineers
-from saas.tickets.team_models import AssignmentRule, ContractEngineer, TeamCertificate
+from saas.requests.services import attach, create_request, timeline
+from saas.requests.services import categories as request_categories
+from saas.team.models import AssignmentRule, ContractEngineer, TeamCertificate, TeamMember
+from saas.team.services import add_certificate, save_member, save_rule, set_contract_engineers
+from saas.testing.fixtures import contract_data
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {

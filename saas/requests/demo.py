@@ -1,0 +1,82 @@
+"""Demo activity: the first client's agreement signed by both parties, and a week of requests replayed on it."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from saas.core.clock import frozen_at, now
+from saas.core.models import Client, Membership, Role, User
+from saas.extensions import db
+from saas.requests import services, sla
+from saas.requests.models import Channel, RequestStatus
+from saas.team.models import TeamMember
+
+S = RequestStatus
+
+
+def _person(tenant, role, client_id=None) -> User | None:
+    stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
+    if client_id is not None:
+        stmt = stmt.where(Membership.client_id == client_id)
+    return db.session.scalars(stmt.order_by(User.id)).first()
+
+
+def seed_activity(tenant) -> None:
+    """Replay a week of requests under the first client's agreement: answered, waited on, visited, late."""
+    client = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).first()
+    contract = services.contract_in_force(tenant, client.id) if client else None
+    engineer = _person(tenant, Role.VENDOR_ENGINEER)
+    client_user = _person(tenant, Role.CLIENT_USER, client.id) if client else None
+    if contract is None or engineer is None or client_user is None:
+        return
+    cats = {c.code: c for c in services.categories(tenant)}
+    member = db.session.scalar(select(TeamMember).where(TeamMember.tenant_id == tenant.id,
+                                                        TeamMember.user_id == engineer.id))  # fmt: skip
+    week_ago = now().replace(minute=0, second=0, microsecond=0) - timedelta(days=6)
+    if contract.effective_date > week_ago.astimezone(ZoneInfo(tenant.timezone)).date():
+        return  # the agreement is not in force for the whole week to replay (a clock set before it)
+
+    def raise_(code, subject, description, priority="normal", channel=Channel.PORTAL):
+        data = {"category_id": cats[code].id, "subject": subject, "description": description, "priority": priority}
+        if channel != Channel.PORTAL:
+            data |= {"requester_name": "王经理", "requester_contact": "010-88886666"}
+        actor = client_user if channel == Channel.PORTAL else engineer
+        return services.create_request(tenant, client.id, data, actor, channel=channel)
+
+    with frozen_at(week_ago) as clock:
+        fault = raise_("FAULT", "ERP 系统无法登录 ERP login fails", "上午九点起所有用户登录报 500 错误。",
+                       "urgent")
+        clock.advance(minutes=40)
+        services.reply(fault, engineer, "已收到，正在排查应用服务器日志。", by_client=False)
+        clock.advance(hours=1)
+        services.change_status(fault, S.WAITING_ON_CLIENT, engineer, by_client=False,
+                               note="请提供出错时段的数据库告警截图。")  # fmt: skip
+        clock.advance(hours=3)
+        services.reply(fault, client_user, "截图已发邮件。", by_client=True)
+        clock.advance(hours=2)
+        services.change_status(fault, S.RESOLVED, engineer, by_client=False, note="连接池参数已调整，登录恢复。")
+        clock.advance(hours=20)
+        services.change_status(fault, S.CLOSED, client_user, by_client=True)
+
+        clock.advance(days=1)
+        onsite = raise_("ONSITE", "机房服务器硬盘告警 Disk alarm in the server room",
+                        "2 号机柜存储阵列亮黄灯，需要上门更换硬盘。")  # fmt: skip
+        clock.advance(hours=1)
+        services.reply(onsite, engineer, "明天上午安排工程师上门。", by_client=False)
+        clock.advance(hours=20)
+        services.record_visit(onsite, engineer, member, now() - timedelta(hours=2), now(),
+                              "更换 2 块硬盘，阵列重建完成。")  # fmt: skip
+        services.change_status(onsite, S.RESOLVED, engineer, by_client=False)
+
+        clock.advance(days=1)
+        raise_("CONSULT", "备份策略咨询 Backup policy question", "想了解异地备份的方案和费用。",
+               channel=Channel.PHONE)  # fmt: skip
+        clock.advance(days=1)
+        waiting = raise_("GENERAL", "新增 VPN 账号 New VPN accounts", "为财务部新增 3 个 VPN 账号。")
+        clock.advance(hours=2)
+        services.change_status(waiting, S.WAITING_ON_CLIENT, engineer, by_client=False, note="请提供三位同事的工号。")
+        clock.advance(days=1)
+        raise_("UPGRADE", "数据库版本升级评估 Database upgrade review", "评估从 12 升级到 15 的影响。", "low")
+    raise_("REMOTE", "打印服务异常 Printing service down", "行政部打印机无法打印。", "high")
+    sla.sweep()

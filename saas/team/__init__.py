@@ -1,0 +1,1 @@
+"""The support team (§5, Annex 2): members, certificates, availability and assignment rules."""
