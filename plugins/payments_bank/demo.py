@@ -12,7 +12,7 @@ from plugins.payments_bank.models import BankAccount
 from plugins.payments_bank.reference import printed
 from saas.billing.models import Invoice
 from saas.billing.payments import OPEN_INVOICES
-from saas.contracts.services import local_today
+from saas.core.clock import local_today
 from saas.core.models import Client
 
 #: The columns of an ICBC corporate account-detail export (企业网银 账户明细), as the "icbc" preset reads them.

@@ -110,12 +110,12 @@ def match_manually(line: StatementLine, client_id: int, invoice_id: int | None, 
     line = lock_line(line.id)
     if line.status != LineStatus.UNMATCHED:
         return None
-    client = db.session.get(Client, client_id) if client_id else None
-    if client is None or client.tenant_id != line.tenant_id:
+    client = Client.get_in(line.tenant_id, client_id)
+    if client is None:
         raise ServiceError(_("Choose one of your clients."))
     invoice = None
     if invoice_id:
-        invoice = db.session.get(Invoice, invoice_id)
+        invoice = Invoice.get_in(line.tenant_id, invoice_id, client.id)
         if invoice is None or invoice not in open_invoices(client.id, line.currency):
             raise ServiceError(_("Choose an open invoice of this client in %(currency)s.", currency=line.currency))
     return _pay(line, client.id, invoice, "manual", None, user)

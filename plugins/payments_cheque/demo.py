@@ -13,8 +13,7 @@ from sqlalchemy import select
 from plugins.payments_cheque import services
 from saas.billing.models import Invoice
 from saas.billing.payments import OPEN_INVOICES
-from saas.contracts.services import local_today
-from saas.core.clock import frozen_at, now
+from saas.core.clock import frozen_at, local_today, now
 from saas.core.models import Client, Membership, Role, User
 from saas.core.tenants import save_plugin_settings
 

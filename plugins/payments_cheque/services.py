@@ -18,9 +18,9 @@ from plugins.payments_cheque.models import Cheque, ChequeStatus
 from saas.billing import payments
 from saas.billing.models import Invoice, PaymentAllocation
 from saas.contracts.models import Contract, ContractStatus
-from saas.contracts.services import local_today
 from saas.core import audit
 from saas.core.bulk import among
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant, User
 from saas.core.money import quantize
@@ -99,8 +99,8 @@ def record(tenant: Tenant, data: dict, actor: User | None) -> Cheque:
     `data` holds the form's fields (client_id, invoice_id or 0, number, drawee_bank, drawer_name, drawer_account,
     cheque_date, amount, currency, received_on, note). The same bank and number twice is refused.
     """
-    client = db.session.get(Client, data["client_id"]) if data.get("client_id") else None
-    if client is None or client.tenant_id != tenant.id:
+    client = Client.get_in(tenant, data.get("client_id"))
+    if client is None:
         raise ChequeError(_("Choose one of your clients."), "client_id")
     invoice = None
     if data.get("invoice_id"):

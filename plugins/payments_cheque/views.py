@@ -9,7 +9,7 @@ from plugins.payments_cheque import services
 from plugins.payments_cheque.forms import BounceForm, ChequeForm, ClearForm, DepositForm
 from plugins.payments_cheque.models import Cheque, ChequeStatus
 from saas.billing.models import PaymentStatus
-from saas.contracts.services import local_today
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.i18n import format_money_filter

@@ -13,9 +13,8 @@ from sqlalchemy import select
 from saas.billing import late, services
 from saas.billing.models import CreditEntry, CreditNote, Invoice, InvoiceStatus
 from saas.billing.payments import credited, invoice_status, lock
-from saas.contracts.services import local_today
 from saas.core import audit
-from saas.core.clock import now
+from saas.core.clock import local_today, now
 from saas.core.errors import ServiceError
 from saas.core.i18n import format_money_filter
 from saas.core.money import quantize

@@ -12,8 +12,7 @@ from saas.billing.payments import mark_overdue
 from saas.billing.services import BILLABLE, due_periods
 from saas.billing.tasks import start_run
 from saas.contracts.models import Contract
-from saas.contracts.services import local_today
-from saas.core.clock import frozen_at
+from saas.core.clock import frozen_at, local_today
 from saas.core.models import Tenant
 from saas.extensions import db
 

@@ -51,12 +51,12 @@ def record(tenant: Tenant, client_id: int, provider: str, reference: str, amount
     amount = quantize(amount, currency)
     if amount <= 0:
         raise PaymentError(_("A payment is an amount above zero."))
-    client = db.session.get(Client, client_id)
-    if client is None or client.tenant_id != tenant.id:
+    client = Client.get_in(tenant, client_id)
+    if client is None:
         raise PaymentError(_("Choose one of your clients."))
     if invoice_id is not None:
-        invoice = db.session.get(Invoice, invoice_id)
-        if invoice is None or invoice.tenant_id != tenant.id or invoice.client_id != client_id:
+        invoice = Invoice.get_in(tenant, invoice_id, client_id)
+        if invoice is None:
             raise PaymentError(_("This invoice is not one of this client's."))
     existing = _by_reference(tenant.id, provider, reference)
     if existing is None:
@@ -150,7 +150,7 @@ def invoice_status(invoice: Invoice) -> str:
 
 
 def _today(invoice: Invoice) -> date:
-    from saas.contracts.services import local_today
+    from saas.core.clock import local_today
 
     return local_today(invoice.contract.tenant)
 

@@ -66,7 +66,7 @@ def saas_billing_lines_billed(tenant, billed):
 @hookimpl
 def saas_contract_obligations(contract):
     from saas.billing.late import measure
-    from saas.contracts.services import local_today
+    from saas.core.clock import local_today
 
     return [Obligation("§8.1.4", _l("Pay each invoice by its due date"),
                        lazy_ngettext("due %(num)d day after the invoice", "due %(num)d days after the invoice",

@@ -19,7 +19,7 @@ from saas.billing.notify import billing_contacts
 from saas.billing.payments import OPEN_INVOICES
 from saas.billing.services import settings_of
 from saas.billing.tenant_settings import parse_reminder_days
-from saas.contracts.services import local_today
+from saas.core.clock import local_today
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Tenant, TenantStatus
 from saas.core.money import format_money

@@ -19,9 +19,9 @@ from saas.billing.models import (
 )
 from saas.billing.periods import Period, period, periods_between
 from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractChange, ContractStatus
-from saas.contracts.services import local_today, term_end
+from saas.contracts.services import term_end
 from saas.core.bulk import among, insert_many
-from saas.core.clock import now
+from saas.core.clock import local_today, now
 from saas.core.counters import locked_counter
 from saas.core.models import Tenant
 from saas.core.money import quantize

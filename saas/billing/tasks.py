@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select
 
 from saas.billing import notify, services
-from saas.contracts.services import local_today
+from saas.core.clock import local_today
 from saas.core.models import Tenant, TenantStatus
 from saas.extensions import db
 from saas.jobs import enqueue, task

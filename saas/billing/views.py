@@ -10,7 +10,7 @@ from sqlalchemy import select
 from saas.billing import corrections, document, methods, notify, payments, receivables, services, tasks
 from saas.billing.forms import CreditNoteForm, PaymentForm, VoidForm
 from saas.billing.models import BillingRun, Invoice, InvoiceStatus
-from saas.contracts.services import local_today
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm
 from saas.core.links import external_url

@@ -16,6 +16,7 @@ from saas.contracts.models import (
     ContractStatus,
 )
 from saas.core import audit
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.money import quantize, round_half_up
 from saas.extensions import db
@@ -76,7 +77,7 @@ def _term_labels(language: str) -> dict:
 
 def propose_termination(contract: Contract, last_day, reason: str, actor=None) -> ContractChange:
     """A termination agreement by mutual consent (§10.3): the contract ends after `last_day` once both sign."""
-    if last_day < services.local_today(contract.tenant) and not reason.strip():
+    if last_day < local_today(contract.tenant) and not reason.strip():
         raise ServiceError(_("A termination with a past date needs a reason."))
     if last_day >= services.term_end(contract):
         raise ServiceError(_("The contract ends on %(day)s anyway; a termination must come before.",
@@ -137,7 +138,7 @@ def sign_change(change: ContractChange, party: str, user, document_id: int, seen
     if not signing.sign_subject(contract, change.subject, party, user, document_id, seen_sha256, ip, agent):
         return
     change.status = ChangeStatus.SIGNED
-    change.signed_on = services.local_today(contract.tenant)
+    change.signed_on = local_today(contract.tenant)
     if change.kind == ChangeKind.TERMINATION:
         contract.terminated_on = change.effective_date
         services.transition(contract, ContractStatus.TERMINATED, user, kind="terminated", note=change.number)
@@ -165,7 +166,7 @@ def _apply_amendment(change: ContractChange, user) -> None:
                 ))  # fmt: skip
         contract.ends_on = services.term_end(contract)
         services.record_event(contract, "amended", user, note=change.number)
-        today = services.local_today(contract.tenant)
+        today = local_today(contract.tenant)
         if contract.status == ContractStatus.EXPIRING and today < services.renewal_window_start(contract):
             services.transition(contract, ContractStatus.ACTIVE, user, kind="renewal_window_left")
         db.session.flush()

@@ -2,7 +2,6 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -21,7 +20,7 @@ from saas.contracts.models import (
     ServiceKind,
 )
 from saas.core import audit
-from saas.core.clock import add_months, now
+from saas.core.clock import add_months, local_today, now
 from saas.core.counters import locked_counter
 from saas.core.errors import ServiceError
 from saas.core.links import external_url
@@ -245,11 +244,6 @@ def monthly_total(contract) -> Decimal:
     return sum(
         (quantize(line.quantity * line.monthly_fee, contract.currency) for line in contract.lines), Decimal(0)
     ).quantize(Decimal("0.01"))
-
-
-def local_today(tenant: Tenant) -> date:
-    """Today's date in the tenant's time zone."""
-    return now().astimezone(ZoneInfo(tenant.timezone)).date()
 
 
 def refresh_statuses(tenant: Tenant) -> dict:

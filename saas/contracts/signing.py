@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from saas.contracts import services
 from saas.contracts.models import Contract, ContractDocument, ContractSignature, ContractStatus
 from saas.core import audit
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.money import format_money, quantize
 from saas.extensions import db
@@ -157,7 +158,7 @@ def sign(contract: Contract, party: str, user, document_id: int, seen_sha256: st
         raise ServiceError(_("This contract is not waiting for signatures."))
     subject = agreement_subject(current_version(contract))
     if sign_subject(contract, subject, party, user, document_id, seen_sha256, ip, agent):
-        contract.signed_on = services.local_today(contract.tenant)
+        contract.signed_on = local_today(contract.tenant)
         in_effect_from = max(contract.effective_date, contract.signed_on)
         services.transition(contract, ContractStatus.ACTIVE, user, kind="signed", note=in_effect_from.isoformat())
 

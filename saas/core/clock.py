@@ -3,6 +3,7 @@
 import calendar
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -52,6 +53,21 @@ def add_months(value: date | datetime, months: int):
 def now() -> datetime:
     """The current UTC time from the application's clock."""
     return current_app.extensions["clock"].now()
+
+
+def local_now(tenant) -> datetime:
+    """The current time in the tenant's time zone (what its people read on the wall clock)."""
+    return now().astimezone(ZoneInfo(tenant.timezone))
+
+
+def local_today(tenant) -> date:
+    """Today's date in the tenant's time zone: the day that due dates, terms and expiries are counted on."""
+    return local_now(tenant).date()
+
+
+def local_date(tenant, when: datetime) -> date:
+    """The tenant's calendar date at the UTC instant `when`."""
+    return when.astimezone(ZoneInfo(tenant.timezone)).date()
 
 
 @contextmanager

@@ -18,11 +18,20 @@ current_membership = LocalProxy(lambda: g.get("membership"))
 
 
 class TenantScoped:
-    """Mixin for rows owned by a tenant: adds an indexed tenant_id."""
+    """Mixin for rows owned by a tenant: adds an indexed tenant_id, and `get_in` to load one row by id."""
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+
+    @classmethod
+    def get_in(cls, tenant, ident, client_id: int | None = None, *, for_update: bool = False):
+        """The row `ident` of this table inside `tenant` (a Tenant or its id) and client, else None.
+
+        The one way services load a tenant's row by id: an id of another tenant or client, a bad id, or
+        none at all are the same None, so no caller compares tenant ids by hand.
+        """
+        return get_in(cls, tenant, ident, client_id, for_update=for_update)
 
 
 class ClientScoped(TenantScoped):
@@ -35,7 +44,7 @@ class ClientScoped(TenantScoped):
 
 def scoped_select(model, tenant, client_id: int | None = None):
     """SELECT model rows of one tenant (and, for client-owned rows or client roles, of one client)."""
-    stmt = select(model).where(model.tenant_id == tenant.id)
+    stmt = select(model).where(model.tenant_id == getattr(tenant, "id", tenant))
     if client_id is not None:
         if hasattr(model, "client_id"):
             stmt = stmt.where(model.client_id == client_id)
@@ -50,18 +59,32 @@ def get_or_404(model, ident, tenant, client_id: int | None = None, for_update: b
     `for_update` locks the row until the transaction ends, so two people acting on it at once take turns
     and each sees what the other did (on SQLite it takes the database's write lock: saas/core/sqlite.py).
     """
-    if tenant is None:
-        abort(404)
-    ident = parse_id(ident)
-    if ident is None:
-        abort(404)
-    stmt = scoped_select(model, tenant, client_id).where(model.id == ident)
-    if for_update:
-        stmt = stmt.with_for_update(of=model).execution_options(populate_existing=True)
-    row = db.session.scalar(stmt)
+    row = get_in(model, tenant, ident, client_id, for_update=for_update)
     if row is None:
         abort(404)
     return row
+
+
+def get_in(model, tenant, ident, client_id: int | None = None, *, for_update: bool = False):
+    """Load one row by id inside a tenant (and client), or None; see TenantScoped.get_in."""
+    ident = parse_id(ident)
+    if tenant is None or ident is None:
+        return None
+    stmt = scoped_select(model, tenant, client_id).where(model.id == ident)
+    if for_update:
+        stmt = stmt.with_for_update(of=model).execution_options(populate_existing=True)
+    return db.session.scalar(stmt)
+
+
+def owned_by(row, tenant, client_id: int | None = None) -> bool:
+    """Whether a row already in hand belongs to `tenant` (a Tenant or its id) and, if given, to that client.
+
+    The guard for rows a caller passes in (a team member to assign, an agreement to hand over to); rows loaded
+    by id go through get_in instead.
+    """
+    if row is None or row.tenant_id != getattr(tenant, "id", tenant):
+        return False
+    return client_id is None or getattr(row, "client_id", client_id) == client_id
 
 
 def visible_client_id() -> int | None:

@@ -98,8 +98,8 @@ def _about_request(tenant: Tenant, client_id: int, data: dict) -> ServiceRequest
 
 def _create(tenant: Tenant, client_id: int, data: dict, *, channel: str, raised_by: User | None,
             logged_by: User | None) -> Feedback:  # fmt: skip
-    client = db.session.get(Client, client_id)
-    if client is None or client.tenant_id != tenant.id:
+    client = Client.get_in(tenant, client_id)
+    if client is None:
         raise ServiceError(_("Choose one of your clients."))
     if data.get("kind") not in FeedbackKind.__members__.values():
         raise ServiceError(_("Say whether it is praise, a complaint or a suggestion."))

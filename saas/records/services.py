@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from saas.calendars.models import ServiceCalendar
 from saas.calendars.working_time import add_working_time, working_time_between
 from saas.contracts.models import Contract, ContractStatus
-from saas.core.clock import now
+from saas.core.clock import local_today, now
 from saas.core.errors import ServiceError
 from saas.core.models import Tenant
 from saas.extensions import db
@@ -125,7 +125,7 @@ def month_of(day: date) -> tuple[date, date]:
 
 def preset_period(tenant: Tenant, preset: str = "this_month") -> tuple[date, date]:
     """This month or last month, as the tenant's calendar has it today."""
-    today = now().astimezone(ZoneInfo(tenant.timezone)).date()
+    today = local_today(tenant)
     first, last = month_of(today)
     if preset == "last_month":
         return month_of(first - timedelta(days=1))

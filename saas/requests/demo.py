@@ -1,11 +1,10 @@
 """Demo activity: the first client's agreement signed by both parties, and a week of requests replayed on it."""
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from saas.core.clock import frozen_at, now
+from saas.core.clock import frozen_at, local_date, now
 from saas.core.models import Client, Membership, Role, User
 from saas.extensions import db
 from saas.requests import services, sla
@@ -34,7 +33,7 @@ def seed_activity(tenant) -> None:
     member = db.session.scalar(select(TeamMember).where(TeamMember.tenant_id == tenant.id,
                                                         TeamMember.user_id == engineer.id))  # fmt: skip
     week_ago = now().replace(minute=0, second=0, microsecond=0) - timedelta(days=6)
-    if contract.effective_date > week_ago.astimezone(ZoneInfo(tenant.timezone)).date():
+    if contract.effective_date > local_date(tenant, week_ago):
         return  # the agreement is not in force for the whole week to replay (a clock set before it)
 
     def raise_(code, subject, description, priority="normal", channel=Channel.PORTAL):

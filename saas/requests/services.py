@@ -1,7 +1,6 @@
 """Service requests (§4.2, §4.3): raising, the status workflow, replies, visits and their SLA due times."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
@@ -11,10 +10,11 @@ from sqlalchemy.orm import load_only, raiseload, selectinload
 from saas.calendars.models import ServiceCalendar
 from saas.contracts.models import Contract, ContractStatus
 from saas.core import audit
-from saas.core.clock import now
+from saas.core.clock import local_date, local_today, now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant, User
 from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_filename
+from saas.core.tenancy import owned_by
 from saas.extensions import db
 from saas.requests import sla
 from saas.requests.models import (
@@ -133,7 +133,7 @@ def save_category(tenant: Tenant, data: dict, category: RequestCategory | None =
 
 def contract_in_force(tenant: Tenant, client_id: int, when: datetime | None = None) -> Contract | None:
     """The client's contract in force at `when` (the latest to take effect, where a renewal overlaps)."""
-    day = (when or now()).astimezone(ZoneInfo(tenant.timezone)).date()
+    day = local_date(tenant, when or now())
     return db.session.scalar(
         select(Contract)
         .where(
@@ -178,16 +178,16 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
         raise ServiceError(_("A request cannot be received in the future."))
     if received_at < current - timedelta(days=7):
         raise ServiceError(_("Log requests within seven days of receiving them."))
-    client = db.session.get(Client, client_id)
-    if client is None or client.tenant_id != tenant.id:
+    client = Client.get_in(tenant, client_id)
+    if client is None:
         raise ServiceError(_("Choose one of your clients."))
     contract = contract_in_force(tenant, client_id, received_at)
     if contract is None:
         # §10.4: once the agreement has ended, no new requests are taken under it.
         raise ServiceError(_("%(client)s has no service agreement in force, so no request can be raised.",
                              client=client.legal_name))  # fmt: skip
-    category = db.session.get(RequestCategory, parse_id(data.get("category_id")) or 0)
-    if category is None or category.tenant_id != tenant.id or not category.active:
+    category = RequestCategory.get_in(tenant, data.get("category_id"))
+    if category is None or not category.active:
         raise ServiceError(_("Choose a category."))
     priority = data.get("priority") or Priority.NORMAL
     if priority not in Priority.__members__.values():
@@ -325,7 +325,7 @@ def attach(req: ServiceRequest, event: RequestEvent, name: str, content_type: st
 
 def assign(req: ServiceRequest, member: TeamMember | None, actor: User | None, rule: str = "") -> None:
     """Give the request to a team member (or take it back); recorded on the timeline."""
-    if member is not None and member.tenant_id != req.tenant_id:
+    if member is not None and not owned_by(member, req.tenant_id):
         raise ServiceError(_("Choose a member of your team."))
     if (member.id if member else None) == req.assignee_id:
         return
@@ -339,7 +339,7 @@ def record_visit(req: ServiceRequest, actor: User, engineer: TeamMember | None, 
                  departed_at: datetime | None, note: str = "") -> SiteVisit:  # fmt: skip
     """An engineer's arrival and departure on site (§2.1.2); a late first arrival is a breach."""
     current = now()
-    if engineer is not None and engineer.tenant_id != req.tenant_id:
+    if engineer is not None and not owned_by(engineer, req.tenant_id):
         raise ServiceError(_("Choose a member of your team."))
     if arrived_at > current or (departed_at and departed_at > current):
         raise ServiceError(_("Arrival and departure cannot be in the future."))
@@ -493,7 +493,7 @@ def has_ended(contract: Contract) -> bool:
     """Expired, or terminated and past its last day in force (§10.3)."""
     if contract.status == ContractStatus.EXPIRED:
         return True
-    today = now().astimezone(ZoneInfo(contract.tenant.timezone)).date()
+    today = local_today(contract.tenant)
     return contract.status == ContractStatus.TERMINATED and contract.terminated_on < today
 
 
@@ -506,7 +506,7 @@ def open_requests_of_contract(contract: Contract) -> list[ServiceRequest]:
 
 def hand_over(req: ServiceRequest, successor: Contract, actor: User) -> None:
     """Move an open request of an ended agreement to the client's agreement now in force (§10.4)."""
-    if successor.tenant_id != req.tenant_id or successor.client_id != req.client_id:
+    if not owned_by(successor, req.tenant_id, req.client_id):
         raise ServiceError(_("Hand requests over only to another agreement of the same client."))
     if successor.status not in (ContractStatus.ACTIVE, ContractStatus.EXPIRING) or successor.id == req.contract_id:
         raise ServiceError(_("Hand requests over only to an agreement in force."))

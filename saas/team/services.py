@@ -7,11 +7,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from saas.contracts.models import Contract, ContractStatus
-from saas.contracts.services import local_today
 from saas.core import audit
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.models import VENDOR_ROLES, Membership, Tenant, User
-from saas.core.parsing import parse_id
 from saas.extensions import db
 from saas.requests.models import RequestCategory, ServiceRequest
 from saas.team.models import AssignmentRule, Availability, ContractEngineer, TeamCertificate, TeamMember, TeamRole
@@ -125,11 +124,6 @@ def certificates(tenant: Tenant, member_ids: list[int] | None = None) -> dict[in
     return grouped
 
 
-def today(tenant: Tenant) -> date:
-    """The tenant's date today, against which certificates expire."""
-    return local_today(tenant)
-
-
 def certificate_state(cert: TeamCertificate, today: date) -> str:
     """The certificate's state: "expired", "expiring" (within the warning days), "valid", or "" (never expires)."""
     if cert.expires_on is None:
@@ -174,8 +168,8 @@ def rules(tenant: Tenant) -> list[AssignmentRule]:
 
 def save_rule(tenant: Tenant, data: dict) -> AssignmentRule:
     """Send a category's new requests to a team role (§5.1); replaces the category's rule if it has one."""
-    category = db.session.get(RequestCategory, parse_id(data.get("category_id")) or 0)
-    if category is None or category.tenant_id != tenant.id:
+    category = RequestCategory.get_in(tenant, data.get("category_id"))
+    if category is None:
         raise ServiceError(_("Choose a category."))
     if data.get("team_role") not in TeamRole.__members__.values():
         raise ServiceError(_("Choose a team role."))

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from saas.contracts.services import local_today
+from saas.core.clock import local_today
 from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import VENDOR_ROLES, MailMessage, Membership, Role, Tenant, TenantStatus

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.contracts.models import Contract
+from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.models import VENDOR_ROLES, Role
@@ -56,7 +57,7 @@ def index():
     rows = team.members(current_tenant)
     ids = [m.id for m in rows]
     return render("team/index.html", members=rows, load=team.open_load(current_tenant.id, ids),
-                  certificates=team.certificates(current_tenant, ids), today=team.today(current_tenant),
+                  certificates=team.certificates(current_tenant, ids), today=local_today(current_tenant),
                   state=team.certificate_state, contracts=team.contracts_in_force(current_tenant),
                   availability_form=AvailabilityForm(formdata=None), may_set=_may_set_availability,
                   **_labels())  # fmt: skip
@@ -94,7 +95,7 @@ def _member_page(row, form, cert_form, status=200):
     certs = team.certificates(current_tenant, [row.id]).get(row.id, []) if row is not None else []
     load = team.open_load(current_tenant.id, [row.id]).get(row.id, 0) if row is not None else 0
     return render("team/member.html", member=row, form=form, cert_form=cert_form, certificates=certs,
-                  load=load, today=team.today(current_tenant), state=team.certificate_state,
+                  load=load, today=local_today(current_tenant), state=team.certificate_state,
                   confirm=ConfirmForm(), status=status, **_labels())  # fmt: skip
 
 
@@ -113,7 +114,7 @@ def availability(member_id):
         return redirect(url_for("team.index"))
     certs = team.certificates(current_tenant, [row.id])
     return render("team/index.html", block="member_row", m=row, load=team.open_load(current_tenant.id,
-                  [row.id]), certificates=certs, today=team.today(current_tenant), state=team.certificate_state,
+                  [row.id]), certificates=certs, today=local_today(current_tenant), state=team.certificate_state,
                   availability_form=AvailabilityForm(formdata=None), may_set=_may_set_availability,
                   **_labels())  # fmt: skip
 
