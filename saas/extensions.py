@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
+from saas.core.outbox import OutboxSession
+
 #: Named constraints so Alembic migrations are stable on PostgreSQL and SQLite alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -18,7 +20,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"class_": OutboxSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from saas.extensions import db
 from saas.requests import services
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -60,13 +61,12 @@ def office_alpha(db, world, make_signed_contract, clock):
 @pytest.fixture
 def raise_request(world):
     """Raise a request of alpha's first client in a category (by code), as its client user; mail sent."""
-    from saas.requests import notifications
 
     def raise_(alpha, code, subject="机房巡检"):
         req = services.create_request(alpha["tenant"], world.clients("alpha")[0].id,
                                       {"category_id": alpha["cats"][code].id, "subject": subject},
                                       world.person("alpha", "client_user"))  # fmt: skip
-        notifications.commit()
+        db.session.commit()
         return req
 
     return raise_

@@ -23,7 +23,6 @@ from saas.core.errors import ServiceError
 from saas.core.links import base_url
 from saas.core.parsing import MAX_ID, parse_cursor
 from saas.extensions import csrf, db, limiter
-from saas.requests import notifications as notify
 from saas.requests.models import RequestStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -212,7 +211,7 @@ def create_request(token):
         "requester_contact": _text(data, "requester_contact", 200),
     }
     req = services.raise_request(token, client, category, fields)
-    notify.commit()
+    db.session.commit()
     response = jsonify(request_detail(req, services.public_timeline(req)))
     response.status_code = 201
     response.headers["Location"] = url_for("api.read_request", number=req.number)
@@ -235,7 +234,7 @@ def add_comment(token, number):
     """Reply on a request; a client's token replies for the client, an unrestricted one for the vendor."""
     req = services.request_by_number(token, number, for_update=True)
     event = services.add_comment(token, req, _text(json_body(), "body", MAX_TEXT, required=True))
-    notify.commit()
+    db.session.commit()
     return event_json(event), 201
 
 
@@ -247,7 +246,7 @@ def alertmanager_webhook(token):
     if client is None:
         fail(422, _("Name the client in the webhook URL: ?client_id=…"))
     summary = alertmanager.ingest(token, client, alertmanager.parse(json_body()))
-    notify.commit()
+    db.session.commit()
     return summary
 
 

@@ -1,8 +1,8 @@
 """E-mail about invoices: each issued invoice goes to the client's billing contacts with its PDF, after the commit.
 
-Services note the invoices they issue in `session.info`; once the change is committed, `dispatch()` queues
-one job per batch. The job mails each contact once per invoice (the outbox's dedupe key), so a retried job
-sends nothing twice.
+Services note the invoices they issue in the outbox (saas/core/outbox.py); once the change commits,
+`mail_invoices` runs per batch and mails each contact once per invoice (the mail dedupe key), so a retried
+job sends nothing twice.
 """
 
 from functools import cache
@@ -16,23 +16,14 @@ from saas.billing.models import Invoice
 from saas.core.i18n import format_money_filter
 from saas.core.mail import MailAttachment, both_languages, send_mail
 from saas.core.models import ClientContact
+from saas.core.outbox import send_after_commit
 from saas.extensions import db
-from saas.jobs import enqueue, task
-
-BATCH = 500
+from saas.jobs import task
 
 
 def note_issued(invoice_ids: list[int]) -> None:
-    """Remember invoices issued in this transaction, to be mailed once it commits."""
-    db.session.info.setdefault("issued_invoices", []).extend(invoice_ids)
-
-
-def dispatch() -> None:
-    """Queue the mail for the invoices issued by the transaction just committed."""
-    ids = db.session.info.pop("issued_invoices", [])
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        enqueue(mail_invoices, chunk, job_id=f"invoice-mail-{chunk[0]}-{chunk[-1]}-{len(chunk)}", queue="mail")
+    """Mail these invoices, issued in this transaction, once it commits (saas/core/outbox.py)."""
+    send_after_commit(mail_invoices, invoice_ids, key="invoice-mail")
 
 
 def billing_contacts(client_ids: set[int]) -> dict[int, list[str]]:

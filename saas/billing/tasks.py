@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from saas.billing import notify, services
+from saas.billing import services
 from saas.core.clock import local_today
 from saas.core.models import Tenant, TenantStatus
 from saas.extensions import db
@@ -40,7 +40,6 @@ def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -
     created = services.bill(tenant, contract_ids, date.fromisoformat(day))
     services.chunk_done(run_id, contract_ids, created)
     db.session.commit()
-    notify.dispatch()
     return created
 
 

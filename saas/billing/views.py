@@ -7,7 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas.billing import corrections, document, methods, notify, payments, receivables, services, tasks
+from saas.billing import corrections, document, methods, payments, receivables, services, tasks
 from saas.billing.forms import CreditNoteForm, PaymentForm, VoidForm
 from saas.billing.models import BillingRun, Invoice, InvoiceStatus
 from saas.core.clock import local_today
@@ -85,7 +85,6 @@ def _correct(invoice_id: int, form, apply) -> object:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        notify.dispatch()
         flash(message, "success")
     return redirect(url_for("billing.detail", invoice_id=invoice_id))
 
@@ -136,7 +135,6 @@ def issue_drafts():
         abort(400)
     issued = corrections.issue_drafts(current_tenant, current_user)
     db.session.commit()
-    notify.dispatch()
     flash(ngettext("%(num)d invoice issued.", "%(num)d invoices issued.", issued), "success")
     return redirect(url_for("billing.index", status=InvoiceStatus.DRAFT.value))
 

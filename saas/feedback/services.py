@@ -2,7 +2,7 @@
 
 Every step is a FeedbackEvent (who, when, from and to which status, why). The client raises feedback in the
 portal, or the vendor's staff log what came by phone or e-mail; the vendor takes it up and proposes an
-outcome; only the client confirms it or sends it back. E-mail goes out after the commit (`commit()`).
+outcome; only the client confirms it or sends it back. E-mail goes out after the commit (saas/core/outbox.py).
 """
 
 from flask_babel import gettext as _
@@ -16,10 +16,11 @@ from saas.core.errors import ServiceError
 from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Client, Membership, Role, Tenant, User
+from saas.core.outbox import send_after_commit
 from saas.core.parsing import parse_id
 from saas.extensions import db
 from saas.feedback.models import Feedback, FeedbackChannel, FeedbackEvent, FeedbackKind, FeedbackStatus
-from saas.jobs import enqueue, task
+from saas.jobs import task
 from saas.requests.models import ServiceRequest
 
 F = FeedbackStatus
@@ -71,7 +72,7 @@ def _event(fb: Feedback, actor: User | None, from_status: str, to_status: str, n
     db.session.add(event)
     db.session.flush()
     if mail:
-        db.session.info.setdefault("feedback_events", []).append(event.id)
+        send_after_commit(send_feedback_mail, [event.id], key="feedback-mail")
     return event
 
 
@@ -234,20 +235,6 @@ def clients(tenant: Tenant) -> list[tuple[int, str]]:
     """(id, legal name) of the tenant's clients, for logging feedback."""
     return db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == tenant.id)
                               .order_by(Client.legal_name)).all()  # fmt: skip
-
-
-def dispatch() -> None:
-    """Queue the mail for the steps noted by the transaction just committed."""
-    ids = db.session.info.pop("feedback_events", [])
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        enqueue(send_feedback_mail, chunk, job_id=f"feedback-mail-{chunk[0]}-{chunk[-1]}", queue="mail")
-
-
-def commit() -> None:
-    """Commit the feedback's change, then send what it tells people."""
-    db.session.commit()
-    dispatch()
 
 
 def _members(tenant_id: int, role: Role, client_id: int | None = None) -> list[User]:

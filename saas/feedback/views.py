@@ -50,7 +50,7 @@ def _act(fb: Feedback, action, done: str, endpoint: str):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        service.commit()
+        db.session.commit()
         flash(done, "success")
     return redirect(url_for(endpoint, feedback_id=fb.id))
 
@@ -82,7 +82,7 @@ def new():
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            service.commit()
+            db.session.commit()
             flash(_("Feedback %(ref)s logged.", ref=fb.reference), "success")
             return redirect(url_for("feedback.detail", feedback_id=fb.id))
     return render("feedback/form.html", form=form, portal=False,
@@ -150,7 +150,7 @@ def portal_new():
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            service.commit()
+            db.session.commit()
             flash(_("Thank you. Your feedback %(ref)s has been received.", ref=fb.reference), "success")
             return redirect(url_for("portal_feedback.portal_detail", feedback_id=fb.id))
     return render("feedback/form.html", form=form, portal=True,

@@ -1,8 +1,8 @@
 """E-mail about requests (§4.2): new request, response, waiting on the client, resolved, breach; after the commit.
 
-Services note the timeline events that people should hear about in `session.info`; once the change is
-committed, `dispatch()` queues one job per batch of events. The job mails each recipient once per event
-(the outbox's dedupe key), so a retried job sends nothing twice.
+Services queue the timeline events that people should hear about in the outbox (saas/core/outbox.py); once
+the change commits, `send_request_mail` runs per batch of events and mails each recipient once per event
+(the mail dedupe key), so a retried job sends nothing twice.
 """
 
 from datetime import datetime
@@ -16,25 +16,9 @@ from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Membership, Role
 from saas.extensions import db
-from saas.jobs import enqueue, task
+from saas.jobs import task
 from saas.requests.labels import BREACH_LABELS, STATUS_LABELS
 from saas.requests.models import RequestEvent, RequestStatus, ServiceRequest
-
-BATCH = 500
-
-
-def dispatch() -> None:
-    """Queue the mail for the events noted by the transaction just committed."""
-    ids = db.session.info.pop("request_events", [])
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        enqueue(send_request_mail, chunk, job_id=f"request-mail-{chunk[0]}-{chunk[-1]}", queue="mail")
-
-
-def commit() -> None:
-    """Commit the request's change, then send what it tells people."""
-    db.session.commit()
-    dispatch()
 
 
 def _vendor_people(req: ServiceRequest) -> list:

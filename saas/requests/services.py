@@ -13,6 +13,7 @@ from saas.core import audit
 from saas.core.clock import local_date, local_today, now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant, User
+from saas.core.outbox import send_after_commit
 from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_filename
 from saas.core.tenancy import owned_by
 from saas.extensions import db
@@ -30,6 +31,7 @@ from saas.requests.models import (
     ServiceRequest,
     SiteVisit,
 )
+from saas.requests.notifications import send_request_mail
 from saas.team.models import TeamMember
 from saas.team.services import choose_assignee
 
@@ -225,14 +227,14 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
 
 def add_event(req: ServiceRequest, kind: str, actor: User | None, *, body: str = "", internal: bool = False,
               from_status: str = "", to_status: str = "", data: dict | None = None) -> RequestEvent:  # fmt: skip
-    """Write one line of the request's timeline; e-mails about it go out after the commit (notify.py)."""
+    """Write one line of the request's timeline; e-mails about it go out after the commit (notifications.py)."""
     event = RequestEvent(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, kind=kind,
                          actor_id=actor.id if actor else None, body=clean_text(body), internal=internal,
                          from_status=from_status, to_status=to_status, data=data or {}, created_at=now())  # fmt: skip
     db.session.add(event)
     db.session.flush()
     if not internal:
-        db.session.info.setdefault("request_events", []).append(event.id)
+        send_after_commit(send_request_mail, [event.id], key="request-mail")
     return event
 
 

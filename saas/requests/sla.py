@@ -12,8 +12,10 @@ from saas.calendars.services import spec_for
 from saas.calendars.working_time import ALWAYS, CalendarSpec, add_working_time, working_intervals, working_time_between
 from saas.core.bulk import insert_many, insert_new
 from saas.core.clock import now
+from saas.core.outbox import send_after_commit
 from saas.extensions import db
 from saas.requests.models import BreachKind, RequestEvent, RequestPause, ServiceRequest, SlaBreach
+from saas.requests.notifications import send_request_mail
 
 #: The agreement's clause for each missed deadline.
 BREACH_CLAUSES = {BreachKind.RESPONSE: "8.1.2", BreachKind.ARRIVAL: "8.1.1", BreachKind.RESOLUTION: "8.1.3"}
@@ -159,7 +161,7 @@ def _note_breaches(breached: list[tuple[ServiceRequest, str, datetime]], at: dat
         ids = insert_many(RequestEvent, rows, "RETURNING id").scalars().all()
     else:
         ids = db.session.scalars(insert(RequestEvent).returning(RequestEvent.id), rows).all()
-    db.session.info.setdefault("request_events", []).extend(ids)
+    send_after_commit(send_request_mail, ids, key="request-mail")
 
 
 def overdue(req: ServiceRequest, at: datetime) -> list[str]:
@@ -175,8 +177,6 @@ def overdue(req: ServiceRequest, at: datetime) -> list[str]:
 
 def sweep(at: datetime | None = None) -> int:
     """Record every deadline that passed unmet (§8.1.2, §8.1.3), in chunks; running it twice records nothing twice."""
-    from saas.requests.notifications import dispatch
-
     at = at or now()
     # Every due id at once, through the partial index ix_service_request_sweep: that needs the bare `is_open`
     # (PostgreSQL does not read `is_open IS true` as its predicate), and no ORDER BY id … LIMIT, with which
@@ -186,8 +186,7 @@ def sweep(at: datetime | None = None) -> int:
     recorded = 0
     for start in range(0, len(due), SWEEP_CHUNK):
         recorded += _sweep_chunk(due[start:start + SWEEP_CHUNK], at)
-        db.session.commit()
-        dispatch()
+        db.session.commit()  # and the breach mail goes out (saas/core/outbox.py)
     return recorded
 
 

@@ -19,7 +19,6 @@ from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 from saas.requests import labels, services, sla
-from saas.requests import notifications as notify
 from saas.requests.forms import (
     AssignForm,
     CategoryForm,
@@ -144,7 +143,7 @@ def new():
             db.session.rollback()
             form.subject.errors = [*form.subject.errors, str(exc)]
         else:
-            notify.commit()
+            db.session.commit()
             flash(_("Request %(ref)s logged.", ref=req.reference), "success")
             return redirect(url_for("requests.detail", request_id=req.id))
     status = 422 if request.method == "POST" else 200
@@ -198,7 +197,7 @@ def _act(req: ServiceRequest, action, endpoint: str):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        notify.commit()
+        db.session.commit()
     return redirect(url_for(endpoint, request_id=req.id))
 
 
@@ -367,7 +366,7 @@ def portal_new():
             db.session.rollback()
             form.subject.errors = [*form.subject.errors, str(exc)]
         else:
-            notify.commit()
+            db.session.commit()
             flash(_("Request %(ref)s sent. We will answer by %(due)s.", ref=req.reference,
                     due=_local(req.response_due_at)), "success")  # fmt: skip
             return redirect(url_for("portal_requests.portal_detail", request_id=req.id))

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from saas.api import tokens
-from saas.requests import notifications as notify
+from saas.extensions import db
 from saas.requests import services
 from saas.requests.models import Channel
 
@@ -49,5 +49,5 @@ class Api:
         req = services.create_request(tenant, self.world.clients(slug)[client_index].id,
                                       {"category_id": category.id, "subject": subject},
                                       self.world.person(slug, "vendor_admin"), channel=Channel.PHONE)  # fmt: skip
-        notify.commit()
+        db.session.commit()
         return req

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from saas.core.models import MailMessage
-from saas.requests import notifications as notify
 from saas.requests import services
 from saas.requests.models import Channel, RequestEvent, ServiceRequest
 
@@ -124,7 +123,7 @@ def test_s2_1_1_raise_list_read_and_reply_round_trip_with_keyset_pages(client, a
     # A reply from an unrestricted (vendor) token is the vendor's response: it acknowledges the request.
     services.reply(db.session.get(ServiceRequest, _id(db, numbers[0])), world.person("alpha", "vendor_engineer"),
                    "internal only", by_client=False, internal=True)  # fmt: skip
-    notify.commit()
+    db.session.commit()
     response = client.post(f"/api/v1/requests/{numbers[0]}/comments", json={"body": "We are on it"},
                            headers=api.bearer(secret))  # fmt: skip
     assert response.status_code == 201 and response.json["kind"] == "reply"

@@ -18,8 +18,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def invoice(db, world, make_signed_contract, clock):
-    """January 2028 of alpha's first client, with a billing contact."""
+def to_bill(db, world, make_signed_contract, clock):
+    """Alpha's first client, with a billing contact, under a contract from January 2028; the clock at 1 February."""
     from saas.core.clients import add_contact
 
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))
@@ -31,7 +31,14 @@ def invoice(db, world, make_signed_contract, clock):
     contract = make_signed_contract(world.tenant("alpha"), client, effective=date(2028, 1, 1),
                                     lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.50")])  # fmt: skip
     clock.set(datetime(2028, 2, 1, 1, tzinfo=SHANGHAI))
-    services.bill(world.tenant("alpha"), [contract.id], date(2028, 2, 1))
+    db.session.commit()
+    return contract
+
+
+@pytest.fixture
+def invoice(db, world, to_bill):
+    """January 2028 of alpha's first client, issued (and mailed) on 1 February."""
+    services.bill(world.tenant("alpha"), [to_bill.id], date(2028, 2, 1))
     db.session.commit()
     return db.session.scalar(select(Invoice))
 
@@ -66,7 +73,7 @@ def test_s3_1_the_invoice_pdf_reads_in_chinese_and_english_with_its_fonts_embedd
     assert client.get(f"/t/alpha/portal/invoices/{invoice.id}/pdf/fr").status_code == 404
 
 
-def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app, db, world, invoice, monkeypatch):
+def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app, db, world, to_bill, monkeypatch):
     """Over a real SMTP server: each billing contact gets one mail with both PDFs, each PDF made once; a re-run
     sends nothing more."""
     from aiosmtpd.controller import Controller
@@ -93,8 +100,9 @@ def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app,
     smtp.start()
     app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     try:
-        notify.note_issued([invoice.id])
-        notify.dispatch()
+        services.bill(world.tenant("alpha"), [to_bill.id], date(2028, 2, 1))
+        db.session.commit()  # the outbox mails the issued invoice once the transaction commits
+        invoice = db.session.scalar(select(Invoice))
         notify.mail_invoices([invoice.id])  # the job again: the outbox's key stops a second mail
     finally:
         smtp.stop()

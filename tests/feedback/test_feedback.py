@@ -10,7 +10,6 @@ from saas.core.models import AppendOnlyError, MailMessage
 from saas.extensions import db as _db
 from saas.feedback import services as feedback
 from saas.feedback.models import Feedback, FeedbackEvent, FeedbackStatus
-from saas.requests import notifications as notify
 from saas.requests import services
 
 S = FeedbackStatus
@@ -28,7 +27,7 @@ def setup(db, world, make_signed_contract, clock):
     for client, person in ((first, "client_user"), (second, "client_admin_2")):
         requests.append(services.create_request(tenant, client.id, {"category_id": category.id, "subject": "磁盘告警"},
                                                 world.person("alpha", person)))  # fmt: skip
-        notify.commit()
+        db.session.commit()
     return {"tenant": tenant, "clients": (first, second), "contracts": contracts, "requests": requests}
 
 
@@ -47,7 +46,7 @@ def test_s12_3_the_whole_process_with_one_rejection_each_step_recorded_with_who(
     fb = feedback.submit(tenant, client.id, user, {"kind": "complaint", "subject": "工程师迟到",
                                                     "body": "约好九点，十点才到。",
                                                     "request_id": setup["requests"][0].id})  # fmt: skip
-    feedback.commit()
+    db.session.commit()
     assert (fb.reference, fb.status, fb.channel, fb.contract_id) == ("F-1", S.RECEIVED, "portal",
                                                                      setup["contracts"][0].id)  # fmt: skip
     assert fb.contact_name == user.name and fb.request_id == setup["requests"][0].id
@@ -61,7 +60,7 @@ def test_s12_3_the_whole_process_with_one_rejection_each_step_recorded_with_who(
     assert fb.status == S.HANDLING and fb.outcome  # the proposal stays on record in the timeline
     feedback.propose_outcome(fb, engineer, "书面整改措施见附件；下月起现场响应提前半小时出发。")
     feedback.confirm(fb, user)
-    feedback.commit()
+    db.session.commit()
     assert fb.status == S.CONFIRMED and fb.confirmed_at == clock.now()
     c, e = user.email, engineer.email
     assert events(fb) == [
@@ -117,7 +116,7 @@ def test_s12_3_the_screens_keep_each_side_to_its_steps(setup, world, db, client)
     """A client posting to the vendor's take-up gets 403; the vendor posting the client's confirmation gets 403."""
     tenant, (first, _other) = setup["tenant"], setup["clients"]
     fb = feedback.submit(tenant, first.id, world.person("alpha", "client_user"), {"kind": "complaint", "subject": "慢"})
-    feedback.commit()
+    db.session.commit()
     client.sign_in(world.person("alpha", "client_admin").email)
     assert client.post_form(f"/t/alpha/feedback/{fb.id}/take-up").status_code == 403
     assert client.post_form(f"/t/alpha/feedback/{fb.id}/outcome", {"outcome": "x"}).status_code == 403
@@ -184,13 +183,13 @@ def test_s12_3_mail_goes_once_to_the_vendor_admins_and_then_to_the_client(setup,
     tenant, (first, _second) = setup["tenant"], setup["clients"]
     user, engineer = world.person("alpha", "client_user"), world.person("alpha", "vendor_engineer")
     fb = feedback.submit(tenant, first.id, user, {"kind": "complaint", "subject": "响应太慢"})
-    feedback.commit()
+    db.session.commit()
     assert mails_about(fb) == ["vendor_admin@alpha.example.com"]
     feedback.take_up(fb, engineer)
-    feedback.commit()
+    db.session.commit()
     assert len(mails_about(fb)) == 1  # taking it up tells nobody
     feedback.propose_outcome(fb, engineer, "已调整值班安排。")
-    feedback.commit()
+    db.session.commit()
     assert mails_about(fb) == [user.email, "vendor_admin@alpha.example.com"]
     body = db.session.scalar(select(MailMessage.body_text).where(MailMessage.to == user.email))
     assert "已调整值班安排。" in body and f"/t/alpha/portal/feedback/{fb.id}" in body
@@ -198,7 +197,7 @@ def test_s12_3_mail_goes_once_to_the_vendor_admins_and_then_to_the_client(setup,
     assert feedback.send_feedback_mail(ids) == 2  # run again: the same two people, no new mail
     assert db.session.scalar(select(func.count(MailMessage.id)).where(MailMessage.subject.contains("F-1"))) == 2
     feedback.reject(fb, user, "还是慢")
-    feedback.commit()
+    db.session.commit()
     assert mails_about(fb).count(engineer.email) == 1  # the handler hears the client's answer
 
 
@@ -240,7 +239,7 @@ def test_s12_3_the_vendor_list_pages_by_keyset_and_numbers_count_per_tenant(setu
     beta = world.tenant("beta")
     other = feedback.submit(beta, world.clients("beta")[0].id, world.person("beta", "client_user"),
                             {"kind": "praise", "subject": "好"})  # fmt: skip
-    feedback.commit()
+    db.session.commit()
     assert [f.number for f in made] == [1, 2, 3] and other.number == 1
     page, after = feedback.list_feedback(tenant, limit=2)
     assert [f.number for f in page] == [3, 2] and after == made[1].id

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 
 from saas.calendars import services as calendar_service
+from saas.extensions import db
 from saas.records import services as records
-from saas.requests import notifications as notify
 from saas.requests import services, sla
 from saas.requests.models import RequestStatus
 from saas.team.models import TeamMember
@@ -45,7 +45,7 @@ def raise_at(setup, world, clock, when, code="GENERAL", subject="数据库连接
     req = services.create_request(setup["tenant"], setup["client"].id,
                                   {"category_id": setup["cats"][code].id, "priority": "normal", "subject": subject},
                                   world.person("alpha", "client_user"))  # fmt: skip
-    notify.commit()
+    db.session.commit()
     return req
 
 
@@ -78,7 +78,7 @@ def test_s12_1_response_and_resolution_times_count_only_working_hours_without_pa
     services.reply(req, client_user, "日志见附件", by_client=True)
     clock.set(local(2026, 12, 2, 10, 0))
     services.change_status(req, RequestStatus.RESOLVED, engineer, by_client=False)
-    notify.commit()
+    db.session.commit()
     line = records.service_record(setup["contract"], date(2026, 11, 1), date(2026, 11, 30)).lines[0]
     assert line.first_response_at == local(2026, 12, 1, 9, 30)
     assert line.response_time == timedelta(hours=1, minutes=30)  # Friday 17:00–18:00, Tuesday 09:00–09:30
@@ -102,7 +102,7 @@ def test_s12_1_visits_and_breaches_appear_with_their_clauses(setup, world, clock
     clock.set(local(2026, 11, 3, 11, 0))
     services.record_visit(req, world.person("alpha", "vendor_engineer"), engineer, local(2026, 11, 3, 10, 0),
                           local(2026, 11, 3, 10, 50), "更换硬盘")  # fmt: skip
-    notify.commit()
+    db.session.commit()
     record = records.service_record(setup["contract"], date(2026, 11, 1), date(2026, 11, 30))
     line = record.lines[0]
     assert [(v.engineer, v.arrived_at, v.departed_at, v.arrival) for v in line.visits] == [
@@ -177,7 +177,7 @@ def test_s12_1_the_record_takes_a_fixed_number_of_queries(setup, world, clock, d
             services.change_status(req, RequestStatus.IN_PROGRESS, engineer, by_client=False)
             if req.arrival_hours is not None:
                 services.record_visit(req, engineer, member, local(2026, 11, first_day, 10, i), None)
-            notify.commit()
+            db.session.commit()
 
     def statements():
         db.session.expire_all()

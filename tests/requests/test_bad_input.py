@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
+from saas.extensions import db
 from saas.feedback.models import Feedback
-from saas.requests import notifications as notify
 from saas.requests import services
 from saas.requests.models import RequestAttachment, ServiceRequest, SiteVisit
 from saas.team.models import TeamMember
@@ -22,7 +22,7 @@ def raise_request(alpha, world, subject="机房巡检", code="GENERAL"):
     req = services.create_request(alpha["tenant"], world.clients("alpha")[0].id,
                                   {"category_id": alpha["cats"][code].id, "subject": subject},
                                   world.person("alpha", "client_user"))  # fmt: skip
-    notify.commit()
+    db.session.commit()
     return req
 
 

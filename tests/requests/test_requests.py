@@ -10,7 +10,7 @@ from saas.calendars import services as calendar_service
 from saas.contracts import changes, signing
 from saas.core.errors import ServiceError
 from saas.core.models import AppendOnlyError, MailMessage
-from saas.requests import notifications as notify
+from saas.extensions import db
 from saas.requests import services, sla
 from saas.requests.models import Channel, RequestEvent, RequestKind, RequestStatus, SlaBreach
 from saas.team.models import TeamMember
@@ -43,7 +43,7 @@ def raise_request(setup, world, code="GENERAL", priority="normal", **extra):
     req = services.create_request(setup["tenant"], setup["client"].id,
                                   {"category_id": setup["cats"][code].id, "priority": priority,
                                    "subject": "数据库连接超时", **extra}, world.person("alpha", "client_user"))
-    notify.commit()
+    db.session.commit()
     return req
 
 
@@ -228,7 +228,7 @@ def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(setup, 
     phone = services.create_request(setup["tenant"], setup["client"].id, {
         "category_id": setup["cats"]["CONSULT"].id, "subject": "电话咨询", "requester_name": "赵先生",
         "requester_contact": "010-12345678"}, world.person("alpha", "vendor_engineer"), channel=Channel.PHONE)
-    notify.commit()
+    db.session.commit()
     assert phone.requester_id is None and phone.response_hours == 8  # consult_response_hours
     mails = db.session.scalars(select(MailMessage.to).where(MailMessage.subject.contains("#1"))).all()
     assert sorted(mails) == ["vendor_admin@alpha.example.com"]  # the requester raised it: no mail to herself

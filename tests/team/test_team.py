@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select
 
 from saas.core.errors import ServiceError
 from saas.core.models import MailMessage
-from saas.requests import notifications as notify
+from saas.extensions import db
 from saas.requests import services
 from saas.requests.models import RequestEvent, ServiceRequest
 from saas.team import services as team
@@ -36,7 +36,7 @@ def raise_request(setup, world, code="FAULT", client_index=0):
     req = services.create_request(setup["tenant"], client.id, {"category_id": setup["cats"][code].id,
                                   "subject": "数据库无法连接"}, world.person("alpha", "vendor_engineer"),
                                   channel="phone")  # fmt: skip
-    notify.commit()
+    db.session.commit()
     return req
 
 
