@@ -13,7 +13,7 @@ run: setup
 	./scripts/serve.sh
 
 test: test-setup services
-	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory checks
 	./scripts/test.sh
 
 setup: system-packages $(VENV)/.installed saas/static/vendor/htmx.min.js catalogs
@@ -54,7 +54,13 @@ services:
 	./scripts/services.sh
 
 lint: setup
+	$(MAKE) --no-print-directory checks
+
+# Style and architecture: ruff's lint, and the allowed imports between the rooms (pyproject.toml, docs/architecture.md).
+.PHONY: checks
+checks:
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # docs/clauses.md: each clause of the agreement, where its rule lives and which tests prove it.
 clauses: $(VENV)/.installed
