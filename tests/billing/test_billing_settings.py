@@ -40,7 +40,7 @@ def test_s8_1_4_bad_reminder_days_are_refused_with_a_message_and_nothing_lost(cl
     assert db.session.scalar(select(func.count(BillingSettings.id))) == 0
 
 
-def test_s3_1_the_vendor_admin_saves_the_billing_settings_and_new_invoices_wait_for_review(
+def test_s3_1_2_the_vendor_admin_saves_the_billing_settings_and_new_invoices_wait_for_review(
         client, world, db, make_signed_contract, clock):  # fmt: skip
     client.sign_in(world.person("alpha", "vendor_admin").email)
     page = client.get(URL).get_data(as_text=True)

@@ -47,7 +47,7 @@ def pay(world, amount, reference, invoice):
     payments.succeed(payment, [invoice])
 
 
-def test_s3_1_a_credit_note_lowers_what_is_owed_and_is_numbered_without_gaps(db, world, contract, clock):
+def test_s3_1_1_a_credit_note_lowers_what_is_owed_and_is_numbered_without_gaps(db, world, contract, clock):
     bill(world, contract, clock, date(2028, 2, 1))
     january = latest(db)
     first = corrections.issue_credit_note(january, Decimal("500.004"), "On-site visit not made in January", None)
@@ -69,7 +69,7 @@ def test_s3_1_a_credit_note_lowers_what_is_owed_and_is_numbered_without_gaps(db,
     db.session.rollback()
 
 
-def test_s3_1_voiding_a_paid_invoice_makes_the_payment_the_clients_credit_for_the_next(db, world, contract, clock):
+def test_s3_1_1_voiding_a_paid_invoice_makes_the_payment_the_clients_credit_for_the_next(db, world, contract, clock):
     bill(world, contract, clock, date(2028, 2, 1))
     january = latest(db)
     pay(world, "3000.00", "T-1", january)
@@ -88,7 +88,7 @@ def test_s3_1_voiding_a_paid_invoice_makes_the_payment_the_clients_credit_for_th
     assert db.session.get(Invoice, january.id) is not None  # never deleted
 
 
-def test_s3_1_a_payment_reversed_after_a_credit_note_owes_only_what_the_note_left(db, world, contract, clock):
+def test_s3_1_1_a_payment_reversed_after_a_credit_note_owes_only_what_the_note_left(db, world, contract, clock):
     bill(world, contract, clock, date(2028, 2, 1))
     january = latest(db)
     pay(world, "8000.00", "CHQ-1", january)
@@ -103,7 +103,7 @@ def test_s3_1_a_payment_reversed_after_a_credit_note_owes_only_what_the_note_lef
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")
 
 
-def test_s3_1_drafts_wait_for_review_then_go_out_dated_and_mailed(db, client, world, contract, clock):
+def test_s3_1_1_drafts_wait_for_review_then_go_out_dated_and_mailed(db, client, world, contract, clock):
     db.session.add(BillingSettings(tenant_id=world.tenant("alpha").id, review_invoices=True, reminder_days=""))
     db.session.commit()
     bill(world, contract, clock, date(2028, 2, 1))
@@ -129,7 +129,7 @@ def test_s3_1_drafts_wait_for_review_then_go_out_dated_and_mailed(db, client, wo
     assert db.session.scalar(select(func.count(MailMessage.id))) == 1
 
 
-def test_s3_1_credit_note_and_void_through_the_screens(db, client, world, contract, clock):
+def test_s3_1_1_credit_note_and_void_through_the_screens(db, client, world, contract, clock):
     bill(world, contract, clock, date(2028, 2, 1))
     january = latest(db)
     client.sign_in(world.person("alpha", "vendor_billing").email)
@@ -176,7 +176,7 @@ def test_s8_1_4_receivables_are_aged_by_days_past_due(db, client, world, contrac
     assert client.get("/t/alpha/billing/receivables").status_code == 403
 
 
-def test_s3_1_a_full_credit_note_voids_and_a_credit_invoice_takes_no_credit_note(db, world, contract, clock):
+def test_s3_1_1_a_full_credit_note_voids_and_a_credit_invoice_takes_no_credit_note(db, world, contract, clock):
     bill(world, contract, clock, date(2028, 2, 1))
     january = latest(db)
     corrections.issue_credit_note(january, Decimal("8000.00"), "Not owed at all", None)
@@ -221,7 +221,7 @@ def test_s8_2_voiding_an_overdue_invoice_withdraws_its_penalty_and_puts_back_tho
     assert latest(db).total == Decimal("8000.00")  # April: no penalty of a voided invoice
 
 
-def test_s3_1_issue_all_drafts_at_once(db, client, world, contract, clock):
+def test_s3_1_1_issue_all_drafts_at_once(db, client, world, contract, clock):
     db.session.add(BillingSettings(tenant_id=world.tenant("alpha").id, review_invoices=True, reminder_days=""))
     db.session.commit()
     bill(world, contract, clock, date(2028, 3, 1))  # January and February, both drafts

@@ -59,7 +59,7 @@ def embedded_fonts(data: bytes) -> set[str]:
     return fonts
 
 
-def test_s3_1_the_invoice_pdf_reads_in_chinese_and_english_with_its_fonts_embedded(client, world, invoice):
+def test_s3_1_2_the_invoice_pdf_reads_in_chinese_and_english_with_its_fonts_embedded(client, world, invoice):
     client.sign_in(world.person("alpha", "client_admin").email)
     response = client.get(f"/t/alpha/portal/invoices/{invoice.id}/pdf/zh_Hans_CN")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -73,7 +73,7 @@ def test_s3_1_the_invoice_pdf_reads_in_chinese_and_english_with_its_fonts_embedd
     assert client.get(f"/t/alpha/portal/invoices/{invoice.id}/pdf/fr").status_code == 404
 
 
-def test_s3_1_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app, db, world, to_bill, monkeypatch):
+def test_s3_1_2_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(app, db, world, to_bill, monkeypatch):
     """Over a real SMTP server: each billing contact gets one mail with both PDFs, each PDF made once; a re-run
     sends nothing more."""
     from aiosmtpd.controller import Controller

@@ -34,7 +34,7 @@ def pay(world, amount, reference, invoice=None, provider="manual"):
     return payment
 
 
-def test_s3_2_a_partial_payment_then_the_rest(invoices, world, db):
+def test_s3_2_1_a_partial_payment_then_the_rest(invoices, world, db):
     january, february = invoices
     payments.succeed(pay(world, "3000.00", "T-1", january))
     db.session.commit()
@@ -45,7 +45,7 @@ def test_s3_2_a_partial_payment_then_the_rest(invoices, world, db):
     assert february.status == InvoiceStatus.ISSUED
 
 
-def test_s3_2_an_overpayment_pays_the_oldest_first_and_the_rest_is_credit_for_the_next(invoices, world, db, clock):
+def test_s3_2_1_an_overpayment_pays_the_oldest_first_and_the_rest_is_credit_for_the_next(invoices, world, db, clock):
     january, february = invoices
     payments.succeed(pay(world, "20000.00", "T-9"))  # names no invoice: oldest first
     db.session.commit()
@@ -60,7 +60,7 @@ def test_s3_2_an_overpayment_pays_the_oldest_first_and_the_rest_is_credit_for_th
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")
 
 
-def test_s3_2_the_same_notice_twice_credits_once_and_other_details_are_refused(invoices, world, db):
+def test_s3_2_1_the_same_notice_twice_credits_once_and_other_details_are_refused(invoices, world, db):
     january, _february = invoices
     first = pay(world, "8000.00", "ALIPAY-2028-1", january, provider="payments_epay")
     again = pay(world, "8000.00", "ALIPAY-2028-1", january, provider="payments_epay")
@@ -94,7 +94,7 @@ def test_s3_2_2_a_reversal_reopens_the_invoices_and_withdraws_the_credit(invoice
         db.session.flush()
 
 
-def test_s3_2_failed_payments_never_allocate(invoices, world, db):
+def test_s3_2_1_failed_payments_never_allocate(invoices, world, db):
     january, _ = invoices
     started = pay(world, "8000.00", "ALIPAY-2028-2", january, provider="payments_epay")
     payments.fail(started)
@@ -104,7 +104,7 @@ def test_s3_2_failed_payments_never_allocate(invoices, world, db):
     assert january.balance == Decimal("8000.00")
 
 
-def test_s3_2_payments_belong_to_the_client_and_are_amounts(invoices, world, db):
+def test_s3_2_1_payments_belong_to_the_client_and_are_amounts(invoices, world, db):
     january, _ = invoices
     with pytest.raises(payments.PaymentError):
         payments.record(world.tenant("alpha"), world.clients("alpha")[1].id, "manual", "X", Decimal("1"), "CNY",
@@ -115,7 +115,7 @@ def test_s3_2_payments_belong_to_the_client_and_are_amounts(invoices, world, db)
         pay(world, "0.00", "ZERO")
 
 
-def test_s3_2_the_same_notice_at_the_same_moment_credits_once(invoices, world, db, app):
+def test_s3_2_1_the_same_notice_at_the_same_moment_credits_once(invoices, world, db, app):
     january, _ = invoices
     payment = pay(world, "8000.00", "ALIPAY-RACE", january, provider="payments_epay")
     db.session.commit()

@@ -154,7 +154,7 @@ def test_s14_pdf_embeds_fonts_and_carries_the_text(client, db, world, sent, lang
     assert all(any(k in d.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")) for d in descriptors)
 
 
-def test_s7_confidential_document_access_is_audited(client, db, world, sent):
+def test_s7_1_confidential_document_access_is_audited(client, db, world, sent):
     document = signing.documents(sent)[0]
     client.sign_in(world.person("alpha", "vendor_engineer").email)
     page = client.get(f"/t/alpha/contracts/{sent.id}/documents/{document.id}")

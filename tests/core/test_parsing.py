@@ -34,7 +34,7 @@ def test_s7_1_parse_id_refuses_what_is_no_row(text):
     ("text", "expected"),
     [("100", "100.00"), ("0.5", "0.50"), ("-3.10", "-3.10"), (Decimal("12.3"), "12.30"), ("1.230", "1.23")],
 )
-def test_s3_1_parse_amount_takes_plain_numbers(text, expected):
+def test_s3_1_1_parse_amount_takes_plain_numbers(text, expected):
     assert parse_amount(text) == Decimal(expected)
 
 
@@ -53,13 +53,13 @@ def test_s3_1_parse_amount_takes_plain_numbers(text, expected):
         (1.5, "float"),
     ],
 )
-def test_s3_1_parse_amount_refuses_with_a_reason(text, reason):
+def test_s3_1_1_parse_amount_refuses_with_a_reason(text, reason):
     with pytest.raises(InvalidAmount) as caught:
         parse_amount(text)
     assert caught.value.reason == reason
 
 
-def test_s3_1_parse_amount_places_and_sign():
+def test_s3_1_1_parse_amount_places_and_sign():
     assert parse_amount("0.1234", places=4) == Decimal("0.1234")
     with pytest.raises(InvalidAmount, match="negative"):
         parse_amount("-1", negative=False)

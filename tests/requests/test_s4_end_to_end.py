@@ -22,7 +22,7 @@ def local(*args):
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-def test_s4_s8_s12_a_request_from_portal_to_breach_record_and_api_in_both_languages(
+def test_s4_2_a_request_from_portal_to_breach_record_and_api_in_both_languages(
         client, world, make_signed_contract, clock, db):  # fmt: skip
     tenant, acme = world.tenant("alpha"), world.clients("alpha")[0]
     clock.set(local(2026, 11, 2, 9, 0))

@@ -9,7 +9,7 @@ from saas.requests.models import RequestEvent, RequestStatus, SlaBreach
 from tests.conftest import SHANGHAI
 
 
-def test_s8_1_resolving_without_the_visit_records_the_missed_arrival(office_alpha, raise_request, world, clock, db):
+def test_s8_1_1_resolving_without_the_visit_records_the_missed_arrival(office_alpha, raise_request, world, clock, db):
     clock.set(datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
     req = raise_request(office_alpha, "ONSITE")
     services.reply(req, world.person("alpha", "vendor_engineer"), "远程已解决", by_client=False)
@@ -19,7 +19,7 @@ def test_s8_1_resolving_without_the_visit_records_the_missed_arrival(office_alph
     assert db.session.execute(select(SlaBreach.kind, SlaBreach.met_at)).all() == [("arrival", None)]
 
 
-def test_s8_1_closing_without_confirmation_keeps_what_was_missed(office_alpha, raise_request, world, clock, db):
+def test_s8_1_3_closing_without_confirmation_keeps_what_was_missed(office_alpha, raise_request, world, clock, db):
     clock.set(datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
     req = raise_request(office_alpha, "GENERAL")
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI))

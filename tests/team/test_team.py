@@ -203,7 +203,7 @@ def test_s5_2_dashboard_card_counts_expiring_certificates_for_admins(setup, worl
     assert "Certificates expiring within 30 days" not in client.get("/t/alpha/").get_data(as_text=True)
 
 
-def test_s5_screens_admin_adds_a_member_with_a_certificate(setup, world, db, client):
+def test_s5_2_admin_adds_a_member_with_a_certificate(setup, world, db, client):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     engineer = world.person("alpha", "vendor_engineer")
     response = client.post_form("/t/alpha/team/new", {"name": "周工", "team_role": "dba", "skills": "Oracle RAC",
@@ -229,7 +229,7 @@ def test_s5_screens_admin_adds_a_member_with_a_certificate(setup, world, db, cli
     assert db.session.scalar(select(func.count(TeamCertificate.id))) == 0
 
 
-def test_s5_screens_availability_changes_by_htmx(setup, world, db, client):
+def test_s5_3_availability_changes_by_htmx(setup, world, db, client):
     engineer = world.person("alpha", "vendor_engineer")
     mine, other = add(setup, "我", user=engineer), add(setup, "别人")
     db.session.commit()
@@ -243,7 +243,7 @@ def test_s5_screens_availability_changes_by_htmx(setup, world, db, client):
     assert client.post_form(f"/t/alpha/team/{other.id}/availability", {"availability": "away"}).status_code == 403
 
 
-def test_s5_screens_engineer_cannot_edit_and_clients_cannot_see(setup, world, db, client):
+def test_s5_1_engineer_cannot_edit_and_clients_cannot_see(setup, world, db, client):
     member = add(setup, "赵工")
     db.session.commit()
     client.sign_in(world.person("alpha", "vendor_engineer").email)
@@ -265,7 +265,7 @@ def test_s5_screens_engineer_cannot_edit_and_clients_cannot_see(setup, world, db
     assert db.session.get(TeamMember, member.id).name == "赵工"
 
 
-def test_s5_screens_another_tenants_user_is_refused_with_a_form_error(setup, world, db, client):
+def test_s5_1_another_tenants_user_is_refused_with_a_form_error(setup, world, db, client):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     outsider = world.person("beta", "vendor_engineer")
     response = client.post_form("/t/alpha/team/new", {"name": "外人", "team_role": "dba", "availability": "available",
