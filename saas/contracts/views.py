@@ -20,9 +20,10 @@ from saas.contracts.forms import (
 )
 from saas.contracts.models import TERM_FIELDS, Contract, ContractChange, ContractDocument, ContractStatus, Service
 from saas.core import audit
+from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
-from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.parsing import parse_id
 from saas.core.plugins import merge_obligations, plugin_manager
 from saas.core.rendering import attachment, render
@@ -48,11 +49,8 @@ def _service_label(service: Service) -> str:
 
 def _prepare(form: ContractForm) -> dict[int, Service]:
     """Fill the form's choices; returns the tenant's active catalogue by id."""
-    clients = db.session.execute(
-        select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
-    ).all()
     if hasattr(form, "client_id"):
-        form.client_id.choices = choices([(0, _("— choose —")), *[(c.id, c.legal_name) for c in clients]])
+        form.client_id.choices = choices([(0, _("— choose —")), *client_choices(current_tenant)])
     # Every service, not only those still offered: a line may name one that was withdrawn since.
     catalogue = {s.id: s for s in services.list_services(current_tenant)}
     line_choices = choices([(0, _("— other —")), *[(s.id, _service_label(s)) for s in catalogue.values()]])
@@ -120,9 +118,7 @@ def index():
         query=query,
         after=request.args.get("after", type=parse_id),
     )
-    clients = db.session.execute(
-        select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
-    ).all()
+    clients = client_choices(current_tenant)
     filters = {"status": status or None, "client": client_id, "expiring": "1" if expiring else None, "q": query or None}
     block = "rows" if request.args.get("after") else "content"
     return render(
