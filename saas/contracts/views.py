@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas.contracts import changes, services, signing
+from saas.contracts import changes, pages, services, signing
 from saas.contracts.forms import (
     TERM_LABELS,
     AmendmentForm,
@@ -124,12 +124,11 @@ def index():
     return render(
         "contracts/list.html",
         block=block,
-        contracts=rows,
+        contracts=pages.contract_rows(current_tenant, rows),
         next_after=next_after,
         clients=clients,
         filters=filters,
         statuses=list(ContractStatus),
-        services=services,
     )
 
 
@@ -207,23 +206,26 @@ def sections(contract: Contract) -> list:
 def _detail(contract: Contract, template: str):
     tab = request.args.get("tab", "terms")
     tab = tab if tab in TABS else "terms"
+    vendor_actions = request.blueprint == "contracts" and g.membership.role in EDITORS
+    page = pages.contract_page(
+        contract,
+        tab,
+        vendor_actions=vendor_actions,
+        obligations=lambda: obligations(contract),
+        sections=sections(contract),
+    )
     return render(
         template,
         block="tab" if request.headers.get("HX-Target") == "contract-tab" else "content",
         contract=contract,
+        page=page,
         tab=tab,
         tabs=TABS,
-        services=services,
-        obligations=obligations(contract),
-        sections=sections(contract),
         confirm=ConfirmForm(),
         term_labels=TERM_LABELS,
-        signing=signing,
         my_party=_my_party(contract),
         sign_form=SignForm(formdata=None),
-        successor=db.session.scalar(select(Contract).where(Contract.renewal_of_id == contract.id)),
-        changes=changes,
-        vendor_actions=request.blueprint == "contracts" and g.membership.role in EDITORS,
+        vendor_actions=vendor_actions,
     )
 
 
@@ -438,7 +440,8 @@ def portal_index():
     rows, next_after = services.list_contracts(
         current_tenant, client_id=_my_client_id(), after=request.args.get("after", type=parse_id), exclude_drafts=True
     )
-    return render("contracts/portal_list.html", contracts=rows, next_after=next_after, services=services)
+    contracts = pages.contract_rows(current_tenant, rows)
+    return render("contracts/portal_list.html", contracts=contracts, next_after=next_after)
 
 
 @portal_bp.get("/<int:contract_id>")
@@ -481,7 +484,6 @@ def _change_page(contract: Contract, change: ContractChange, template: str):
         contract=contract,
         change=change,
         term_labels=TERM_LABELS,
-        services=services,
         docs=signing.documents_for(contract, change.subject),
         sigs=signing.signatures_for(contract, change.subject),
         vendor_side=vendor_side,
@@ -549,7 +551,7 @@ def terminate(contract_id):
             db.session.commit()
             flash(_("Change agreement %(number)s sent for signatures.", number=change.number), "success")
             return redirect(url_for("contracts.change", contract_id=contract.id, change_id=change.id))
-    return render("contracts/terminate.html", form=form, contract=contract, services=services)
+    return render("contracts/terminate.html", form=form, contract=contract)
 
 
 def _change(contract: Contract, change_id: int) -> ContractChange:
