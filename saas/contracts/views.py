@@ -204,6 +204,7 @@ def sections(contract: Contract) -> list:
 
 
 def _detail(contract: Contract, template: str):
+    """A contract's page with one tab open (or the tab alone for HTMX), from what pages.contract_page gathers."""
     tab = request.args.get("tab", "terms")
     tab = tab if tab in TABS else "terms"
     vendor_actions = request.blueprint == "contracts" and g.membership.role in EDITORS
@@ -225,7 +226,6 @@ def _detail(contract: Contract, template: str):
         term_labels=TERM_LABELS,
         my_party=_my_party(contract),
         sign_form=SignForm(formdata=None),
-        vendor_actions=vendor_actions,
     )
 
 
