@@ -10,6 +10,7 @@ from plugins.payments_bank.forms import BankAccountForm, ImportForm, MatchForm, 
 from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfile, LineStatus, StatementLine
 from plugins.payments_bank.services import delete_account, list_accounts, save_account
 from plugins.payments_bank.statements import COLUMNS, FORMATS, StatementError
+from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.i18n import format_money_filter
@@ -142,9 +143,7 @@ def unmatched():
 def _match_form(line: StatementLine, client_id: int | None) -> MatchForm:
     """The matching form, its invoices those of the chosen client (or of the client the counterparty names)."""
     form = MatchForm()
-    clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
-                                 .order_by(Client.legal_name)).all()  # fmt: skip
-    form.client_id.choices = choices([(0, _("Choose…"))] + [(c.id, c.legal_name) for c in clients])
+    form.client_id.choices = choices([(0, _("Choose…")), *client_choices(current_tenant)])
     if client_id is None and not form.is_submitted():
         named = matching.client_named(current_tenant.id, line.counterparty_name)
         client_id = named.id if named else None

@@ -3,15 +3,15 @@
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from saas.api import tokens
 from saas.api.forms import TokenForm
 from saas.api.models import ApiToken
+from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
 from saas.core.links import external_url
-from saas.core.models import Client, Role
+from saas.core.models import Role
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint
 from saas.extensions import db
@@ -20,13 +20,8 @@ bp = tenant_blueprint("api_tokens", __name__, url_prefix="/api-tokens", template
 admin_only = roles_required(Role.VENDOR_ADMIN)
 
 
-def _clients() -> list:
-    return db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
-                              .order_by(Client.legal_name)).all()  # fmt: skip
-
-
 def _page(form: TokenForm, status: int = 200, created: ApiToken | None = None, secret: str | None = None):
-    clients = _clients()
+    clients = client_choices(current_tenant)
     form.client_id.choices = choices([(0, _("All clients")), *clients])
     return render("api/tokens.html", status=status, tokens=tokens.list_tokens(current_tenant), form=form,
                   confirm=ConfirmForm(), clients=clients, created=created, secret=secret, scopes=tokens.SCOPES,
@@ -46,7 +41,7 @@ def index():
 def create():
     """Make a token and show its secret, this once (it is not kept, only its digest)."""
     form = TokenForm()
-    form.client_id.choices = choices([(0, ""), *_clients()])
+    form.client_id.choices = choices([(0, ""), *client_choices(current_tenant)])
     if not form.validate_on_submit():
         return _page(form, status=422)
     try:

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from saas.billing import corrections, document, methods, payments, receivables, services, tasks
 from saas.billing.forms import CreditNoteForm, PaymentForm, VoidForm
 from saas.billing.models import BillingRun, Invoice, InvoiceStatus
+from saas.core.clients import choices as client_choices
 from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm
 from saas.core.links import external_url
-from saas.core.models import CLIENT_ROLES, Client, Role
+from saas.core.models import CLIENT_ROLES, Role
 from saas.core.parsing import parse_id
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
@@ -35,8 +36,7 @@ def index():
     client_id = request.args.get("client", type=parse_id)
     rows, next_after = services.list_invoices(current_tenant, client_id=client_id, status=status,
                                               after=request.args.get("after", type=parse_id))  # fmt: skip
-    clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
-                                 .order_by(Client.legal_name)).all()  # fmt: skip
+    clients = client_choices(current_tenant)
     filters = {"status": status or None, "client": client_id}
     return render("billing/invoices.html", block="rows" if request.args.get("after") else "content",
                   invoices=rows, next_after=next_after, clients=clients, filters=filters,

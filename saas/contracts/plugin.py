@@ -30,6 +30,23 @@ def saas_migration_dirs():
 
 
 @hookimpl
+def saas_template_filters():
+    """Status, event, service-kind and calendar labels of the contracts domain (the tickets screens use them too)."""
+    from saas.contracts.forms import CALENDAR_LABELS, CHANGE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
+
+    def label(mapping):
+        return lambda code: str(mapping.get(code, code))
+
+    return {
+        "contract_status": label(STATUS_LABELS),
+        "contract_event": label(EVENT_LABELS),
+        "service_kind": label(KIND_LABELS),
+        "calendar": label(CALENDAR_LABELS),
+        "change_status": label(CHANGE_STATUS_LABELS),
+    }
+
+
+@hookimpl
 def saas_nav_items(tenant, membership):
     return [
         NavItem(_l("Contracts"), "contracts.index", VENDOR_ROLES, order=30),

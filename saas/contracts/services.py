@@ -239,11 +239,42 @@ def renewal_window_start(contract) -> date:
     return add_months(term_end(contract), -contract.renewal_notice_months)
 
 
+def _total(lines, currency: str) -> Decimal:
+    """Lines given as (quantity, monthly fee) pairs: each rounded once to the currency, then added (§3.1.1)."""
+    return sum((quantize(quantity * fee, currency) for quantity, fee in lines), Decimal(0)).quantize(Decimal("0.01"))
+
+
 def monthly_total(contract) -> Decimal:
     """The fee schedule's total per month (§3.1.1): each line rounded once, then added."""
-    return sum(
-        (quantize(line.quantity * line.monthly_fee, contract.currency) for line in contract.lines), Decimal(0)
-    ).quantize(Decimal("0.01"))
+    return _total(((line.quantity, line.monthly_fee) for line in contract.lines), contract.currency)
+
+
+def monthly_totals(tenant: Tenant, contracts) -> dict[int, Decimal]:
+    """The monthly totals (§3.1.1) of a page of the tenant's contracts by id, from one query over their lines."""
+    currency = {c.id: c.currency for c in contracts}
+    lines: dict[int, list] = {contract_id: [] for contract_id in currency}
+    if currency:
+        rows = db.session.execute(
+            select(ContractLine.contract_id, ContractLine.quantity, ContractLine.monthly_fee).where(
+                ContractLine.tenant_id == tenant.id, ContractLine.contract_id.in_(list(currency))
+            )
+        )
+        for contract_id, quantity, fee in rows:
+            lines[contract_id].append((quantity, fee))
+    # Added up here, not by SQL: SQLite stores these as scaled integers, and each line rounds to the currency.
+    return {contract_id: _total(pairs, currency[contract_id]) for contract_id, pairs in lines.items()}
+
+
+def history(contract: Contract) -> list[ContractEvent]:
+    """A contract's events, oldest first, with who did each (loaded with them, not one query per event)."""
+    from sqlalchemy.orm import selectinload
+
+    return db.session.scalars(
+        select(ContractEvent)
+        .where(ContractEvent.tenant_id == contract.tenant_id, ContractEvent.contract_id == contract.id)
+        .options(selectinload(ContractEvent.actor))
+        .order_by(ContractEvent.id)
+    ).all()
 
 
 def refresh_statuses(tenant: Tenant) -> dict:
@@ -279,7 +310,8 @@ def list_contracts(
     """One page of the tenant's contracts, newest first (keyset on id); returns (rows, next_after)."""
     from sqlalchemy.orm import selectinload
 
-    stmt = select(Contract).options(selectinload(Contract.client), selectinload(Contract.lines))
+    # The clients in one query; the monthly totals come from monthly_totals(), not from each row's lines.
+    stmt = select(Contract).options(selectinload(Contract.client))
     stmt = stmt.where(Contract.tenant_id == tenant.id)
     if client_id:
         stmt = stmt.where(Contract.client_id == client_id)
@@ -325,6 +357,13 @@ def remind_renewal(contract: Contract) -> None:
         subject = both_languages(lambda: _("Renewal due: contract %(number)s", number=contract.number), " / ")
         send_mail(dedupe_key=f"renewal-reminder:{contract.id}:{membership.user_id}", to=membership.user.email,
                   subject=subject, body=body, tenant_id=contract.tenant_id)  # fmt: skip
+
+
+def successor(contract: Contract) -> Contract | None:
+    """The contract drafted to renew this one (§1.2), or None."""
+    return db.session.scalar(
+        select(Contract).where(Contract.tenant_id == contract.tenant_id, Contract.renewal_of_id == contract.id)
+    )
 
 
 def renew(contract: Contract, actor=None) -> Contract:

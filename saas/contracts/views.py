@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas.contracts import changes, services, signing
+from saas.contracts import changes, pages, services, signing
 from saas.contracts.forms import (
     TERM_LABELS,
     AmendmentForm,
@@ -20,9 +20,10 @@ from saas.contracts.forms import (
 )
 from saas.contracts.models import TERM_FIELDS, Contract, ContractChange, ContractDocument, ContractStatus, Service
 from saas.core import audit
+from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, choices
-from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.parsing import parse_id
 from saas.core.plugins import merge_obligations, plugin_manager
 from saas.core.rendering import attachment, render
@@ -48,11 +49,8 @@ def _service_label(service: Service) -> str:
 
 def _prepare(form: ContractForm) -> dict[int, Service]:
     """Fill the form's choices; returns the tenant's active catalogue by id."""
-    clients = db.session.execute(
-        select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
-    ).all()
     if hasattr(form, "client_id"):
-        form.client_id.choices = choices([(0, _("— choose —")), *[(c.id, c.legal_name) for c in clients]])
+        form.client_id.choices = choices([(0, _("— choose —")), *client_choices(current_tenant)])
     # Every service, not only those still offered: a line may name one that was withdrawn since.
     catalogue = {s.id: s for s in services.list_services(current_tenant)}
     line_choices = choices([(0, _("— other —")), *[(s.id, _service_label(s)) for s in catalogue.values()]])
@@ -120,20 +118,17 @@ def index():
         query=query,
         after=request.args.get("after", type=parse_id),
     )
-    clients = db.session.execute(
-        select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id).order_by(Client.legal_name)
-    ).all()
+    clients = client_choices(current_tenant)
     filters = {"status": status or None, "client": client_id, "expiring": "1" if expiring else None, "q": query or None}
     block = "rows" if request.args.get("after") else "content"
     return render(
         "contracts/list.html",
         block=block,
-        contracts=rows,
+        contracts=pages.contract_rows(current_tenant, rows),
         next_after=next_after,
         clients=clients,
         filters=filters,
         statuses=list(ContractStatus),
-        services=services,
     )
 
 
@@ -209,25 +204,28 @@ def sections(contract: Contract) -> list:
 
 
 def _detail(contract: Contract, template: str):
+    """A contract's page with one tab open (or the tab alone for HTMX), from what pages.contract_page gathers."""
     tab = request.args.get("tab", "terms")
     tab = tab if tab in TABS else "terms"
+    vendor_actions = request.blueprint == "contracts" and g.membership.role in EDITORS
+    page = pages.contract_page(
+        contract,
+        tab,
+        vendor_actions=vendor_actions,
+        obligations=lambda: obligations(contract),
+        sections=sections(contract),
+    )
     return render(
         template,
         block="tab" if request.headers.get("HX-Target") == "contract-tab" else "content",
         contract=contract,
+        page=page,
         tab=tab,
         tabs=TABS,
-        services=services,
-        obligations=obligations(contract),
-        sections=sections(contract),
         confirm=ConfirmForm(),
         term_labels=TERM_LABELS,
-        signing=signing,
         my_party=_my_party(contract),
         sign_form=SignForm(formdata=None),
-        successor=db.session.scalar(select(Contract).where(Contract.renewal_of_id == contract.id)),
-        changes=changes,
-        vendor_actions=request.blueprint == "contracts" and g.membership.role in EDITORS,
     )
 
 
@@ -442,7 +440,8 @@ def portal_index():
     rows, next_after = services.list_contracts(
         current_tenant, client_id=_my_client_id(), after=request.args.get("after", type=parse_id), exclude_drafts=True
     )
-    return render("contracts/portal_list.html", contracts=rows, next_after=next_after, services=services)
+    contracts = pages.contract_rows(current_tenant, rows)
+    return render("contracts/portal_list.html", contracts=contracts, next_after=next_after)
 
 
 @portal_bp.get("/<int:contract_id>")
@@ -485,7 +484,6 @@ def _change_page(contract: Contract, change: ContractChange, template: str):
         contract=contract,
         change=change,
         term_labels=TERM_LABELS,
-        services=services,
         docs=signing.documents_for(contract, change.subject),
         sigs=signing.signatures_for(contract, change.subject),
         vendor_side=vendor_side,
@@ -553,7 +551,7 @@ def terminate(contract_id):
             db.session.commit()
             flash(_("Change agreement %(number)s sent for signatures.", number=change.number), "success")
             return redirect(url_for("contracts.change", contract_id=contract.id, change_id=change.id))
-    return render("contracts/terminate.html", form=form, contract=contract, services=services)
+    return render("contracts/terminate.html", form=form, contract=contract)
 
 
 def _change(contract: Contract, change_id: int) -> ContractChange:

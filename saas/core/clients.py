@@ -1,5 +1,7 @@
 """Client organisations of a vendor (Party A) and their contact people."""
 
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -8,6 +10,21 @@ from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.models import Client, ClientContact, Membership, Tenant
 from saas.extensions import db
+
+
+class ClientChoice(NamedTuple):
+    """A client as a pick list shows it: `(id, legal_name)`, also readable as `.id` and `.legal_name`."""
+
+    id: int
+    legal_name: str
+
+
+def choices(tenant: Tenant) -> list[ClientChoice]:
+    """The tenant's clients as (id, legal_name) pairs ordered by name, for filters and select fields."""
+    rows = db.session.execute(
+        select(Client.id, Client.legal_name).where(Client.tenant_id == tenant.id).order_by(Client.legal_name)
+    )
+    return [ClientChoice(*row) for row in rows]
 
 
 def _uscc_taken(tenant: Tenant, uscc: str, except_id: int | None = None) -> bool:

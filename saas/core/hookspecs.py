@@ -26,6 +26,11 @@ def saas_migration_dirs():
 
 
 @hookspec
+def saas_template_filters():
+    """Return a dict {name: function} of Jinja filters this plugin's templates use, registered app-wide."""
+
+
+@hookspec
 def saas_nav_items(tenant, membership):
     """Return a list of NavItem for the console of `tenant` as seen by `membership`."""
 

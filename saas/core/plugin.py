@@ -24,6 +24,13 @@ def saas_migration_dirs():
 
 
 @hookimpl
+def saas_template_filters():
+    from saas.core.templating import core_filters
+
+    return core_filters()
+
+
+@hookimpl
 def saas_nav_items(tenant, membership):
     return [
         NavItem(_l("Dashboard"), "console.dashboard", VENDOR_ROLES, order=10),

@@ -34,6 +34,30 @@ def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(Role(role), role))
 
 
+def core_filters() -> dict:
+    """The core's own filters (dates, money, roles, audit actions), registered through saas_template_filters."""
+    return {
+        "datetime": i18n.format_dt,
+        "money": i18n.format_money_filter,
+        "role": role_label,
+        "action": audit.action_label,
+    }
+
+
+def register_filters(app):
+    """Every plugin's and domain's filters from the hook; two with one name would shadow each other, so refuse."""
+    owners: dict[str, str] = {}
+    pm = app.extensions["plugins"]
+    for impl in pm.hook.saas_template_filters.get_hookimpls():
+        for name, func in (impl.function() or {}).items():
+            if name in owners:
+                raise RuntimeError(
+                    f"template filter {name!r} is registered by both {owners[name]!r} and {impl.plugin_name!r}"
+                )
+            owners[name] = impl.plugin_name
+            app.jinja_env.filters[name] = func
+
+
 def install(app):
     """Register the context processor, filters and globals."""
 
@@ -47,10 +71,7 @@ def install(app):
             "current_path": request.full_path.rstrip("?"),
         }
 
-    app.jinja_env.filters["datetime"] = i18n.format_dt
-    app.jinja_env.filters["money"] = i18n.format_money_filter
-    app.jinja_env.filters["role"] = role_label
-    app.jinja_env.filters["action"] = audit.action_label
+    register_filters(app)
     app.jinja_env.globals["error_title"] = error_title
     # The shared macros are globals, so an HTMX request that renders one block still finds them.
     macros = app.jinja_env.get_template("macros.html").module
@@ -59,26 +80,9 @@ def install(app):
 
     app.jinja_env.globals["is_fragment_request"] = is_fragment_request
     app.jinja_env.globals["home_url_for"] = _home_url_for
-    contract_labels(app)
 
 
 def _home_url_for(membership):
     from saas.core.views.auth import tenant_home_url
 
     return tenant_home_url(membership)
-
-
-def contract_labels(app):
-    """Status, event, service-kind and calendar labels of the contracts domain, as template filters."""
-    from saas.contracts.forms import CALENDAR_LABELS, CHANGE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
-
-    def label(mapping):
-        return lambda code: str(mapping.get(code, code))
-
-    app.jinja_env.filters.update(
-        contract_status=label(STATUS_LABELS),
-        contract_event=label(EVENT_LABELS),
-        service_kind=label(KIND_LABELS),
-        calendar=label(CALENDAR_LABELS),
-        change_status=label(CHANGE_STATUS_LABELS),
-    )

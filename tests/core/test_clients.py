@@ -95,3 +95,17 @@ def test_client_list_pages_by_keyset_with_a_constant_number_of_queries(app, admi
     last = second.split("after=")[1].split('"')[0]
     third = admin.get(f"/t/alpha/clients?after={last}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert third.count('<td><a href="/t/alpha/clients/') == 10 and "after=" not in third  # 60 in all, no more pages
+
+
+def test_s7_1_client_choices_are_the_tenants_own_pairs_by_name(db, world, make_client_org):
+    from saas.core.clients import choices
+
+    alpha = world.tenant("alpha")
+    zeta = make_client_org(alpha, "Zeta Works")
+    aardvark = make_client_org(alpha, "Aardvark Ltd")
+    db.session.commit()
+    pairs = choices(alpha)
+    assert pairs[0] == (aardvark.id, "Aardvark Ltd") and pairs[-1] == (zeta.id, "Zeta Works")
+    assert [p.legal_name for p in pairs] == sorted(c.legal_name for c in [*world.clients("alpha"), zeta, aardvark])
+    beta_names = {p.legal_name for p in choices(world.tenant("beta"))}
+    assert beta_names == {c.legal_name for c in world.clients("beta")} and "Zeta Works" not in beta_names
