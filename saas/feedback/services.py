@@ -231,12 +231,6 @@ def request_choices(tenant: Tenant, client_id: int) -> list[ServiceRequest]:
         .order_by(ServiceRequest.id.desc()).limit(REQUEST_CHOICES)).all()  # fmt: skip
 
 
-def clients(tenant: Tenant) -> list[tuple[int, str]]:
-    """(id, legal name) of the tenant's clients, for logging feedback."""
-    return db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == tenant.id)
-                              .order_by(Client.legal_name)).all()  # fmt: skip
-
-
 def _members(tenant_id: int, role: Role, client_id: int | None = None) -> list[User]:
     stmt = select(Membership).options(selectinload(Membership.user)).where(
         Membership.tenant_id == tenant_id, Membership.role == role)  # fmt: skip

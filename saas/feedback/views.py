@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES
@@ -74,7 +75,7 @@ def index():
 def new():
     """Log feedback the client gave by phone or e-mail (§12.2)."""
     form = LogFeedbackForm()
-    form.client_id.choices = choices([(0, _("— choose —")), *service.clients(current_tenant)])
+    form.client_id.choices = choices([(0, _("— choose —")), *client_choices(current_tenant)])
     if form.validate_on_submit():
         try:
             fb = service.log(current_tenant, form.client_id.data, _me(), form.data)

@@ -10,10 +10,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from saas.calendars.models import ServiceCalendar
+from saas.core.clients import choices as client_choices
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
-from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Client, Role
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.parsing import parse_id
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
@@ -98,8 +99,7 @@ def index():
         related=False,
     )  # fmt: skip
     block = "rows" if request.args.get("after") else request.args.get("block", "content")
-    clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
-                                 .order_by(Client.legal_name)).all()  # fmt: skip
+    clients = client_choices(current_tenant)
     categories = services.categories(current_tenant, active_only=False)
     team = services.team(current_tenant, active_only=False)
     # The rows carry ids only: names come from what the filters loaded anyway (no query per row or relation).
@@ -130,8 +130,7 @@ def new():
     """Log a request received by phone, e-mail or chat; the clocks start when it was received."""
     form = LogRequestForm()
     form.category_id.choices = _category_choices()
-    clients = db.session.execute(select(Client.id, Client.legal_name).where(Client.tenant_id == current_tenant.id)
-                                 .order_by(Client.legal_name)).all()  # fmt: skip
+    clients = client_choices(current_tenant)
     form.client_id.choices = choices([(0, _("— choose —")), *clients])
     if form.validate_on_submit():
         try:
