@@ -10,6 +10,7 @@ does not allow inside that event, so the listener moves what was noted to a "com
 session's own `commit()` runs it once the commit has returned.
 """
 
+from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 
@@ -20,9 +21,7 @@ _COMMITTED = "outbox_committed"
 
 def send_after_commit(task, ids, *, key: str, queue: str = "mail", session=None) -> None:
     """Run `task(batch_of_ids)` for these ids once the current transaction commits (never if it rolls back)."""
-    from saas.extensions import db
-
-    session = session or db.session()
+    session = session or current_app.extensions["sqlalchemy"].session()
     if not session.in_transaction():  # so that a rollback before the next statement still drops it
         session.begin()
     pending = session.info.setdefault(_PENDING, {})

@@ -2,7 +2,6 @@
 
 import enum
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,9 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from saas.core.models import User
 from saas.core.tenancy import ClientScoped, TenantScoped
 from saas.extensions import db
-
-if TYPE_CHECKING:  # named, not imported: saas.requests.models imports this module
-    from saas.requests.models import RequestCategory
 
 
 class TeamRole(enum.StrEnum):
@@ -80,7 +76,8 @@ class AssignmentRule(TenantScoped, db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("request_category.id", ondelete="CASCADE"))
     team_role: Mapped[str] = mapped_column(String(32))
 
-    category: Mapped["RequestCategory"] = relationship("RequestCategory")
+    # By name, not imported: saas.requests.models builds on this module (a request's assignee is a member).
+    category = relationship("RequestCategory")
 
 
 class ContractEngineer(ClientScoped, db.Model):
