@@ -98,7 +98,7 @@ def init_i18n(app):
 def init_plugins(app, extra_plugins):
     from saas.core.plugins import build_plugin_manager
 
-    app.extensions["plugins"] = build_plugin_manager(extra_plugins)
+    app.extensions["plugins"] = build_plugin_manager(extra_plugins, sandboxes=app.config["SANDBOX_PLUGINS"])
 
 
 @migrate.configure
@@ -127,10 +127,9 @@ def init_request_parsing(app):
 
 
 def register_blueprints(app):
-    pm = app.extensions["plugins"]
-    for blueprints in pm.hook.saas_blueprints():
-        for bp in blueprints:
-            app.register_blueprint(bp)
+    from saas.core.plugins import register_blueprints as register
+
+    register(app, app.extensions["plugins"])  # a plugin's blueprint named against the rule stops start-up
 
 
 def register_template_helpers(app):

@@ -77,12 +77,15 @@ class Config:
     PAGE_SIZE = 25
     #: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
     BILLING_CHUNK_SIZE = int(os.environ.get("BILLING_CHUNK_SIZE", "500"))
+    #: Load the `saas.sandbox_plugins` entry points (stand-in payment gateways): never in production.
+    SANDBOX_PLUGINS = False
 
 
 class DevelopmentConfig(Config):
     """Local `make run`: plain-HTTP cookies so the browser keeps the session on 127.0.0.1."""
 
     ENV_NAME = "development"
+    SANDBOX_PLUGINS = True
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"

@@ -175,12 +175,9 @@ def _paid_by(row: StatementLine):
     """What the line's payment paid: the invoices it was allocated to, and the credit it left."""
     if row.payment is None:
         return []
-    from saas.billing.models import Invoice, PaymentAllocation
+    from saas.billing.payments import allocated_invoices
 
-    return db.session.execute(select(Invoice.id, Invoice.number, PaymentAllocation.amount)
-                              .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
-                              .where(PaymentAllocation.payment_id == row.payment_id)
-                              .order_by(PaymentAllocation.id)).all()  # fmt: skip
+    return allocated_invoices(current_tenant, [row.payment_id])[row.payment_id]
 
 
 @bp.post("/lines/<int:line_id>/match")

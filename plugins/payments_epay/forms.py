@@ -8,7 +8,8 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from plugins.payments_epay import keys
-from plugins.payments_epay.plugin import NAME
+from plugins.payments_epay.names import NAME, SANDBOX
+from plugins.payments_epay.providers import sandbox_for
 from saas.core.forms import PluginSettingsForm, choices
 from saas.core.tenants import plugin_settings
 
@@ -50,14 +51,18 @@ class EpaySettingsForm(PluginSettingsForm):
             if self.saved.get(name):
                 self[name].description = _l("Saved, ends with …%(tail)s. Leave empty to keep it.",
                                             tail=keys.tail(self.saved[name]))  # fmt: skip
-        app = _sandbox_app(tenant)
-        if app is not None:
+        sandbox = sandbox_for(tenant) if tenant is not None else None
+        if sandbox is not None and sandbox.app_id:
             self.provider.description = _l("Sandbox app %(app_id)s, seller %(seller_id)s: made on this instance.",
-                                           app_id=app.app_id, seller_id=app.seller_id)  # fmt: skip
+                                           app_id=sandbox.app_id, seller_id=sandbox.seller_id)  # fmt: skip
 
     def validate_provider(self, field):
-        if field.data == "sandbox" and current_app.config["ENV_NAME"] == "production":
+        if field.data != SANDBOX:
+            return
+        if current_app.config["ENV_NAME"] == "production":
             raise ValidationError(_l("The sandbox gateway is not available in production."))
+        if sandbox_for(g.tenant) is None:  # the sandbox plugin is not installed, or not enabled for this tenant
+            raise ValidationError(_l("The sandbox gateway is not available here."))
 
     def validate_app_id(self, field):
         if self.provider.data == "alipay" and not field.data:
@@ -99,16 +104,6 @@ class EpaySettingsForm(PluginSettingsForm):
         data = super().settings_data()
         for name in SECRETS:
             data[name] = data[name] or self.saved.get(name, "")
-        if data["provider"] == "sandbox":
-            from plugins.payments_epay import sandbox
-
-            sandbox.app_for(g.tenant, create=True)  # its app ID, seller ID and keys, ready for the first payment
+        if data["provider"] == SANDBOX:
+            sandbox_for(g.tenant, create=True)  # its app ID, seller ID and keys, ready for the first payment
         return data
-
-
-def _sandbox_app(tenant):
-    if tenant is None:
-        return None
-    from plugins.payments_epay import sandbox
-
-    return sandbox.app_for(tenant)

@@ -1,13 +1,17 @@
-"""Online payment (§3.2.3): clients pay invoices from the portal through Alipay (or the local sandbox gateway)."""
+"""Online payment (§3.2.3): clients pay invoices from the portal through Alipay.
+
+The sandbox gateway development and tests pay against is another plugin (payments_epay_sandbox); this one learns
+of it only through the core's `saas_payment_sandbox` hook.
+"""
 
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from plugins.payments_epay.names import NAME, SANDBOX
 from saas.core.models import Role
 from saas.core.plugins import NavItem, PaymentInstruction, PaymentMethod, PluginInfo, hookimpl
 
-NAME = "payments_epay"
 HERE = Path(__file__).resolve().parent
 
 
@@ -24,10 +28,9 @@ def saas_plugin_info():
 
 @hookimpl
 def saas_blueprints():
-    from plugins.payments_epay.sandbox_views import bp as sandbox_bp
     from plugins.payments_epay.views import bp  # importing the views imports the models too
 
-    return [bp, sandbox_bp]
+    return [bp]
 
 
 @hookimpl
@@ -51,7 +54,7 @@ def saas_payment_methods(tenant):
 
     if not is_ready(tenant):
         return []  # no Pay button until the vendor has set the provider up
-    label = _l("Alipay (sandbox)") if chosen(tenant) == "sandbox" else _l("Alipay")
+    label = _l("Alipay (sandbox)") if chosen(tenant) == SANDBOX else _l("Alipay")
     return [PaymentMethod(NAME, label, online=True, order=30)]
 
 
@@ -102,14 +105,3 @@ def saas_payment_reconcile(tenant, today):
     from plugins.payments_epay import services
 
     return services.reconcile(tenant)
-
-
-@hookimpl(trylast=True)
-def saas_demo_data(tenant, session):
-    """Demo vendors take payments through the sandbox gateway, so a demo client can pay its newest invoice."""
-    from plugins.payments_epay import sandbox
-    from saas.core.tenants import save_plugin_settings
-
-    save_plugin_settings(tenant, NAME, {"provider": "sandbox", "app_id": "", "seller_id": "", "app_private_key": "",
-                                        "alipay_public_key": ""})  # fmt: skip
-    sandbox.app_for(tenant, create=True)  # its IDs and keys, shown on the settings page from the start

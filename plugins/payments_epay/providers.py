@@ -1,8 +1,9 @@
 """Online payment providers behind one interface: start a page payment, read a notification, query a trade.
 
 Alipay is implemented with python-alipay-sdk (RSA2). The sandbox provider is the same Alipay protocol pointed
-at the local sandbox gateway, with the keys it made. Another provider (WeChat Pay, Stripe) implements
-`Provider` and is added to `provider_for`.
+at a stand-in gateway with the keys it made: this module learns its address and keys through the core's
+`saas_payment_sandbox` hook (answered by the payments_epay_sandbox plugin where it is installed and enabled),
+never by importing it. Another provider (WeChat Pay, Stripe) implements `Provider` and is added to `provider_for`.
 """
 
 import logging
@@ -10,20 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 
-from plugins.payments_epay.plugin import NAME
+from plugins.payments_epay.names import ALIPAY, ALIPAY_TIME, BEIJING, NAME, SANDBOX
 from saas.core.clock import now
 from saas.core.errors import ServiceError
+from saas.core.plugins import PaymentSandbox, plugin_manager
 from saas.core.tenants import plugin_settings
 
 log = logging.getLogger(__name__)
-#: Alipay reads and writes its times in Beijing time, whatever the server's time zone.
-BEIJING = ZoneInfo("Asia/Shanghai")
-ALIPAY_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 #: What a provider says of a trade, whatever its own words for it: paid, closed, still waiting, or unknown to it.
@@ -174,16 +172,27 @@ def sandbox_allowed() -> bool:
     return current_app.config["ENV_NAME"] != "production"
 
 
+def sandbox_for(tenant, create: bool = False) -> PaymentSandbox | None:
+    """The stand-in Alipay gateway a sandbox plugin offers `tenant` (its address and the tenant's keys there), or None.
+
+    None in production, and wherever no sandbox plugin is installed and enabled for the tenant. With `create`, the
+    sandbox makes the tenant's app and keys if it has none yet; without, they are empty until then.
+    """
+    if not sandbox_allowed():
+        return None
+    return plugin_manager().for_tenant(tenant).saas_payment_sandbox(tenant=tenant, provider=ALIPAY, create=create)
+
+
 def chosen(tenant) -> str:
     """The provider the tenant chose in its settings (Alipay until it chooses)."""
-    return plugin_settings(tenant, NAME).get("provider") or "alipay"
+    return plugin_settings(tenant, NAME).get("provider") or ALIPAY
 
 
 def is_ready(tenant) -> bool:
     """Whether the tenant's chosen provider can take payments now (without making anything)."""
     settings = plugin_settings(tenant, NAME)
-    if chosen(tenant) == "sandbox":
-        return sandbox_allowed()
+    if chosen(tenant) == SANDBOX:
+        return sandbox_for(tenant) is not None
     return all(settings.get(k) for k in ("app_id", "app_private_key", "alipay_public_key"))
 
 
@@ -192,17 +201,15 @@ def provider_for(tenant, name: str | None = None, create: bool = False) -> Provi
 
     `create` makes the sandbox's app and keys when the tenant has none yet (starting a payment does).
     """
-    from plugins.payments_epay import sandbox
-
     name = name or chosen(tenant)
-    if name == "sandbox":
-        app = sandbox.app_for(tenant, create=create) if sandbox_allowed() else None
-        if app is None:
+    if name == SANDBOX:
+        sandbox = sandbox_for(tenant, create=create)
+        if sandbox is None or not sandbox.app_id:
             raise ProviderUnavailable(_("The sandbox gateway is not available here."))
-        return AlipayProvider("sandbox", app.app_id, app.seller_id, app.merchant_private_key, app.gateway_public_key,
-                              gateway=sandbox.gateway_url())  # fmt: skip
+        return AlipayProvider(SANDBOX, sandbox.app_id, sandbox.seller_id, sandbox.merchant_private_key,
+                              sandbox.gateway_public_key, gateway=sandbox.gateway_url)  # fmt: skip
     settings = plugin_settings(tenant, NAME)
-    if name != "alipay" or not all(settings.get(k) for k in ("app_id", "app_private_key", "alipay_public_key")):
+    if name != ALIPAY or not all(settings.get(k) for k in ("app_id", "app_private_key", "alipay_public_key")):
         raise ProviderUnavailable(_("Online payment is not set up yet: the vendor has to enter its Alipay keys."))
-    return AlipayProvider("alipay", settings["app_id"], settings.get("seller_id") or "", settings["app_private_key"],
+    return AlipayProvider(ALIPAY, settings["app_id"], settings.get("seller_id") or "", settings["app_private_key"],
                           settings["alipay_public_key"])  # fmt: skip

@@ -13,9 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from plugins.payments_epay.models import EpayTrade, TradeStatus
-from plugins.payments_epay.plugin import NAME
+from plugins.payments_epay.names import BEIJING, NAME
 from plugins.payments_epay.providers import (
-    BEIJING,
     CLOSED,
     MISSING,
     PAID,

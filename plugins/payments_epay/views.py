@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from plugins.payments_epay import services
 from plugins.payments_epay.models import EpayTrade, TradeStatus
-from plugins.payments_epay.plugin import NAME
+from plugins.payments_epay.names import NAME, SANDBOX
 from plugins.payments_epay.providers import ProviderUnavailable
 from saas.core.models import CLIENT_ROLES, Role
 from saas.core.parsing import parse_id
@@ -40,7 +40,7 @@ def trades():
 def trade(trade_id):
     """One trade: its invoice, numbers and times, and the last notification the provider sent, as it came."""
     row = get_or_404(EpayTrade, trade_id, current_tenant)
-    provider_label = _l("Alipay (sandbox)") if row.provider == "sandbox" else _l("Alipay")
+    provider_label = _l("Alipay (sandbox)") if row.provider == SANDBOX else _l("Alipay")
     return render("payments_epay/trade.html", trade=row, provider_label=provider_label,
                   trade_status_labels=STATUS_LABELS, trade_badges=BADGES)  # fmt: skip
 

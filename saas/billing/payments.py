@@ -3,6 +3,7 @@ only this module writes allocations, balances and the client's credit."""
 
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -245,6 +246,36 @@ def payments_of(invoice: Invoice) -> list[tuple[PaymentAllocation, Payment | Non
                               .where(PaymentAllocation.invoice_id == invoice.id)
                               .order_by(PaymentAllocation.id)).all()  # fmt: skip
     return [(allocation, payment) for allocation, payment in rows]
+
+
+class Allocated(NamedTuple):
+    """One invoice a payment paid, and how much of it went there."""
+
+    invoice_id: int
+    number: str
+    amount: Decimal
+
+
+def allocated_invoices(tenant: Tenant, payment_ids) -> dict[int, list[Allocated]]:
+    """The invoices each of these payments of the tenant was set against, in allocation order: one query for all."""
+    payment_ids = list(payment_ids)
+    found: dict[int, list[Allocated]] = {pid: [] for pid in payment_ids}
+    if not payment_ids:
+        return found
+    rows = db.session.execute(
+        select(PaymentAllocation.payment_id, Invoice.id, Invoice.number, PaymentAllocation.amount)
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+        .where(PaymentAllocation.tenant_id == tenant.id, PaymentAllocation.payment_id.in_(payment_ids))
+        .order_by(PaymentAllocation.id)
+    )
+    for payment_id, invoice_id, number, amount in rows:
+        found[payment_id].append(Allocated(invoice_id, number, amount))
+    return found
+
+
+def allocations_of(payment: Payment) -> list[Allocated]:
+    """The invoices one payment was set against, in allocation order."""
+    return allocated_invoices(db.session.get(Tenant, payment.tenant_id), [payment.id])[payment.id]
 
 
 def mark_overdue(tenant: Tenant, today: date) -> int:

@@ -80,6 +80,11 @@ def saas_payment_notification(tenant, method, request):
     """Handle a provider's notification for `method`: return the response the provider expects, or None if not yours."""
 
 
+@hookspec(firstresult=True)
+def saas_payment_sandbox(tenant, provider, create):
+    """Offer `tenant` a stand-in gateway for online `provider` ("alipay"): a PaymentSandbox, or None if not yours."""
+
+
 @hookspec
 def saas_payment_reconcile(tenant, today):
     """Settle what this method left open for `tenant` by `today` (trades to query, lines to match); return a count."""

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pluggy
-from flask import Blueprint, current_app, g
+from flask import Blueprint, abort, current_app, g
 from sqlalchemy import select
 
 from saas.core import hookspecs
@@ -124,8 +124,25 @@ def _has_g() -> bool:
     return has_app_context()
 
 
-def build_plugin_manager(extra_plugins: dict | None = None) -> SaasPluginManager:
-    """Create the manager: hookspecs, the core's own hooks, then plugins from entry points."""
+#: Entry point group of the plugins only development and tests load (stand-in gateways of payment providers).
+SANDBOX_GROUP = "saas.sandbox_plugins"
+
+
+def _sandboxes_allowed() -> bool:
+    """Whether the environment's settings allow sandbox plugins (for callers without an app, e.g. saas.cron)."""
+    import os
+
+    from saas.config import CONFIGS
+
+    return CONFIGS[os.environ.get("AFTERCARE_ENV", "production")].SANDBOX_PLUGINS
+
+
+def build_plugin_manager(extra_plugins: dict | None = None, sandboxes: bool | None = None) -> SaasPluginManager:
+    """Create the manager: hookspecs, the core's own hooks, then plugins from entry points.
+
+    The `saas.sandbox_plugins` group is loaded only when `sandboxes` (the config's SANDBOX_PLUGINS, true in
+    development and tests): a production instance never imports them, so it has neither their routes nor tables.
+    """
     import importlib
 
     pm = SaasPluginManager("saas")
@@ -133,6 +150,8 @@ def build_plugin_manager(extra_plugins: dict | None = None) -> SaasPluginManager
     for name, module in CORE_PARTS.items():
         pm.register(importlib.import_module(module), name=name)
     pm.load_setuptools_entrypoints("saas.plugins")
+    if _sandboxes_allowed() if sandboxes is None else sandboxes:
+        pm.load_setuptools_entrypoints(SANDBOX_GROUP)
     for name, module in (extra_plugins or {}).items():
         pm.register(module, name=name)
     pm.check_pending()
@@ -146,7 +165,70 @@ def plugin_manager() -> SaasPluginManager:
 
 def plugin_blueprint(name: str, import_name: str) -> Blueprint:
     """The blueprint of plugin `name`: under /t/<tenant>/p/<name>/, 404 where the tenant has not enabled it."""
-    return tenant_blueprint(f"plugin_{name}", import_name, url_prefix=f"/p/{name}", template_folder="templates")
+    bp = tenant_blueprint(f"plugin_{name}", import_name, url_prefix=f"/p/{name}", template_folder="templates")
+    bp.tenant_facing = True
+    return bp
+
+
+def plugin_public_blueprint(name: str, import_name: str, url_prefix: str, suffix: str = "") -> Blueprint:
+    """A blueprint of plugin `name` that is not tenant-facing (a stand-in gateway's own pages), declared as such.
+
+    Named `<name>` or `<name>_<suffix>`; no sign-in, no tenant in the URL. Its views find the tenant from their
+    own rows and call `require_enabled(name, tenant)`, so a tenant without the plugin gets 404 there too.
+    """
+    bp = Blueprint(f"{name}_{suffix}" if suffix else name, import_name, url_prefix=url_prefix,
+                   template_folder="templates")  # fmt: skip
+    bp.tenant_facing = False
+    return bp
+
+
+def require_enabled(name: str, tenant) -> None:
+    """404 unless plugin `name` is enabled for `tenant` (for views outside /t/<tenant>/, which do not check it)."""
+    if tenant is None or not plugin_manager().is_enabled(name, tenant):
+        abort(404)
+
+
+class PluginBlueprintError(RuntimeError):
+    """A plugin's blueprint breaks the naming rule: the app does not start."""
+
+
+def check_blueprint(plugin: str, bp: Blueprint, installed: list[str]) -> None:
+    """Indico's rule: a plugin's blueprints are named after it, and the tenant-facing one lives under /p/<plugin>/.
+
+    The tenant-facing blueprint (plugin_blueprint) is `plugin_<plugin>` at /t/<tenant>/p/<plugin>/; its name is
+    how the per-tenant 404 finds the plugin. A declared non-tenant one (plugin_public_blueprint) is `<plugin>` or
+    `<plugin>_<suffix>`, outside /t/, and not a name that a longer installed plugin's name claims.
+    """
+    where = f"plugin {plugin!r}: blueprint {bp.name!r}"
+    tenant_facing = getattr(bp, "tenant_facing", None)
+    if tenant_facing is None:
+        raise PluginBlueprintError(f"{where} was made neither with plugin_blueprint() (tenant-facing, under "
+                                   f"/t/<tenant>/p/{plugin}/) nor with plugin_public_blueprint() (declared "
+                                   "not tenant-facing)")  # fmt: skip
+    if tenant_facing:
+        if bp.name != f"plugin_{plugin}" or bp.url_prefix != f"/t/<tenant>/p/{plugin}":
+            raise PluginBlueprintError(f"{where} at {bp.url_prefix!r}: a plugin's tenant-facing blueprint is "
+                                       f"'plugin_{plugin}', at '/t/<tenant>/p/{plugin}' "
+                                       f"(plugin_blueprint({plugin!r}, __name__))")  # fmt: skip
+        return
+    owner = max((n for n in installed if bp.name == n or bp.name.startswith(f"{n}_")), key=len, default=None)
+    if owner != plugin:
+        raise PluginBlueprintError(f"{where}: a plugin's non-tenant blueprint is named {plugin!r} or "
+                                   f"'{plugin}_<suffix>'" + (f" (this name is plugin {owner!r}'s)" if owner else ""))
+    if (bp.url_prefix or "/").startswith("/t/"):
+        raise PluginBlueprintError(f"{where} is declared not tenant-facing but mounted under /t/: "
+                                   "make it with plugin_blueprint()")  # fmt: skip
+
+
+def register_blueprints(app, pm: SaasPluginManager) -> None:
+    """Register every blueprint from saas_blueprints, in the hook's order; a plugin's must pass check_blueprint."""
+    installed = pm.plugin_names()
+    # Called one implementation at a time (in pluggy's calling order) to know which plugin returned which blueprint.
+    for impl in reversed(pm.hook.saas_blueprints.get_hookimpls()):
+        for bp in impl.function() or []:
+            if impl.plugin_name not in CORE_PARTS:
+                check_blueprint(impl.plugin_name, bp, installed)
+            app.register_blueprint(bp)
 
 
 def migration_dirs(pm: SaasPluginManager) -> list[str]:
@@ -155,8 +237,12 @@ def migration_dirs(pm: SaasPluginManager) -> list[str]:
 
 
 def table_owner(table_name: str, plugin_names: list[str]) -> str:
-    """Which plugin's migrations own a table: `<plugin>_...` tables are the plugin's, the rest the core's."""
-    return next((name for name in plugin_names if table_name.startswith(f"{name}_")), CORE)
+    """Which plugin's migrations own a table: `<plugin>_...` tables are the plugin's, the rest the core's.
+
+    The longest name wins: `payments_epay_sandbox_app` is payments_epay_sandbox's, not payments_epay's.
+    """
+    owners = [name for name in plugin_names if table_name.startswith(f"{name}_")]
+    return max(owners, key=len) if owners else CORE
 
 
 @dataclass(frozen=True)
@@ -212,6 +298,20 @@ class PaymentMethod:
     #: The client pays from the portal (a Pay button sends them to the provider), e.g. e-payment.
     online: bool = False
     order: int = 100
+
+
+@dataclass(frozen=True)
+class PaymentSandbox:
+    """A stand-in for an online provider's gateway (development and tests), offered by a sandbox plugin."""
+
+    #: The stand-in gateway's address (where the provider's real gateway would be).
+    gateway_url: str
+    #: The tenant's merchant account at the sandbox: empty until it is made (`create=True`).
+    app_id: str = ""
+    seller_id: str = ""
+    #: The key the tenant signs its requests with, and the sandbox's public key its answers verify with.
+    merchant_private_key: str = ""
+    gateway_public_key: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ PLUGINS = {
     "payments_epay": "plugins.payments_epay.plugin",
     "third_party": "plugins.third_party.plugin",
 }
+#: Plugins only development and tests load (`saas.sandbox_plugins`, SANDBOX_PLUGINS): never a production instance.
+SANDBOX_PLUGINS = {"payments_epay_sandbox": "plugins.payments_epay_sandbox.plugin"}
 BANK_URL = "/t/{slug}/p/payments_bank/accounts"
 
 
@@ -68,9 +70,10 @@ def test_every_hook_is_documented():
 def test_plugins_are_found_through_entry_points(app):
     found = {ep.name: ep.value for ep in entry_points(group="saas.plugins")}
     assert found == PLUGINS
+    assert {ep.name: ep.value for ep in entry_points(group="saas.sandbox_plugins")} == SANDBOX_PLUGINS
     pm = app.extensions["plugins"]
-    assert pm.plugin_names() == sorted(PLUGINS)
-    for name, module in PLUGINS.items():
+    assert pm.plugin_names() == sorted({**PLUGINS, **SANDBOX_PLUGINS})  # the testing config loads sandboxes
+    for name, module in {**PLUGINS, **SANDBOX_PLUGINS}.items():
         assert pm.get_plugin(name) is importlib.import_module(module)
 
 
@@ -106,6 +109,7 @@ def test_hook_saas_plugin_info_titles_on_the_platform_tenant_page(app, client, w
         "payments_bank": "Bank transfer",
         "payments_cheque": "Cheque payments",
         "payments_epay": "Online payment",
+        "payments_epay_sandbox": "Alipay sandbox gateway",
         "third_party": "Third parties",
     }
     assert infos["payments_bank"].settings_form is None
@@ -180,7 +184,9 @@ def test_hook_saas_migration_dirs_branch_is_applied(app, db):
     bank_versions = ROOT / "plugins" / "payments_bank" / "migrations" / "versions"
     cheque_versions = ROOT / "plugins" / "payments_cheque" / "migrations" / "versions"
     epay_versions = ROOT / "plugins" / "payments_epay" / "migrations" / "versions"
-    assert sorted(migration_dirs(pm)) == [str(bank_versions), str(cheque_versions), str(epay_versions)]
+    sandbox_versions = ROOT / "plugins" / "payments_epay_sandbox" / "migrations" / "versions"
+    expected = [bank_versions, cheque_versions, epay_versions, sandbox_versions]
+    assert sorted(migration_dirs(pm)) == [str(d) for d in expected]
     assert core_plugin.saas_migration_dirs() == []
 
     from alembic.runtime.migration import MigrationContext

@@ -18,10 +18,11 @@ from plugins.payments_bank.models import BankAccount, BankStatement, ImportProfi
 from plugins.payments_bank.services import save_account
 from plugins.payments_cheque.models import Cheque
 from plugins.payments_cheque.services import record as record_cheque
-from plugins.payments_epay.models import EpayTrade, SandboxApp, SandboxTrade
-from plugins.payments_epay.sandbox import check_request, open_trade
+from plugins.payments_epay.models import EpayTrade
 from plugins.payments_epay.services import cashier_url
 from plugins.payments_epay.services import start as start_online_payment
+from plugins.payments_epay_sandbox.gateway import check_request, open_trade
+from plugins.payments_epay_sandbox.models import SandboxApp, SandboxTrade
 from saas.api.models import ApiToken
 from saas.api.tokens import create_token
 from saas.billing.late import record_breaches
@@ -89,7 +90,7 @@ PUBLIC = {
     "billing_notify.notify": "payment providers' notifications: signed by the provider and verified by the method's "
     "plugin (tests/billing/test_payment_hooks.py, tests/plugins/payments_epay)",
     "payments_epay_sandbox.gateway": "the sandbox payment gateway (404 in production): the merchant's RSA2 signature "
-    "is the authorisation (tests/plugins/payments_epay/test_sandbox.py)",
+    "is the authorisation (tests/plugins/payments_epay_sandbox/test_sandbox.py)",
     "payments_epay_sandbox.cashier": "the sandbox cashier of one trade (404 in production), reached only by its random "
     "token, as a payer reaches Alipay's",
     "payments_epay_sandbox.cashier_action": "paying or cancelling at the sandbox cashier (404 in production): the "

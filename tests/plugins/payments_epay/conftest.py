@@ -6,13 +6,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from plugins.payments_epay import keys, sandbox
-from plugins.payments_epay.models import EpayTrade, SandboxTrade
+from plugins.payments_epay import keys
+from plugins.payments_epay.models import EpayTrade
+from plugins.payments_epay_sandbox import gateway as sandbox
+from plugins.payments_epay_sandbox.models import SandboxTrade
 from saas.billing import services as billing
 from saas.billing.models import Invoice
 from saas.core.tenants import save_plugin_settings
 
 NAME = "payments_epay"
+#: The stand-in gateway these tests pay against: a plugin of its own, enabled per tenant like any other.
+SANDBOX_PLUGIN = "payments_epay_sandbox"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOTIFY = f"/pay/notify/alpha/{NAME}"
 
@@ -22,6 +26,7 @@ def alpha(db, world, enable_plugin):
     """Vendor alpha with online payment through the sandbox gateway."""
     tenant = world.tenant("alpha")
     enable_plugin(tenant, NAME)
+    enable_plugin(tenant, SANDBOX_PLUGIN)
     save_plugin_settings(tenant, NAME, {"provider": "sandbox"})
     db.session.commit()
     return tenant

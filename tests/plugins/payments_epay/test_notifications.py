@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from plugins.payments_epay import keys, sandbox
+from plugins.payments_epay import keys
 from plugins.payments_epay.models import EpayTrade
+from plugins.payments_epay_sandbox import gateway as sandbox
 from saas.billing import payments
 from saas.billing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
 from saas.core.models import AuditEvent
@@ -220,6 +221,7 @@ def test_s3_2_3_a_trade_of_another_vendor_or_client_is_refused(db, alpha, invoic
 
     beta = world.tenant("beta")
     enable_plugin(beta, "payments_epay")
+    enable_plugin(beta, "payments_epay_sandbox")
     save_plugin_settings(beta, "payments_epay", {"provider": "sandbox"})
     db.session.commit()
     trade = press_pay(payer, invoice)

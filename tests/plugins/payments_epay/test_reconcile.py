@@ -8,12 +8,13 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from plugins.payments_epay import services
-from plugins.payments_epay.models import EpayTrade, SandboxTrade
+from plugins.payments_epay.models import EpayTrade
+from plugins.payments_epay_sandbox.models import SandboxTrade
 from saas.billing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation, PaymentStatus
 from saas.billing.tasks import reconcile_payments
 from saas.core.models import AuditEvent
 from tests.plugins.payments_epay.conftest import NOTIFY
-from tests.plugins.payments_epay.test_sandbox import at_cashier, open_live
+from tests.plugins.payments_epay_sandbox.test_sandbox import at_cashier, open_live
 
 
 @pytest.fixture

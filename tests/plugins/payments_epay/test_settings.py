@@ -4,7 +4,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from plugins.payments_epay import keys, sandbox
+from plugins.payments_epay import keys
+from plugins.payments_epay_sandbox import gateway as sandbox
 from saas.core.tenants import plugin_settings
 
 URL = "/t/alpha/plugins/payments_epay/settings"
@@ -33,6 +34,7 @@ def alipay_form(key_pairs, **changes) -> dict:
 def alpha(world, enable_plugin):
     tenant = world.tenant("alpha")
     enable_plugin(tenant, "payments_epay")
+    enable_plugin(tenant, "payments_epay_sandbox")  # so that the sandbox may be chosen
     return tenant
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from plugins.payments_epay import sandbox, services
+from plugins.payments_epay import services
+from plugins.payments_epay_sandbox import gateway as sandbox
 from tests.plugins.payments_epay.conftest import NOTIFY, open_at_gateway, paid_at_gateway, press_pay
 
 URL = "/t/alpha/p/payments_epay/trades"

@@ -1,5 +1,8 @@
 """The sandbox gateway (development and tests only): Alipay's protocol, spoken with its own keys and its own books.
 
+It depends on payments_epay (the RSA2 keys module and its constants), never the other way: payments_epay learns
+this gateway's address and the tenant's keys through the `saas_payment_sandbox` hook (plugin.py).
+
 It checks the merchant's RSA2 signature with the merchant's public key, keeps each trade the merchant opens,
 lets the payer pay or cancel at its cashier, signs its notifications, returns and query answers with the
 gateway's private key, and posts notifications to the merchant until the merchant answers "success".
@@ -20,10 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from plugins.payments_epay import keys
-from plugins.payments_epay.models import SandboxApp, SandboxTrade
-from plugins.payments_epay.providers import ALIPAY_TIME, BEIJING
+from plugins.payments_epay.names import ALIPAY_TIME, BEIJING
+from plugins.payments_epay_sandbox.models import SandboxApp, SandboxTrade
 from saas.core.clock import now
 from saas.core.links import base_url
+from saas.core.plugins import PaymentSandbox
 from saas.extensions import db
 
 #: Where the gateway answers, under the app (or under PAYMENTS_EPAY_SANDBOX_URL, another origin as Alipay is).
@@ -55,9 +59,22 @@ def _business(sub_code: str, sub_msg: str) -> GatewayError:
     return GatewayError("40004", "Business Failed", sub_code, sub_msg)
 
 
+def allowed() -> bool:
+    """Never in production, even where the plugin was installed by mistake: it would take no real money."""
+    return current_app.config["ENV_NAME"] != "production"
+
+
 def gateway_url() -> str:
     """The sandbox gateway's address: PAYMENTS_EPAY_SANDBOX_URL if set, else this app at BASE_URL."""
     return (current_app.config.get("PAYMENTS_EPAY_SANDBOX_URL") or base_url()).rstrip("/") + GATEWAY_PATH
+
+
+def credentials(tenant, create: bool = False) -> PaymentSandbox:
+    """What the merchant side needs to pay against this gateway: its address and the tenant's app and keys."""
+    app = app_for(tenant, create=create)
+    if app is None:
+        return PaymentSandbox(gateway_url())
+    return PaymentSandbox(gateway_url(), app.app_id, app.seller_id, app.merchant_private_key, app.gateway_public_key)
 
 
 def app_for(tenant, create: bool = False) -> SandboxApp | None:

@@ -1,21 +1,38 @@
-"""The sandbox gateway's pages (development and tests only; 404 in production): Alipay's gateway and cashier."""
+"""The sandbox gateway's pages (development and tests only): Alipay's gateway and cashier.
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
+Not tenant-facing: the merchant's server and the payer's browser reach them as they reach Alipay, without
+signing in to Aftercare, possibly on another origin (PAYMENTS_EPAY_SANDBOX_URL). So the blueprint is declared
+with plugin_public_blueprint(), and each view finds the tenant from the app or trade it is asked about and
+answers 404 when that tenant has not enabled this plugin.
+"""
 
-from plugins.payments_epay import sandbox, tasks
-from plugins.payments_epay.providers import sandbox_allowed
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from plugins.payments_epay_sandbox import gateway as sandbox
+from plugins.payments_epay_sandbox import tasks
+from plugins.payments_epay_sandbox.models import SandboxApp
+from plugins.payments_epay_sandbox.names import NAME
 from saas.core.forms import ConfirmForm
 from saas.core.models import Tenant
+from saas.core.plugins import plugin_public_blueprint, require_enabled
 from saas.extensions import csrf, db
 
-bp = Blueprint("payments_epay_sandbox", __name__, url_prefix="/sandbox/alipay", template_folder="templates")
+bp = plugin_public_blueprint(NAME, __name__, url_prefix="/sandbox/alipay")
 PAGE_PAY, QUERY = "alipay.trade.page.pay", "alipay.trade.query"
 
 
 @bp.before_request
 def _off_in_production():
-    if not sandbox_allowed():
+    if not sandbox.allowed():
         abort(404)
+
+
+def _enabled_for_app(app_id: str) -> None:
+    """404 when the named app's tenant has not enabled the sandbox (an unknown app is the gateway's to refuse)."""
+    tenant_id = db.session.scalar(select(SandboxApp.tenant_id).where(SandboxApp.app_id == app_id))
+    if tenant_id is not None:
+        require_enabled(NAME, db.session.get(Tenant, tenant_id))
 
 
 @bp.route("/gateway.do", methods=["GET", "POST"])
@@ -24,6 +41,7 @@ def gateway():
     """Alipay's gateway: page pay opens the trade and sends the payer to the cashier; trade query answers it."""
     params = request.values.to_dict()
     method = params.get("method", "")
+    _enabled_for_app(str(params.get("app_id", "")))
     try:
         app = sandbox.check_request(params)
         if method == PAGE_PAY:
@@ -36,14 +54,16 @@ def gateway():
     except sandbox.GatewayError as exc:
         db.session.rollback()
         if method == PAGE_PAY:  # the payer's browser is here: show the refusal
-            return render_template("payments_epay/gateway_error.html", error=exc), 400
+            return render_template("payments_epay_sandbox/gateway_error.html", error=exc), 400
         return Response(sandbox.signed_answer(None, method or "error", exc.fields()), mimetype="application/json")
 
 
 def _trade_or_404(token: str):
+    """The trade whose cashier this is, if its tenant has the sandbox enabled."""
     trade = sandbox.by_token(token)
     if trade is None:
         abort(404)
+    require_enabled(NAME, db.session.get(Tenant, trade.tenant_id))
     return trade
 
 
@@ -53,8 +73,9 @@ def cashier(token):
     trade = _trade_or_404(token)
     status = sandbox.status_of(trade)
     back = sandbox.return_url(trade) if status != sandbox.WAITING else ""
-    response = make_response(render_template("payments_epay/cashier.html", trade=trade, status=status, back=back,
-                                             merchant=db.session.get(Tenant, trade.tenant_id), form=ConfirmForm()))
+    response = make_response(render_template("payments_epay_sandbox/cashier.html", trade=trade, status=status,
+                                             back=back, merchant=db.session.get(Tenant, trade.tenant_id),
+                                             form=ConfirmForm()))  # fmt: skip
     if back and trade.status != sandbox.WAITING:
         response.headers["Refresh"] = f"1;url={back}"  # as Alipay does after paying: a moment, then the merchant
     return response

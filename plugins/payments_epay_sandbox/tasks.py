@@ -1,9 +1,9 @@
-"""Jobs of online payment: the sandbox gateway delivering its notifications, as Alipay does, until acknowledged."""
+"""Jobs of the sandbox gateway: delivering its notifications, as Alipay does, until acknowledged."""
 
 import logging
 
-from plugins.payments_epay import sandbox
-from plugins.payments_epay.models import SandboxTrade
+from plugins.payments_epay_sandbox import gateway as sandbox
+from plugins.payments_epay_sandbox.models import SandboxTrade
 from saas.core.clock import now
 from saas.extensions import db
 from saas.jobs import enqueue, task

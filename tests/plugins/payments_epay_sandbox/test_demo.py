@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from plugins.payments_epay import sandbox
 from plugins.payments_epay.models import EpayTrade
+from plugins.payments_epay_sandbox import gateway as sandbox
 from saas.billing.models import Invoice
 from saas.billing.payments import OPEN_INVOICES
 from saas.core.models import Client, Tenant

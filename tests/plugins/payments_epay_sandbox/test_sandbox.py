@@ -8,9 +8,12 @@ import pytest
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from plugins.payments_epay import keys, sandbox, services, tasks
-from plugins.payments_epay.models import EpayTrade, SandboxTrade
+from plugins.payments_epay import keys, services
+from plugins.payments_epay.models import EpayTrade
 from plugins.payments_epay.providers import MISSING, PAID, WAITING, AlipayProvider, ProviderError, provider_for
+from plugins.payments_epay_sandbox import gateway as sandbox
+from plugins.payments_epay_sandbox import tasks
+from plugins.payments_epay_sandbox.models import SandboxTrade
 from saas.billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from tests.plugins.payments_epay.conftest import NOTIFY, cashier_url, open_at_gateway, press_pay
 
