@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.contracts.services import local_today
+from saas.core import dbscope
 from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import VENDOR_ROLES, MailMessage, Membership, Role, Tenant, TenantStatus
@@ -26,8 +27,9 @@ def warn_expiring_certificates() -> int:
     sent = 0
     tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
     for tenant in tenants.all():
-        sent += warn_tenant(tenant)
-        db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
+        with dbscope.tenant(tenant.id):
+            sent += warn_tenant(tenant)
+            db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
     return sent
 
 
