@@ -59,14 +59,17 @@ def _create_postgres() -> None:
 
 
 def _ensure_app_role(conn) -> None:
-    """Make the app's role once per cluster, whichever of the parallel sessions gets there first."""
-    conn.execute(f"""
-        DO $$ BEGIN
-            CREATE ROLE {PG_APP_ROLE} LOGIN PASSWORD '{PG_APP_ROLE}';
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- made by another session
-        END $$""")
-    # Whatever it was made with: RLS applies to it only when it is neither a superuser nor BYPASSRLS.
-    conn.execute(f"ALTER ROLE {PG_APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+    """Make the app's role once per cluster; parallel sessions and workers take turns (an advisory lock)."""
+    conn.execute("SELECT pg_advisory_lock(hashtext('aftercare_test_app_role'))")
+    try:
+        found = conn.execute("SELECT rolsuper OR rolbypassrls OR NOT rolcanlogin FROM pg_roles WHERE rolname = %s",
+                             (PG_APP_ROLE,)).fetchone()  # fmt: skip
+        if found is None:
+            conn.execute(f"CREATE ROLE {PG_APP_ROLE} LOGIN PASSWORD '{PG_APP_ROLE}'")
+        elif found[0]:  # RLS applies to it only when it is neither a superuser nor BYPASSRLS
+            conn.execute(f"ALTER ROLE {PG_APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext('aftercare_test_app_role'))")
 
 
 @pytest.fixture(scope="session")
