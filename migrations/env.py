@@ -2,6 +2,10 @@
 
 `flask db migrate` autogenerates for the core's tables only; `flask db migrate -x plugin=NAME
 --head NAME@head` for one plugin's tables (those named `<plugin>_...`). Apply all with `flask db upgrade heads`.
+
+With MIGRATION_DATABASE_URL set (the role that owns the tables), migrations run as that role, and then grant
+the app's role (DATABASE_URL's) the use of every table and sequence they made: the app's role owns nothing,
+so the row-level security policies apply to it (docs/row-level-security.md).
 """
 
 import logging
@@ -9,7 +13,10 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.pool import NullPool
 
+from saas.core import rls
 from saas.core.plugins import table_owner
 from saas.core.types import ExactDecimal, UTCDateTime
 
@@ -59,10 +66,22 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def owner_engine():
+    """The engine migrations run on, and the app's role to grant to when that is another role (else None)."""
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    app_url = make_url(str(db.engine.url))
+    if not owner_url or make_url(owner_url).username == app_url.username:
+        return db.engine, None
+    return create_engine(owner_url, poolclass=NullPool), app_url.username
+
+
 def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    with db.engine.connect() as connection:
+    engine, app_role = owner_engine()
+    with engine.connect() as connection:
+        if engine is not db.engine:
+            rls.platform_session(connection)  # data migrations see every tenant's rows
         context.configure(
             connection=connection,
             target_metadata=db.metadata,
@@ -72,6 +91,10 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            if app_role:
+                rls.grant_app_role(connection, app_role)
+    if engine is not db.engine:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -49,11 +49,12 @@ def init_database(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     import saas.core.models  # noqa: F401  (register the core tables)
     import saas.core.submissions  # noqa: F401
-    from saas.core import sqlite
+    from saas.core import dbscope, sqlite
 
     with app.app_context():
         for engine in db.engines.values():
             sqlite.install(engine)
+            dbscope.install(engine)  # PostgreSQL: each transaction's tenant, for row-level security
 
 
 def init_auth(app):

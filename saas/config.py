@@ -33,6 +33,9 @@ class Config:
     ENV_NAME = os.environ.get("AFTERCARE_ENV", "production")
     SECRET_KEY = None  # filled lazily by load_config so importing never writes files
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.db'}")
+    #: The role that owns the tables, for `flask db upgrade` only (PostgreSQL); DATABASE_URL is then the app's
+    #: own role, which owns nothing, so row-level security applies to it (docs/row-level-security.md).
+    MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     #: "smtp" sends through MAIL_SERVER; "outbox" only keeps mail in the database and the log.

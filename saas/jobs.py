@@ -1,7 +1,9 @@
 """Background jobs: enqueued on RQ when REDIS_URL is set, run inline (and logged as such) otherwise.
 
 Jobs take ids, never objects, and fetch again; they must be safe to run twice. Task functions are
-decorated with @task so an RQ worker runs them inside an application context.
+decorated with @task so an RQ worker runs them inside an application context, in the platform scope of the
+database (saas/core/dbscope.py); a job working on one tenant's rows narrows to that tenant for each tenant or
+chunk (`with dbscope.tenant(tenant_id):`).
 """
 
 import functools
@@ -16,7 +18,7 @@ from rq import Queue, Retry, SimpleWorker, Worker
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
-from saas.core import sqlite
+from saas.core import dbscope, sqlite
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,9 @@ def task(fn):
     def run(*args, **kwargs):
         with sqlite.writing():  # a job may write: on SQLite it takes the write lock when it begins
             if has_app_context():
-                return fn(*args, **kwargs)
-            with _app_for_worker().app_context():
+                with dbscope.platform():  # run inline from a request: the job's scope, then the request's again
+                    return fn(*args, **kwargs)
+            with _app_for_worker().app_context(), dbscope.platform():
                 return fn(*args, **kwargs)
 
     return run

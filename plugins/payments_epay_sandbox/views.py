@@ -13,6 +13,7 @@ from plugins.payments_epay_sandbox import gateway as sandbox
 from plugins.payments_epay_sandbox import tasks
 from plugins.payments_epay_sandbox.models import SandboxApp
 from plugins.payments_epay_sandbox.names import NAME
+from saas.core import dbscope
 from saas.core.forms import ConfirmForm
 from saas.core.models import Tenant
 from saas.core.plugins import plugin_public_blueprint, require_enabled
@@ -26,6 +27,7 @@ PAGE_PAY, QUERY = "alipay.trade.page.pay", "alipay.trade.query"
 def _off_in_production():
     if not sandbox.allowed():
         abort(404)
+    dbscope.enter_platform()  # a stand-in for the provider's own system, which serves every merchant
 
 
 def _enabled_for_app(app_id: str) -> None:

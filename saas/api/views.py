@@ -19,6 +19,7 @@ from saas.api import services, tokens
 from saas.api.idempotency import idempotent
 from saas.api.openapi import document
 from saas.api.serializers import event_json, request_detail, request_summary
+from saas.core import dbscope
 from saas.core.errors import ServiceError
 from saas.core.links import base_url
 from saas.core.parsing import MAX_ID, parse_cursor
@@ -96,9 +97,11 @@ def token_required(scope: str):
             scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not secret.strip():
                 fail(401, _("Send an API token in the header Authorization: Bearer <token>."))
-            token = tokens.authenticate(secret.strip())
+            with dbscope.platform():  # the token names the tenant
+                token = tokens.authenticate(secret.strip())
             if token is None:
                 fail(401, _("This API token is unknown or has been revoked."))
+            dbscope.enter_tenant(token.tenant_id)
             if not token.tenant.is_active:
                 fail(403, _("This organisation's account is suspended."))
             if scope not in token.scopes:

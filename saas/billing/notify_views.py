@@ -4,6 +4,7 @@ from flask import Blueprint, abort, make_response, request
 from sqlalchemy import select
 
 from saas.billing import methods
+from saas.core import dbscope
 from saas.core.models import Tenant
 from saas.extensions import csrf, db, limiter
 
@@ -18,6 +19,7 @@ def notify(tenant_slug, method):
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
     if tenant is None or not tenant.is_active:
         abort(404)
+    dbscope.enter_tenant(tenant.id)
     answer = methods.handle_notification(tenant, method, request)
     if answer is None:
         abort(404)

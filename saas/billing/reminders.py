@@ -19,6 +19,7 @@ from saas.billing.notify import billing_contacts
 from saas.billing.payments import OPEN_INVOICES
 from saas.billing.services import settings_of
 from saas.billing.tenant_settings import parse_reminder_days
+from saas.core import dbscope
 from saas.core.clock import local_today
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Tenant, TenantStatus
@@ -57,7 +58,8 @@ def send_payment_reminders() -> int:
     found = 0
     for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
                                      .order_by(Tenant.id)).all():  # fmt: skip
-        found += start_reminders(tenant.id)
+        with dbscope.tenant(tenant.id):
+            found += start_reminders(tenant.id)
     return found
 
 
@@ -76,21 +78,23 @@ def start_reminders(tenant_id: int, day: date | None = None) -> int:
 @task
 def mail_reminders(tenant_id: int, day: str, invoice_ids: list[int]) -> int:
     """Mail the reminders of a day for these invoices, those still owed, to each billing contact; returns mails."""
-    today = date.fromisoformat(day)
-    days = set(reminder_days(db.session.get(Tenant, tenant_id)))
-    invoices = db.session.scalars(select(Invoice).options(selectinload(Invoice.contract), selectinload(Invoice.client))
-                                  .where(Invoice.id.in_(invoice_ids), Invoice.tenant_id == tenant_id,
-                                         Invoice.status.in_(OPEN_INVOICES), Invoice.balance > 0)
-                                  .order_by(Invoice.id)).all()  # fmt: skip
-    contacts = billing_contacts({i.client_id for i in invoices})
-    sent = 0
-    for invoice in invoices:
-        offset = (today - invoice.due_date).days
-        if offset not in days:  # the schedule changed since the batch was queued
-            continue
-        for email in contacts.get(invoice.client_id, []):
-            send_reminder(invoice, email, offset)
-            sent += 1
+    with dbscope.tenant(tenant_id):
+        today = date.fromisoformat(day)
+        days = set(reminder_days(db.session.get(Tenant, tenant_id)))
+        invoices = db.session.scalars(select(Invoice).options(selectinload(Invoice.contract),
+                                                              selectinload(Invoice.client))
+                                      .where(Invoice.id.in_(invoice_ids), Invoice.tenant_id == tenant_id,
+                                             Invoice.status.in_(OPEN_INVOICES), Invoice.balance > 0)
+                                      .order_by(Invoice.id)).all()  # fmt: skip
+        contacts = billing_contacts({i.client_id for i in invoices})
+        sent = 0
+        for invoice in invoices:
+            offset = (today - invoice.due_date).days
+            if offset not in days:  # the schedule changed since the batch was queued
+                continue
+            for email in contacts.get(invoice.client_id, []):
+                send_reminder(invoice, email, offset)
+                sent += 1
     return sent
 
 

@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import select
 
 from saas.billing import services
+from saas.core import dbscope
 from saas.core.clock import local_today
 from saas.core.models import Tenant, TenantStatus
 from saas.extensions import db
@@ -17,7 +18,8 @@ def run_billing() -> int:
     queued = 0
     for tenant_id in db.session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)
                                         .order_by(Tenant.id)).all():  # fmt: skip
-        queued += start_run(tenant_id)
+        with dbscope.tenant(tenant_id):
+            queued += start_run(tenant_id)
     return queued
 
 
@@ -36,10 +38,11 @@ def start_run(tenant_id: int, day: date | None = None) -> int:
 @task
 def bill_chunk(tenant_id: int, day: str, run_id: int, contract_ids: list[int]) -> int:
     """Bill one chunk of contracts in one transaction; safe to run again (what is billed is skipped)."""
-    tenant = db.session.get(Tenant, tenant_id)
-    created = services.bill(tenant, contract_ids, date.fromisoformat(day))
-    services.chunk_done(run_id, contract_ids, created)
-    db.session.commit()
+    with dbscope.tenant(tenant_id):
+        tenant = db.session.get(Tenant, tenant_id)
+        created = services.bill(tenant, contract_ids, date.fromisoformat(day))
+        services.chunk_done(run_id, contract_ids, created)
+        db.session.commit()
     return created
 
 
@@ -53,10 +56,11 @@ def mark_overdue_invoices() -> int:
     moved = 0
     for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
                                      .order_by(Tenant.id)).all():  # fmt: skip
-        today = local_today(tenant)
-        moved += mark_overdue(tenant, today)
-        record_breaches(tenant, today)
-        db.session.commit()
+        with dbscope.tenant(tenant.id):
+            today = local_today(tenant)
+            moved += mark_overdue(tenant, today)
+            record_breaches(tenant, today)
+            db.session.commit()
     return moved
 
 
@@ -68,6 +72,7 @@ def reconcile_payments() -> int:
     settled = 0
     for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
                                      .order_by(Tenant.id)).all():  # fmt: skip
-        settled += reconcile(tenant, local_today(tenant))
-        db.session.commit()
+        with dbscope.tenant(tenant.id):
+            settled += reconcile(tenant, local_today(tenant))
+            db.session.commit()
     return settled

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from saas.contracts.services import refresh_statuses
+from saas.core import dbscope
 from saas.core.models import Tenant, TenantStatus
 from saas.extensions import db
 from saas.jobs import task
@@ -14,8 +15,9 @@ def refresh_contract_statuses() -> dict:
     totals = {"expiring": 0, "expired": 0}
     tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
     for tenant in tenants.all():
-        moved = refresh_statuses(tenant)
-        db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
+        with dbscope.tenant(tenant.id):
+            moved = refresh_statuses(tenant)
+            db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
         for key, count in moved.items():
             totals[key] += count
     return totals

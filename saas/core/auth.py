@@ -4,7 +4,7 @@ from flask import session
 from flask_login import login_user, logout_user
 from sqlalchemy import update
 
-from saas.core import audit, sessions
+from saas.core import audit, dbscope, sessions
 from saas.core.clock import now
 from saas.core.models import User
 from saas.core.parsing import parse_id
@@ -17,8 +17,12 @@ def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the active account of "<id>:<sign-in key>", while that sign-in has not ended."""
     ident, _, key = (user_id or "").partition(":")
     ident = parse_id(ident)
-    user = db.session.get(User, ident) if ident is not None else None
-    if user is None or not user.active or not sessions.is_live(user.id, key):
+    if ident is None or not sessions.is_live(ident, key):
+        return None
+    dbscope.enter_user(ident)  # their memberships, loaded with them, are visible in any tenant's scope
+    user = db.session.get(User, ident)
+    if user is None or not user.active:
+        dbscope.enter_user(None)
         return None
     user.session_key = key
     return user

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from werkzeug.local import LocalProxy
 
+from saas.core import dbscope
 from saas.core.parsing import MAX_ID, parse_id  # noqa: F401  (MAX_ID re-exported for callers)
 from saas.extensions import db
 
@@ -127,6 +128,7 @@ def resolve_tenant(slug: str | None) -> None:
     membership = current_user.membership_in(tenant.id) if tenant is not None else None
     if membership is None:
         abort(404)
+    dbscope.enter_tenant(tenant.id)  # from here on PostgreSQL shows this tenant's rows only
     if not tenant.is_active:
         abort(403, description="tenant_suspended")
     g.tenant, g.membership = tenant, membership

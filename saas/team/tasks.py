@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from saas.core import dbscope
 from saas.core.clock import local_today
 from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
@@ -25,8 +26,9 @@ def warn_expiring_certificates() -> int:
     sent = 0
     tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
     for tenant in tenants.all():
-        sent += warn_tenant(tenant)
-        db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
+        with dbscope.tenant(tenant.id):
+            sent += warn_tenant(tenant)
+            db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
     return sent
 
 

@@ -1,7 +1,9 @@
 """pytest fixtures: app, db, client, clock, factories, a two-vendor world, Redis, a live server.
 
 The database is PostgreSQL (a real server) or SQLite, chosen by AFTERCARE_TEST_DB; its schema is built
-by the Alembic migrations (so the migrations are tested too) and emptied after every test.
+by the Alembic migrations (so the migrations are tested too) and emptied after every test. On PostgreSQL the
+migrations run as the tables' owner and the app connects as PG_APP_ROLE, which owns nothing and may not bypass
+row-level security, as in production (docs/row-level-security.md): the whole suite runs with RLS on.
 """
 
 import contextvars
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from saas import create_app
 from saas.core.clock import FrozenClock
@@ -25,6 +27,9 @@ PASSWORD = "correct-horse-battery-staple"
 PG_ADMIN_URL = os.environ.get("AFTERCARE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 #: One database per test session, so parallel runs on one machine never share or drop each other's.
 PG_TEST_DB = os.environ.get("AFTERCARE_TEST_PG_DB", f"aftercare_test_{os.getpid()}")
+#: The app's login role on PostgreSQL: not a superuser, no BYPASSRLS, owner of no table. One for the whole
+#: cluster (parallel test sessions share it), made by the first session that needs it.
+PG_APP_ROLE = os.environ.get("AFTERCARE_TEST_PG_ROLE", "aftercare_test_app")
 #: The start of every test's clock: an ordinary Thursday morning in Shanghai.
 CLOCK_START = datetime(2026, 1, 15, 2, 0, tzinfo=UTC)
 
@@ -36,23 +41,52 @@ def test_database_kind() -> str:
 test_database_kind.__test__ = False
 
 
-def _postgres_url() -> str:
+def _postgres_url(role: str | None = None) -> str:
+    """The test database's URL, as the admin (the tables' owner) or as `role` (its password is its name)."""
+    url = make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=PG_TEST_DB)
+    if role is not None:
+        url = url.set(username=role, password=role)
+    return url.render_as_string(hide_password=False)
+
+
+def _create_postgres() -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        _ensure_app_role(conn)
         conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{PG_TEST_DB}"
+
+
+def _ensure_app_role(conn) -> None:
+    """Make the app's role once per cluster; parallel sessions and workers take turns (an advisory lock)."""
+    conn.execute("SELECT pg_advisory_lock(hashtext('aftercare_test_app_role'))")
+    try:
+        found = conn.execute("SELECT rolsuper OR rolbypassrls OR NOT rolcanlogin FROM pg_roles WHERE rolname = %s",
+                             (PG_APP_ROLE,)).fetchone()  # fmt: skip
+        if found is None:
+            conn.execute(f"CREATE ROLE {PG_APP_ROLE} LOGIN PASSWORD '{PG_APP_ROLE}'")
+        elif found[0]:  # RLS applies to it only when it is neither a superuser nor BYPASSRLS
+            conn.execute(f"ALTER ROLE {PG_APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext('aftercare_test_app_role'))")
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """A fresh, empty database for this test session (dropped at the end on PostgreSQL)."""
+    """A fresh, empty database for this test session, as the app connects to it (dropped at the end)."""
     if test_database_kind() == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    yield _postgres_url()
+    _create_postgres()
+    yield _postgres_url(PG_APP_ROLE)
     _drop_postgres()
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(database_url):
+    """The same database as the tables' owner (migrations, emptying tables); None on SQLite."""
+    return _postgres_url() if database_url.startswith("postgresql") else None
 
 
 def _drop_postgres():
@@ -70,35 +104,51 @@ def clock():
 
 
 @pytest.fixture(scope="session")
-def app(database_url, clock):
-    """The application on the test database, schema built by `flask db upgrade heads`."""
+def app(database_url, owner_database_url, clock):
+    """The application on the test database, schema built by `flask db upgrade heads` (as the owner)."""
     from flask_migrate import upgrade
 
     application = create_app(
         "testing",
-        overrides={"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret-key", "SERVER_NAME": None},
+        overrides={"SQLALCHEMY_DATABASE_URI": database_url, "MIGRATION_DATABASE_URL": owner_database_url,
+                   "SECRET_KEY": "test-secret-key", "SERVER_NAME": None},
         clock=clock,
-    )
+    )  # fmt: skip
     with application.app_context():
         upgrade(revision="heads")
     return application
 
 
+@pytest.fixture(scope="session")
+def owner_engine(owner_database_url):
+    """An engine on the test database as the tables' owner (PostgreSQL), else None."""
+    if owner_database_url is None:
+        yield None
+        return
+    engine = create_engine(owner_database_url, pool_size=1)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def db(app, clock):
-    """The database inside an app context; every table is emptied after the test."""
+def db(app, clock, owner_engine):
+    """The database inside an app context; every table is emptied after the test.
+
+    The test's own code runs outside any request, so in the platform scope (saas/core/dbscope.py): it sees
+    every tenant's rows; the requests it makes see only what their tenant may.
+    """
     clock.set(CLOCK_START)
     with app.app_context():
         yield _db
         _db.session.rollback()
         _db.session.remove()
-        _empty_tables()
+        _empty_tables(owner_engine or _db.engine)
     limiter.reset()
 
 
-def _empty_tables():
+def _empty_tables(engine):
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-    with _db.engine.begin() as conn:
+    with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:

@@ -127,7 +127,9 @@ def test_hook_saas_payment_methods_and_saas_payment_instructions_on_the_invoice(
     assert "DEMO-INV-2028-000001" in page and 'data-testid="pay-paydemo"' not in page  # staff do not pay
     with pay_app.test_request_context():
         from saas.billing import document
+        from saas.core import dbscope
 
+        dbscope.enter_tenant(world.tenant("alpha").id)  # as the invoice's URL would
         html = document.render_html(_db.session.get(Invoice, invoice), "en")
     assert "DEMO-INV-2028-000001" in html and "<svg" in html  # instructions and the QR code of the pay link
 

@@ -88,10 +88,13 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
     tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clock,
                                                                           real_redis)  # fmt: skip
     dsn = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+    worker = None
     try:
         assert tasks.start_run(tenant.id) == 2  # two chunks of two contracts, queued on Redis
         run_id = db.session.scalar(select(BillingRun.id))
         with psycopg.connect(dsn) as blocker, psycopg.connect(dsn, autocommit=True) as watcher:
+            # another of the app's connections, in the platform scope its row-level security asks for
+            blocker.execute("SELECT set_config('app.scope', 'platform', true)")
             blocker.execute("SELECT id FROM billing_run WHERE id = %s FOR UPDATE", (run_id,))
             worker = start_worker(app, redis_url, worker_class)
 
@@ -122,6 +125,10 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
         output = rerun.communicate(timeout=120)[0].decode()
         assert rerun.returncode == 0, output
     finally:
+        if worker is not None and worker.poll() is None:  # the test failed before killing it: no worker outlives it
+            for pid in (*children(worker.pid), worker.pid):
+                os.kill(pid, signal.SIGKILL)
+            worker.wait(timeout=10)
         app.extensions.pop("redis", None)
         app.config["BILLING_CHUNK_SIZE"] = 500
     assert_each_contract_billed_once_without_gaps(db, contracts)

@@ -10,7 +10,7 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.routing.converters import AnyConverter
 
 from plugins.payments_bank.imports import add_preset, import_statement
@@ -68,7 +68,7 @@ from saas.requests.services import attach, create_request, timeline
 from saas.requests.services import categories as request_categories
 from saas.team.models import AssignmentRule, ContractEngineer, TeamCertificate, TeamMember
 from saas.team.services import add_certificate, save_member, save_rule, set_contract_engineers
-from saas.testing.fixtures import contract_data
+from saas.testing.fixtures import contract_data, test_database_kind
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {
@@ -377,3 +377,12 @@ def test_s7_1_fillers_name_real_rows(app, db, client, world, isolation):
             reachable[rule.rule] = reachable.get(rule.rule, False) or status in (200, 302)
     unreachable = [r for r, ok in reachable.items() if not ok]
     assert reachable and not unreachable, f"no role opens these with its own ids: {unreachable}"
+
+
+@pytest.mark.skipif(test_database_kind() != "postgresql", reason="row-level security is PostgreSQL's")
+def test_s7_1_on_postgresql_the_isolation_tests_run_with_row_level_security_on(db):
+    """Every answer above came through the database's policies too: the app's role cannot bypass them."""
+    bypasses = text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    forced = text("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relforcerowsecurity")
+    assert db.session.scalar(bypasses) is False
+    assert db.session.scalar(forced) > 50

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from saas.core import dbscope
 from saas.core.auth import authenticate, sign_in, sign_out, sign_out_everywhere
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, LoginForm, SetPasswordForm
@@ -14,6 +15,8 @@ from saas.core.security import safe_next_url
 from saas.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
+#: Signing in, out and up, and invitations: people and tenants are looked up before any tenant is chosen.
+bp.before_request(dbscope.enter_platform)
 
 
 def home_url_for(user) -> str:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from saas.core import audit
+from saas.core import audit, dbscope
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, TenantForm
 from saas.core.mail import list_mail
@@ -25,6 +25,7 @@ bp = Blueprint("platform", __name__, url_prefix="/platform")
 def _platform_admins_only():
     if not current_user.is_platform_admin:
         abort(403)
+    dbscope.enter_platform()  # the operator's screens see every tenant
 
 
 def _tenant(tenant_id: int) -> Tenant:
