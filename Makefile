@@ -56,10 +56,11 @@ services:
 lint: setup
 	$(MAKE) --no-print-directory checks
 
-# Style and architecture: ruff's lint, and the allowed imports between the rooms (pyproject.toml, docs/architecture.md).
+# Style and architecture: ruff's lint and format, and the allowed imports between the rooms (pyproject.toml, docs/architecture.md).
 .PHONY: checks
 checks:
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
 # docs/clauses.md: each clause of the agreement, where its rule lives and which tests prove it.

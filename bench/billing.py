@@ -41,8 +41,11 @@ WORKER_CLASSES = {"fork": "saas.jobs.AppWorker", "simple": "saas.jobs.AppSimpleW
 NOW = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)
 TODAY = date(2026, 6, 1)
 #: The fee schedule of every contract (description, quantity); fees vary per contract.
-LINES = (("远程技术支持 Remote support", Decimal("1.00")), ("现场支持 On-site support", Decimal("2.00")),
-         ("系统监控 Monitoring", Decimal("3.00")))  # fmt: skip
+LINES = (
+    ("远程技术支持 Remote support", Decimal("1.00")),
+    ("现场支持 On-site support", Decimal("2.00")),
+    ("系统监控 Monitoring", Decimal("3.00")),
+)
 GOAL_SECONDS, GOAL_RATIO = 60, 10
 BIN = Path(sys.executable).parent
 
@@ -91,8 +94,10 @@ def load() -> Decimal:
     from saas.extensions import db
 
     start = time.perf_counter()
-    tenant_ids = [create_tenant(name=f"Vendor {t:03d}", slug=f"v{t:03d}", legal_name=f"Vendor {t:03d} Ltd").id
-                  for t in range(TENANTS)]  # fmt: skip
+    tenant_ids = [
+        create_tenant(name=f"Vendor {t:03d}", slug=f"v{t:03d}", legal_name=f"Vendor {t:03d} Ltd").id
+        for t in range(TENANTS)
+    ]
     db.session.commit()
     clients, contracts, lines, expected = [], [], [], Decimal(0)
     first_effective = add_months(TODAY, -2) + timedelta(days=1)  # 2 April: periods end 2 May .. 1 June
@@ -102,9 +107,33 @@ def load() -> Decimal:
             clients.append((n, tenant_id, f"Client {t}-{c}", _uscc(t, c), "", "", NOW))
             # every day of the month starts some contracts: each has exactly one period ended by TODAY
             effective = first_effective + timedelta(days=n % 30)
-            contracts.append((n, tenant_id, n, f"HT-2026-{c + 1:04d}", "售后服务协议", "active", effective,
-                              effective.replace(year=effective.year + 1), "CNY", effective - timedelta(days=7),
-                              1, 1, 4, 24, 2, 8, Decimal("0.1000"), 3, 30, 2, *[""] * 5, NOW, NOW))  # fmt: skip
+            contracts.append(
+                (
+                    n,
+                    tenant_id,
+                    n,
+                    f"HT-2026-{c + 1:04d}",
+                    "售后服务协议",
+                    "active",
+                    effective,
+                    effective.replace(year=effective.year + 1),
+                    "CNY",
+                    effective - timedelta(days=7),
+                    1,
+                    1,
+                    4,
+                    24,
+                    2,
+                    8,
+                    Decimal("0.1000"),
+                    3,
+                    30,
+                    2,
+                    *[""] * 5,
+                    NOW,
+                    NOW,
+                )
+            )
             for position, (description, quantity) in enumerate(LINES):
                 fee = Decimal(1000 + 100 * position + n % 97 * 10).quantize(Decimal("0.01"))
                 lines.append((3 * (n - 1) + position + 1, tenant_id, n, n, position, description, quantity, fee))
@@ -115,14 +144,46 @@ def load() -> Decimal:
         # A bulk load of rows made consistent above: skip the per-row foreign-key triggers (superuser only).
         cur.execute("SET session_replication_role = replica")
         copy_rows(cur, "client", ("id", "tenant_id", "legal_name", "uscc", "address", "notes", "created_at"), clients)
-        copy_rows(cur, "contract", (
-            "id", "tenant_id", "client_id", "number", "title", "status", "effective_date", "ends_on", "currency",
-            "signed_on", "term_years", "renewal_notice_months", "service_response_hours", "onsite_arrival_hours",
-            "fault_response_hours", "consult_response_hours", "penalty_rate", "dispute_deadline_months",
-            "payment_net_days", "confidentiality_years", "mediation_venue", "court_venue", "party_a_signatory",
-            "party_b_signatory", "signing_place", "created_at", "updated_at"), contracts)  # fmt: skip
-        copy_rows(cur, "contract_line", ("id", "tenant_id", "client_id", "contract_id", "position", "description",
-                                         "quantity", "monthly_fee"), lines)  # fmt: skip
+        copy_rows(
+            cur,
+            "contract",
+            (
+                "id",
+                "tenant_id",
+                "client_id",
+                "number",
+                "title",
+                "status",
+                "effective_date",
+                "ends_on",
+                "currency",
+                "signed_on",
+                "term_years",
+                "renewal_notice_months",
+                "service_response_hours",
+                "onsite_arrival_hours",
+                "fault_response_hours",
+                "consult_response_hours",
+                "penalty_rate",
+                "dispute_deadline_months",
+                "payment_net_days",
+                "confidentiality_years",
+                "mediation_venue",
+                "court_venue",
+                "party_a_signatory",
+                "party_b_signatory",
+                "signing_place",
+                "created_at",
+                "updated_at",
+            ),
+            contracts,
+        )
+        copy_rows(
+            cur,
+            "contract_line",
+            ("id", "tenant_id", "client_id", "contract_id", "position", "description", "quantity", "monthly_fee"),
+            lines,
+        )
         cur.execute("SET session_replication_role = DEFAULT")
         for table in ("client", "contract", "contract_line"):
             cur.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")  # noqa: S608
@@ -131,8 +192,10 @@ def load() -> Decimal:
         raw.close()
     with pg() as conn:
         conn.execute("VACUUM ANALYZE")
-    print(f"loaded {TENANTS} tenants, {len(clients):,} clients, {len(contracts):,} active contracts and "
-          f"{len(lines):,} fee lines (COPY) in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    print(
+        f"loaded {TENANTS} tenants, {len(clients):,} clients, {len(contracts):,} active contracts and "
+        f"{len(lines):,} fee lines (COPY) in {time.perf_counter() - start:.1f} s"
+    )
     return expected
 
 
@@ -149,13 +212,29 @@ def start_workers(url: str, log_dir: str) -> list[subprocess.Popen]:
     from redis import Redis
     from rq import Worker
 
-    env = {**os.environ, "DATABASE_URL": url, "AFTERCARE_ENV": "production", "SECRET_KEY": "bench",
-           "REDIS_URL": REDIS_URL}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "AFTERCARE_ENV": "production",
+        "SECRET_KEY": "bench",
+        "REDIS_URL": REDIS_URL,
+    }
     procs = []
     for n in range(WORKERS):
         log = open(Path(log_dir) / f"worker-{n}.log", "w")  # noqa: SIM115 (kept open while the worker runs)
-        args = [str(BIN / "rq"), "worker", "-w", WORKER_CLASSES[WORKER], "--url", REDIS_URL, "--logging_level",
-                "WARNING", "-n", f"bench-billing-{n}", "billing"]  # fmt: skip
+        args = [
+            str(BIN / "rq"),
+            "worker",
+            "-w",
+            WORKER_CLASSES[WORKER],
+            "--url",
+            REDIS_URL,
+            "--logging_level",
+            "WARNING",
+            "-n",
+            f"bench-billing-{n}",
+            "billing",
+        ]
         procs.append(subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603 (our rq)
     redis = Redis.from_url(REDIS_URL)
     deadline = time.monotonic() + 60
@@ -213,8 +292,9 @@ def wait_for_runs(redis, timeout: float = 1800) -> None:
     deadline = time.monotonic() + timeout
     with pg() as conn:
         while True:
-            done = conn.execute("SELECT count(*) FROM billing_run WHERE run_day = %s AND finished_at IS NOT NULL",
-                                (TODAY,)).fetchone()[0]  # fmt: skip
+            done = conn.execute(
+                "SELECT count(*) FROM billing_run WHERE run_day = %s AND finished_at IS NOT NULL", (TODAY,)
+            ).fetchone()[0]
             if done >= TENANTS:
                 return
             failed = FailedJobRegistry(queue=queue).count + ScheduledJobRegistry(queue=queue).count
@@ -274,26 +354,32 @@ def check(expected_total: Decimal) -> list[str]:
     contracts = TENANTS * PER_TENANT
     with pg() as conn:
         invoices, billed, lines, total = conn.execute(
-            "SELECT count(*), count(DISTINCT contract_id), (SELECT count(*) FROM invoice_line), sum(total) "
-            "FROM invoice").fetchone()  # fmt: skip
+            "SELECT count(*), count(DISTINCT contract_id), (SELECT count(*) FROM invoice_line), sum(total) FROM invoice"
+        ).fetchone()
         if invoices != contracts or billed != contracts or lines != 3 * contracts:
             problems.append(f"{invoices:,} invoices for {billed:,} of {contracts:,} contracts, {lines:,} lines")
         if total != expected_total:
             problems.append(f"invoiced {total} instead of {expected_total}")
-        doubled = conn.execute("SELECT count(*) FROM (SELECT 1 FROM invoice GROUP BY contract_id, period_start "
-                               "HAVING count(*) > 1) d").fetchone()[0]  # fmt: skip
+        doubled = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM invoice GROUP BY contract_id, period_start HAVING count(*) > 1) d"
+        ).fetchone()[0]
         if doubled:
             problems.append(f"{doubled} (contract, period) billed twice")
         gaps = conn.execute(
             "SELECT count(*) FROM (SELECT i.tenant_id, count(*) AS n, min(split_part(i.number, '-', 3)::int) AS lo, "
             "max(split_part(i.number, '-', 3)::int) AS hi FROM invoice i GROUP BY i.tenant_id) g "
             "JOIN invoice_number c ON c.tenant_id = g.tenant_id AND c.year = %s "
-            "WHERE g.lo <> 1 OR g.hi <> g.n OR c.last_value <> g.n", (TODAY.year,)).fetchone()[0]  # fmt: skip
+            "WHERE g.lo <> 1 OR g.hi <> g.n OR c.last_value <> g.n",
+            (TODAY.year,),
+        ).fetchone()[0]
         counted = conn.execute("SELECT count(*) FROM invoice_number WHERE year = %s", (TODAY.year,)).fetchone()[0]
         if gaps or counted != TENANTS:
             problems.append(f"{gaps} tenants with a gap or a counter off the last number; {counted} counters")
-        runs = conn.execute("SELECT count(*), sum(invoices_created), sum(chunks_done) = sum(chunks) FROM billing_run "
-                            "WHERE run_day = %s AND finished_at IS NOT NULL", (TODAY,)).fetchone()  # fmt: skip
+        runs = conn.execute(
+            "SELECT count(*), sum(invoices_created), sum(chunks_done) = sum(chunks) FROM billing_run "
+            "WHERE run_day = %s AND finished_at IS NOT NULL",
+            (TODAY,),
+        ).fetchone()
         if runs[0] != TENANTS or runs[1] != contracts or not runs[2]:
             problems.append(f"runs finished/invoices/chunks: {runs}")
     return problems
@@ -307,8 +393,11 @@ def main() -> int:
     from saas.core.clock import FrozenClock
 
     url = fresh_database()
-    app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                                           "REDIS_URL": REDIS_URL}, clock=FrozenClock(NOW))  # fmt: skip
+    app = create_app(
+        "testing",
+        overrides={"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": REDIS_URL},
+        clock=FrozenClock(NOW),
+    )
     with app.app_context():
         upgrade(revision="heads")
         expected = load()
@@ -318,36 +407,48 @@ def main() -> int:
     workers = start_workers(url, log_dir)
     contracts = TENANTS * PER_TENANT
     try:
-        print(f"\nbilling {contracts:,} contracts ({contracts * len(LINES):,} fee lines) due on {TODAY}: "
-              f"tasks.run_billing() queues chunks of {_chunk()} on Redis, {WORKERS} `rq worker -w "
-              f"{WORKER_CLASSES[WORKER]}` processes bill them")  # fmt: skip
+        print(
+            f"\nbilling {contracts:,} contracts ({contracts * len(LINES):,} fee lines) due on {TODAY}: "
+            f"tasks.run_billing() queues chunks of {_chunk()} on Redis, {WORKERS} `rq worker -w "
+            f"{WORKER_CLASSES[WORKER]}` processes bill them"
+        )
         cpu0, pg0 = cpu_seconds(workers), postgres_cpu_seconds()
         queued, took, chunks = run_with_workers(app, redis)
         cpu1, pg1 = cpu_seconds(workers), postgres_cpu_seconds()
         with pg() as conn:
-            invoices, lines = conn.execute("SELECT (SELECT count(*) FROM invoice), "
-                                           "(SELECT count(*) FROM invoice_line)").fetchone()  # fmt: skip
+            invoices, lines = conn.execute(
+                "SELECT (SELECT count(*) FROM invoice), (SELECT count(*) FROM invoice_line)"
+            ).fetchone()
         problems = check(expected)
         pg_cpu = f", PostgreSQL {pg1 - pg0:.1f} s" if pg0 is not None else ""
-        print(f"billing run: {invoices:,} invoices, {lines:,} lines in {took:.1f} s "
-              f"({contracts / took:,.0f} contracts/s); run_billing() planned and queued {chunks} chunks in "
-              f"{queued:.1f} s; CPU: workers {cpu1 - cpu0:.1f} s{pg_cpu} (2 cores × {took:.1f} s = "
-              f"{2 * took:.1f} s)")  # fmt: skip
+        print(
+            f"billing run: {invoices:,} invoices, {lines:,} lines in {took:.1f} s "
+            f"({contracts / took:,.0f} contracts/s); run_billing() planned and queued {chunks} chunks in "
+            f"{queued:.1f} s; CPU: workers {cpu1 - cpu0:.1f} s{pg_cpu} (2 cores × {took:.1f} s = "
+            f"{2 * took:.1f} s)"
+        )
         copy_took, copied_invoices, copied_lines = copy_baseline()
         print(f"COPY of the same rows: {copied_invoices:,} invoices + {copied_lines:,} lines in {copy_took:.1f} s")
         ratio = took / copy_took
-        print(f"billing / COPY = {ratio:.1f}×  (goal: under {GOAL_SECONDS} s and within {GOAL_RATIO}× COPY: "
-              f"{'met' if took < GOAL_SECONDS and ratio <= GOAL_RATIO else 'NOT MET'})")  # fmt: skip
+        print(
+            f"billing / COPY = {ratio:.1f}×  (goal: under {GOAL_SECONDS} s and within {GOAL_RATIO}× COPY: "
+            f"{'met' if took < GOAL_SECONDS and ratio <= GOAL_RATIO else 'NOT MET'})"
+        )
         queued, again, chunks = run_with_workers(app, redis)
         with pg() as conn:
             after = conn.execute("SELECT count(*) FROM invoice").fetchone()[0]
-        print(f"run again for {TODAY}: {after - invoices:,} invoices created, {chunks} chunks queued, "
-              f"{again:.1f} s")  # fmt: skip
+        print(f"run again for {TODAY}: {after - invoices:,} invoices created, {chunks} chunks queued, {again:.1f} s")
         problems += check(expected)
         if after != invoices:
             problems.append("the second run made invoices")
-        print("checks: " + ("one invoice per contract, numbers 1..n per tenant, counters at n, totals exact"
-                            if not problems else "FAILED: " + "; ".join(problems)))  # fmt: skip
+        print(
+            "checks: "
+            + (
+                "one invoice per contract, numbers 1..n per tenant, counters at n, totals exact"
+                if not problems
+                else "FAILED: " + "; ".join(problems)
+            )
+        )
     finally:
         stop_workers(workers)
         redis.flushdb()

@@ -35,8 +35,12 @@ TENANTS = int(os.environ.get("BENCH_TENANTS", "100"))
 PER_TENANT = int(os.environ.get("BENCH_PER_TENANT", "10000"))
 CLIENTS, MEMBERS = 20, 5
 #: Terms of the clients who bought faster service than the contract defaults (4 h, 2 h faults, 8 h consulting).
-PREMIUM = {"service_response_hours": 2, "fault_response_hours": 1, "consult_response_hours": 4,
-           "onsite_arrival_hours": 8}  # fmt: skip
+PREMIUM = {
+    "service_response_hours": 2,
+    "fault_response_hours": 1,
+    "consult_response_hours": 4,
+    "onsite_arrival_hours": 8,
+}
 #: How many "Load more" pages deep the deep pages are.
 DEPTH = int(os.environ.get("BENCH_DEPTH", "20"))
 OPEN_SHARE, WAITING_SHARE, OVERDUE_SHARE, RESOLVED_SHARE = 0.20, 0.15, 0.30, 0.10
@@ -44,21 +48,62 @@ OPEN_SHARE, WAITING_SHARE, OVERDUE_SHARE, RESOLVED_SHARE = 0.20, 0.15, 0.30, 0.1
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 SLUG = f"v{TENANTS // 2:03d}"  # the tenant whose vendor admin browses the queue
 #: Category codes and how often each is raised.
-CATEGORY_WEIGHTS = {"FAULT": 25, "REMOTE": 30, "CONSULT": 15, "ONSITE": 10, "GENERAL": 10, "UPGRADE": 5,
-                    "TRAINING": 5}  # fmt: skip
+CATEGORY_WEIGHTS = {"FAULT": 25, "REMOTE": 30, "CONSULT": 15, "ONSITE": 10, "GENERAL": 10, "UPGRADE": 5, "TRAINING": 5}
 PRIORITY_WEIGHTS = {"urgent": 5, "high": 20, "normal": 60, "low": 15}
 CHANNELS = ("portal", "phone", "email", "chat", "api", "monitoring")
-SUBJECTS = ("ERP 无法登录", "数据库备份失败", "Mail server queue stuck", "VPN 连接断开", "Disk usage above 90%",
-            "打印机无法连接", "SSL certificate expires soon", "OA 系统响应慢", "Upgrade PostgreSQL to 16",
-            "Firewall rule request", "新员工账号开通", "Backup restore test")  # fmt: skip
+SUBJECTS = (
+    "ERP 无法登录",
+    "数据库备份失败",
+    "Mail server queue stuck",
+    "VPN 连接断开",
+    "Disk usage above 90%",
+    "打印机无法连接",
+    "SSL certificate expires soon",
+    "OA 系统响应慢",
+    "Upgrade PostgreSQL to 16",
+    "Firewall rule request",
+    "新员工账号开通",
+    "Backup restore test",
+)
 REQUEST_COLUMNS = (
-    "id", "tenant_id", "client_id", "number", "contract_id", "category_id", "kind", "priority", "channel", "subject",
-    "description", "status", "is_open", "requester_id", "requester_name", "requester_contact", "assignee_id",
-    "source_key", "received_at", "calendar_id", "response_hours", "resolution_hours", "arrival_hours",
-    "response_due_at", "arrival_due_at", "resolution_due_at", "next_due_at", "first_response_at",
-    "first_arrival_at", "resolved_at", "closed_at", "paused_since", "response_breached", "arrival_breached",
-    "resolution_breached", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "tenant_id",
+    "client_id",
+    "number",
+    "contract_id",
+    "category_id",
+    "kind",
+    "priority",
+    "channel",
+    "subject",
+    "description",
+    "status",
+    "is_open",
+    "requester_id",
+    "requester_name",
+    "requester_contact",
+    "assignee_id",
+    "source_key",
+    "received_at",
+    "calendar_id",
+    "response_hours",
+    "resolution_hours",
+    "arrival_hours",
+    "response_due_at",
+    "arrival_due_at",
+    "resolution_due_at",
+    "next_due_at",
+    "first_response_at",
+    "first_arrival_at",
+    "resolved_at",
+    "closed_at",
+    "paused_since",
+    "response_breached",
+    "arrival_breached",
+    "resolution_breached",
+    "created_at",
+    "updated_at",
+)
 COL = {name: i for i, name in enumerate(REQUEST_COLUMNS)}
 
 
@@ -97,44 +142,81 @@ def setup_tenants() -> list[SimpleNamespace]:
     from saas.requests.models import RequestCategory, RequestSequence
     from saas.team.models import TeamMember
 
-    terms = (Contract.service_response_hours, Contract.fault_response_hours, Contract.consult_response_hours,
-             Contract.onsite_arrival_hours)  # fmt: skip
+    terms = (
+        Contract.service_response_hours,
+        Contract.fault_response_hours,
+        Contract.consult_response_hours,
+        Contract.onsite_arrival_hours,
+    )
     tenants = []
     for t in range(TENANTS):
         tenant = create_tenant(name=f"Vendor {t:03d}", slug=f"v{t:03d}", legal_name=f"Vendor {t:03d} Ltd")
         admin = create_user(email=f"admin@v{t:03d}.example.com", name="Admin", password=PASSWORD)
         add_membership(tenant, admin, "vendor_admin")
         always = calendar_service.save_calendar(tenant, {"name": "7×24", "timezone": tenant.timezone, "always": True})
-        weekly = {f"hours_{d}": calendar_service.format_windows(ws)
-                  for d, ws in calendar_service.default_weekly().items()}  # fmt: skip
+        weekly = {
+            f"hours_{d}": calendar_service.format_windows(ws) for d, ws in calendar_service.default_weekly().items()
+        }
         office = calendar_service.save_calendar(
-            tenant, {"name": "工作日 Business hours", "timezone": tenant.timezone, **weekly})
+            tenant, {"name": "工作日 Business hours", "timezone": tenant.timezone, **weekly}
+        )
         # The requests reach back twelve months from June 2026, so 2025's holidays count too.
         for year in (2025, 2026):
             calendar_service.add_official_china_schedule(office, year)
         services.add_standard_categories(tenant, always=always, office=office)
-        db.session.add_all([TeamMember(tenant_id=tenant.id, name=f"工程师 {m}", team_role="support_engineer")
-                            for m in range(MEMBERS)])  # fmt: skip
+        db.session.add_all(
+            [TeamMember(tenant_id=tenant.id, name=f"工程师 {m}", team_role="support_engineer") for m in range(MEMBERS)]
+        )
         db.session.add(RequestSequence(tenant_id=tenant.id, last_value=PER_TENANT))
-        client_ids = db.session.scalars(insert(Client).returning(Client.id), [
-            {"tenant_id": tenant.id, "legal_name": f"Client {t}-{c}", "address": "", "notes": "", "created_at": NOW,
-             "uscc": _uscc(t, c)}
-            for c in range(CLIENTS)]).all()  # fmt: skip
+        client_ids = db.session.scalars(
+            insert(Client).returning(Client.id),
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "legal_name": f"Client {t}-{c}",
+                    "address": "",
+                    "notes": "",
+                    "created_at": NOW,
+                    "uscc": _uscc(t, c),
+                }
+                for c in range(CLIENTS)
+            ],
+        ).all()
         # A quarter of the clients bought faster response than the vendor's default terms.
-        contracts = db.session.execute(insert(Contract).returning(Contract.id, Contract.client_id, *terms), [
-            {"tenant_id": tenant.id, "client_id": cid, "number": f"HT-2025-{c + 1:04d}", "title": "售后服务协议",
-             "status": "active", "effective_date": date(2025, 1, 1), "ends_on": date(2028, 1, 1), "term_years": 3,
-             "signed_on": date(2024, 12, 20), **(PREMIUM if c % 4 == 0 else {})}
-            for c, cid in enumerate(client_ids)]).all()  # fmt: skip
+        contracts = db.session.execute(
+            insert(Contract).returning(Contract.id, Contract.client_id, *terms),
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "client_id": cid,
+                    "number": f"HT-2025-{c + 1:04d}",
+                    "title": "售后服务协议",
+                    "status": "active",
+                    "effective_date": date(2025, 1, 1),
+                    "ends_on": date(2028, 1, 1),
+                    "term_years": 3,
+                    "signed_on": date(2024, 12, 20),
+                    **(PREMIUM if c % 4 == 0 else {}),
+                }
+                for c, cid in enumerate(client_ids)
+            ],
+        ).all()
         db.session.flush()
         categories = db.session.scalars(select(RequestCategory).where(RequestCategory.tenant_id == tenant.id)).all()
-        tenants.append(SimpleNamespace(
-            id=tenant.id, specs=sla.tenant_specs(tenant.id),
-            contracts=[(row.client_id, row.id, {c.key: getattr(row, c.key) for c in terms}) for row in contracts],
-            members=db.session.scalars(select(TeamMember.id).where(TeamMember.tenant_id == tenant.id)).all(),
-            categories={c.code: SimpleNamespace(id=c.id, kind=c.kind, calendar_id=c.calendar_id,
-                                                resolution_hours=dict(c.resolution_hours)) for c in categories},
-        ))  # fmt: skip
+        tenants.append(
+            SimpleNamespace(
+                id=tenant.id,
+                specs=sla.tenant_specs(tenant.id),
+                contracts=[(row.client_id, row.id, {c.key: getattr(row, c.key) for c in terms}) for row in contracts],
+                members=db.session.scalars(select(TeamMember.id).where(TeamMember.tenant_id == tenant.id)).all(),
+                categories={
+                    c.code: SimpleNamespace(
+                        id=c.id, kind=c.kind, calendar_id=c.calendar_id, resolution_hours=dict(c.resolution_hours)
+                    )
+                    for c in categories
+                },
+            )
+        )
     db.session.commit()
     return tenants
 
@@ -251,13 +333,30 @@ class Generator:
         client_id, contract_id, terms = rng.choice(tenant.contracts)
         response_h, resolution_h, arrival_h = self.targets(terms, category, priority)
         req = SimpleNamespace(
-            tenant_id=tenant.id, client_id=client_id, contract_id=contract_id, category_id=category.id,
-            kind=category.kind, priority=priority, calendar_id=category.calendar_id, response_hours=response_h,
-            resolution_hours=resolution_h, arrival_hours=arrival_h, status=state, is_open=True,
-            first_response_at=None, first_arrival_at=None, resolved_at=None, closed_at=None, paused_since=None,
-            response_breached=False, arrival_breached=False, resolution_breached=False,
-            assignee_id=rng.choice(tenant.members) if rng.random() < 0.7 else None, pause=None, late=[],
-        )  # fmt: skip
+            tenant_id=tenant.id,
+            client_id=client_id,
+            contract_id=contract_id,
+            category_id=category.id,
+            kind=category.kind,
+            priority=priority,
+            calendar_id=category.calendar_id,
+            response_hours=response_h,
+            resolution_hours=resolution_h,
+            arrival_hours=arrival_h,
+            status=state,
+            is_open=True,
+            first_response_at=None,
+            first_arrival_at=None,
+            resolved_at=None,
+            closed_at=None,
+            paused_since=None,
+            response_breached=False,
+            arrival_breached=False,
+            resolution_breached=False,
+            assignee_id=rng.choice(tenant.members) if rng.random() < 0.7 else None,
+            pause=None,
+            late=[],
+        )
         # Office-hours clocks run ~40 of 168 hours a week: wall-clock ages stretch accordingly.
         stretch = 1.0 if self.specs[self.spec_key[req.calendar_id]].always else 4.5
         if state in ("new", "acknowledged", "in_progress"):
@@ -277,8 +376,9 @@ class Generator:
     def place_open(self, req, overdue: bool, stretch: float) -> None:
         """Pick a received time so that the earliest running deadline is past (overdue) or still ahead."""
         responded = req.status != "new"
-        nearest = min(h for h in (req.response_hours if not responded else None, req.resolution_hours,
-                                  req.arrival_hours) if h)  # fmt: skip
+        nearest = min(
+            h for h in (req.response_hours if not responded else None, req.resolution_hours, req.arrival_hours) if h
+        )
         # Working time never runs faster than the wall clock: younger than the nearest target is never late.
         age = 60 * nearest * (self.rng.uniform(1.2, 4) * stretch if overdue else self.rng.uniform(0.02, 0.98))
         for _ in range(16):
@@ -330,8 +430,11 @@ class Generator:
         req.first_response_at = min(req.first_response_at, req.resolved_at)
         if req.first_arrival_at:
             req.first_arrival_at = min(req.first_arrival_at, req.resolved_at)
-        for kind, met in (("response", req.first_response_at), ("arrival", req.first_arrival_at),
-                          ("resolution", req.resolved_at)):  # fmt: skip
+        for kind, met in (
+            ("response", req.first_response_at),
+            ("arrival", req.first_arrival_at),
+            ("resolution", req.resolved_at),
+        ):
             due = getattr(req, f"{kind}_due_at")
             if met is not None and due is not None and met > due:
                 req.late.append((kind, due, met))
@@ -353,10 +456,12 @@ class Generator:
         resolved = round((PER_TENANT - per_open) * RESOLVED_SHARE)
         requests = []
         for tenant in self.tenants:
-            states = (["waiting_on_client"] * waiting + ["resolved"] * resolved
-                      + ["closed"] * (PER_TENANT - per_open - resolved)
-                      + self.rng.choices(["new", "acknowledged", "in_progress"], weights=[35, 15, 35],
-                                         k=per_open - waiting))  # fmt: skip
+            states = (
+                ["waiting_on_client"] * waiting
+                + ["resolved"] * resolved
+                + ["closed"] * (PER_TENANT - per_open - resolved)
+                + self.rng.choices(["new", "acknowledged", "in_progress"], weights=[35, 15, 35], k=per_open - waiting)
+            )
             requests += [self.request(tenant, state) for state in states]
         self.check_table()
         self.check_paused(requests)
@@ -369,21 +474,36 @@ class Generator:
             if req.pause:
                 self.pauses.append((req.tenant_id, req.client_id, req.id, *req.pause))
             for kind, due, met in req.late:
-                self.breaches.append((req.tenant_id, req.client_id, req.id, req.contract_id, kind,
-                                      {"response": "8.1.2", "arrival": "8.1.1", "resolution": "8.1.3"}[kind], due,
-                                      met, met, json.dumps({"request": req.number, "due_at": due.isoformat(),
-                                                            "met_at": met.isoformat()})))  # fmt: skip
+                self.breaches.append(
+                    (
+                        req.tenant_id,
+                        req.client_id,
+                        req.id,
+                        req.contract_id,
+                        kind,
+                        {"response": "8.1.2", "arrival": "8.1.1", "resolution": "8.1.3"}[kind],
+                        due,
+                        met,
+                        met,
+                        json.dumps({"request": req.number, "due_at": due.isoformat(), "met_at": met.isoformat()}),
+                    )
+                )
 
     def row(self, req) -> tuple:
         rng = self.rng
         subject = SUBJECTS[req.id % len(SUBJECTS)]
         values = {
-            **vars(req), "channel": CHANNELS[req.id % len(CHANNELS)], "subject": subject,
-            "description": f"{subject}：详见附件。 Reported by the client's IT desk.", "requester_id": None,
-            "requester_name": "张伟", "requester_contact": "zhang.wei@client.example.com", "source_key": None,
+            **vars(req),
+            "channel": CHANNELS[req.id % len(CHANNELS)],
+            "subject": subject,
+            "description": f"{subject}：详见附件。 Reported by the client's IT desk.",
+            "requester_id": None,
+            "requester_name": "张伟",
+            "requester_contact": "zhang.wei@client.example.com",
+            "source_key": None,
             "created_at": req.received_at + timedelta(seconds=rng.randrange(1, 300)),
             "updated_at": req.closed_at or req.resolved_at or req.first_response_at or req.received_at,
-        }  # fmt: skip
+        }
         return tuple(values[name] for name in REQUEST_COLUMNS)
 
 
@@ -401,17 +521,21 @@ def load(app) -> None:
 
     start = time.perf_counter()
     tenants = setup_tenants()
-    print(f"set up {TENANTS} tenants (admin, calendars, categories, team, {TENANTS * CLIENTS:,} clients and "
-          f"contracts) in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    print(
+        f"set up {TENANTS} tenants (admin, calendars, categories, team, {TENANTS * CLIENTS:,} clients and "
+        f"contracts) in {time.perf_counter() - start:.1f} s"
+    )
     generator = Generator(tenants)
     start = time.perf_counter()
     generator.generate()
     rows = generator.rows
     open_rows = sum(1 for r in rows if r[COL["is_open"]])
     overdue = sum(1 for r in rows if r[COL["is_open"]] and r[COL["next_due_at"]] and r[COL["next_due_at"]] <= NOW)
-    print(f"generated {len(rows):,} requests ({open_rows:,} open, {overdue:,} overdue at {NOW:%Y-%m-%d %H:%M} UTC), "
-          f"{len(generator.pauses):,} pauses, {len(generator.breaches):,} past breaches in "
-          f"{time.perf_counter() - start:.1f} s (due times checked against add_working_time)")
+    print(
+        f"generated {len(rows):,} requests ({open_rows:,} open, {overdue:,} overdue at {NOW:%Y-%m-%d %H:%M} UTC), "
+        f"{len(generator.pauses):,} pauses, {len(generator.breaches):,} past breaches in "
+        f"{time.perf_counter() - start:.1f} s (due times checked against add_working_time)"
+    )
     raw = db.engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -419,14 +543,37 @@ def load(app) -> None:
         cur.execute("SET session_replication_role = replica")
         took = copy_rows(cur, "service_request", REQUEST_COLUMNS, rows)
         print(f"COPY service_request: {len(rows):,} rows in {took:.1f} s ({len(rows) / took:,.0f} rows/s)")
-        took = copy_rows(cur, "request_pause", ("tenant_id", "client_id", "request_id", "reason", "started_at",
-                                                "ended_at"), generator.pauses)  # fmt: skip
-        print(f"COPY request_pause: {len(generator.pauses):,} rows in {took:.1f} s "
-              f"({len(generator.pauses) / took:,.0f} rows/s)")  # fmt: skip
-        took = copy_rows(cur, "sla_breach", ("tenant_id", "client_id", "request_id", "contract_id", "kind", "clause",
-                                             "due_at", "met_at", "detected_at", "evidence"), generator.breaches)
-        print(f"COPY sla_breach: {len(generator.breaches):,} rows in {took:.1f} s "
-              f"({len(generator.breaches) / took:,.0f} rows/s)")  # fmt: skip
+        took = copy_rows(
+            cur,
+            "request_pause",
+            ("tenant_id", "client_id", "request_id", "reason", "started_at", "ended_at"),
+            generator.pauses,
+        )
+        print(
+            f"COPY request_pause: {len(generator.pauses):,} rows in {took:.1f} s "
+            f"({len(generator.pauses) / took:,.0f} rows/s)"
+        )
+        took = copy_rows(
+            cur,
+            "sla_breach",
+            (
+                "tenant_id",
+                "client_id",
+                "request_id",
+                "contract_id",
+                "kind",
+                "clause",
+                "due_at",
+                "met_at",
+                "detected_at",
+                "evidence",
+            ),
+            generator.breaches,
+        )
+        print(
+            f"COPY sla_breach: {len(generator.breaches):,} rows in {took:.1f} s "
+            f"({len(generator.breaches) / took:,.0f} rows/s)"
+        )
         cur.execute("SET session_replication_role = DEFAULT")
         cur.execute("SELECT setval('service_request_id_seq', (SELECT max(id) FROM service_request))")
         raw.commit()
@@ -522,8 +669,10 @@ def measure_pages(app, client) -> list[tuple[str, str, dict | None]]:
         ("all, newest first", base + "?status=all", None),
         (f"all, page {DEPTH + 1} (after=…)", all_deep, hx),
     ]
-    print(f"\n{'screen':34} {'p50 ms':>8} {'p95 ms':>8} {'cpu p95':>8} {'queries':>8}   ({REQUESTS} requests each, "
-          f"PostgreSQL; cpu: the app's own CPU time)")  # fmt: skip
+    print(
+        f"\n{'screen':34} {'p50 ms':>8} {'p95 ms':>8} {'cpu p95':>8} {'queries':>8}   ({REQUESTS} requests each, "
+        f"PostgreSQL; cpu: the app's own CPU time)"
+    )
     for label, path, headers in cases:
         p50, p95, cpu95, queries = measure(app, client, path, headers)
         print(f"{label:34} {p50:8.1f} {p95:8.1f} {cpu95:8.1f} {queries:8d}")
@@ -547,8 +696,9 @@ def sweep_twice(app) -> None:
         with app.app_context():
             before = db.session.scalar(select(db.func.count()).select_from(SlaBreach))
             open_count = db.session.scalar(select(db.func.count()).where(ServiceRequest.is_open.is_(True)))
-            due_count = db.session.scalar(select(db.func.count()).where(ServiceRequest.is_open.is_(True),
-                                                                        ServiceRequest.next_due_at <= NOW))
+            due_count = db.session.scalar(
+                select(db.func.count()).where(ServiceRequest.is_open.is_(True), ServiceRequest.next_due_at <= NOW)
+            )
             db.session.commit()
             plans = []
 
@@ -557,8 +707,9 @@ def sweep_twice(app) -> None:
                 if not plans and statement.lstrip().startswith("SELECT") and "next_due_at <=" in statement:
                     explaining = time.perf_counter()
                     with db.engine.connect() as other:
-                        plans.append([row for (row,) in other.exec_driver_sql("EXPLAIN ANALYZE " + statement,
-                                                                              parameters)])  # fmt: skip
+                        plans.append(
+                            [row for (row,) in other.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters)]
+                        )
                     plans.append(time.perf_counter() - explaining)  # not the sweep's time
 
             event.listen(db.engine, "before_cursor_execute", explain_due_query)
@@ -570,12 +721,19 @@ def sweep_twice(app) -> None:
             took = time.perf_counter() - start - plans[1]
             jobs = Queue("mail", connection=redis).count
             after = db.session.scalar(select(db.func.count()).select_from(SlaBreach))
-            print(f"\nSLA sweep over {open_count:,} open requests ({due_count:,} past due): "
-                  f"{first:,} breaches recorded ({after - before:,} new sla_breach rows) in {took:.1f} s; "
-                  f"{jobs:,} mail jobs queued (the plan below was taken while it ran)")  # fmt: skip
-            print("  the sweep's due query: " + " | ".join(
-                line.strip().lstrip("-> ").split("  (")[0] for line in plans[0]
-                if "Scan" in line or line.startswith("Execution Time")))  # fmt: skip
+            print(
+                f"\nSLA sweep over {open_count:,} open requests ({due_count:,} past due): "
+                f"{first:,} breaches recorded ({after - before:,} new sla_breach rows) in {took:.1f} s; "
+                f"{jobs:,} mail jobs queued (the plan below was taken while it ran)"
+            )
+            print(
+                "  the sweep's due query: "
+                + " | ".join(
+                    line.strip().lstrip("-> ").split("  (")[0]
+                    for line in plans[0]
+                    if "Scan" in line or line.startswith("Execution Time")
+                )
+            )
             start = time.perf_counter()
             second = sla.sweep(NOW)
             print(f"SLA sweep again: {second:,} breaches recorded in {time.perf_counter() - start:.3f} s")

@@ -113,8 +113,10 @@ def enqueue(func, *args, job_id: str | None = None, queue: str = "default", retr
         log.info("job %s%s runs inline (REDIS_URL is not set)", func.__name__, args)
         func(*args)
         return None
-    options = {"retry": Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
-               "job_timeout": timeout}  # fmt: skip
+    options = {
+        "retry": Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+        "job_timeout": timeout,
+    }
     try:
         return q.enqueue(func, *args, job_id=job_id, unique=job_id is not None, **options)
     except DuplicateJobError:

@@ -49,10 +49,12 @@ def office_alpha(db, world, make_signed_contract, clock):
 
     clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI))
     tenant = world.tenant("alpha")
-    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1),
-                                    onsite_arrival_hours=8)  # fmt: skip
-    office = calendar_service.save_calendar(tenant, {"name": "Office", "timezone": "Asia/Shanghai",
-                                                     **{f"hours_{d}": "09:00-18:00" for d in range(5)}})
+    contract = make_signed_contract(
+        tenant, world.clients("alpha")[0], effective=date(2026, 11, 1), onsite_arrival_hours=8
+    )
+    office = calendar_service.save_calendar(
+        tenant, {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-18:00" for d in range(5)}}
+    )
     services.add_standard_categories(tenant, office=office)
     db.session.commit()
     return {"tenant": tenant, "contract": contract, "cats": {c.code: c for c in services.categories(tenant)}}
@@ -63,9 +65,12 @@ def raise_request(world):
     """Raise a request of alpha's first client in a category (by code), as its client user; mail sent."""
 
     def raise_(alpha, code, subject="机房巡检"):
-        req = services.create_request(alpha["tenant"], world.clients("alpha")[0].id,
-                                      {"category_id": alpha["cats"][code].id, "subject": subject},
-                                      world.person("alpha", "client_user"))  # fmt: skip
+        req = services.create_request(
+            alpha["tenant"],
+            world.clients("alpha")[0].id,
+            {"category_id": alpha["cats"][code].id, "subject": subject},
+            world.person("alpha", "client_user"),
+        )
         db.session.commit()
         return req
 

@@ -30,8 +30,14 @@ def by_reference(account_id: int, reference: str) -> str:
 def by_content(account_id: int, line: Line, currency: str, occurrence: int, reference: str = "") -> str:
     """The fingerprint of a line by what it says; `occurrence` numbers identical lines within one file."""
     when = line.booked_on.isoformat() + (f"T{line.time}" if line.time else "")
-    parts = [str(account_id), when, str(quantize(line.amount, currency)), line.counterparty_name, line.remark,
-             str(occurrence)]  # fmt: skip
+    parts = [
+        str(account_id),
+        when,
+        str(quantize(line.amount, currency)),
+        line.counterparty_name,
+        line.remark,
+        str(occurrence),
+    ]
     if reference:  # a shared reference still tells the lines that share it from other, identical-looking ones
         parts.append(reference)
     return "sha256:" + hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
@@ -61,10 +67,15 @@ def new_lines(tenant_id: int, account, credits: list[Line], lines: list[Line]) -
     stored = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        rows = db.session.execute(select(StatementLine.fingerprint, StatementLine.booked_on, StatementLine.amount,
-                                         StatementLine.counterparty_name, StatementLine.remark)
-                                  .where(StatementLine.tenant_id == tenant_id,
-                                         StatementLine.fingerprint.in_(chunk)))  # fmt: skip
+        rows = db.session.execute(
+            select(
+                StatementLine.fingerprint,
+                StatementLine.booked_on,
+                StatementLine.amount,
+                StatementLine.counterparty_name,
+                StatementLine.remark,
+            ).where(StatementLine.tenant_id == tenant_id, StatementLine.fingerprint.in_(chunk))
+        )
         stored.update({row.fingerprint: row for row in rows})
     taken, claimed, fresh = set(), set(), []
     for c in candidates:
@@ -118,12 +129,20 @@ def _candidates(account, credits: list[Line], lines: list[Line]) -> list[_Candid
         content = by_content(account.id, line, currency, occurrence, reference)
         # A line with a time of day is also known by its fingerprint without it: the same line taken before from a
         # file without times, or before times were kept, is not taken again.
-        aliases = (content,) + ((by_content(account.id, replace(line, time=""), currency, timeless, reference),)
-                                if line.time else ())  # fmt: skip
+        aliases = (content,) + (
+            (by_content(account.id, replace(line, time=""), currency, timeless, reference),) if line.time else ()
+        )
         unique = real and references[reference] == 1
-        candidates.append(_Candidate(
-            line, currency, by_reference(account.id, reference) if unique else content, aliases,
-            by_reference(account.id, line.reference) if line.reference else "", unique))  # fmt: skip
+        candidates.append(
+            _Candidate(
+                line,
+                currency,
+                by_reference(account.id, reference) if unique else content,
+                aliases,
+                by_reference(account.id, line.reference) if line.reference else "",
+                unique,
+            )
+        )
     return candidates
 
 

@@ -24,17 +24,22 @@ def account_currencies() -> list[tuple[str, str]]:
     """The currencies an account may hold, named in the user's language: ISO 4217's in use today, those billed in
     first; none of more than two decimals (BHD, KWD…), which the statement lines' amounts cannot hold."""
     locale = get_locale() or "en"
-    return [(code, f"{code} · {get_currency_name(code, locale=locale)}") for code in currency_codes()
-            if minor_unit_places(code) <= 2]  # fmt: skip
+    return [
+        (code, f"{code} · {get_currency_name(code, locale=locale)}")
+        for code in currency_codes()
+        if minor_unit_places(code) <= 2
+    ]
 
 
 class BankAccountForm(AppForm):
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=200)])
     branch = StringField(_l("Branch"), validators=[Optional(), Length(max=200)])
     account_name = StringField(_l("Account name"), validators=[DataRequired(), Length(max=200)])
-    account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=40)],
-                                 description=_l("As the bank prints it; spaces, dots and hyphens may group the "
-                                                "digits."))  # fmt: skip
+    account_number = StringField(
+        _l("Account number"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("As the bank prints it; spaces, dots and hyphens may group the digits."),
+    )
     currency = SelectField(_l("Currency"), default="CNY")
     is_default = BooleanField(_l("Default account for this currency"))
 
@@ -54,19 +59,29 @@ class ImportForm(AppForm):
 
     account_id = SelectField(_l("Account"), coerce=coerce_id, validators=[DataRequired()])
     format = SelectField(_l("Format"), validators=[DataRequired()])
-    file = FileField(_l("Statement file"), validators=[FileRequired()],
-                     description=_l("MT940 (.sta, .txt), CAMT.053 (.xml), or a bank's CSV/XLSX export read "
-                                    "with an import profile."))  # fmt: skip
+    file = FileField(
+        _l("Statement file"),
+        validators=[FileRequired()],
+        description=_l("MT940 (.sta, .txt), CAMT.053 (.xml), or a bank's CSV/XLSX export read with an import profile."),
+    )
 
 
 class ProfileForm(AppForm):
     """An import profile: where the headers are, the date format, and which column holds each field."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    header_row = IntegerField(_l("Header row"), default=1, validators=[DataRequired(), NumberRange(min=1, max=50)],
-                              description=_l("The row holding the column headers (1 is the first row)."))  # fmt: skip
-    date_format = StringField(_l("Date format"), default="%Y-%m-%d", validators=[DataRequired(), Length(max=40)],
-                              description=_l("%Y-%m-%d for 2026-01-15, %Y%m%d for 20260115, %Y/%m/%d, %d.%m.%Y."))
+    header_row = IntegerField(
+        _l("Header row"),
+        default=1,
+        validators=[DataRequired(), NumberRange(min=1, max=50)],
+        description=_l("The row holding the column headers (1 is the first row)."),
+    )
+    date_format = StringField(
+        _l("Date format"),
+        default="%Y-%m-%d",
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("%Y-%m-%d for 2026-01-15, %Y%m%d for 20260115, %Y/%m/%d, %d.%m.%Y."),
+    )
     # One column per field: filled in by the loop below.
 
     def validate_date_format(self, field):
@@ -93,8 +108,11 @@ COLUMN_HINTS = {
     "remark": _l("Join several columns with +, e.g. 摘要+用途."),
 }
 for _key, _label in COLUMNS.items():
-    setattr(ProfileForm, _key, StringField(_label, validators=[Optional(), Length(max=200)],
-                                           description=COLUMN_HINTS.get(_key, "")))  # fmt: skip
+    setattr(
+        ProfileForm,
+        _key,
+        StringField(_label, validators=[Optional(), Length(max=200)], description=COLUMN_HINTS.get(_key, "")),
+    )
 
 
 class PresetForm(AppForm):
@@ -105,10 +123,10 @@ class MatchForm(AppForm):
     """Whose payment a line is; the invoice is optional (none: the client's oldest open invoices first)."""
 
     client_id = SelectField(_l("Client"), coerce=coerce_id, validators=[DataRequired(message=_l("Choose the client."))])
-    invoice_id = SelectField(_l("Invoice"), coerce=lambda v: coerce_id(v) or None,
-                             validate_choice=False)  # fmt: skip
+    invoice_id = SelectField(_l("Invoice"), coerce=lambda v: coerce_id(v) or None, validate_choice=False)
 
 
 class SetAsideForm(AppForm):
-    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Say why this is not a client payment.")),
-                                                   Length(max=500)])  # fmt: skip
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(message=_l("Say why this is not a client payment.")), Length(max=500)]
+    )

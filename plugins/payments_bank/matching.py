@@ -28,8 +28,12 @@ RECONCILE_BATCH = 500
 
 def lock_line(line_id: int) -> StatementLine | None:
     """The line, locked until commit and read afresh: whoever comes second sees what the first decided."""
-    return db.session.scalar(select(StatementLine).where(StatementLine.id == line_id).with_for_update()
-                             .execution_options(populate_existing=True))  # fmt: skip
+    return db.session.scalar(
+        select(StatementLine)
+        .where(StatementLine.id == line_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def match_automatically(line: StatementLine) -> bool:
@@ -59,8 +63,14 @@ def invoice_quoted(line: StatementLine) -> Invoice | None:
     numbers = {number for mention in mentions for number in mention}
     if not numbers:
         return None
-    known = {i.number: i for i in db.session.scalars(select(Invoice).where(
-        Invoice.tenant_id == line.tenant_id, Invoice.number.in_(numbers), Invoice.status != "draft"))}  # fmt: skip
+    known = {
+        i.number: i
+        for i in db.session.scalars(
+            select(Invoice).where(
+                Invoice.tenant_id == line.tenant_id, Invoice.number.in_(numbers), Invoice.status != "draft"
+            )
+        )
+    }
     for mention in mentions:
         named = [known[number] for number in mention if number in known]
         if len(named) == 1:
@@ -79,8 +89,9 @@ def client_named(tenant_id: int, name: str) -> Client | None:
     variants = name_variants(name)
     if not variants:
         return None
-    rows = db.session.scalars(select(Client).where(Client.tenant_id == tenant_id, Client.legal_name.in_(variants))
-                              .limit(2)).all()  # fmt: skip
+    rows = db.session.scalars(
+        select(Client).where(Client.tenant_id == tenant_id, Client.legal_name.in_(variants)).limit(2)
+    ).all()
     return rows[0] if len(rows) == 1 else None
 
 
@@ -89,17 +100,26 @@ def invoice_by_name_and_amount(line: StatementLine) -> Invoice | None:
     client = client_named(line.tenant_id, line.counterparty_name)
     if client is None:
         return None
-    rows = db.session.scalars(select(Invoice).where(
-        Invoice.client_id == client.id, Invoice.currency == line.currency, Invoice.status.in_(payments.OPEN_INVOICES),
-        Invoice.balance == line.amount).limit(2)).all()  # fmt: skip
+    rows = db.session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.client_id == client.id,
+            Invoice.currency == line.currency,
+            Invoice.status.in_(payments.OPEN_INVOICES),
+            Invoice.balance == line.amount,
+        )
+        .limit(2)
+    ).all()
     return rows[0] if len(rows) == 1 else None
 
 
 def open_invoices(client_id: int, currency: str) -> list[Invoice]:
     """A client's open invoices in a currency, oldest first: what a person may say a line pays."""
-    return db.session.scalars(select(Invoice).where(
-        Invoice.client_id == client_id, Invoice.currency == currency, Invoice.status.in_(payments.OPEN_INVOICES))
-        .order_by(Invoice.issue_date, Invoice.id)).all()  # fmt: skip
+    return db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == client_id, Invoice.currency == currency, Invoice.status.in_(payments.OPEN_INVOICES))
+        .order_by(Invoice.issue_date, Invoice.id)
+    ).all()
 
 
 def match_manually(line: StatementLine, client_id: int, invoice_id: int | None, user) -> Payment | None:
@@ -131,8 +151,9 @@ def set_aside(line: StatementLine, reason: str, user) -> bool:
         raise ServiceError(_("Say why this is not a client payment."))
     line.status, line.reason, line.decided_at = LineStatus.IGNORED, reason, now()
     line.decided_by_id = getattr(user, "id", None)
-    audit.record("payments_bank.line_set_aside", tenant_id=line.tenant_id, target=line, amount=str(line.amount),
-                 reason=reason)  # fmt: skip
+    audit.record(
+        "payments_bank.line_set_aside", tenant_id=line.tenant_id, target=line, amount=str(line.amount), reason=reason
+    )
     return True
 
 
@@ -144,18 +165,41 @@ def payment_reference(line: StatementLine) -> str:
 def _pay(line: StatementLine, client_id: int, invoice: Invoice | None, how: str, invoices, user=None) -> Payment:
     """Record the line as the client's payment through the core and let the core allocate it."""
     tenant = db.session.get(Tenant, line.tenant_id)
-    details = {"line_id": line.id, "statement_id": line.statement_id, "account_id": line.account_id,
-               "counterparty": line.counterparty_name, "counterparty_account": line.counterparty_account,
-               "remark": line.remark, "bank_reference": line.bank_reference, "matched": how}  # fmt: skip
-    payment, _created = payments.record(tenant, client_id, NAME, payment_reference(line), line.amount, line.currency,
-                                        invoice_id=invoice.id if invoice else None, received_on=line.booked_on,
-                                        data=details, note=line.remark[:500])  # fmt: skip
+    details = {
+        "line_id": line.id,
+        "statement_id": line.statement_id,
+        "account_id": line.account_id,
+        "counterparty": line.counterparty_name,
+        "counterparty_account": line.counterparty_account,
+        "remark": line.remark,
+        "bank_reference": line.bank_reference,
+        "matched": how,
+    }
+    payment, _created = payments.record(
+        tenant,
+        client_id,
+        NAME,
+        payment_reference(line),
+        line.amount,
+        line.currency,
+        invoice_id=invoice.id if invoice else None,
+        received_on=line.booked_on,
+        data=details,
+        note=line.remark[:500],
+    )
     payments.succeed(payment, invoices)
     line.status, line.client_id, line.payment_id, line.matched_how = LineStatus.MATCHED, client_id, payment.id, how
     line.decided_at = now()
     line.decided_by_id = user.id if user is not None else None
-    audit.record("payments_bank.line_matched", tenant_id=line.tenant_id, target=line, payment=payment.id,
-                 client=client_id, how=how, amount=str(line.amount))  # fmt: skip
+    audit.record(
+        "payments_bank.line_matched",
+        tenant_id=line.tenant_id,
+        target=line,
+        payment=payment.id,
+        client=client_id,
+        how=how,
+        amount=str(line.amount),
+    )
     db.session.flush()
     return payment
 
@@ -169,11 +213,22 @@ def reconcile(tenant: Tenant) -> int:
     """
     matched, after = 0, 0
     while True:
-        rows = db.session.execute(select(StatementLine.id, StatementLine.remark, StatementLine.counterparty_name,
-                                         StatementLine.amount, StatementLine.currency)
-                                  .where(StatementLine.tenant_id == tenant.id,
-                                         StatementLine.status == LineStatus.UNMATCHED, StatementLine.id > after)
-                                  .order_by(StatementLine.id).limit(RECONCILE_BATCH)).all()  # fmt: skip
+        rows = db.session.execute(
+            select(
+                StatementLine.id,
+                StatementLine.remark,
+                StatementLine.counterparty_name,
+                StatementLine.amount,
+                StatementLine.currency,
+            )
+            .where(
+                StatementLine.tenant_id == tenant.id,
+                StatementLine.status == LineStatus.UNMATCHED,
+                StatementLine.id > after,
+            )
+            .order_by(StatementLine.id)
+            .limit(RECONCILE_BATCH)
+        ).all()
         for line_id in could_match(tenant.id, rows):
             matched += match_automatically(db.session.get(StatementLine, line_id))
         if len(rows) < RECONCILE_BATCH:
@@ -190,18 +245,37 @@ def could_match(tenant_id: int, rows) -> list[int]:
     numbers, names = set().union(*quoted.values()), set().union(*named.values())
     issued, owed = set(), set()
     if numbers:
-        issued = set(db.session.scalars(select(Invoice.number).where(
-            Invoice.tenant_id == tenant_id, among(Invoice.number, numbers), Invoice.status != "draft")))  # fmt: skip
+        issued = set(
+            db.session.scalars(
+                select(Invoice.number).where(
+                    Invoice.tenant_id == tenant_id, among(Invoice.number, numbers), Invoice.status != "draft"
+                )
+            )
+        )
     if names:
-        owed = {tuple(r) for r in db.session.execute(select(Client.legal_name, Invoice.currency, Invoice.balance)
+        owed = {
+            tuple(r)
+            for r in db.session.execute(
+                select(Client.legal_name, Invoice.currency, Invoice.balance)
                 .join(Invoice, Invoice.client_id == Client.id)
-                .where(Client.tenant_id == tenant_id, among(Client.legal_name, names),
-                       Invoice.status.in_(payments.OPEN_INVOICES)))}  # fmt: skip
-    return [row.id for row in rows if quoted[row.id] & issued
-            or any((name, row.currency, row.amount) in owed for name in named[row.id])]
+                .where(
+                    Client.tenant_id == tenant_id,
+                    among(Client.legal_name, names),
+                    Invoice.status.in_(payments.OPEN_INVOICES),
+                )
+            )
+        }
+    return [
+        row.id
+        for row in rows
+        if quoted[row.id] & issued or any((name, row.currency, row.amount) in owed for name in named[row.id])
+    ]
 
 
 def waiting_count(tenant: Tenant) -> int:
     """How many lines wait for a person."""
-    return db.session.scalar(select(func.count(StatementLine.id)).where(
-        StatementLine.tenant_id == tenant.id, StatementLine.status == LineStatus.UNMATCHED))  # fmt: skip
+    return db.session.scalar(
+        select(func.count(StatementLine.id)).where(
+            StatementLine.tenant_id == tenant.id, StatementLine.status == LineStatus.UNMATCHED
+        )
+    )

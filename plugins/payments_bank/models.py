@@ -96,8 +96,7 @@ class StatementLine(TenantScoped, db.Model):
         Index("ix_payments_bank_line_tenant_id_status_id", "tenant_id", "status", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_statement.id", ondelete="CASCADE"),
-                                              index=True)  # fmt: skip
+    statement_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_statement.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("payments_bank_account.id", ondelete="RESTRICT"))
     #: "ref:<account>:<bank reference>" when a real, unique bank reference names the line, else a SHA-256 of account,
     #: date (and time of day when the file gives one), amount, counterparty, remark (and a shared reference) with the

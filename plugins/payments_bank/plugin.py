@@ -17,9 +17,11 @@ STAFF = frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING})
 def saas_plugin_info():
     return PluginInfo(
         title=_l("Bank transfer"),
-        description=_l("Clients pay invoices by bank transfer (agreement §3.2.1) into the vendor's accounts; "
-                       "statements are imported and their credits matched to invoices."),
-    )  # fmt: skip
+        description=_l(
+            "Clients pay invoices by bank transfer (agreement §3.2.1) into the vendor's accounts; "
+            "statements are imported and their credits matched to invoices."
+        ),
+    )
 
 
 @hookimpl

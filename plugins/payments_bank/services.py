@@ -55,9 +55,12 @@ def delete_account(account: BankAccount) -> None:
 
 def default_account(tenant, currency: str) -> BankAccount | None:
     """The account printed on invoices in this currency: the default one, else the first of that currency."""
-    return db.session.scalar(select(BankAccount).where(BankAccount.tenant_id == tenant.id,
-                                                       BankAccount.currency == currency)
-                             .order_by(BankAccount.is_default.desc(), BankAccount.id).limit(1))  # fmt: skip
+    return db.session.scalar(
+        select(BankAccount)
+        .where(BankAccount.tenant_id == tenant.id, BankAccount.currency == currency)
+        .order_by(BankAccount.is_default.desc(), BankAccount.id)
+        .limit(1)
+    )
 
 
 def instructions_html(tenant, invoice) -> Markup | None:

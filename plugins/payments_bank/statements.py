@@ -33,8 +33,16 @@ COLUMNS = {
     "currency": _l("Currency"),
 }
 #: Currencies as Chinese banks write them.
-CURRENCY_NAMES = {"人民币": "CNY", "人民币元": "CNY", "RMB": "CNY", "美元": "USD", "港币": "HKD", "港元": "HKD",
-                  "欧元": "EUR", "日元": "JPY"}  # fmt: skip
+CURRENCY_NAMES = {
+    "人民币": "CNY",
+    "人民币元": "CNY",
+    "RMB": "CNY",
+    "美元": "USD",
+    "港币": "HKD",
+    "港元": "HKD",
+    "欧元": "EUR",
+    "日元": "JPY",
+}
 CAMT_NAMESPACES = tuple(f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{v:02d}" for v in range(2, 9))
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -173,19 +181,22 @@ def file_amount(text: str, line: int, shown: str, unreadable: str) -> Decimal:
         return parse_amount(text, places=2, negative=False)
     except InvalidAmount as exc:
         if exc.reason == "too_many_decimals":
-            message = _("Line %(line)d: %(value)s has more than two decimals: an amount is never rounded on import.",
-                        line=line, value=shown[:40])  # fmt: skip
+            message = _(
+                "Line %(line)d: %(value)s has more than two decimals: an amount is never rounded on import.",
+                line=line,
+                value=shown[:40],
+            )
         elif exc.reason == "too_large":
-            message = _("Line %(line)d: %(value)s is larger than any amount a bank books.", line=line,
-                        value=shown[:40])  # fmt: skip
+            message = _("Line %(line)d: %(value)s is larger than any amount a bank books.", line=line, value=shown[:40])
         else:
             message = unreadable
         raise StatementError(message) from None
 
 
 #: What banks write where they have no reference for a line (MT940 NONREF, SEPA NOTPROVIDED, …): no identity.
-PLACEHOLDER_REFERENCES = frozenset({"NONREF", "NONE", "NOREF", "NOTPROVIDED", "NOTAVAILABLE", "NA", "N/A", "NULL",
-                                    "UNKNOWN", "无", "空"})  # fmt: skip
+PLACEHOLDER_REFERENCES = frozenset(
+    {"NONREF", "NONE", "NOREF", "NOTPROVIDED", "NOTAVAILABLE", "NA", "N/A", "NULL", "UNKNOWN", "无", "空"}
+)
 
 
 def is_placeholder(reference: str) -> bool:
@@ -216,8 +227,9 @@ def parse_mt940(data: bytes) -> Statement:
         account = str(transactions.data.get("account_identification") or account).strip()
         statement.add_account(account)
         suffix = account_numbers.parse(account).currency
-        for (position, mark, amount), transaction in zip(_mt940_checked(block, first, transactions), transactions,
-                                                         strict=True):  # fmt: skip
+        for (position, mark, amount), transaction in zip(
+            _mt940_checked(block, first, transactions), transactions, strict=True
+        ):
             statement.lines.append(_mt940_line(transaction.data, position, mark, amount, account, suffix))
     statement.currency = next((line.currency for line in statement.lines if line.currency), "")
     return statement
@@ -243,15 +255,19 @@ def _mt940_transactions(block: str, first: int):
         transactions.parse(block)
     except Exception as exc:  # noqa: BLE001 (mt940 raises RuntimeError with the text it could not read)
         bad = next((a for a in getattr(exc, "args", ())[2:3] if isinstance(a, str)), "")
-        raise StatementError(_("Line %(line)d cannot be read as MT940: %(text)s", line=first - 1 + _line_of(block, bad),
-                               text=bad[:60])) from exc  # fmt: skip
+        raise StatementError(
+            _("Line %(line)d cannot be read as MT940: %(text)s", line=first - 1 + _line_of(block, bad), text=bad[:60])
+        ) from exc
     return transactions
 
 
 #: The start of a :61: line as SWIFT writes it (6!n[4!n]2a[1!a]15d1!a3!c): value date, entry date, the debit/credit
 #: mark (C, D, RC reversing a credit, RD reversing a debit), the funds code, the amount and the transaction type.
-MT940_STATEMENT_LINE = re.compile(r"\d{6}(?:\d{4}|\s{4})?(?P<mark>R?[DC])[A-Z]?[\n ]?(?P<amount>[\d,]+)"
-                                  r"(?P<type>[A-Z][A-Z0-9 ]{3})?", re.IGNORECASE)  # fmt: skip
+MT940_STATEMENT_LINE = re.compile(
+    r"\d{6}(?:\d{4}|\s{4})?(?P<mark>R?[DC])[A-Z]?[\n ]?(?P<amount>[\d,]+)"
+    r"(?P<type>[A-Z][A-Z0-9 ]{3})?",
+    re.IGNORECASE,
+)
 
 
 def _mt940_checked(block: str, first: int, transactions) -> list[tuple[int, str, Decimal]]:
@@ -272,8 +288,11 @@ def _mt940_checked(block: str, first: int, transactions) -> list[tuple[int, str,
         amount = file_amount(found["amount"].replace(",", "."), number, found["amount"], unreadable)
         written.append((number, found["mark"].upper(), amount, unreadable))
     if len(written) != len(transactions):  # a :61: the library did not keep as a transaction of its own
-        raise StatementError(written[min(len(transactions), len(written) - 1)][3] if written else
-                             _("Line %(line)d cannot be read as MT940: %(text)s", line=first, text=""))  # fmt: skip
+        raise StatementError(
+            written[min(len(transactions), len(written) - 1)][3]
+            if written
+            else _("Line %(line)d cannot be read as MT940: %(text)s", line=first, text="")
+        )
     for (_number, mark, amount, unreadable), transaction in zip(written, transactions, strict=True):
         if transaction.data["amount"].amount != (-amount if mark in ("D", "RC") else amount):
             raise StatementError(unreadable)
@@ -287,12 +306,17 @@ def _mt940_line(row: dict, position: int, mark: str, amount: Decimal, account: s
     details = _mt940_details(row.get("transaction_details") or "")
     customer = (row.get("customer_reference") or "").strip()
     return Line(
-        booked_on=_plain_date(row.get("entry_date") or row["date"]), amount=-amount if mark in ("D", "RC") else amount,
-        currency=(currency or suffix or "").upper(), counterparty_name=details.get("name", ""),
+        booked_on=_plain_date(row.get("entry_date") or row["date"]),
+        amount=-amount if mark in ("D", "RC") else amount,
+        currency=(currency or suffix or "").upper(),
+        counterparty_name=details.get("name", ""),
         counterparty_account=details.get("account", ""),
         remark=details.get("remark") or ("" if is_placeholder(customer) else customer),
-        reference=(row.get("bank_reference") or "").strip(), position=position, reversal=mark.startswith("R"),
-        account=account)  # fmt: skip
+        reference=(row.get("bank_reference") or "").strip(),
+        position=position,
+        reversal=mark.startswith("R"),
+        account=account,
+    )
 
 
 def _line_of(text: str, fragment: str) -> int:
@@ -334,8 +358,9 @@ def parse_camt053(data: bytes) -> Statement:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise StatementError(_("Line %(line)d is not well-formed XML: %(error)s", line=exc.lineno or 0,
-                               error=exc.msg)) from exc  # fmt: skip
+        raise StatementError(
+            _("Line %(line)d is not well-formed XML: %(error)s", line=exc.lineno or 0, error=exc.msg)
+        ) from exc
     ns = etree.QName(root).namespace
     if ns not in CAMT_NAMESPACES:
         raise StatementError(_("This is not a CAMT.053 statement (versions 001.02 to 001.08)."))
@@ -349,8 +374,9 @@ def parse_camt053(data: bytes) -> Statement:
         currency = _text(stmt, "c:Acct/c:Ccy", n).upper()
         statement.add_account(account, currency)
         for entry in stmt.iterfind("c:Ntry", n):
-            statement.lines.extend(replace(line, account=account, account_currency=currency)
-                                   for line in _camt_entry(entry, n))  # fmt: skip
+            statement.lines.extend(
+                replace(line, account=account, account_currency=currency) for line in _camt_entry(entry, n)
+            )
     return statement
 
 
@@ -365,13 +391,15 @@ def _camt_entry(entry, n) -> list[Line]:
     if status.upper() != "BOOK":
         return []
     written = _text(entry, "c:Amt", n)
-    amount = file_amount(written, where, written, _("Line %(line)d: the entry's amount (Amt) is not a number.",
-                                                    line=where))  # fmt: skip
+    amount = file_amount(
+        written, where, written, _("Line %(line)d: the entry's amount (Amt) is not a number.", line=where)
+    )
     currency = entry.find("c:Amt", n).get("Ccy", "").upper()
     sign = Decimal(1) if _text(entry, "c:CdtDbtInd", n) == "CRDT" else Decimal(-1)
     reversal = _text(entry, "c:RvslInd", n).lower() in ("true", "1")
-    raw_date = _text(entry, "c:BookgDt/c:Dt", n) or _text(entry, "c:BookgDt/c:DtTm", n)[:10] \
-        or _text(entry, "c:ValDt/c:Dt", n)  # fmt: skip
+    raw_date = (
+        _text(entry, "c:BookgDt/c:Dt", n) or _text(entry, "c:BookgDt/c:DtTm", n)[:10] or _text(entry, "c:ValDt/c:Dt", n)
+    )
     time = _time_of(_text(entry, "c:BookgDt/c:DtTm", n)[10:])
     try:
         booked_on = date.fromisoformat(raw_date)
@@ -380,16 +408,41 @@ def _camt_entry(entry, n) -> list[Line]:
     entry_ref = _text(entry, "c:AcctSvcrRef", n)
     details = entry.findall("c:NtryDtls/c:TxDtls", n)
     if len(details) <= 1:
-        return [_camt_line(details[0] if details else None, n, booked_on, sign * amount, currency, entry_ref, where,
-                           entry, reversal, time)]  # fmt: skip
+        return [
+            _camt_line(
+                details[0] if details else None,
+                n,
+                booked_on,
+                sign * amount,
+                currency,
+                entry_ref,
+                where,
+                entry,
+                reversal,
+                time,
+            )
+        ]
     lines = []
     for index, tx in enumerate(details):
         tx_amount = _text(tx, "c:AmtDtls/c:TxAmt/c:Amt", n) or _text(tx, "c:Amt", n)
         at = tx.sourceline or where
-        part = file_amount(tx_amount, at, tx_amount, _("Line %(line)d: a transaction's amount is missing or not a "
-                                                       "number.", line=at))  # fmt: skip
-        lines.append(_camt_line(tx, n, booked_on, sign * part, currency, f"{entry_ref}/{index + 1}" if entry_ref
-                                else "", tx.sourceline or where, entry, reversal, time))  # fmt: skip
+        part = file_amount(
+            tx_amount, at, tx_amount, _("Line %(line)d: a transaction's amount is missing or not a number.", line=at)
+        )
+        lines.append(
+            _camt_line(
+                tx,
+                n,
+                booked_on,
+                sign * part,
+                currency,
+                f"{entry_ref}/{index + 1}" if entry_ref else "",
+                tx.sourceline or where,
+                entry,
+                reversal,
+                time,
+            )
+        )
     return lines
 
 
@@ -400,8 +453,9 @@ def _camt_line(tx, n, booked_on, amount, currency, entry_ref, where, entry, reve
     if tx is not None:
         # v2: RltdPties/Dbtr/Nm; v8: RltdPties/Dbtr/Pty/Nm
         name = _text(tx, f"c:RltdPties/c:{party}/c:Nm", n) or _text(tx, f"c:RltdPties/c:{party}/c:Pty/c:Nm", n)
-        account = _text(tx, f"c:RltdPties/c:{party}Acct/c:Id/c:IBAN", n) \
-            or _text(tx, f"c:RltdPties/c:{party}Acct/c:Id/c:Othr/c:Id", n)  # fmt: skip
+        account = _text(tx, f"c:RltdPties/c:{party}Acct/c:Id/c:IBAN", n) or _text(
+            tx, f"c:RltdPties/c:{party}Acct/c:Id/c:Othr/c:Id", n
+        )
         remark = " ".join(t.strip() for t in tx.xpath("c:RmtInf/c:Ustrd/text()", namespaces=n) if t.strip())
         structured = _text(tx, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", n)
         remark = " ".join(p for p in (structured, remark) if p)
@@ -457,8 +511,13 @@ def xlsx_rows(data: bytes) -> list[list]:
 def parse_table(rows: list[list], profile: Profile, fmt: str) -> Statement:
     """Lines of a table export read through a profile; rows without a date and amount (totals, notes) are skipped."""
     if len(rows) < profile.header_row:
-        raise StatementError(_("Row %(row)d should hold the column headers, but the file has %(count)d rows.",
-                               row=profile.header_row, count=len(rows)))  # fmt: skip
+        raise StatementError(
+            _(
+                "Row %(row)d should hold the column headers, but the file has %(count)d rows.",
+                row=profile.header_row,
+                count=len(rows),
+            )
+        )
     header = [_cell_text(c) for c in rows[profile.header_row - 1]]
     index = {key: _columns(spec, header, profile.header_row) for key, spec in profile.columns.items() if spec}
     if "date" not in index or not ({"credit", "amount"} & index.keys()):
@@ -474,13 +533,19 @@ def parse_table(rows: list[list], profile: Profile, fmt: str) -> Statement:
         if amount is None:
             continue
         currency = _cell_text(_pick(row, index.get("currency", [])))
-        statement.lines.append(Line(
-            booked_on=_row_date(raw_date, profile.date_format, number), amount=amount,
-            currency=CURRENCY_NAMES.get(currency, currency.upper()[:3]),
-            counterparty_name=_joined(row, index.get("counterparty_name", [])),
-            counterparty_account=_joined(row, index.get("counterparty_account", [])).replace(" ", ""),
-            remark=_joined(row, index.get("remark", [])), reference=_joined(row, index.get("reference", [])),
-            position=number, time=_row_time(raw_date)))  # fmt: skip
+        statement.lines.append(
+            Line(
+                booked_on=_row_date(raw_date, profile.date_format, number),
+                amount=amount,
+                currency=CURRENCY_NAMES.get(currency, currency.upper()[:3]),
+                counterparty_name=_joined(row, index.get("counterparty_name", [])),
+                counterparty_account=_joined(row, index.get("counterparty_account", [])).replace(" ", ""),
+                remark=_joined(row, index.get("remark", [])),
+                reference=_joined(row, index.get("reference", [])),
+                position=number,
+                time=_row_time(raw_date),
+            )
+        )
     return statement
 
 
@@ -549,11 +614,18 @@ def _money(value, number) -> Decimal:
         return parse_amount(text, places=2)
     except InvalidAmount as exc:
         if exc.reason == "too_many_decimals":
-            raise StatementError(_("Row %(row)d: %(value)s has more than two decimals: check which column the "
-                                   "profile reads as the amount.", row=number, value=text[:40])) from None
+            raise StatementError(
+                _(
+                    "Row %(row)d: %(value)s has more than two decimals: check which column the "
+                    "profile reads as the amount.",
+                    row=number,
+                    value=text[:40],
+                )
+            ) from None
         if exc.reason == "too_large":
-            raise StatementError(_("Row %(row)d: %(value)s is larger than any amount a bank books.", row=number,
-                                   value=text[:40])) from None  # fmt: skip
+            raise StatementError(
+                _("Row %(row)d: %(value)s is larger than any amount a bank books.", row=number, value=text[:40])
+            ) from None
         raise StatementError(_("Row %(row)d: %(value)s is not an amount.", row=number, value=text[:40])) from None
 
 
@@ -586,5 +658,11 @@ def _row_date(value, date_format: str, number: int) -> date:
             return datetime.strptime(candidate, date_format).date()
         except ValueError:
             continue
-    raise StatementError(_("Row %(row)d: %(value)s is not a date in the format %(format)s.", row=number,
-                           value=text[:40], format=date_format))  # fmt: skip
+    raise StatementError(
+        _(
+            "Row %(row)d: %(value)s is not a date in the format %(format)s.",
+            row=number,
+            value=text[:40],
+            format=date_format,
+        )
+    )

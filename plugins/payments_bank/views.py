@@ -68,16 +68,24 @@ def delete(account_id):
 def statements():
     """The statements imported so far, newest first; keyset pages."""
     rows, next_after = imports.list_statements(current_tenant, after=request.args.get("after", type=parse_id))
-    return render("payments_bank/statements.html", block="rows" if request.args.get("after") else "content",
-                  statements=rows, next_after=next_after, waiting=matching.waiting_count(current_tenant))  # fmt: skip
+    return render(
+        "payments_bank/statements.html",
+        block="rows" if request.args.get("after") else "content",
+        statements=rows,
+        next_after=next_after,
+        waiting=matching.waiting_count(current_tenant),
+    )
 
 
 def _import_form() -> ImportForm:
     form = ImportForm()
-    form.account_id.choices = choices((a.id, f"{a.bank_name} · {a.account_number} ({a.currency})")
-                                      for a in list_accounts(current_tenant))  # fmt: skip
-    form.format.choices = choices([*FORMATS.items()] + [(f"profile:{p.id}", _("%(name)s (CSV/XLSX)", name=p.name))
-                                                        for p in imports.list_profiles(current_tenant)])  # fmt: skip
+    form.account_id.choices = choices(
+        (a.id, f"{a.bank_name} · {a.account_number} ({a.currency})") for a in list_accounts(current_tenant)
+    )
+    form.format.choices = choices(
+        [*FORMATS.items()]
+        + [(f"profile:{p.id}", _("%(name)s (CSV/XLSX)", name=p.name)) for p in imports.list_profiles(current_tenant)]
+    )
     return form
 
 
@@ -93,15 +101,22 @@ def import_statement():
             profile = get_or_404(ImportProfile, form.format.data.removeprefix("profile:"), current_tenant)
         upload = form.file.data
         try:
-            done = imports.import_statement(current_tenant, account, upload.filename or "", upload.read(),
-                                            form.format.data, profile, current_user)  # fmt: skip
+            done = imports.import_statement(
+                current_tenant, account, upload.filename or "", upload.read(), form.format.data, profile, current_user
+            )
         except StatementError as exc:
             db.session.rollback()
             form.file.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_("%(new)d new line(s), %(matched)d matched at once; %(known)d already known; %(debits)d debit(s) "
-                    "skipped.", **done.counts), "success")  # fmt: skip
+            flash(
+                _(
+                    "%(new)d new line(s), %(matched)d matched at once; %(known)d already known; %(debits)d debit(s) "
+                    "skipped.",
+                    **done.counts,
+                ),
+                "success",
+            )
             _flash_warnings(done, account)
             return redirect(url_for("plugin_payments_bank.statement", statement_id=done.statement.id))
     return render("payments_bank/import.html", form=form, status=422 if form.errors else 200)
@@ -111,12 +126,25 @@ def _flash_warnings(done: imports.Imported, account: BankAccount) -> None:
     """What the import left for a person to check: other accounts' lines not taken, lines in another currency."""
     statement = done.statement
     if statement.lines_other_accounts:
-        flash(_("%(count)d line(s) of other accounts in the file were not taken: %(accounts)s. Import the file for "
-                "each of those accounts to take theirs.", count=statement.lines_other_accounts,
-                accounts=imports.listed(done.other_accounts)), "info")  # fmt: skip
+        flash(
+            _(
+                "%(count)d line(s) of other accounts in the file were not taken: %(accounts)s. Import the file for "
+                "each of those accounts to take theirs.",
+                count=statement.lines_other_accounts,
+                accounts=imports.listed(done.other_accounts),
+            ),
+            "info",
+        )
     if statement.lines_other_currency:
-        flash(_("%(count)d new line(s) are not in %(currency)s, the account's currency: check them before matching "
-                "them.", count=statement.lines_other_currency, currency=account.currency), "info")  # fmt: skip
+        flash(
+            _(
+                "%(count)d new line(s) are not in %(currency)s, the account's currency: check them before matching "
+                "them.",
+                count=statement.lines_other_currency,
+                currency=account.currency,
+            ),
+            "info",
+        )
 
 
 @bp.get("/statements/<int:statement_id>")
@@ -124,20 +152,31 @@ def _flash_warnings(done: imports.Imported, account: BankAccount) -> None:
 def statement(statement_id):
     """One imported statement: its file, its counts, and its credit lines with what became of each."""
     row = get_or_404(BankStatement, statement_id, current_tenant)
-    lines, next_after = imports.list_lines(current_tenant, statement_id=row.id,
-                                           after=request.args.get("after", type=parse_id))  # fmt: skip
-    return render("payments_bank/statement.html", block="rows" if request.args.get("after") else "content",
-                  statement=row, lines=lines, next_after=next_after)  # fmt: skip
+    lines, next_after = imports.list_lines(
+        current_tenant, statement_id=row.id, after=request.args.get("after", type=parse_id)
+    )
+    return render(
+        "payments_bank/statement.html",
+        block="rows" if request.args.get("after") else "content",
+        statement=row,
+        lines=lines,
+        next_after=next_after,
+    )
 
 
 @bp.get("/unmatched")
 @staff
 def unmatched():
     """The lines waiting for a person: whose payment each is, or that it is not a client payment."""
-    lines, next_after = imports.list_lines(current_tenant, status=LineStatus.UNMATCHED,
-                                           after=request.args.get("after", type=parse_id))  # fmt: skip
-    return render("payments_bank/unmatched.html", block="rows" if request.args.get("after") else "content",
-                  lines=lines, next_after=next_after)  # fmt: skip
+    lines, next_after = imports.list_lines(
+        current_tenant, status=LineStatus.UNMATCHED, after=request.args.get("after", type=parse_id)
+    )
+    return render(
+        "payments_bank/unmatched.html",
+        block="rows" if request.args.get("after") else "content",
+        lines=lines,
+        next_after=next_after,
+    )
 
 
 def _match_form(line: StatementLine, client_id: int | None) -> MatchForm:
@@ -150,10 +189,21 @@ def _match_form(line: StatementLine, client_id: int | None) -> MatchForm:
     if client_id and not form.is_submitted():
         form.client_id.data = client_id
     invoices = matching.open_invoices(client_id, line.currency) if client_id else []
-    form.invoice_id.choices = choices([("", _("None: the oldest open invoices first"))] + [
-        (i.id, _("%(number)s of %(date)s, owes %(balance)s", number=i.number, date=i.issue_date.isoformat(),
-                 balance=format_money_filter(i.balance, i.currency))) for i in invoices
-    ])
+    form.invoice_id.choices = choices(
+        [("", _("None: the oldest open invoices first"))]
+        + [
+            (
+                i.id,
+                _(
+                    "%(number)s of %(date)s, owes %(balance)s",
+                    number=i.number,
+                    date=i.issue_date.isoformat(),
+                    balance=format_money_filter(i.balance, i.currency),
+                ),
+            )
+            for i in invoices
+        ]
+    )
     return form
 
 
@@ -163,12 +213,18 @@ def line(line_id):
     """One statement line: its details and, while it waits, the forms to match it or set it aside."""
     row = get_or_404(StatementLine, line_id, current_tenant)
     client_id = request.args.get("client_id", type=parse_id)
-    if client_id is not None and not db.session.scalar(select(Client.id).where(Client.id == client_id,
-                                                                               Client.tenant_id == current_tenant.id)):
-        client_id = None  # fmt: skip
-    return render("payments_bank/line.html", block="invoices" if client_id is not None else "content", line=row,
-                  form=_match_form(row, client_id), aside=SetAsideForm(formdata=None),
-                  paid=_paid_by(row))  # fmt: skip
+    if client_id is not None and not db.session.scalar(
+        select(Client.id).where(Client.id == client_id, Client.tenant_id == current_tenant.id)
+    ):
+        client_id = None
+    return render(
+        "payments_bank/line.html",
+        block="invoices" if client_id is not None else "content",
+        line=row,
+        form=_match_form(row, client_id),
+        aside=SetAsideForm(formdata=None),
+        paid=_paid_by(row),
+    )
 
 
 def _paid_by(row: StatementLine):
@@ -199,8 +255,9 @@ def match(line_id):
             else:
                 flash(_("Recorded as a payment of %(client)s.", client=payment.client.legal_name), "success")
             return redirect(url_for("plugin_payments_bank.line", line_id=row.id))
-    return render("payments_bank/line.html", line=row, form=form, aside=SetAsideForm(formdata=None), paid=[],
-                  status=422)  # fmt: skip
+    return render(
+        "payments_bank/line.html", line=row, form=form, aside=SetAsideForm(formdata=None), paid=[], status=422
+    )
 
 
 @bp.post("/lines/<int:line_id>/set-aside")
@@ -216,16 +273,20 @@ def set_aside(line_id):
             flash(_("This line was already dealt with."), "info")
         db.session.commit()
         return redirect(url_for("plugin_payments_bank.line", line_id=row.id))
-    return render("payments_bank/line.html", line=row, form=_match_form(row, None), aside=aside, paid=[],
-                  status=422)  # fmt: skip
+    return render("payments_bank/line.html", line=row, form=_match_form(row, None), aside=aside, paid=[], status=422)
 
 
 @bp.get("/profiles")
 @staff
 def profiles():
     """The tenant's import profiles for CSV/XLSX exports, and the shipped presets to start from."""
-    return render("payments_bank/profiles.html", profiles=imports.list_profiles(current_tenant), presets=PresetForm(),
-                  confirm=ConfirmForm(), columns=COLUMNS)  # fmt: skip
+    return render(
+        "payments_bank/profiles.html",
+        profiles=imports.list_profiles(current_tenant),
+        presets=PresetForm(),
+        confirm=ConfirmForm(),
+        columns=COLUMNS,
+    )
 
 
 @bp.post("/profiles/presets")
@@ -248,17 +309,21 @@ def profile(profile_id=None):
     row = get_or_404(ImportProfile, profile_id, current_tenant) if profile_id is not None else None
     form = ProfileForm(obj=row, data=dict(row.columns) if row else None)
     if form.validate_on_submit():
-        taken = db.session.scalar(select(ImportProfile.id).where(ImportProfile.tenant_id == current_tenant.id,
-                                                                 ImportProfile.name == form.name.data.strip()))
-        if taken and (row is None or taken != row.id):  # fmt: skip
+        taken = db.session.scalar(
+            select(ImportProfile.id).where(
+                ImportProfile.tenant_id == current_tenant.id, ImportProfile.name == form.name.data.strip()
+            )
+        )
+        if taken and (row is None or taken != row.id):
             form.name.errors.append(_("Another profile has this name."))
         else:
             imports.save_profile(current_tenant, form.data, row)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("plugin_payments_bank.profiles"))
-    return render("payments_bank/profile_form.html", form=form, profile=row, columns=COLUMNS,
-                  status=422 if form.errors else 200)  # fmt: skip
+    return render(
+        "payments_bank/profile_form.html", form=form, profile=row, columns=COLUMNS, status=422 if form.errors else 200
+    )
 
 
 @bp.post("/profiles/<int:profile_id>/delete")

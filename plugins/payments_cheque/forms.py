@@ -33,8 +33,9 @@ class ChequeForm(AppForm):
     drawer_name = StringField(_l("Drawer (who signed it)"), validators=[DataRequired(), Length(max=200)])
     drawer_account = StringField(_l("Drawer's account number"), validators=[Optional(), Length(max=40)])
     cheque_date = DateField(_l("Date on the cheque"), validators=[InputRequired()])
-    amount = AmountField(_l("Amount"), places=2,
-                          validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=10**12)])  # fmt: skip
+    amount = AmountField(
+        _l("Amount"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=10**12)]
+    )
     currency = SelectField(_l("Currency"), choices=choices((c, c) for c in CURRENCIES), default="CNY")
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])

@@ -53,8 +53,9 @@ def saas_nav_items(tenant, membership):
 def saas_dashboard_cards(tenant, membership):
     from plugins.payments_cheque.services import awaiting
 
-    return [DashboardCard(_l("Cheques not cleared yet"), awaiting(tenant), "plugin_payments_cheque.index", STAFF,
-                          order=51)]  # fmt: skip
+    return [
+        DashboardCard(_l("Cheques not cleared yet"), awaiting(tenant), "plugin_payments_cheque.index", STAFF, order=51)
+    ]
 
 
 @hookimpl
@@ -73,7 +74,8 @@ def saas_payment_instructions(tenant, invoice):
 
     # The invoice PDF is rendered outside any request: the template alone, without the page's context processors.
     html = current_app.jinja_env.get_template("payments_cheque/instructions.html").render(
-        **instructions_context(tenant, invoice))
+        **instructions_context(tenant, invoice)
+    )
     return [PaymentInstruction(NAME, _("By cheque"), Markup(html), order=20)]  # noqa: S704 (an autoescaped template)
 
 

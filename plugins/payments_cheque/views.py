@@ -25,14 +25,21 @@ staff = roles_required(Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
 client_only = roles_required(*CLIENT_ROLES)
 
 #: The console's badge colour for each status: waiting (amber), in (green), bounced (red).
-BADGES = {ChequeStatus.RECEIVED: "issued", ChequeStatus.DEPOSITED: "partially_paid", ChequeStatus.CLEARED: "paid",
-          ChequeStatus.BOUNCED: "overdue"}  # fmt: skip
+BADGES = {
+    ChequeStatus.RECEIVED: "issued",
+    ChequeStatus.DEPOSITED: "partially_paid",
+    ChequeStatus.CLEARED: "paid",
+    ChequeStatus.BOUNCED: "overdue",
+}
 bp.add_app_template_filter(services.status_label, "cheque_status")
 bp.add_app_template_filter(lambda status: BADGES.get(status, status), "cheque_badge")
 #: The core payment behind a cheque, as staff read it on the cheque's page.
-PAYMENT_LABELS = {PaymentStatus.PENDING: _l("pending until the cheque clears"),
-                  PaymentStatus.SUCCEEDED: _l("received and allocated"), PaymentStatus.FAILED: _l("failed"),
-                  PaymentStatus.REVERSED: _l("reversed")}  # fmt: skip
+PAYMENT_LABELS = {
+    PaymentStatus.PENDING: _l("pending until the cheque clears"),
+    PaymentStatus.SUCCEEDED: _l("received and allocated"),
+    PaymentStatus.FAILED: _l("failed"),
+    PaymentStatus.REVERSED: _l("reversed"),
+}
 bp.add_app_template_filter(lambda status: str(PAYMENT_LABELS.get(status, status)), "cheque_payment_status")
 
 
@@ -47,21 +54,40 @@ def index():
     status = request.args.get("status", "")
     status = status if status in ChequeStatus.__members__.values() else ""
     client_id = request.args.get("client", type=parse_id)
-    rows, next_after = services.list_cheques(current_tenant, client_id=client_id, status=status,
-                                             after=request.args.get("after", type=parse_id))  # fmt: skip
+    rows, next_after = services.list_cheques(
+        current_tenant, client_id=client_id, status=status, after=request.args.get("after", type=parse_id)
+    )
     filters = {"status": status or None, "client": client_id}
-    return render("payments_cheque/register.html", block="rows" if request.args.get("after") else "content",
-                  cheques=rows, next_after=next_after, filters=filters, statuses=list(ChequeStatus),
-                  clients=services.clients(current_tenant))  # fmt: skip
+    return render(
+        "payments_cheque/register.html",
+        block="rows" if request.args.get("after") else "content",
+        cheques=rows,
+        next_after=next_after,
+        filters=filters,
+        statuses=list(ChequeStatus),
+        clients=services.clients(current_tenant),
+    )
 
 
 def _invoice_choices(form: ChequeForm) -> None:
     """The chosen client's open invoices as choices (none: its oldest open invoices are paid first)."""
     invoices = services.open_invoices(current_tenant, form.client_id.data)
-    form.invoice_id.choices = choices([
-        (0, _("None: the client's oldest open invoices first")),
-        *[(i.id, _("%(number)s · balance %(balance)s", number=i.number,
-                   balance=format_money_filter(i.balance, i.currency))) for i in invoices]])  # fmt: skip
+    form.invoice_id.choices = choices(
+        [
+            (0, _("None: the client's oldest open invoices first")),
+            *[
+                (
+                    i.id,
+                    _(
+                        "%(number)s · balance %(balance)s",
+                        number=i.number,
+                        balance=format_money_filter(i.balance, i.currency),
+                    ),
+                )
+                for i in invoices
+            ],
+        ]
+    )
 
 
 def _cheque_form(submitted: bool = True) -> ChequeForm:
@@ -108,11 +134,15 @@ def invoice_choices():
 def _page(cheque: Cheque, status: int = 200, **forms):
     """The cheque with its history and the forms of the steps it may take next."""
     today, bank = local_today(current_tenant), services.settings(current_tenant)["deposit_bank"]
-    context = {"deposit_form": DepositForm(formdata=None, on=today, bank=bank),
-               "clear_form": ClearForm(formdata=None, on=today), "bounce_form": BounceForm(formdata=None, on=today),
-               **forms}  # fmt: skip
-    return render("payments_cheque/cheque.html", status=status, cheque=cheque, steps=services.allowed_steps(cheque),
-                  **context)  # fmt: skip
+    context = {
+        "deposit_form": DepositForm(formdata=None, on=today, bank=bank),
+        "clear_form": ClearForm(formdata=None, on=today),
+        "bounce_form": BounceForm(formdata=None, on=today),
+        **forms,
+    }
+    return render(
+        "payments_cheque/cheque.html", status=status, cheque=cheque, steps=services.allowed_steps(cheque), **context
+    )
 
 
 @bp.get("/<int:cheque_id>")
@@ -147,10 +177,14 @@ def _step(cheque_id: int, form, form_name: str, action, done: str, already: str)
 def deposit(cheque_id):
     """The cheque was paid in at the bank."""
     form = DepositForm()
-    return _step(cheque_id, form, "deposit_form",
-                 lambda c: services.deposit(current_tenant, c, form.on.data, _me(), form.bank.data),
-                 _("Cheque deposited; mark it cleared when the bank has paid."),
-                 _("This cheque was already deposited."))  # fmt: skip
+    return _step(
+        cheque_id,
+        form,
+        "deposit_form",
+        lambda c: services.deposit(current_tenant, c, form.on.data, _me(), form.bank.data),
+        _("Cheque deposited; mark it cleared when the bank has paid."),
+        _("This cheque was already deposited."),
+    )
 
 
 @bp.post("/<int:cheque_id>/clear")
@@ -158,8 +192,14 @@ def deposit(cheque_id):
 def clear(cheque_id):
     """The bank paid the cheque: the core allocates the money."""
     form = ClearForm()
-    return _step(cheque_id, form, "clear_form", lambda c: services.clear(current_tenant, c, form.on.data, _me()),
-                 _("Cheque cleared; the payment is allocated."), _("This cheque was already cleared."))  # fmt: skip
+    return _step(
+        cheque_id,
+        form,
+        "clear_form",
+        lambda c: services.clear(current_tenant, c, form.on.data, _me()),
+        _("Cheque cleared; the payment is allocated."),
+        _("This cheque was already cleared."),
+    )
 
 
 @bp.post("/<int:cheque_id>/bounce")
@@ -167,9 +207,14 @@ def clear(cheque_id):
 def bounce(cheque_id):
     """The bank refused or returned the cheque, for a reason."""
     form = BounceForm()
-    return _step(cheque_id, form, "bounce_form",
-                 lambda c: services.bounce(current_tenant, c, form.on.data, form.reason.data, _me()),
-                 _("Cheque marked bounced."), _("This cheque was already marked bounced."))  # fmt: skip
+    return _step(
+        cheque_id,
+        form,
+        "bounce_form",
+        lambda c: services.bounce(current_tenant, c, form.on.data, form.reason.data, _me()),
+        _("Cheque marked bounced."),
+        _("This cheque was already marked bounced."),
+    )
 
 
 @bp.get("/portal")
@@ -179,7 +224,12 @@ def portal():
     client_id = visible_client_id()
     if client_id is None:
         abort(404)
-    rows, next_after = services.list_cheques(current_tenant, client_id=client_id,
-                                             after=request.args.get("after", type=parse_id))  # fmt: skip
-    return render("payments_cheque/portal.html", block="rows" if request.args.get("after") else "content",
-                  cheques=rows, next_after=next_after)  # fmt: skip
+    rows, next_after = services.list_cheques(
+        current_tenant, client_id=client_id, after=request.args.get("after", type=parse_id)
+    )
+    return render(
+        "payments_cheque/portal.html",
+        block="rows" if request.args.get("after") else "content",
+        cheques=rows,
+        next_after=next_after,
+    )

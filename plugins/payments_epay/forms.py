@@ -35,12 +35,20 @@ class SecretKeyField(TextAreaField):
 class EpaySettingsForm(PluginSettingsForm):
     provider = SelectField(_l("Payment provider"), choices=PROVIDERS, default="alipay")
     app_id = StringField(_l("Alipay app ID"), filters=[_strip])
-    seller_id = StringField(_l("Merchant (seller) ID"), filters=[_strip], validators=[Optional(), Length(max=32)],
-                            description=_l("2088 and 12 digits; notifications for another seller are refused."))
-    app_private_key = SecretKeyField(_l("The app's private key (RSA2)"), filters=[_strip],
-                                     description=_l("PEM, or the base64 text Alipay's key tool gives."))
-    alipay_public_key = SecretKeyField(_l("Alipay's public key"), filters=[_strip],
-                                       description=_l("From the app's page on the Alipay open platform."))
+    seller_id = StringField(
+        _l("Merchant (seller) ID"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=32)],
+        description=_l("2088 and 12 digits; notifications for another seller are refused."),
+    )
+    app_private_key = SecretKeyField(
+        _l("The app's private key (RSA2)"),
+        filters=[_strip],
+        description=_l("PEM, or the base64 text Alipay's key tool gives."),
+    )
+    alipay_public_key = SecretKeyField(
+        _l("Alipay's public key"), filters=[_strip], description=_l("From the app's page on the Alipay open platform.")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,12 +57,16 @@ class EpaySettingsForm(PluginSettingsForm):
         self.saved = plugin_settings(tenant, NAME) if tenant is not None else {}
         for name in SECRETS:
             if self.saved.get(name):
-                self[name].description = _l("Saved, ends with …%(tail)s. Leave empty to keep it.",
-                                            tail=keys.tail(self.saved[name]))  # fmt: skip
+                self[name].description = _l(
+                    "Saved, ends with …%(tail)s. Leave empty to keep it.", tail=keys.tail(self.saved[name])
+                )
         sandbox = sandbox_for(tenant) if tenant is not None else None
         if sandbox is not None and sandbox.app_id:
-            self.provider.description = _l("Sandbox app %(app_id)s, seller %(seller_id)s: made on this instance.",
-                                           app_id=sandbox.app_id, seller_id=sandbox.seller_id)  # fmt: skip
+            self.provider.description = _l(
+                "Sandbox app %(app_id)s, seller %(seller_id)s: made on this instance.",
+                app_id=sandbox.app_id,
+                seller_id=sandbox.seller_id,
+            )
 
     def validate_provider(self, field):
         if field.data != SANDBOX:

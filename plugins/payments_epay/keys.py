@@ -108,13 +108,15 @@ def _der(text: str) -> bytes:
 def _pkcs1_to_spki(der: bytes) -> bytes:
     """A PKCS#1 RSAPublicKey wrapped as SubjectPublicKeyInfo, which is what the loader reads."""
     pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END RSA PUBLIC KEY-----\n"
-    return serialization.load_pem_public_key(pem).public_bytes(serialization.Encoding.DER,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)  # fmt: skip
+    return serialization.load_pem_public_key(pem).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def _private_pem(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()  # fmt: skip
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _public_pem(key) -> str:

@@ -41,11 +41,20 @@ def saas_migration_dirs():
 @hookimpl
 def saas_nav_items(tenant, membership):
     return [
-        NavItem(_l("Online payments"), "plugin_payments_epay.trades",
-                frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=52),
-        NavItem(_l("Online payment settings"), "console.plugin_settings_page", frozenset({Role.VENDOR_ADMIN}),
-                order=61, params=(("name", NAME),)),
-    ]  # fmt: skip
+        NavItem(
+            _l("Online payments"),
+            "plugin_payments_epay.trades",
+            frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}),
+            order=52,
+        ),
+        NavItem(
+            _l("Online payment settings"),
+            "console.plugin_settings_page",
+            frozenset({Role.VENDOR_ADMIN}),
+            order=61,
+            params=(("name", NAME),),
+        ),
+    ]
 
 
 @hookimpl

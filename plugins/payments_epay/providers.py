@@ -72,8 +72,16 @@ class Provider(Protocol):
     app_id: str
     seller_id: str
 
-    def page_pay_url(self, *, out_trade_no: str, subject: str, amount: Decimal, expires_at: datetime,
-                     return_url: str, notify_url: str) -> str:  # fmt: skip
+    def page_pay_url(
+        self,
+        *,
+        out_trade_no: str,
+        subject: str,
+        amount: Decimal,
+        expires_at: datetime,
+        return_url: str,
+        notify_url: str,
+    ) -> str:
         """The address of the provider's cashier for this trade, signed."""
 
     def read_notification(self, params: dict) -> Notification | None:
@@ -93,13 +101,24 @@ class AlipayProvider:
     #: Alipay's trade statuses, as the plugin reads them.
     STATUSES = {"TRADE_SUCCESS": PAID, "TRADE_FINISHED": PAID, "TRADE_CLOSED": CLOSED, "WAIT_BUYER_PAY": WAITING}
 
-    def __init__(self, name: str, app_id: str, seller_id: str, app_private_key: str, alipay_public_key: str,
-                 gateway: str = GATEWAY):  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        app_id: str,
+        seller_id: str,
+        app_private_key: str,
+        alipay_public_key: str,
+        gateway: str = GATEWAY,
+    ):
         from alipay import AliPay
 
         self.name, self.app_id, self.seller_id = name, app_id, seller_id
-        self._sdk = AliPay(appid=app_id, app_private_key_string=app_private_key,
-                           alipay_public_key_string=alipay_public_key, sign_type="RSA2")  # fmt: skip
+        self._sdk = AliPay(
+            appid=app_id,
+            app_private_key_string=app_private_key,
+            alipay_public_key_string=alipay_public_key,
+            sign_type="RSA2",
+        )
         self._sdk._gateway = gateway  # the SDK keeps its gateway here; the sandbox provider points it at ours
 
     @property
@@ -108,14 +127,19 @@ class AlipayProvider:
 
     def _body(self, method: str, biz_content: dict, **extra) -> dict:
         # The SDK stamps requests with the server's local time; Alipay wants Beijing time within minutes of its own.
-        return self._sdk.build_body(method, biz_content, timestamp=now().astimezone(BEIJING).strftime(ALIPAY_TIME),
-                                    **extra)  # fmt: skip
+        return self._sdk.build_body(
+            method, biz_content, timestamp=now().astimezone(BEIJING).strftime(ALIPAY_TIME), **extra
+        )
 
     def page_pay_url(self, *, out_trade_no, subject, amount, expires_at, return_url, notify_url) -> str:
         """alipay.trade.page.pay: the payer's browser goes to the gateway with this signed query string."""
-        biz = {"subject": subject, "out_trade_no": out_trade_no, "total_amount": str(amount),
-               "product_code": "FAST_INSTANT_TRADE_PAY",
-               "time_expire": expires_at.astimezone(BEIJING).strftime(ALIPAY_TIME)}  # fmt: skip
+        biz = {
+            "subject": subject,
+            "out_trade_no": out_trade_no,
+            "total_amount": str(amount),
+            "product_code": "FAST_INSTANT_TRADE_PAY",
+            "time_expire": expires_at.astimezone(BEIJING).strftime(ALIPAY_TIME),
+        }
         body = self._body("alipay.trade.page.pay", biz, return_url=return_url, notify_url=notify_url)
         return f"{self.gateway}?{self._sdk.sign_data(body)}"
 
@@ -130,11 +154,16 @@ class AlipayProvider:
             return None
         if not verified:
             return None
-        return Notification(app_id=data.get("app_id", ""), seller_id=data.get("seller_id", ""),
-                            out_trade_no=data.get("out_trade_no", ""), trade_no=data.get("trade_no", ""),
-                            status=self.STATUSES.get(data.get("trade_status", ""), WAITING),
-                            amount=_amount(data.get("total_amount")), data=dict(params),
-                            refunded=_amount(data.get("refund_fee")) or None)  # fmt: skip
+        return Notification(
+            app_id=data.get("app_id", ""),
+            seller_id=data.get("seller_id", ""),
+            out_trade_no=data.get("out_trade_no", ""),
+            trade_no=data.get("trade_no", ""),
+            status=self.STATUSES.get(data.get("trade_status", ""), WAITING),
+            amount=_amount(data.get("total_amount")),
+            data=dict(params),
+            refunded=_amount(data.get("refund_fee")) or None,
+        )
 
     def query(self, out_trade_no: str) -> QueryAnswer:
         """alipay.trade.query, its signed answer verified by the SDK."""
@@ -148,8 +177,12 @@ class AlipayProvider:
         except (AliPayException, OSError, ValueError, AttributeError) as exc:  # refused, unreachable, not its JSON
             raise ProviderError(f"{self.name}: {exc}") from exc
         if result.get("code") == "10000" and result.get("out_trade_no") == out_trade_no:
-            return QueryAnswer(self.STATUSES.get(result.get("trade_status", ""), WAITING), result.get("trade_no", ""),
-                               _amount(result.get("total_amount")), result)  # fmt: skip
+            return QueryAnswer(
+                self.STATUSES.get(result.get("trade_status", ""), WAITING),
+                result.get("trade_no", ""),
+                _amount(result.get("total_amount")),
+                result,
+            )
         if result.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
             return QueryAnswer(MISSING, data=result)
         raise ProviderError(f"{self.name}: {result.get('code')} {result.get('sub_code')} {result.get('sub_msg')}")
@@ -206,10 +239,21 @@ def provider_for(tenant, name: str | None = None, create: bool = False) -> Provi
         sandbox = sandbox_for(tenant, create=create)
         if sandbox is None or not sandbox.app_id:
             raise ProviderUnavailable(_("The sandbox gateway is not available here."))
-        return AlipayProvider(SANDBOX, sandbox.app_id, sandbox.seller_id, sandbox.merchant_private_key,
-                              sandbox.gateway_public_key, gateway=sandbox.gateway_url)  # fmt: skip
+        return AlipayProvider(
+            SANDBOX,
+            sandbox.app_id,
+            sandbox.seller_id,
+            sandbox.merchant_private_key,
+            sandbox.gateway_public_key,
+            gateway=sandbox.gateway_url,
+        )
     settings = plugin_settings(tenant, NAME)
     if name != ALIPAY or not all(settings.get(k) for k in ("app_id", "app_private_key", "alipay_public_key")):
         raise ProviderUnavailable(_("Online payment is not set up yet: the vendor has to enter its Alipay keys."))
-    return AlipayProvider(ALIPAY, settings["app_id"], settings.get("seller_id") or "", settings["app_private_key"],
-                          settings["alipay_public_key"])  # fmt: skip
+    return AlipayProvider(
+        ALIPAY,
+        settings["app_id"],
+        settings.get("seller_id") or "",
+        settings["app_private_key"],
+        settings["alipay_public_key"],
+    )

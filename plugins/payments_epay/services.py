@@ -51,19 +51,45 @@ def start(tenant, invoice: Invoice, return_url: str, notify_url: str) -> EpayTra
         raise ServiceError(_("Online payment takes invoices in %(currency)s only.", currency=CURRENCY))
     provider = provider_for(tenant, create=True)
     created = now()
-    trade = EpayTrade(tenant_id=tenant.id, client_id=invoice.client_id, invoice_id=invoice.id,
-                      out_trade_no=_out_trade_no(created), amount=quantize(invoice.balance, CURRENCY),
-                      currency=CURRENCY, subject=_subject(tenant, invoice), provider=provider.name,
-                      status=TradeStatus.CREATED, return_url=return_url, notify_url=notify_url,
-                      expires_at=created + EXPIRES_AFTER, created_at=created, notification={})  # fmt: skip
+    trade = EpayTrade(
+        tenant_id=tenant.id,
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
+        out_trade_no=_out_trade_no(created),
+        amount=quantize(invoice.balance, CURRENCY),
+        currency=CURRENCY,
+        subject=_subject(tenant, invoice),
+        provider=provider.name,
+        status=TradeStatus.CREATED,
+        return_url=return_url,
+        notify_url=notify_url,
+        expires_at=created + EXPIRES_AFTER,
+        created_at=created,
+        notification={},
+    )
     db.session.add(trade)
-    payment, _created = payments.record(tenant, invoice.client_id, NAME, trade.out_trade_no, trade.amount, CURRENCY,
-                                        invoice_id=invoice.id, data={"provider": provider.name},
-                                        note=trade.subject)  # fmt: skip
+    payment, _created = payments.record(
+        tenant,
+        invoice.client_id,
+        NAME,
+        trade.out_trade_no,
+        trade.amount,
+        CURRENCY,
+        invoice_id=invoice.id,
+        data={"provider": provider.name},
+        note=trade.subject,
+    )
     trade.payment_id = payment.id
     db.session.flush()
-    audit.record("payments_epay.trade_started", tenant_id=tenant.id, target=trade, invoice=invoice.number,
-                 out_trade_no=trade.out_trade_no, amount=str(trade.amount), provider=provider.name)  # fmt: skip
+    audit.record(
+        "payments_epay.trade_started",
+        tenant_id=tenant.id,
+        target=trade,
+        invoice=invoice.number,
+        out_trade_no=trade.out_trade_no,
+        amount=str(trade.amount),
+        provider=provider.name,
+    )
     return trade
 
 
@@ -80,9 +106,14 @@ def _subject(tenant, invoice: Invoice) -> str:
 def cashier_url(tenant, trade: EpayTrade) -> str:
     """The provider's signed cashier address for an open trade, stamped now (Alipay refuses stale requests)."""
     provider = provider_for(tenant, trade.provider)
-    return provider.page_pay_url(out_trade_no=trade.out_trade_no, subject=trade.subject, amount=trade.amount,
-                                 expires_at=trade.expires_at, return_url=trade.return_url,
-                                 notify_url=trade.notify_url)  # fmt: skip
+    return provider.page_pay_url(
+        out_trade_no=trade.out_trade_no,
+        subject=trade.subject,
+        amount=trade.amount,
+        expires_at=trade.expires_at,
+        return_url=trade.return_url,
+        notify_url=trade.notify_url,
+    )
 
 
 def is_open(trade: EpayTrade) -> bool:
@@ -92,9 +123,12 @@ def is_open(trade: EpayTrade) -> bool:
 
 def _locked(tenant, out_trade_no: str) -> EpayTrade | None:
     """This tenant's trade, locked until commit: notifications and reconciliation take turns on it."""
-    return db.session.scalar(select(EpayTrade).where(EpayTrade.tenant_id == tenant.id,
-                                                     EpayTrade.out_trade_no == out_trade_no)
-                             .with_for_update().execution_options(populate_existing=True))  # fmt: skip
+    return db.session.scalar(
+        select(EpayTrade)
+        .where(EpayTrade.tenant_id == tenant.id, EpayTrade.out_trade_no == out_trade_no)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def handle_notification(tenant, params: dict):
@@ -135,8 +169,9 @@ def _problem(provider, trade: EpayTrade, note) -> str:
     return ""
 
 
-def settle(trade: EpayTrade, status: str, trade_no: str = "", source: str = "notification",
-           refunded: Decimal | None = None) -> bool:  # fmt: skip
+def settle(
+    trade: EpayTrade, status: str, trade_no: str = "", source: str = "notification", refunded: Decimal | None = None
+) -> bool:
     """Move a locked trade and its core payment to what the provider said; True when something changed.
 
     Paid is final: it credits once (the same news again changes nothing). A refund or a closing after it moves
@@ -150,21 +185,40 @@ def settle(trade: EpayTrade, status: str, trade_no: str = "", source: str = "not
     if status == PAID and trade.status != TradeStatus.PAID:
         payment = db.session.get(Payment, trade.payment_id)
         if payment.status != PaymentStatus.PENDING:
-            payment, _created = payments.record(db.session.get(Tenant, trade.tenant_id), trade.client_id, NAME,
-                                                f"{trade.out_trade_no}-late", trade.amount, trade.currency,
-                                                invoice_id=trade.invoice_id, data={"provider": trade.provider},
-                                                note=trade.subject)  # fmt: skip
+            payment, _created = payments.record(
+                db.session.get(Tenant, trade.tenant_id),
+                trade.client_id,
+                NAME,
+                f"{trade.out_trade_no}-late",
+                trade.amount,
+                trade.currency,
+                invoice_id=trade.invoice_id,
+                data={"provider": trade.provider},
+                note=trade.subject,
+            )
             trade.payment_id = payment.id
         trade.status, trade.trade_no, trade.paid_at = TradeStatus.PAID, trade_no or trade.trade_no, now()
         payments.succeed(payment, [trade.invoice])
-        audit.record("payments_epay.trade_paid", tenant_id=trade.tenant_id, target=trade, source=source,
-                     out_trade_no=trade.out_trade_no, trade_no=trade.trade_no, amount=str(trade.amount))  # fmt: skip
+        audit.record(
+            "payments_epay.trade_paid",
+            tenant_id=trade.tenant_id,
+            target=trade,
+            source=source,
+            out_trade_no=trade.out_trade_no,
+            trade_no=trade.trade_no,
+            amount=str(trade.amount),
+        )
         return True
     if status == CLOSED and trade.status == TradeStatus.CREATED:
         trade.status, trade.trade_no, trade.closed_at = TradeStatus.CLOSED, trade_no or trade.trade_no, now()
         payments.fail(db.session.get(Payment, trade.payment_id))
-        audit.record("payments_epay.trade_closed", tenant_id=trade.tenant_id, target=trade, source=source,
-                     out_trade_no=trade.out_trade_no)  # fmt: skip
+        audit.record(
+            "payments_epay.trade_closed",
+            tenant_id=trade.tenant_id,
+            target=trade,
+            source=source,
+            out_trade_no=trade.out_trade_no,
+        )
         return True
     return False
 
@@ -174,16 +228,32 @@ def _refunded_at_provider(trade: EpayTrade, status: str, refunded: Decimal | Non
     paid). Nothing moves here: the core's payment stands until a person records the refund. But a person must see
     it: an audit event and a warning, once for each thing the provider says (its notifications repeat)."""
     facts = {"provider_status": status, "refunded": str(refunded) if refunded else ""}
-    told = db.session.scalars(select(AuditEvent.data).where(
-        AuditEvent.action == "payments_epay.trade_refunded_at_provider", AuditEvent.target_type == EpayTrade.__name__,
-        AuditEvent.target_id == trade.id)).all()  # fmt: skip
+    told = db.session.scalars(
+        select(AuditEvent.data).where(
+            AuditEvent.action == "payments_epay.trade_refunded_at_provider",
+            AuditEvent.target_type == EpayTrade.__name__,
+            AuditEvent.target_id == trade.id,
+        )
+    ).all()
     if any({key: data.get(key) for key in facts} == facts for data in told):
         return
-    log.warning("tenant %s: trade %s was paid, and the provider now says %s (refunded %s): a person must look at it",
-                trade.tenant_id, trade.out_trade_no, status, refunded or "?")  # fmt: skip
-    audit.record("payments_epay.trade_refunded_at_provider", tenant_id=trade.tenant_id, target=trade, source=source,
-                 out_trade_no=trade.out_trade_no, trade_no=trade.trade_no, amount=str(trade.amount),
-                 **facts)  # fmt: skip
+    log.warning(
+        "tenant %s: trade %s was paid, and the provider now says %s (refunded %s): a person must look at it",
+        trade.tenant_id,
+        trade.out_trade_no,
+        status,
+        refunded or "?",
+    )
+    audit.record(
+        "payments_epay.trade_refunded_at_provider",
+        tenant_id=trade.tenant_id,
+        target=trade,
+        source=source,
+        out_trade_no=trade.out_trade_no,
+        trade_no=trade.trade_no,
+        amount=str(trade.amount),
+        **facts,
+    )
 
 
 def reconcile(tenant) -> int:
@@ -194,9 +264,16 @@ def reconcile(tenant) -> int:
     wait on the network), and each trade is settled in a short transaction of its own.
     """
     slug = tenant.slug
-    due = db.session.execute(select(EpayTrade.out_trade_no, EpayTrade.provider).where(
-        EpayTrade.tenant_id == tenant.id, EpayTrade.status == TradeStatus.CREATED,
-        EpayTrade.created_at <= now() - QUERY_AFTER).order_by(EpayTrade.id).limit(RECONCILE_BATCH)).all()  # fmt: skip
+    due = db.session.execute(
+        select(EpayTrade.out_trade_no, EpayTrade.provider)
+        .where(
+            EpayTrade.tenant_id == tenant.id,
+            EpayTrade.status == TradeStatus.CREATED,
+            EpayTrade.created_at <= now() - QUERY_AFTER,
+        )
+        .order_by(EpayTrade.id)
+        .limit(RECONCILE_BATCH)
+    ).all()
     providers = {}
     for name in dict.fromkeys(row.provider for row in due):
         try:
@@ -229,8 +306,13 @@ def _reconcile_one(tenant, out_trade_no: str, answer) -> int:
                 return 0  # a notification settled it meanwhile
             if answer.status == PAID:
                 if answer.amount != trade.amount:
-                    log.error("%s: trade %s paid %s at the provider, not %s: left for a person", tenant.slug,
-                              out_trade_no, answer.amount, trade.amount)  # fmt: skip
+                    log.error(
+                        "%s: trade %s paid %s at the provider, not %s: left for a person",
+                        tenant.slug,
+                        out_trade_no,
+                        answer.amount,
+                        trade.amount,
+                    )
                     return 0
                 return int(settle(trade, PAID, answer.trade_no, source="query"))
             expired = now() >= trade.expires_at + CLOSE_AFTER_EXPIRY

@@ -16,8 +16,11 @@ from saas.core.tenancy import current_tenant, get_or_404, roles_required, visibl
 
 bp = plugin_blueprint(NAME, __name__)
 staff = roles_required(Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
-STATUS_LABELS = {TradeStatus.CREATED: _l("Waiting for the provider"), TradeStatus.PAID: _l("Paid"),
-                 TradeStatus.CLOSED: _l("Closed, not paid")}  # fmt: skip
+STATUS_LABELS = {
+    TradeStatus.CREATED: _l("Waiting for the provider"),
+    TradeStatus.PAID: _l("Paid"),
+    TradeStatus.CLOSED: _l("Closed, not paid"),
+}
 #: The invoice badges' colours: waiting like an open invoice, paid like a paid one, closed greyed out.
 BADGES = {TradeStatus.CREATED: "issued", TradeStatus.PAID: "paid", TradeStatus.CLOSED: "withdrawn"}
 
@@ -30,9 +33,16 @@ def trades():
     status = status if status in TradeStatus.__members__.values() else ""
     before = request.args.get("before", type=parse_id)
     rows, next_before = services.list_trades(current_tenant, status=status, before=before)
-    return render("payments_epay/trades.html", block="rows" if before else "content", trades=rows,
-                  next_before=next_before, chosen=status, statuses=list(TradeStatus), trade_status_labels=STATUS_LABELS,
-                  trade_badges=BADGES)  # fmt: skip
+    return render(
+        "payments_epay/trades.html",
+        block="rows" if before else "content",
+        trades=rows,
+        next_before=next_before,
+        chosen=status,
+        statuses=list(TradeStatus),
+        trade_status_labels=STATUS_LABELS,
+        trade_badges=BADGES,
+    )
 
 
 @bp.get("/trades/<int:trade_id>")
@@ -41,8 +51,13 @@ def trade(trade_id):
     """One trade: its invoice, numbers and times, and the last notification the provider sent, as it came."""
     row = get_or_404(EpayTrade, trade_id, current_tenant)
     provider_label = _l("Alipay (sandbox)") if row.provider == SANDBOX else _l("Alipay")
-    return render("payments_epay/trade.html", trade=row, provider_label=provider_label,
-                  trade_status_labels=STATUS_LABELS, trade_badges=BADGES)  # fmt: skip
+    return render(
+        "payments_epay/trade.html",
+        trade=row,
+        provider_label=provider_label,
+        trade_status_labels=STATUS_LABELS,
+        trade_badges=BADGES,
+    )
 
 
 @bp.get("/trades/<int:trade_id>/go")

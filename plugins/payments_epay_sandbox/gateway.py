@@ -84,10 +84,16 @@ def app_for(tenant, create: bool = False) -> SandboxApp | None:
         return app
     merchant_private, merchant_public = keys.generate()
     gateway_private, gateway_public = keys.generate()
-    app = SandboxApp(tenant_id=tenant.id, app_id="9021" + _digits(12), seller_id="2088" + _digits(12),
-                     merchant_private_key=merchant_private, merchant_public_key=merchant_public,
-                     gateway_private_key=gateway_private, gateway_public_key=gateway_public,
-                     created_at=now())  # fmt: skip
+    app = SandboxApp(
+        tenant_id=tenant.id,
+        app_id="9021" + _digits(12),
+        seller_id="2088" + _digits(12),
+        merchant_private_key=merchant_private,
+        merchant_public_key=merchant_public,
+        gateway_private_key=gateway_private,
+        gateway_public_key=gateway_public,
+        created_at=now(),
+    )
     try:
         with db.session.begin_nested():
             db.session.add(app)
@@ -108,8 +114,7 @@ def check_request(params: dict) -> SandboxApp:
     if params.get("sign_type") != "RSA2":
         raise _invalid("isv.invalid-signature-type", "无效的签名类型")
     # A request's signature covers every parameter but sign itself (sign_type included), as the SDK signs it.
-    if not keys.verify(app.merchant_public_key, keys.signing_string(params, exclude=("sign",)),
-                       params.get("sign", "")):  # fmt: skip
+    if not keys.verify(app.merchant_public_key, keys.signing_string(params, exclude=("sign",)), params.get("sign", "")):
         raise _invalid("isv.invalid-signature", "验签出错")
     stamped = _beijing(params.get("timestamp", ""))
     if stamped is None or abs(now() - stamped) > TIMESTAMP_TOLERANCE:
@@ -152,16 +157,27 @@ def open_trade(app: SandboxApp, params: dict) -> SandboxTrade:
     expires_at = _beijing(biz["time_expire"]) if biz.get("time_expire") else None
     if biz.get("time_expire") and expires_at is None:
         raise _invalid("isv.invalid-time-expire", "time_expire 格式不正确")
-    trade = db.session.scalar(select(SandboxTrade).where(SandboxTrade.app_id == app.id,
-                                                         SandboxTrade.out_trade_no == out_trade_no))  # fmt: skip
+    trade = db.session.scalar(
+        select(SandboxTrade).where(SandboxTrade.app_id == app.id, SandboxTrade.out_trade_no == out_trade_no)
+    )
     if trade is not None:
         if (trade.total_amount, trade.subject) != (amount, subject):
             raise _business("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改")
         return trade
-    trade = SandboxTrade(tenant_id=app.tenant_id, app_id=app.id, out_trade_no=out_trade_no, subject=subject,
-                         total_amount=amount, trade_no=_trade_no(), token=secrets.token_urlsafe(24),
-                         status=WAITING, notify_url=notify_url, return_url=params.get("return_url", ""),
-                         expires_at=expires_at, created_at=now())  # fmt: skip
+    trade = SandboxTrade(
+        tenant_id=app.tenant_id,
+        app_id=app.id,
+        out_trade_no=out_trade_no,
+        subject=subject,
+        total_amount=amount,
+        trade_no=_trade_no(),
+        token=secrets.token_urlsafe(24),
+        status=WAITING,
+        notify_url=notify_url,
+        return_url=params.get("return_url", ""),
+        expires_at=expires_at,
+        created_at=now(),
+    )
     db.session.add(trade)
     db.session.flush()
     return trade
@@ -188,8 +204,12 @@ def by_token(token: str) -> SandboxTrade | None:
 
 
 def _locked(trade: SandboxTrade) -> SandboxTrade:
-    return db.session.scalar(select(SandboxTrade).where(SandboxTrade.id == trade.id).with_for_update()
-                             .execution_options(populate_existing=True))  # fmt: skip
+    return db.session.scalar(
+        select(SandboxTrade)
+        .where(SandboxTrade.id == trade.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def status_of(trade: SandboxTrade) -> str:
@@ -236,18 +256,31 @@ def notification(trade: SandboxTrade, status: str | None = None) -> dict:
     status = status or trade.status
     app = trade.app
     paid = status in (SUCCESS, "TRADE_FINISHED") or trade.paid_at is not None
-    return _signed(app, {
-        "notify_time": _alipay_time(now()), "notify_type": "trade_status_sync",
-        "notify_id": hashlib.sha256(f"{trade.trade_no}:{status}".encode()).hexdigest()[:34],
-        "charset": "utf-8", "version": "1.0", "app_id": app.app_id, "auth_app_id": app.app_id,
-        "seller_id": app.seller_id, "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
-        "trade_status": status, "subject": trade.subject, "total_amount": str(trade.total_amount),
-        "receipt_amount": str(trade.total_amount) if paid else "",
-        "buyer_pay_amount": str(trade.total_amount) if paid else "",
-        "buyer_id": BUYER_ID, "buyer_logon_id": BUYER_LOGON_ID,
-        "gmt_create": _alipay_time(trade.created_at), "gmt_payment": _alipay_time(trade.paid_at),
-        "gmt_close": _alipay_time(trade.closed_at),
-    })  # fmt: skip
+    return _signed(
+        app,
+        {
+            "notify_time": _alipay_time(now()),
+            "notify_type": "trade_status_sync",
+            "notify_id": hashlib.sha256(f"{trade.trade_no}:{status}".encode()).hexdigest()[:34],
+            "charset": "utf-8",
+            "version": "1.0",
+            "app_id": app.app_id,
+            "auth_app_id": app.app_id,
+            "seller_id": app.seller_id,
+            "trade_no": trade.trade_no,
+            "out_trade_no": trade.out_trade_no,
+            "trade_status": status,
+            "subject": trade.subject,
+            "total_amount": str(trade.total_amount),
+            "receipt_amount": str(trade.total_amount) if paid else "",
+            "buyer_pay_amount": str(trade.total_amount) if paid else "",
+            "buyer_id": BUYER_ID,
+            "buyer_logon_id": BUYER_LOGON_ID,
+            "gmt_create": _alipay_time(trade.created_at),
+            "gmt_payment": _alipay_time(trade.paid_at),
+            "gmt_close": _alipay_time(trade.closed_at),
+        },
+    )
 
 
 def return_url(trade: SandboxTrade) -> str:
@@ -257,12 +290,21 @@ def return_url(trade: SandboxTrade) -> str:
     if trade.status != SUCCESS:
         return trade.return_url  # Alipay adds nothing when the payer did not pay
     app = trade.app
-    params = _signed(app, {
-        "charset": "utf-8", "method": "alipay.trade.page.pay.return", "version": "1.0",
-        "app_id": app.app_id, "auth_app_id": app.app_id, "seller_id": app.seller_id,
-        "out_trade_no": trade.out_trade_no, "trade_no": trade.trade_no, "total_amount": str(trade.total_amount),
-        "timestamp": _alipay_time(trade.paid_at),
-    })  # fmt: skip
+    params = _signed(
+        app,
+        {
+            "charset": "utf-8",
+            "method": "alipay.trade.page.pay.return",
+            "version": "1.0",
+            "app_id": app.app_id,
+            "auth_app_id": app.app_id,
+            "seller_id": app.seller_id,
+            "out_trade_no": trade.out_trade_no,
+            "trade_no": trade.trade_no,
+            "total_amount": str(trade.total_amount),
+            "timestamp": _alipay_time(trade.paid_at),
+        },
+    )
     return trade.return_url + ("&" if "?" in trade.return_url else "?") + urlencode(params)
 
 
@@ -278,17 +320,33 @@ def query_body(app: SandboxApp, params: dict) -> str:
         raise _invalid("isv.missing-out-trade-no", "缺少商户订单号或支付宝交易号")
     trade = db.session.scalar(stmt)
     if trade is None:
-        return signed_answer(app, "alipay.trade.query", {**_business("ACQ.TRADE_NOT_EXIST", "交易不存在").fields(),
-                                                         "out_trade_no": str(biz.get("out_trade_no", ""))})
+        return signed_answer(
+            app,
+            "alipay.trade.query",
+            {
+                **_business("ACQ.TRADE_NOT_EXIST", "交易不存在").fields(),
+                "out_trade_no": str(biz.get("out_trade_no", "")),
+            },
+        )
     status = status_of(trade)
     paid = status == SUCCESS
-    return signed_answer(app, "alipay.trade.query", {
-        "code": "10000", "msg": "Success", "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
-        "buyer_logon_id": BUYER_LOGON_ID, "buyer_user_id": BUYER_ID, "trade_status": status,
-        "total_amount": str(trade.total_amount), "buyer_pay_amount": str(trade.total_amount) if paid else "0.00",
-        "receipt_amount": str(trade.total_amount) if paid else "0.00",
-        **({"send_pay_date": _alipay_time(trade.paid_at)} if paid else {}),
-    })  # fmt: skip
+    return signed_answer(
+        app,
+        "alipay.trade.query",
+        {
+            "code": "10000",
+            "msg": "Success",
+            "trade_no": trade.trade_no,
+            "out_trade_no": trade.out_trade_no,
+            "buyer_logon_id": BUYER_LOGON_ID,
+            "buyer_user_id": BUYER_ID,
+            "trade_status": status,
+            "total_amount": str(trade.total_amount),
+            "buyer_pay_amount": str(trade.total_amount) if paid else "0.00",
+            "receipt_amount": str(trade.total_amount) if paid else "0.00",
+            **({"send_pay_date": _alipay_time(trade.paid_at)} if paid else {}),
+        },
+    )
 
 
 def signed_answer(app: SandboxApp | None, method: str, fields: dict) -> str:
@@ -309,8 +367,9 @@ class NotAcknowledged(Exception):
 
 def post_notification(url: str, params: dict) -> None:
     """POST the notification as a form; NotAcknowledged unless the answer is the plain text "success"."""
-    req = urllib.request.Request(url, data=urlencode(params).encode(), method="POST",  # noqa: S310 (http(s): checked on open)
-                                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    # http(s) only: checked on open.
+    req = urllib.request.Request(url, data=urlencode(params).encode(), method="POST", headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(req, timeout=15) as response:  # noqa: S310
             answer = response.read(100).decode(errors="replace").strip()

@@ -37,8 +37,11 @@ class SandboxTrade(TenantScoped, db.Model):
     """A trade in the sandbox gateway's own books: what the payer did at its cashier."""
 
     __tablename__ = "payments_epay_sandbox_trade"
-    __table_args__ = (UniqueConstraint("app_id", "out_trade_no"), UniqueConstraint("trade_no"),
-                      UniqueConstraint("token"))  # fmt: skip
+    __table_args__ = (
+        UniqueConstraint("app_id", "out_trade_no"),
+        UniqueConstraint("trade_no"),
+        UniqueConstraint("token"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("payments_epay_sandbox_app.id", ondelete="CASCADE"), index=True)
     out_trade_no: Mapped[str] = mapped_column(String(64))

@@ -53,6 +53,9 @@ def saas_demo_data(tenant, session):
     from plugins.payments_epay_sandbox import gateway
     from saas.core.tenants import save_plugin_settings
 
-    save_plugin_settings(tenant, EPAY, {"provider": SANDBOX, "app_id": "", "seller_id": "", "app_private_key": "",
-                                        "alipay_public_key": ""})  # fmt: skip
+    save_plugin_settings(
+        tenant,
+        EPAY,
+        {"provider": SANDBOX, "app_id": "", "seller_id": "", "app_private_key": "", "alipay_public_key": ""},
+    )
     gateway.app_for(tenant, create=True)  # its IDs and keys, shown on the settings page from the start

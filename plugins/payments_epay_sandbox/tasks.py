@@ -35,7 +35,13 @@ def notify(trade: SandboxTrade) -> None:
     The job id names the trade and its status, so the same notification is never queued twice.
     """
     try:
-        enqueue(deliver_notification, trade.id, trade.status, job_id=f"payments_epay-notify-{trade.id}-{trade.status}",
-                retries=RETRIES, timeout=60)  # fmt: skip
+        enqueue(
+            deliver_notification,
+            trade.id,
+            trade.status,
+            job_id=f"payments_epay-notify-{trade.id}-{trade.status}",
+            retries=RETRIES,
+            timeout=60,
+        )
     except sandbox.NotAcknowledged as exc:  # inline mode runs no retries: the merchant's reconciliation settles it
         log.warning("sandbox notification of trade %s not acknowledged: %s", trade.out_trade_no, exc)

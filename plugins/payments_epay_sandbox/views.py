@@ -75,9 +75,16 @@ def cashier(token):
     trade = _trade_or_404(token)
     status = sandbox.status_of(trade)
     back = sandbox.return_url(trade) if status != sandbox.WAITING else ""
-    response = make_response(render_template("payments_epay_sandbox/cashier.html", trade=trade, status=status,
-                                             back=back, merchant=db.session.get(Tenant, trade.tenant_id),
-                                             form=ConfirmForm()))  # fmt: skip
+    response = make_response(
+        render_template(
+            "payments_epay_sandbox/cashier.html",
+            trade=trade,
+            status=status,
+            back=back,
+            merchant=db.session.get(Tenant, trade.tenant_id),
+            form=ConfirmForm(),
+        )
+    )
     if back and trade.status != sandbox.WAITING:
         response.headers["Refresh"] = f"1;url={back}"  # as Alipay does after paying: a moment, then the merchant
     return response

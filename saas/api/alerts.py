@@ -88,9 +88,17 @@ def parse(payload) -> list[Alert]:
         starts_at = item.get("startsAt") or ""
         if not isinstance(starts_at, str) or _parse_time(starts_at) is None:
             raise ServiceError(_("Alert %(num)d: startsAt is not a time.", num=index + 1))
-        alerts.append(Alert(status=item["status"], fingerprint=fingerprint.strip(), labels=labels,
-                            annotations=annotations, starts_at=starts_at, ends_at=str(item.get("endsAt") or ""),
-                            generator_url=str(item.get("generatorURL") or "")))  # fmt: skip
+        alerts.append(
+            Alert(
+                status=item["status"],
+                fingerprint=fingerprint.strip(),
+                labels=labels,
+                annotations=annotations,
+                starts_at=starts_at,
+                ends_at=str(item.get("endsAt") or ""),
+                generator_url=str(item.get("generatorURL") or ""),
+            )
+        )
     return alerts
 
 
@@ -112,28 +120,61 @@ def ingest(token: ApiToken, client: Client, alerts: list[Alert]) -> dict:
     summary = {"opened": 0, "updated": 0, "ignored": 0, "requests": []}
     fault = None
     for alert in alerts:
-        req = db.session.scalar(select(ServiceRequest).where(
-            ServiceRequest.tenant_id == tenant.id, ServiceRequest.client_id == client.id,
-            ServiceRequest.source_key == alert.source_key, ServiceRequest.is_open.is_(True),
-        ).order_by(ServiceRequest.id.desc()).limit(1))  # fmt: skip
+        req = db.session.scalar(
+            select(ServiceRequest)
+            .where(
+                ServiceRequest.tenant_id == tenant.id,
+                ServiceRequest.client_id == client.id,
+                ServiceRequest.source_key == alert.source_key,
+                ServiceRequest.is_open.is_(True),
+            )
+            .order_by(ServiceRequest.id.desc())
+            .limit(1)
+        )
         if alert.status == "firing" and req is None:
             fault = fault or _fault_category(tenant)
-            req = requests.create_request(tenant, client.id, {
-                "category_id": fault.id, "priority": alert.priority, "subject": alert.subject,
-                "description": alert.description(), "requester_name": "Alertmanager"},
-                actor=None, channel=Channel.MONITORING, source_key=alert.source_key)  # fmt: skip
+            req = requests.create_request(
+                tenant,
+                client.id,
+                {
+                    "category_id": fault.id,
+                    "priority": alert.priority,
+                    "subject": alert.subject,
+                    "description": alert.description(),
+                    "requester_name": "Alertmanager",
+                },
+                actor=None,
+                channel=Channel.MONITORING,
+                source_key=alert.source_key,
+            )
             action = "opened"
         elif alert.status == "resolved" and req is not None and not _resolution_noted(req, alert):
             ended = _parse_time(alert.ends_at) or now()
-            requests.add_event(req, "alert", None, body=_resolved_text(ended, tenant.timezone), data={
-                "status": "resolved", "fingerprint": alert.fingerprint, "starts_at": alert.starts_at,
-                "ends_at": alert.ends_at, "alertname": str(alert.labels.get("alertname", ""))})  # fmt: skip
+            requests.add_event(
+                req,
+                "alert",
+                None,
+                body=_resolved_text(ended, tenant.timezone),
+                data={
+                    "status": "resolved",
+                    "fingerprint": alert.fingerprint,
+                    "starts_at": alert.starts_at,
+                    "ends_at": alert.ends_at,
+                    "alertname": str(alert.labels.get("alertname", "")),
+                },
+            )
             action = "updated"
         else:  # already open, already noted, or resolved without an open request
             action = "ignored"
         summary[action] += 1
-        summary["requests"].append({"fingerprint": alert.fingerprint, "status": alert.status, "action": action,
-                                    "number": req.number if req is not None else None})  # fmt: skip
+        summary["requests"].append(
+            {
+                "fingerprint": alert.fingerprint,
+                "status": alert.status,
+                "action": action,
+                "number": req.number if req is not None else None,
+            }
+        )
     return summary
 
 
@@ -147,10 +188,15 @@ def _fault_category(tenant):
 
 def _resolution_noted(req: ServiceRequest, alert: Alert) -> bool:
     """Whether this alert's resolution (the same firing, by its start) is already on the timeline."""
-    events = db.session.scalars(select(RequestEvent.data).where(RequestEvent.request_id == req.id,
-                                                                RequestEvent.kind == "alert"))  # fmt: skip
-    return any(d.get("status") == "resolved" and d.get("fingerprint") == alert.fingerprint
-               and d.get("starts_at") == alert.starts_at for d in events)  # fmt: skip
+    events = db.session.scalars(
+        select(RequestEvent.data).where(RequestEvent.request_id == req.id, RequestEvent.kind == "alert")
+    )
+    return any(
+        d.get("status") == "resolved"
+        and d.get("fingerprint") == alert.fingerprint
+        and d.get("starts_at") == alert.starts_at
+        for d in events
+    )
 
 
 def _resolved_text(ended: datetime, timezone: str) -> str:

@@ -23,10 +23,19 @@ admin_only = roles_required(Role.VENDOR_ADMIN)
 def _page(form: TokenForm, status: int = 200, created: ApiToken | None = None, secret: str | None = None):
     clients = client_choices(current_tenant)
     form.client_id.choices = choices([(0, _("All clients")), *clients])
-    return render("api/tokens.html", status=status, tokens=tokens.list_tokens(current_tenant), form=form,
-                  confirm=ConfirmForm(), clients=clients, created=created, secret=secret, scopes=tokens.SCOPES,
-                  webhook_url=external_url("api.alertmanager_webhook"),
-                  openapi_url=external_url("api.openapi"))  # fmt: skip
+    return render(
+        "api/tokens.html",
+        status=status,
+        tokens=tokens.list_tokens(current_tenant),
+        form=form,
+        confirm=ConfirmForm(),
+        clients=clients,
+        created=created,
+        secret=secret,
+        scopes=tokens.SCOPES,
+        webhook_url=external_url("api.alertmanager_webhook"),
+        openapi_url=external_url("api.openapi"),
+    )
 
 
 @bp.get("/")
@@ -45,9 +54,13 @@ def create():
     if not form.validate_on_submit():
         return _page(form, status=422)
     try:
-        token, secret = tokens.create_token(current_tenant, form.name.data, form.scopes.data,
-                                            client_id=form.client_id.data or None,
-                                            actor=current_user._get_current_object())  # fmt: skip
+        token, secret = tokens.create_token(
+            current_tenant,
+            form.name.data,
+            form.scopes.data,
+            client_id=form.client_id.data or None,
+            actor=current_user._get_current_object(),
+        )
     except ServiceError as exc:
         db.session.rollback()
         form.name.errors = [*form.name.errors, str(exc)]

@@ -79,9 +79,15 @@ def idempotent(view):
         response = view(token, *args, **kwargs)
         db.session.rollback()  # the view committed what it made; anything left over is not ours to keep
         if response.status_code < 500:
-            db.session.execute(update(IdempotentRequest).where(IdempotentRequest.id == row_id).values(
-                status=response.status_code, body=response.get_json(silent=True),
-                location=response.headers.get("Location")))  # fmt: skip
+            db.session.execute(
+                update(IdempotentRequest)
+                .where(IdempotentRequest.id == row_id)
+                .values(
+                    status=response.status_code,
+                    body=response.get_json(silent=True),
+                    location=response.headers.get("Location"),
+                )
+            )
         db.session.commit()
         return response
 

@@ -28,8 +28,13 @@ ERROR_RESPONSES = {
 }
 #: Ids and numbers are positive 32-bit integers (saas.core.parsing.MAX_ID): a larger one is no row (404).
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-REQUEST_NUMBER = {"name": "number", "in": "path", "required": True, "description": "The request's number (#1024).",
-                  "schema": {**ID, "examples": [1]}}  # fmt: skip
+REQUEST_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "description": "The request's number (#1024).",
+    "schema": {**ID, "examples": [1]},
+}
 SCOPE_NOTE = "Needs the scope `{scope}`."
 
 SCHEMAS = {
@@ -37,8 +42,11 @@ SCHEMAS = {
         "type": "object",
         "required": ["error", "reason"],
         "properties": {
-            "error": {"type": "string", "description": "The kind of error, in stable English words.",
-                      "examples": ["Unprocessable"]},  # fmt: skip
+            "error": {
+                "type": "string",
+                "description": "The kind of error, in stable English words.",
+                "examples": ["Unprocessable"],
+            },
             "reason": {"type": "string", "description": "Why, for people (in the Accept-Language, en or zh)."},
         },
     },
@@ -54,16 +62,33 @@ SCHEMAS = {
     },
     "RequestSummary": {
         "type": "object",
-        "required": ["number", "reference", "client", "category", "priority", "channel", "status", "is_open",
-                     "subject", "received_at", "due", "breached"],  # fmt: skip
+        "required": [
+            "number",
+            "reference",
+            "client",
+            "category",
+            "priority",
+            "channel",
+            "status",
+            "is_open",
+            "subject",
+            "received_at",
+            "due",
+            "breached",
+        ],
         "properties": {
             "number": {"type": "integer"},
             "reference": {"type": "string", "examples": ["#1024"]},
             "client": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
             "category": {
                 "type": "object",
-                "properties": {"id": {"type": "integer"}, "code": {"type": "string"}, "kind": {"type": "string"},
-                               "name_en": {"type": "string"}, "name_zh": {"type": "string"}},  # fmt: skip
+                "properties": {
+                    "id": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "name_en": {"type": "string"},
+                    "name_zh": {"type": "string"},
+                },
             },
             "priority": {"type": "string", "enum": [p.value for p in Priority]},
             "channel": {"type": "string", "examples": ["api", "monitoring", "portal"]},
@@ -101,8 +126,10 @@ SCHEMAS = {
                 "required": ["description", "timeline"],
                 "properties": {
                     "description": {"type": "string"},
-                    "requester": {"type": "object", "properties": {"name": {"type": "string"},
-                                                                   "contact": {"type": "string"}}},  # fmt: skip
+                    "requester": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "contact": {"type": "string"}},
+                    },
                     "timeline": {"type": "array", "items": _ref("Event")},
                 },
             },
@@ -121,8 +148,11 @@ SCHEMAS = {
         "required": ["category", "subject"],
         "properties": {
             "client_id": {**ID, "description": "Required unless the token is restricted to a client."},
-            "category": {"type": ["string", "integer"], "description": "Category code (FAULT, REMOTE…) or id.",
-                         "examples": ["FAULT", "GENERAL"]},
+            "category": {
+                "type": ["string", "integer"],
+                "description": "Category code (FAULT, REMOTE…) or id.",
+                "examples": ["FAULT", "GENERAL"],
+            },
             "priority": {"type": "string", "enum": [p.value for p in Priority], "default": "normal"},
             "subject": {"type": "string", "maxLength": 200},
             "description": {"type": "string", "maxLength": 20000},
@@ -140,10 +170,16 @@ SCHEMAS = {
         "required": ["status", "fingerprint", "startsAt"],
         "properties": {
             "status": {"type": "string", "enum": ["firing", "resolved"]},
-            "labels": {"type": "object", "additionalProperties": {"type": "string"},
-                       "description": "`severity`: critical → urgent, warning → high, info → low, else normal."},
-            "annotations": {"type": "object", "additionalProperties": {"type": "string"},
-                            "description": "`summary` becomes the subject (else `labels.alertname`)."},
+            "labels": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "`severity`: critical → urgent, warning → high, info → low, else normal.",
+            },
+            "annotations": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "`summary` becomes the subject (else `labels.alertname`).",
+            },
             "startsAt": {"type": "string", "format": "date-time"},
             "endsAt": {"type": "string", "format": "date-time"},
             "generatorURL": {"type": "string"},
@@ -193,8 +229,9 @@ def _json(schema_name: str, description: str) -> dict:
 def _operation(operation_id: str, summary: str, scope: str | None, responses: dict, **extra) -> dict:
     operation = {"operationId": operation_id, "summary": summary, "responses": responses, **extra}
     if scope:
-        operation["description"] = SCOPE_NOTE.format(scope=scope) + (" " + extra["description"]
-                                                                      if "description" in extra else "")  # fmt: skip
+        operation["description"] = SCOPE_NOTE.format(scope=scope) + (
+            " " + extra["description"] if "description" in extra else ""
+        )
         operation["x-required-scope"] = scope
     else:
         operation["security"] = []
@@ -206,67 +243,116 @@ def document(server_url: str) -> dict:
     paths = {
         "/api/v1/requests": {
             "get": _operation(
-                "listRequests", "List requests", "requests:read",
+                "listRequests",
+                "List requests",
+                "requests:read",
                 {"200": _json("RequestPage", "One page of requests."), **_errors(401, 403, 404, 422, 429)},
                 parameters=[
-                    {"name": "status", "in": "query", "schema": {"type": "string", "default": "open"},
-                     "description": "open (soonest due first), all (newest first) or one status."},
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "default": "open"},
+                        "description": "open (soonest due first), all (newest first) or one status.",
+                    },
                     {"name": "client_id", "in": "query", "schema": ID},
-                    {"name": "category", "in": "query", "schema": {"type": "string"},
-                     "description": "A category code or id."},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
-                                                                "default": 25}},
-                    {"name": "after", "in": "query", "schema": {"type": "string"},
-                     "description": "The `next` of the previous page."},
+                    {
+                        "name": "category",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "A category code or id.",
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
+                    },
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "The `next` of the previous page.",
+                    },
                 ],
-            ),  # fmt: skip
+            ),
             "post": _operation(
-                "createRequest", "Raise a request", "requests:write",
-                {"201": _json("Request", "The request, with its due times."),
-                 **_errors(400, 401, 403, 404, 409, 422, 429)},
+                "createRequest",
+                "Raise a request",
+                "requests:write",
+                {
+                    "201": _json("Request", "The request, with its due times."),
+                    **_errors(400, 401, 403, 404, 409, 422, 429),
+                },
                 description="Channel `api`. A client-restricted token raises for its own client only. Send an "
-                            "`Idempotency-Key` to retry safely: the same key answers the first answer again (with "
-                            "`Idempotent-Replayed: true`) and raises nothing twice; with another body it is a 422.",
-                parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
-                             "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+                "`Idempotency-Key` to retry safely: the same key answers the first answer again (with "
+                "`Idempotent-Replayed: true`) and raises nothing twice; with another body it is a 422.",
+                parameters=[
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    }
+                ],
                 requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewRequest")}}},
-            ),  # fmt: skip
+            ),
         },
         "/api/v1/requests/{number}": {
             "get": _operation(
-                "getRequest", "Read a request", "requests:read",
+                "getRequest",
+                "Read a request",
+                "requests:read",
                 {"200": _json("Request", "The request and its public timeline."), **_errors(401, 403, 404, 429)},
                 parameters=[REQUEST_NUMBER],
-            ),  # fmt: skip
+            ),
         },
         "/api/v1/requests/{number}/comments": {
             "post": _operation(
-                "addComment", "Reply on a request", "requests:write",
+                "addComment",
+                "Reply on a request",
+                "requests:write",
                 {"201": _json("Event", "The reply on the timeline."), **_errors(400, 401, 403, 404, 422, 429)},
                 description="A client-restricted token replies for the client; an unrestricted one for the vendor.",
                 parameters=[REQUEST_NUMBER],
                 requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewComment")}}},
-            ),  # fmt: skip
+            ),
         },
         "/api/v1/alerts/alertmanager": {
             "post": _operation(
-                "alertmanagerWebhook", "Prometheus Alertmanager webhook (§2.2.1)", "alerts:write",
-                {"200": _json("AlertSummary", "What was done with each alert."),
-                 **_errors(400, 401, 403, 404, 422, 429)},
+                "alertmanagerWebhook",
+                "Prometheus Alertmanager webhook (§2.2.1)",
+                "alerts:write",
+                {
+                    "200": _json("AlertSummary", "What was done with each alert."),
+                    **_errors(400, 401, 403, 404, 422, 429),
+                },
                 description="Firing alerts open fault requests (§2.2.2), one per fingerprint; a resolved alert is "
-                            "noted once on its open request. Safe to deliver twice.",
-                parameters=[{"name": "client_id", "in": "query", "schema": ID,
-                             "description": "The client whose systems alert; implied by a client-restricted token."}],
-                requestBody={"required": True,
-                             "content": {"application/json": {"schema": _ref("AlertmanagerPayload")}}},
-            ),  # fmt: skip
+                "noted once on its open request. Safe to deliver twice.",
+                parameters=[
+                    {
+                        "name": "client_id",
+                        "in": "query",
+                        "schema": ID,
+                        "description": "The client whose systems alert; implied by a client-restricted token.",
+                    }
+                ],
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("AlertmanagerPayload")}},
+                },
+            ),
         },
         "/api/v1/openapi.json": {
             "get": _operation(
-                "getOpenApi", "This document", None,
-                {"200": {"description": "The OpenAPI document.", "content": {"application/json": {
-                    "schema": {"type": "object"}}}}},
-            ),  # fmt: skip
+                "getOpenApi",
+                "This document",
+                None,
+                {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            ),
         },
     }
     return {
@@ -275,17 +361,20 @@ def document(server_url: str) -> dict:
             "title": "Aftercare API",
             "version": "1",
             "description": "Service requests of a vendor's clients (§2.1.1) and monitoring alerts (§2.2.1). A token "
-                           "belongs to one vendor; a token restricted to a client sees and acts for that client "
-                           "only. Errors are JSON objects {error, reason}.",
-        },  # fmt: skip
+            "belongs to one vendor; a token restricted to a client sees and acts for that client "
+            "only. Errors are JSON objects {error, reason}.",
+        },
         "servers": [{"url": server_url}],
         "security": [{"bearerAuth": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "An API token made by the vendor's admin (ac_…), shown once."},
-            },  # fmt: skip
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token made by the vendor's admin (ac_…), shown once.",
+                },
+            },
             "schemas": SCHEMAS,
             "responses": {
                 name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}

@@ -17,18 +17,30 @@ def request_summary(req: ServiceRequest) -> dict:
         "number": req.number,
         "reference": req.reference,
         "client": {"id": req.client_id, "name": req.client.legal_name},
-        "category": {"id": category.id, "code": category.code, "kind": category.kind, "name_en": category.name_en,
-                     "name_zh": category.name_zh},  # fmt: skip
+        "category": {
+            "id": category.id,
+            "code": category.code,
+            "kind": category.kind,
+            "name_en": category.name_en,
+            "name_zh": category.name_zh,
+        },
         "priority": req.priority,
         "channel": req.channel,
         "status": req.status,
         "is_open": req.is_open,
         "subject": req.subject,
         "received_at": iso(req.received_at),
-        "due": {"response": iso(req.response_due_at), "arrival": iso(req.arrival_due_at),
-                "resolution": iso(req.resolution_due_at), "next": iso(req.next_due_at)},  # fmt: skip
-        "breached": {"response": req.response_breached, "arrival": req.arrival_breached,
-                     "resolution": req.resolution_breached},  # fmt: skip
+        "due": {
+            "response": iso(req.response_due_at),
+            "arrival": iso(req.arrival_due_at),
+            "resolution": iso(req.resolution_due_at),
+            "next": iso(req.next_due_at),
+        },
+        "breached": {
+            "response": req.response_breached,
+            "arrival": req.arrival_breached,
+            "resolution": req.resolution_breached,
+        },
         "first_response_at": iso(req.first_response_at),
         "resolved_at": iso(req.resolved_at),
         "closed_at": iso(req.closed_at),

@@ -22,8 +22,11 @@ def client_for(token: ApiToken, client_id: int | None) -> Client | None:
     """The client a call is about: the token's own when restricted; None when not named and not implied."""
     if client_id is None and token.client_id is None:
         return None
-    client = db.session.scalar(scoped_select(Client, token.tenant, token.client_id).where(
-        Client.id == (client_id if client_id is not None else token.client_id)))  # fmt: skip
+    client = db.session.scalar(
+        scoped_select(Client, token.tenant, token.client_id).where(
+            Client.id == (client_id if client_id is not None else token.client_id)
+        )
+    )
     if client is None:
         raise NotFound(_("There is no such client for this token."))
     return client
@@ -33,7 +36,8 @@ def category_for(token: ApiToken, ref) -> RequestCategory | None:
     """One of the tenant's active categories, by code (FAULT) or id; None when there is no such category."""
     for category in requests.categories(token.tenant):
         if (isinstance(ref, str) and category.code == ref.strip().upper()) or (
-                isinstance(ref, int) and not isinstance(ref, bool) and category.id == ref):  # fmt: skip
+            isinstance(ref, int) and not isinstance(ref, bool) and category.id == ref
+        ):
             return category
     return None
 
@@ -53,8 +57,9 @@ def request_by_number(token: ApiToken, number: int, for_update: bool = False) ->
 
 def raise_request(token: ApiToken, client: Client, category: RequestCategory, data: dict) -> ServiceRequest:
     """A request raised through the API (§2.1.1), under the client's contract in force."""
-    return requests.create_request(token.tenant, client.id, {**data, "category_id": category.id}, actor=None,
-                                   channel=Channel.API)  # fmt: skip
+    return requests.create_request(
+        token.tenant, client.id, {**data, "category_id": category.id}, actor=None, channel=Channel.API
+    )
 
 
 def add_comment(token: ApiToken, req: ServiceRequest, body: str) -> RequestEvent:
@@ -62,14 +67,26 @@ def add_comment(token: ApiToken, req: ServiceRequest, body: str) -> RequestEvent
     return requests.reply(req, None, body, by_client=token.client_id is not None)
 
 
-def list_page(token: ApiToken, *, client: Client | None, status: str, category: RequestCategory | None,
-              after: str | None, limit: int):  # fmt: skip
+def list_page(
+    token: ApiToken,
+    *,
+    client: Client | None,
+    status: str,
+    category: RequestCategory | None,
+    after: str | None,
+    limit: int,
+):
     """One page of the token's requests (keyset), as (rows, next cursor)."""
-    return requests.list_requests(token.tenant, client_id=client.id if client else token.client_id, status=status,
-                                  category_id=category.id if category else None, after=after, limit=limit)  # fmt: skip
+    return requests.list_requests(
+        token.tenant,
+        client_id=client.id if client else token.client_id,
+        status=status,
+        category_id=category.id if category else None,
+        after=after,
+        limit=limit,
+    )
 
 
 def public_timeline(req: ServiceRequest) -> list[RequestEvent]:
     """The request's timeline as the client sees it: no internal notes."""
     return requests.timeline(req, include_internal=False)
-

@@ -35,8 +35,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(tenant: Tenant, name: str, scopes, client_id: int | None = None,
-                 actor: User | None = None) -> tuple[ApiToken, str]:  # fmt: skip
+def create_token(
+    tenant: Tenant, name: str, scopes, client_id: int | None = None, actor: User | None = None
+) -> tuple[ApiToken, str]:
     """Make a token; returns it and its secret, which is not kept and cannot be shown again."""
     name = (name or "").strip()
     if not name:
@@ -44,17 +45,34 @@ def create_token(tenant: Tenant, name: str, scopes, client_id: int | None = None
     scopes = sorted(set(scopes or ()))
     if not scopes or any(s not in SCOPES for s in scopes):
         raise ServiceError(_("Choose what the token may do."))
-    if client_id is not None and db.session.scalar(
-            select(Client.id).where(Client.id == client_id, Client.tenant_id == tenant.id)) is None:  # fmt: skip
+    if (
+        client_id is not None
+        and db.session.scalar(select(Client.id).where(Client.id == client_id, Client.tenant_id == tenant.id)) is None
+    ):
         raise ServiceError(_("Choose one of your clients."))
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(tenant_id=tenant.id, name=name[:120], token_hash=hash_secret(secret),
-                     prefix=secret[:SHOWN_CHARS], scopes=scopes, client_id=client_id,
-                     created_by_id=actor.id if actor else None, created_at=now())  # fmt: skip
+    token = ApiToken(
+        tenant_id=tenant.id,
+        name=name[:120],
+        token_hash=hash_secret(secret),
+        prefix=secret[:SHOWN_CHARS],
+        scopes=scopes,
+        client_id=client_id,
+        created_by_id=actor.id if actor else None,
+        created_at=now(),
+    )
     db.session.add(token)
     db.session.flush()
-    audit.record("api.token_created", tenant_id=tenant.id, target=token, actor=actor, name=token.name,
-                 prefix=token.prefix, scopes=scopes, client_id=client_id)  # fmt: skip
+    audit.record(
+        "api.token_created",
+        tenant_id=tenant.id,
+        target=token,
+        actor=actor,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=scopes,
+        client_id=client_id,
+    )
     return token, secret
 
 
@@ -63,8 +81,9 @@ def revoke_token(token: ApiToken, actor: User | None = None) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = now()
-    audit.record("api.token_revoked", tenant_id=token.tenant_id, target=token, actor=actor, name=token.name,
-                 prefix=token.prefix)  # fmt: skip
+    audit.record(
+        "api.token_revoked", tenant_id=token.tenant_id, target=token, actor=actor, name=token.name, prefix=token.prefix
+    )
 
 
 def authenticate(secret: str | None) -> ApiToken | None:

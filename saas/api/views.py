@@ -127,8 +127,12 @@ def _text(data: dict, name: str, limit: int, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        fail(422, _("“%(name)s” must be a non-empty string.", name=name) if required
-             else _("“%(name)s” must be a string.", name=name))  # fmt: skip
+        fail(
+            422,
+            _("“%(name)s” must be a non-empty string.", name=name)
+            if required
+            else _("“%(name)s” must be a string.", name=name),
+        )
     if len(value) > limit:
         fail(422, _("“%(name)s” may be at most %(num)d characters long.", name=name, num=limit))
     return value
@@ -138,8 +142,9 @@ def _int(value, name: str) -> int | None:
     """An optional whole number from JSON or the query string."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isascii()
-                                                                   and value.isdigit())):  # fmt: skip
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
+    ):
         fail(422, _("“%(name)s” must be a whole number.", name=name))
     if isinstance(value, str) and len(value.lstrip("0")) > len(str(MAX_ID)) or not -MAX_ID <= int(value) <= MAX_ID:
         fail(404, _("There is no such record."))  # no row has it (and int() of 5,000 digits would fail)
@@ -188,8 +193,9 @@ def list_requests(token):
     category = _category(token, request.args.get("category"), required=False)
     after = _decode_cursor(request.args.get("after"), by_due=status in ("", "open"))
     try:
-        rows, cursor = services.list_page(token, client=client, status=status, category=category, after=after,
-                                          limit=limit)  # fmt: skip
+        rows, cursor = services.list_page(
+            token, client=client, status=status, category=category, after=after, limit=limit
+        )
     except ValueError:
         fail(422, _("“after” is not a cursor this API gave out; use the “next” of the previous page."))
     db.session.commit()  # the token's last use

@@ -45,25 +45,49 @@ def issue_credit_note(invoice: Invoice, amount: Decimal | None, reason: str, use
     today = local_today(tenant)
     counter = services.lock_numbers(tenant.id, today.year, series="CN")
     counter.last_value += 1
-    note = CreditNote(tenant_id=invoice.tenant_id, client_id=invoice.client_id, invoice_id=invoice.id,
-                      number=f"CN-{today.year}-{counter.last_value:06d}", amount=amount, currency=invoice.currency,
-                      reason=reason, voids=void, issue_date=today, created_by_id=getattr(user, "id", None),
-                      created_at=now())  # fmt: skip
+    note = CreditNote(
+        tenant_id=invoice.tenant_id,
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
+        number=f"CN-{today.year}-{counter.last_value:06d}",
+        amount=amount,
+        currency=invoice.currency,
+        reason=reason,
+        voids=void,
+        issue_date=today,
+        created_by_id=getattr(user, "id", None),
+        created_at=now(),
+    )
     db.session.add(note)
     db.session.flush()
     owed = invoice.balance - amount
     if owed < 0:  # already paid beyond what it now owes: the difference is the client's
-        db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id, amount=-owed,
-                                   currency=invoice.currency, invoice_id=invoice.id, created_at=now(),
-                                   note=note.number))  # fmt: skip
+        db.session.add(
+            CreditEntry(
+                tenant_id=invoice.tenant_id,
+                client_id=invoice.client_id,
+                amount=-owed,
+                currency=invoice.currency,
+                invoice_id=invoice.id,
+                created_at=now(),
+                note=note.number,
+            )
+        )
     invoice.balance = max(owed, Decimal(0))
     # credited in full, the invoice no longer stands: void, whether it was asked as a void or not
     invoice.status = InvoiceStatus.VOID if void or amount == creditable else invoice_status(invoice)
     if invoice.status == InvoiceStatus.VOID:
-        late.withdraw_penalties(invoice, _("Its invoice %(number)s was voided by %(note)s.", number=invoice.number,
-                                           note=note.number))  # fmt: skip
-    audit.record("billing.invoice_voided" if void else "billing.credit_note_issued", tenant_id=invoice.tenant_id,
-                 target=invoice, credit_note=note.number, amount=str(amount), reason=reason)  # fmt: skip
+        late.withdraw_penalties(
+            invoice, _("Its invoice %(number)s was voided by %(note)s.", number=invoice.number, note=note.number)
+        )
+    audit.record(
+        "billing.invoice_voided" if void else "billing.credit_note_issued",
+        tenant_id=invoice.tenant_id,
+        target=invoice,
+        credit_note=note.number,
+        amount=str(amount),
+        reason=reason,
+    )
     db.session.flush()
     return note
 
@@ -77,17 +101,20 @@ def issue_draft(invoice: Invoice, user) -> None:
     today = local_today(tenant)
     invoice.issue_date, invoice.due_date = today, today + timedelta(days=invoice.contract.payment_net_days)
     invoice.status = InvoiceStatus.ISSUED
-    audit.record("billing.invoice_issued", tenant_id=invoice.tenant_id, target=invoice, actor=user,
-                 number=invoice.number)  # fmt: skip
+    audit.record(
+        "billing.invoice_issued", tenant_id=invoice.tenant_id, target=invoice, actor=user, number=invoice.number
+    )
     db.session.flush()
     services.issued(tenant, [invoice.id])
 
 
 def issue_drafts(tenant, user) -> int:
     """Issue every draft of the tenant waiting for review, oldest first; returns how many."""
-    drafts = db.session.scalars(select(Invoice).where(Invoice.tenant_id == tenant.id,
-                                                      Invoice.status == InvoiceStatus.DRAFT)
-                                .order_by(Invoice.id)).all()  # fmt: skip
+    drafts = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.tenant_id == tenant.id, Invoice.status == InvoiceStatus.DRAFT)
+        .order_by(Invoice.id)
+    ).all()
     for invoice in drafts:
         issue_draft(invoice, user)
     return len(drafts)

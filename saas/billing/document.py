@@ -29,14 +29,16 @@ def qr_svg(text: str) -> str:
 
 def credit_notes(invoice: Invoice) -> list[CreditNote]:
     """The credit notes issued against an invoice, oldest first."""
-    return list(db.session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice.id)
-                                   .order_by(CreditNote.id)))  # fmt: skip
+    return list(
+        db.session.scalars(select(CreditNote).where(CreditNote.invoice_id == invoice.id).order_by(CreditNote.id))
+    )
 
 
 def paid_amount(invoice: Invoice) -> Decimal:
     """What payments and applied credit have paid of an invoice (reversals netted)."""
-    return db.session.scalar(select(func.coalesce(func.sum(PaymentAllocation.amount), 0))
-                             .where(PaymentAllocation.invoice_id == invoice.id)) or Decimal(0)  # fmt: skip
+    return db.session.scalar(
+        select(func.coalesce(func.sum(PaymentAllocation.amount), 0)).where(PaymentAllocation.invoice_id == invoice.id)
+    ) or Decimal(0)
 
 
 def render_html(invoice: Invoice, language: str) -> str:

@@ -27,8 +27,12 @@ from saas.extensions import db
 S = PenaltyStatus
 #: The penalty's state machine: proposed → confirmed → billed, or proposed → waived.
 TRANSITIONS = {S.PROPOSED: {S.CONFIRMED, S.WAIVED}, S.CONFIRMED: {S.BILLED}, S.BILLED: set(), S.WAIVED: set()}
-STATUS_LABELS = {S.PROPOSED: _l("Proposed"), S.CONFIRMED: _l("Confirmed"), S.BILLED: _l("Billed"),
-                 S.WAIVED: _l("Waived")}
+STATUS_LABELS = {
+    S.PROPOSED: _l("Proposed"),
+    S.CONFIRMED: _l("Confirmed"),
+    S.BILLED: _l("Billed"),
+    S.WAIVED: _l("Waived"),
+}
 #: The key prefix of the penalty lines handed to the billing run (saas_billing_lines): "billing.penalty:12".
 LINE_KEY = "billing.penalty:"
 
@@ -46,26 +50,68 @@ def record_breaches(tenant: Tenant, today: date) -> int:
     re-run, or two runs at once, from recording anything twice.
     """
     rows = db.session.execute(
-        select(Invoice.id, Invoice.client_id, Invoice.contract_id, Invoice.number, Invoice.due_date, Invoice.total,
-               Invoice.balance, Invoice.currency, Contract.penalty_rate)
+        select(
+            Invoice.id,
+            Invoice.client_id,
+            Invoice.contract_id,
+            Invoice.number,
+            Invoice.due_date,
+            Invoice.total,
+            Invoice.balance,
+            Invoice.currency,
+            Contract.penalty_rate,
+        )
         .join(Contract, Contract.id == Invoice.contract_id)
         .outerjoin(PaymentBreach, PaymentBreach.invoice_id == Invoice.id)
-        .where(Invoice.tenant_id == tenant.id, Invoice.status.in_(OPEN_INVOICES), Invoice.due_date < today,
-               Invoice.balance > 0, PaymentBreach.id.is_(None))
-        .order_by(Invoice.id)).all()  # fmt: skip
+        .where(
+            Invoice.tenant_id == tenant.id,
+            Invoice.status.in_(OPEN_INVOICES),
+            Invoice.due_date < today,
+            Invoice.balance > 0,
+            PaymentBreach.id.is_(None),
+        )
+        .order_by(Invoice.id)
+    ).all()
     if not rows:
         return 0
     detected = now()
-    breaches = [{"tenant_id": tenant.id, "client_id": r.client_id, "invoice_id": r.id, "contract_id": r.contract_id,
-                 "clause": "8.1.4", "invoice_number": r.number, "due_date": r.due_date, "total": r.total,
-                 "unpaid": r.balance, "currency": r.currency, "found_on": today,
-                 "days_late": (today - r.due_date).days, "detected_at": detected} for r in rows]  # fmt: skip
+    breaches = [
+        {
+            "tenant_id": tenant.id,
+            "client_id": r.client_id,
+            "invoice_id": r.id,
+            "contract_id": r.contract_id,
+            "clause": "8.1.4",
+            "invoice_number": r.number,
+            "due_date": r.due_date,
+            "total": r.total,
+            "unpaid": r.balance,
+            "currency": r.currency,
+            "found_on": today,
+            "days_late": (today - r.due_date).days,
+            "detected_at": detected,
+        }
+        for r in rows
+    ]
     inserted = _insert_new(PaymentBreach, breaches, "invoice_id")
-    penalties = [{"tenant_id": tenant.id, "client_id": r.client_id, "breach_id": inserted[r.id],
-                  "contract_id": r.contract_id, "clause": "8.2", "basis": r.balance, "rate": r.penalty_rate,
-                  "amount": penalty_amount(r.balance, r.penalty_rate, r.currency), "currency": r.currency,
-                  "status": S.PROPOSED, "note": "", "created_at": detected}
-                 for r in rows if r.id in inserted and r.penalty_rate > 0]  # fmt: skip
+    penalties = [
+        {
+            "tenant_id": tenant.id,
+            "client_id": r.client_id,
+            "breach_id": inserted[r.id],
+            "contract_id": r.contract_id,
+            "clause": "8.2",
+            "basis": r.balance,
+            "rate": r.penalty_rate,
+            "amount": penalty_amount(r.balance, r.penalty_rate, r.currency),
+            "currency": r.currency,
+            "status": S.PROPOSED,
+            "note": "",
+            "created_at": detected,
+        }
+        for r in rows
+        if r.id in inserted and r.penalty_rate > 0
+    ]
     _insert_new(LatePenalty, penalties, "breach_id")
     return len(inserted)
 
@@ -85,9 +131,11 @@ def _move(penalty: LatePenalty, to: PenaltyStatus) -> bool:
     if penalty.status == to or (to == S.CONFIRMED and penalty.status == S.BILLED):
         return False
     if to not in TRANSITIONS[PenaltyStatus(penalty.status)]:
-        raise PenaltyError(_("This penalty was waived: it can no longer be confirmed.") if to == S.CONFIRMED
-                           else _("This penalty was confirmed: it goes on the next invoice and can no longer be "
-                                  "waived."))  # fmt: skip
+        raise PenaltyError(
+            _("This penalty was waived: it can no longer be confirmed.")
+            if to == S.CONFIRMED
+            else _("This penalty was confirmed: it goes on the next invoice and can no longer be waived.")
+        )
     penalty.status = to
     return True
 
@@ -98,8 +146,14 @@ def confirm(penalty: LatePenalty, actor: User, note: str = "") -> bool:
     if not _move(penalty, S.CONFIRMED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = note.strip(), actor.id, now()
-    audit.record("billing.penalty_confirmed", tenant_id=penalty.tenant_id, target=penalty, actor=actor,
-                 amount=str(penalty.amount), invoice=penalty.breach.invoice_number)  # fmt: skip
+    audit.record(
+        "billing.penalty_confirmed",
+        tenant_id=penalty.tenant_id,
+        target=penalty,
+        actor=actor,
+        amount=str(penalty.amount),
+        invoice=penalty.breach.invoice_number,
+    )
     db.session.flush()
     return True
 
@@ -113,8 +167,15 @@ def waive(penalty: LatePenalty, actor: User, reason: str) -> bool:
     if not _move(penalty, S.WAIVED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = reason, actor.id, now()
-    audit.record("billing.penalty_waived", tenant_id=penalty.tenant_id, target=penalty, actor=actor,
-                 amount=str(penalty.amount), invoice=penalty.breach.invoice_number, reason=reason)  # fmt: skip
+    audit.record(
+        "billing.penalty_waived",
+        tenant_id=penalty.tenant_id,
+        target=penalty,
+        actor=actor,
+        amount=str(penalty.amount),
+        invoice=penalty.breach.invoice_number,
+        reason=reason,
+    )
     db.session.flush()
     return True
 
@@ -123,16 +184,26 @@ def withdraw_penalties(invoice: Invoice, reason: str) -> None:
     """An invoice is voided: the penalties of its own late payment fall with it (waived, for that reason), and the
     penalties it carried as lines go back to waiting for the contract's next invoice. In the caller's transaction."""
     falling = db.session.scalars(
-        select(LatePenalty).join(PaymentBreach, PaymentBreach.id == LatePenalty.breach_id)
+        select(LatePenalty)
+        .join(PaymentBreach, PaymentBreach.id == LatePenalty.breach_id)
         .where(PaymentBreach.invoice_id == invoice.id, LatePenalty.status.in_((S.PROPOSED, S.CONFIRMED)))
-        .with_for_update(of=LatePenalty)).all()  # fmt: skip
+        .with_for_update(of=LatePenalty)
+    ).all()
     for penalty in falling:
         penalty.status, penalty.note, penalty.decided_at = S.WAIVED, reason, now()
-        audit.record("billing.penalty_waived", tenant_id=penalty.tenant_id, target=penalty, reason=reason,
-                     amount=str(penalty.amount), invoice=invoice.number)  # fmt: skip
-    carried = db.session.scalars(select(LatePenalty).where(LatePenalty.billed_invoice_id == invoice.id,
-                                                           LatePenalty.status == S.BILLED)
-                                 .with_for_update()).all()  # fmt: skip
+        audit.record(
+            "billing.penalty_waived",
+            tenant_id=penalty.tenant_id,
+            target=penalty,
+            reason=reason,
+            amount=str(penalty.amount),
+            invoice=invoice.number,
+        )
+    carried = db.session.scalars(
+        select(LatePenalty)
+        .where(LatePenalty.billed_invoice_id == invoice.id, LatePenalty.status == S.BILLED)
+        .with_for_update()
+    ).all()
     for penalty in carried:
         penalty.status, penalty.billed_invoice_id, penalty.billed_at = S.CONFIRMED, None, None
     db.session.flush()
@@ -140,35 +211,65 @@ def withdraw_penalties(invoice: Invoice, reason: str) -> None:
 
 def line_description(invoice_number: str, due: date) -> str:
     """The penalty's line on the next invoice, in both languages: it names the late invoice and the clauses."""
-    return both_languages(lambda: _("Penalty (§8.2) for invoice %(number)s, unpaid after its due date %(due)s "
-                                    "(§8.1.4)", number=invoice_number, due=due.isoformat()), " / ")  # fmt: skip
+    return both_languages(
+        lambda: _(
+            "Penalty (§8.2) for invoice %(number)s, unpaid after its due date %(due)s (§8.1.4)",
+            number=invoice_number,
+            due=due.isoformat(),
+        ),
+        " / ",
+    )
 
 
 def billing_lines(tenant: Tenant, contract_ids: list[int]) -> list[BillingLine]:
     """The confirmed penalties of these contracts not billed yet, as invoice lines of kind penalty (one query)."""
     rows = db.session.execute(
-        select(LatePenalty.id, LatePenalty.contract_id, LatePenalty.amount, LatePenalty.breach_id,
-               PaymentBreach.invoice_number, PaymentBreach.due_date)
+        select(
+            LatePenalty.id,
+            LatePenalty.contract_id,
+            LatePenalty.amount,
+            LatePenalty.breach_id,
+            PaymentBreach.invoice_number,
+            PaymentBreach.due_date,
+        )
         .join(PaymentBreach, PaymentBreach.id == LatePenalty.breach_id)
-        .where(LatePenalty.tenant_id == tenant.id, among(LatePenalty.contract_id, contract_ids),
-               LatePenalty.status == S.CONFIRMED, LatePenalty.billed_invoice_id.is_(None))
-        .order_by(LatePenalty.id)).all()  # fmt: skip
-    return [BillingLine(r.contract_id, f"{LINE_KEY}{r.id}", "penalty", line_description(r.invoice_number, r.due_date),
-                        r.amount, source={"penalty_id": r.id, "breach_id": r.breach_id, "clause": "8.2",
-                                          "late_invoice": r.invoice_number}) for r in rows]  # fmt: skip
+        .where(
+            LatePenalty.tenant_id == tenant.id,
+            among(LatePenalty.contract_id, contract_ids),
+            LatePenalty.status == S.CONFIRMED,
+            LatePenalty.billed_invoice_id.is_(None),
+        )
+        .order_by(LatePenalty.id)
+    ).all()
+    return [
+        BillingLine(
+            r.contract_id,
+            f"{LINE_KEY}{r.id}",
+            "penalty",
+            line_description(r.invoice_number, r.due_date),
+            r.amount,
+            source={"penalty_id": r.id, "breach_id": r.breach_id, "clause": "8.2", "late_invoice": r.invoice_number},
+        )
+        for r in rows
+    ]
 
 
 def mark_billed(tenant: Tenant, billed: dict[str, int]) -> int:
     """Mark the penalties that went on an invoice as billed with that invoice's id, in the run's transaction."""
-    rows = [{"p_id": int(key.removeprefix(LINE_KEY)), "p_invoice": invoice_id}
-            for key, invoice_id in billed.items() if key.startswith(LINE_KEY)]  # fmt: skip
+    rows = [
+        {"p_id": int(key.removeprefix(LINE_KEY)), "p_invoice": invoice_id}
+        for key, invoice_id in billed.items()
+        if key.startswith(LINE_KEY)
+    ]
     if not rows:
         return 0
     table = LatePenalty.__table__
-    db.session.execute(update(table).where(table.c.id == bindparam("p_id"), table.c.tenant_id == tenant.id,
-                                           table.c.status == S.CONFIRMED)
-                       .values(status=S.BILLED, billed_invoice_id=bindparam("p_invoice"), billed_at=now()),
-                       rows)  # fmt: skip
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("p_id"), table.c.tenant_id == tenant.id, table.c.status == S.CONFIRMED)
+        .values(status=S.BILLED, billed_invoice_id=bindparam("p_invoice"), billed_at=now()),
+        rows,
+    )
     return len(rows)
 
 
@@ -178,11 +279,17 @@ def list_penalties(tenant: Tenant, *, status: str = "", after: tuple[int, int] |
     Keyset on (rank, id), rank 0 for proposed and 1 for the rest; `next_after` is that pair or None.
     """
     rank = case((LatePenalty.status == S.PROPOSED, 0), else_=1)
-    stmt = (select(LatePenalty, rank.label("rank"))
-            .options(selectinload(LatePenalty.breach), selectinload(LatePenalty.client),
-                     selectinload(LatePenalty.contract), selectinload(LatePenalty.decided_by),
-                     selectinload(LatePenalty.billed_invoice))
-            .where(LatePenalty.tenant_id == tenant.id))  # fmt: skip
+    stmt = (
+        select(LatePenalty, rank.label("rank"))
+        .options(
+            selectinload(LatePenalty.breach),
+            selectinload(LatePenalty.client),
+            selectinload(LatePenalty.contract),
+            selectinload(LatePenalty.decided_by),
+            selectinload(LatePenalty.billed_invoice),
+        )
+        .where(LatePenalty.tenant_id == tenant.id)
+    )
     if status:
         stmt = stmt.where(LatePenalty.status == status)
     if after:
@@ -196,12 +303,16 @@ def of_contract(contract: Contract, decided_only: bool = False) -> list[tuple[Pa
     """The client's payment breaches on a contract with their penalties, newest first; `decided_only` leaves out
     the penalties still proposed (the client sees a penalty once the vendor has decided on it)."""
     rows = db.session.execute(
-        select(PaymentBreach, LatePenalty).outerjoin(LatePenalty, LatePenalty.breach_id == PaymentBreach.id)
+        select(PaymentBreach, LatePenalty)
+        .outerjoin(LatePenalty, LatePenalty.breach_id == PaymentBreach.id)
         .options(selectinload(LatePenalty.billed_invoice))
         .where(PaymentBreach.contract_id == contract.id, PaymentBreach.tenant_id == contract.tenant_id)
-        .order_by(PaymentBreach.due_date.desc(), PaymentBreach.id.desc())).all()  # fmt: skip
-    return [(breach, None if decided_only and penalty is not None and penalty.status == S.PROPOSED else penalty)
-            for breach, penalty in rows]  # fmt: skip
+        .order_by(PaymentBreach.due_date.desc(), PaymentBreach.id.desc())
+    ).all()
+    return [
+        (breach, None if decided_only and penalty is not None and penalty.status == S.PROPOSED else penalty)
+        for breach, penalty in rows
+    ]
 
 
 def measure(contract: Contract, today: date) -> dict[str, int]:
@@ -214,6 +325,8 @@ def measure(contract: Contract, today: date) -> dict[str, int]:
     met = due & (Invoice.status == InvoiceStatus.PAID) & PaymentBreach.id.is_(None)
     applied_n, met_n, breached_n = db.session.execute(
         select(func.sum(case((due, 1), else_=0)), func.sum(case((met, 1), else_=0)), func.count(PaymentBreach.id))
-        .select_from(Invoice).outerjoin(PaymentBreach, PaymentBreach.invoice_id == Invoice.id)
-        .where(Invoice.contract_id == contract.id, Invoice.tenant_id == contract.tenant_id)).one()  # fmt: skip
+        .select_from(Invoice)
+        .outerjoin(PaymentBreach, PaymentBreach.invoice_id == Invoice.id)
+        .where(Invoice.contract_id == contract.id, Invoice.tenant_id == contract.tenant_id)
+    ).one()
     return {"applied": int(applied_n or 0), "met": int(met_n or 0), "breached": int(breached_n or 0)}

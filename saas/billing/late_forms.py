@@ -13,16 +13,20 @@ class BillingSettingsForm(AppForm):
 
     review_invoices = BooleanField(
         _l("Review invoices before they go out"),
-        description=_l("New invoices wait as drafts until billing staff issue them; otherwise they are issued and "
-                       "mailed at once."),
-    )  # fmt: skip
+        description=_l(
+            "New invoices wait as drafts until billing staff issue them; otherwise they are issued and mailed at once."
+        ),
+    )
     reminder_days = StringField(
         _l("Payment reminder days"),
         validators=[Optional(), Length(max=100)],
-        description=_l("Days from the due date, comma-separated, from %(first)d to %(last)d: -3 is three days "
-                       "before, 0 the due date, 7 a week after. Leave empty to send no reminders.",
-                       first=FIRST_DAY, last=LAST_DAY),
-    )  # fmt: skip
+        description=_l(
+            "Days from the due date, comma-separated, from %(first)d to %(last)d: -3 is three days "
+            "before, 0 the due date, 7 a week after. Leave empty to send no reminders.",
+            first=FIRST_DAY,
+            last=LAST_DAY,
+        ),
+    )
 
     def validate_reminder_days(self, field):
         try:
@@ -42,5 +46,6 @@ class ConfirmPenaltyForm(AppForm):
 class WaivePenaltyForm(AppForm):
     """Waive a proposed penalty: the reason is required."""
 
-    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Say why the penalty is waived.")),
-                                                   Length(max=500)])  # fmt: skip
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(message=_l("Say why the penalty is waived.")), Length(max=500)]
+    )

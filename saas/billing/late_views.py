@@ -16,8 +16,9 @@ from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint
 from saas.extensions import db
 
-settings_bp = tenant_blueprint("billing_settings", __name__, url_prefix="/billing/settings",
-                               template_folder="templates")  # fmt: skip
+settings_bp = tenant_blueprint(
+    "billing_settings", __name__, url_prefix="/billing/settings", template_folder="templates"
+)
 bp = tenant_blueprint("penalties", __name__, url_prefix="/billing/penalties", template_folder="templates")
 billing_staff = roles_required(Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
 
@@ -57,9 +58,17 @@ def index():
 
 
 def _page(rows, next_after, status, block="content", http_status=200, forms=None):
-    return render("billing/penalties.html", block=block, status=http_status, penalties=rows, next_after=next_after,
-                  filters={"status": status or None}, statuses=list(PenaltyStatus), forms=forms or {},
-                  labels=late.STATUS_LABELS)  # fmt: skip
+    return render(
+        "billing/penalties.html",
+        block=block,
+        status=http_status,
+        penalties=rows,
+        next_after=next_after,
+        filters={"status": status or None},
+        statuses=list(PenaltyStatus),
+        forms=forms or {},
+        labels=late.STATUS_LABELS,
+    )
 
 
 def _decided(penalty: LatePenalty, message: str = "", category: str = "success", forms: dict | None = None):
@@ -67,8 +76,15 @@ def _decided(penalty: LatePenalty, message: str = "", category: str = "success",
     form the page with the message where it was typed and nothing lost."""
     http_status = 422 if forms else 200
     if is_fragment_request():
-        return render("billing/penalties.html", block="row", status=http_status, p=penalty, forms=forms or {},
-                      message=(message, category) if message else None, labels=late.STATUS_LABELS)  # fmt: skip
+        return render(
+            "billing/penalties.html",
+            block="row",
+            status=http_status,
+            p=penalty,
+            forms=forms or {},
+            message=(message, category) if message else None,
+            labels=late.STATUS_LABELS,
+        )
     if forms:
         rows, next_after = late.list_penalties(current_tenant, status=_status_filter())
         rows = rows if penalty in rows else [penalty, *rows]  # the refused one shown, wherever its page
@@ -91,9 +107,12 @@ def confirm(penalty_id):
         db.session.rollback()
         return _decided(penalty, str(exc), "error")
     db.session.commit()
-    return _decided(penalty, _("Penalty confirmed: it goes on the next invoice of %(number)s.",
-                               number=penalty.contract.number) if done else
-                    _("This penalty was confirmed already."))  # fmt: skip
+    return _decided(
+        penalty,
+        _("Penalty confirmed: it goes on the next invoice of %(number)s.", number=penalty.contract.number)
+        if done
+        else _("This penalty was confirmed already."),
+    )
 
 
 @bp.post("/<int:penalty_id>/waive")

@@ -37,8 +37,9 @@ def start_payment(tenant: Tenant, invoice: Invoice, method: str, membership: Mem
     if method not in {m.name for m in online_methods(tenant)}:
         return None
     hooks = plugin_manager().for_tenant(tenant)
-    return hooks.saas_payment_start(tenant=tenant, invoice=invoice, method=method, membership=membership,
-                                    return_url=return_url)  # fmt: skip
+    return hooks.saas_payment_start(
+        tenant=tenant, invoice=invoice, method=method, membership=membership, return_url=return_url
+    )
 
 
 def handle_notification(tenant: Tenant, method: str, request: Request):

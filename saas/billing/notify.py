@@ -28,9 +28,11 @@ def note_issued(invoice_ids: list[int]) -> None:
 
 def billing_contacts(client_ids: set[int]) -> dict[int, list[str]]:
     """The e-mail addresses of each client's billing contacts (§3.1: invoices go to them)."""
-    rows = db.session.execute(select(ClientContact.client_id, ClientContact.email).where(
-        ClientContact.client_id.in_(client_ids), ClientContact.is_billing, ClientContact.email != "")
-        .order_by(ClientContact.id)).all()  # fmt: skip
+    rows = db.session.execute(
+        select(ClientContact.client_id, ClientContact.email)
+        .where(ClientContact.client_id.in_(client_ids), ClientContact.is_billing, ClientContact.email != "")
+        .order_by(ClientContact.id)
+    ).all()
     found: dict[int, list[str]] = {}
     for client_id, email in rows:
         found.setdefault(client_id, []).append(email)
@@ -40,8 +42,12 @@ def billing_contacts(client_ids: set[int]) -> dict[int, list[str]]:
 @task
 def mail_invoices(invoice_ids: list[int]) -> int:
     """Mail issued invoices to their clients' billing contacts, with the PDF in both languages; returns mails."""
-    invoices = db.session.scalars(select(Invoice).options(selectinload(Invoice.contract), selectinload(Invoice.client))
-                                  .where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id)).all()  # fmt: skip
+    invoices = db.session.scalars(
+        select(Invoice)
+        .options(selectinload(Invoice.contract), selectinload(Invoice.client))
+        .where(Invoice.id.in_(invoice_ids))
+        .order_by(Invoice.id)
+    ).all()
     contacts = billing_contacts({i.client_id for i in invoices})
     sent = 0
     for invoice in invoices:
@@ -58,8 +64,10 @@ def pdf_attachments(invoice: Invoice) -> tuple[MailAttachment, ...]:
     def made_once(language):
         return cache(lambda: document.render_pdf(invoice, language))
 
-    return tuple(MailAttachment(document.pdf_filename(invoice, language), "application/pdf", made_once(language))
-                 for language in document.LANGUAGES)  # fmt: skip
+    return tuple(
+        MailAttachment(document.pdf_filename(invoice, language), "application/pdf", made_once(language))
+        for language in document.LANGUAGES
+    )
 
 
 def send_invoice(invoice: Invoice, email: str, attachments: tuple[MailAttachment, ...]) -> None:
@@ -72,10 +80,21 @@ def send_invoice(invoice: Invoice, email: str, attachments: tuple[MailAttachment
             "%(vendor)s has issued invoice %(number)s for agreement %(contract)s, period %(start)s to %(end)s.\n\n"
             "Amount: %(amount)s\nDue by: %(due)s\n\nSee the invoice and how to pay it: %(link)s\n"
             "The invoice is attached as PDF.",
-            vendor=vendor.legal_name, number=invoice.number, contract=invoice.contract.number,
-            start=invoice.period_start.isoformat(), end=invoice.period_last_day.isoformat(),
-            amount=format_money_filter(invoice.balance, invoice.currency), due=invoice.due_date.isoformat(),
-            link=link)  # fmt: skip
-    send_mail(dedupe_key=f"invoice:{invoice.id}:{email}", to=email, tenant_id=invoice.tenant_id,
-              subject=both_languages(lambda: _("Invoice %(number)s", number=invoice.number), " / "),
-              body=both_languages(body), attachments=attachments)  # fmt: skip
+            vendor=vendor.legal_name,
+            number=invoice.number,
+            contract=invoice.contract.number,
+            start=invoice.period_start.isoformat(),
+            end=invoice.period_last_day.isoformat(),
+            amount=format_money_filter(invoice.balance, invoice.currency),
+            due=invoice.due_date.isoformat(),
+            link=link,
+        )
+
+    send_mail(
+        dedupe_key=f"invoice:{invoice.id}:{email}",
+        to=email,
+        tenant_id=invoice.tenant_id,
+        subject=both_languages(lambda: _("Invoice %(number)s", number=invoice.number), " / "),
+        body=both_languages(body),
+        attachments=attachments,
+    )

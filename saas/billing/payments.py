@@ -38,13 +38,24 @@ class PaymentError(ServiceError):
 
 def lock(model, ident):
     """A row locked until commit: two notices, or a notice and a clerk, take turns on the same money."""
-    return db.session.scalar(select(model).where(model.id == ident).with_for_update()
-                             .execution_options(populate_existing=True))  # fmt: skip
+    return db.session.scalar(
+        select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)
+    )
 
 
-def record(tenant: Tenant, client_id: int, provider: str, reference: str, amount: Decimal, currency: str, *,
-           invoice_id: int | None = None, received_on: date | None = None, data: dict | None = None,
-           note: str = "") -> tuple[Payment, bool]:  # fmt: skip
+def record(
+    tenant: Tenant,
+    client_id: int,
+    provider: str,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    *,
+    invoice_id: int | None = None,
+    received_on: date | None = None,
+    data: dict | None = None,
+    note: str = "",
+) -> tuple[Payment, bool]:
     """Record a payment announced by a method, pending; the same (provider, reference) again returns the first.
 
     Returns (payment, created). A second notice with another amount is refused: it is not the same payment.
@@ -63,12 +74,29 @@ def record(tenant: Tenant, client_id: int, provider: str, reference: str, amount
     if existing is None:
         try:
             with db.session.begin_nested():
-                existing = Payment(tenant_id=tenant.id, client_id=client_id, provider=provider, reference=reference,
-                                   amount=amount, currency=currency, invoice_id=invoice_id, received_on=received_on,
-                                   data=data or {}, note=note, status=P.PENDING, created_at=now())  # fmt: skip
+                existing = Payment(
+                    tenant_id=tenant.id,
+                    client_id=client_id,
+                    provider=provider,
+                    reference=reference,
+                    amount=amount,
+                    currency=currency,
+                    invoice_id=invoice_id,
+                    received_on=received_on,
+                    data=data or {},
+                    note=note,
+                    status=P.PENDING,
+                    created_at=now(),
+                )
                 db.session.add(existing)
-            audit.record("billing.payment_recorded", tenant_id=tenant.id, target=existing, provider=provider,
-                         reference=reference, amount=str(amount))  # fmt: skip
+            audit.record(
+                "billing.payment_recorded",
+                tenant_id=tenant.id,
+                target=existing,
+                provider=provider,
+                reference=reference,
+                amount=str(amount),
+            )
             return existing, True
         except IntegrityError:  # the same notice, at the same moment: the other one wrote it
             existing = _by_reference(tenant.id, provider, reference)
@@ -78,8 +106,11 @@ def record(tenant: Tenant, client_id: int, provider: str, reference: str, amount
 
 
 def _by_reference(tenant_id: int, provider: str, reference: str) -> Payment | None:
-    return db.session.scalar(select(Payment).where(Payment.tenant_id == tenant_id, Payment.provider == provider,
-                                                   Payment.reference == reference))  # fmt: skip
+    return db.session.scalar(
+        select(Payment).where(
+            Payment.tenant_id == tenant_id, Payment.provider == provider, Payment.reference == reference
+        )
+    )
 
 
 def _move(payment: Payment, to: PaymentStatus) -> bool:
@@ -110,27 +141,51 @@ def succeed(payment: Payment, invoices: list[Invoice] | None = None) -> list[Pay
         allocations.append(_allocate(payment, invoice, part))
         remaining -= part
     if remaining > 0:
-        db.session.add(CreditEntry(tenant_id=payment.tenant_id, client_id=payment.client_id, amount=remaining,
-                                   currency=payment.currency, payment_id=payment.id, created_at=now(),
-                                   note="overpayment"))  # fmt: skip
-    audit.record("billing.payment_succeeded", tenant_id=payment.tenant_id, target=payment,
-                 allocated=str(payment.amount - remaining), credit=str(remaining))  # fmt: skip
+        db.session.add(
+            CreditEntry(
+                tenant_id=payment.tenant_id,
+                client_id=payment.client_id,
+                amount=remaining,
+                currency=payment.currency,
+                payment_id=payment.id,
+                created_at=now(),
+                note="overpayment",
+            )
+        )
+    audit.record(
+        "billing.payment_succeeded",
+        tenant_id=payment.tenant_id,
+        target=payment,
+        allocated=str(payment.amount - remaining),
+        credit=str(remaining),
+    )
     db.session.flush()
     return allocations
 
 
 def _open_invoices(payment: Payment) -> list[Invoice]:
     """The invoice the payer named first, then the client's other open invoices, oldest first."""
-    rows = db.session.scalars(select(Invoice).where(
-        Invoice.client_id == payment.client_id, Invoice.currency == payment.currency,
-        Invoice.status.in_(OPEN_INVOICES)).order_by(Invoice.issue_date, Invoice.id)).all()  # fmt: skip
+    rows = db.session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.client_id == payment.client_id,
+            Invoice.currency == payment.currency,
+            Invoice.status.in_(OPEN_INVOICES),
+        )
+        .order_by(Invoice.issue_date, Invoice.id)
+    ).all()
     return sorted(rows, key=lambda i: i.id != payment.invoice_id)
 
 
 def _allocate(payment: Payment | None, invoice: Invoice, amount: Decimal) -> PaymentAllocation:
-    allocation = PaymentAllocation(tenant_id=invoice.tenant_id, client_id=invoice.client_id, invoice_id=invoice.id,
-                                   payment_id=payment.id if payment else None, amount=amount,
-                                   created_at=now())  # fmt: skip
+    allocation = PaymentAllocation(
+        tenant_id=invoice.tenant_id,
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
+        payment_id=payment.id if payment else None,
+        amount=amount,
+        created_at=now(),
+    )
     db.session.add(allocation)
     invoice.balance -= amount
     invoice.status = invoice_status(invoice)
@@ -168,9 +223,11 @@ def reverse(payment: Payment, reason: str) -> None:
     payment = lock(Payment, payment.id)
     if not _move(payment, P.REVERSED):
         return
-    allocated = db.session.execute(select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
-                                   .where(PaymentAllocation.payment_id == payment.id)
-                                   .group_by(PaymentAllocation.invoice_id)).all()  # fmt: skip
+    allocated = db.session.execute(
+        select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount))
+        .where(PaymentAllocation.payment_id == payment.id)
+        .group_by(PaymentAllocation.invoice_id)
+    ).all()
     # the credit this payment left (its overpayment), read before the reversal writes rows of its own
     credit = db.session.scalar(select(func.sum(CreditEntry.amount)).where(CreditEntry.payment_id == payment.id))
     for invoice_id, amount in allocated:
@@ -179,9 +236,17 @@ def reverse(payment: Payment, reason: str) -> None:
             _allocate(payment, invoice, -amount)
             _cap_after_credit_notes(invoice, payment)
     if credit:
-        db.session.add(CreditEntry(tenant_id=payment.tenant_id, client_id=payment.client_id, amount=-credit,
-                                   currency=payment.currency, payment_id=payment.id, created_at=now(),
-                                   note="reversed"))  # fmt: skip
+        db.session.add(
+            CreditEntry(
+                tenant_id=payment.tenant_id,
+                client_id=payment.client_id,
+                amount=-credit,
+                currency=payment.currency,
+                payment_id=payment.id,
+                created_at=now(),
+                note="reversed",
+            )
+        )
     payment.note = (payment.note + "\n" + reason).strip()
     audit.record("billing.payment_reversed", tenant_id=payment.tenant_id, target=payment, reason=reason)
     db.session.flush()
@@ -189,8 +254,9 @@ def reverse(payment: Payment, reason: str) -> None:
 
 def credited(invoice: Invoice) -> Decimal:
     """What credit notes have taken off an invoice so far."""
-    return db.session.scalar(select(func.coalesce(func.sum(CreditNote.amount), 0))
-                             .where(CreditNote.invoice_id == invoice.id)) or Decimal(0)  # fmt: skip
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CreditNote.amount), 0)).where(CreditNote.invoice_id == invoice.id)
+    ) or Decimal(0)
 
 
 def _cap_after_credit_notes(invoice: Invoice, payment: Payment) -> None:
@@ -198,17 +264,29 @@ def _cap_after_credit_notes(invoice: Invoice, payment: Payment) -> None:
     what its credit notes had turned into the client's credit is taken back from that credit instead."""
     cap = Decimal(0) if invoice.status == InvoiceStatus.VOID else invoice.total - credited(invoice)
     if invoice.balance > cap:
-        db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id,
-                                   amount=cap - invoice.balance, currency=invoice.currency, payment_id=payment.id,
-                                   invoice_id=invoice.id, created_at=now(), note="reversed"))  # fmt: skip
+        db.session.add(
+            CreditEntry(
+                tenant_id=invoice.tenant_id,
+                client_id=invoice.client_id,
+                amount=cap - invoice.balance,
+                currency=invoice.currency,
+                payment_id=payment.id,
+                invoice_id=invoice.id,
+                created_at=now(),
+                note="reversed",
+            )
+        )
         invoice.balance = cap
         invoice.status = invoice_status(invoice)
 
 
 def credit_balance(client_id: int, currency: str) -> Decimal:
     """The client's unapplied credit in a currency."""
-    return db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
-        CreditEntry.client_id == client_id, CreditEntry.currency == currency)) or Decimal(0)  # fmt: skip
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+            CreditEntry.client_id == client_id, CreditEntry.currency == currency
+        )
+    ) or Decimal(0)
 
 
 def apply_credit(invoice: Invoice) -> Decimal:
@@ -220,9 +298,17 @@ def apply_credit(invoice: Invoice) -> Decimal:
     if part <= 0:
         return Decimal(0)
     _allocate(None, invoice, part)
-    db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id, amount=-part,
-                               currency=invoice.currency, invoice_id=invoice.id, created_at=now(),
-                               note="applied"))  # fmt: skip
+    db.session.add(
+        CreditEntry(
+            tenant_id=invoice.tenant_id,
+            client_id=invoice.client_id,
+            amount=-part,
+            currency=invoice.currency,
+            invoice_id=invoice.id,
+            created_at=now(),
+            note="applied",
+        )
+    )
     db.session.flush()
     return part
 
@@ -232,19 +318,29 @@ def credit_from_invoice(invoice: Invoice) -> None:
     invoice = lock(Invoice, invoice.id)
     if invoice.total >= 0 or invoice.status == InvoiceStatus.PAID:
         return
-    db.session.add(CreditEntry(tenant_id=invoice.tenant_id, client_id=invoice.client_id, amount=-invoice.total,
-                               currency=invoice.currency, invoice_id=invoice.id, created_at=now(),
-                               note="credit invoice"))  # fmt: skip
+    db.session.add(
+        CreditEntry(
+            tenant_id=invoice.tenant_id,
+            client_id=invoice.client_id,
+            amount=-invoice.total,
+            currency=invoice.currency,
+            invoice_id=invoice.id,
+            created_at=now(),
+            note="credit invoice",
+        )
+    )
     invoice.balance, invoice.status = Decimal(0), InvoiceStatus.PAID
     db.session.flush()
 
 
 def payments_of(invoice: Invoice) -> list[tuple[PaymentAllocation, Payment | None]]:
     """What was set against an invoice, with the payment each part came from (None: the client's credit)."""
-    rows = db.session.execute(select(PaymentAllocation, Payment).outerjoin(Payment, Payment.id ==
-                                                                           PaymentAllocation.payment_id)
-                              .where(PaymentAllocation.invoice_id == invoice.id)
-                              .order_by(PaymentAllocation.id)).all()  # fmt: skip
+    rows = db.session.execute(
+        select(PaymentAllocation, Payment)
+        .outerjoin(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(PaymentAllocation.invoice_id == invoice.id)
+        .order_by(PaymentAllocation.id)
+    ).all()
     return [(allocation, payment) for allocation, payment in rows]
 
 
@@ -282,7 +378,14 @@ def mark_overdue(tenant: Tenant, today: date) -> int:
     """Invoices still owed after their due date become overdue (§3.1.2, §8.1.4); returns how many moved."""
     from sqlalchemy import update
 
-    result = db.session.execute(update(Invoice).where(
-        Invoice.tenant_id == tenant.id, Invoice.status.in_((InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)),
-        Invoice.due_date < today, Invoice.balance > 0).values(status=InvoiceStatus.OVERDUE))  # fmt: skip
+    result = db.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.tenant_id == tenant.id,
+            Invoice.status.in_((InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)),
+            Invoice.due_date < today,
+            Invoice.balance > 0,
+        )
+        .values(status=InvoiceStatus.OVERDUE)
+    )
     return result.rowcount

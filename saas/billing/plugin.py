@@ -27,8 +27,9 @@ def saas_migration_dirs():
 def saas_nav_items(tenant, membership):
     return [
         NavItem(_l("Invoices"), "billing.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=35),
-        NavItem(_l("Receivables"), "billing.receivables_page", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}),
-                order=36),
+        NavItem(
+            _l("Receivables"), "billing.receivables_page", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=36
+        ),
         NavItem(_l("Billing runs"), "billing.runs", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=37),
         NavItem(_l("Penalties"), "penalties.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=38),
         NavItem(_l("Billing settings"), "billing_settings.edit", frozenset({Role.VENDOR_ADMIN}), order=93),
@@ -42,10 +43,12 @@ def saas_periodic_jobs():
     from saas.billing.tasks import mark_overdue_invoices, reconcile_payments, run_billing
 
     # 00:30, 00:10 and 09:00 in Shanghai; each tenant by its own local date.
-    return [PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600),
-            PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing"),
-            PeriodicJob(send_payment_reminders, cron="0 1 * * *", queue="mail"),
-            PeriodicJob(reconcile_payments, cron="*/15 * * * *", queue="billing", timeout=900)]  # fmt: skip
+    return [
+        PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600),
+        PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing"),
+        PeriodicJob(send_payment_reminders, cron="0 1 * * *", queue="mail"),
+        PeriodicJob(reconcile_payments, cron="*/15 * * * *", queue="billing", timeout=900),
+    ]
 
 
 @hookimpl
@@ -68,10 +71,18 @@ def saas_contract_obligations(contract):
     from saas.billing.late import measure
     from saas.core.clock import local_today
 
-    return [Obligation("§8.1.4", _l("Pay each invoice by its due date"),
-                       lazy_ngettext("due %(num)d day after the invoice", "due %(num)d days after the invoice",
-                                     contract.payment_net_days),
-                       order=31, key="client_payment", **measure(contract, local_today(contract.tenant)))]  # fmt: skip
+    return [
+        Obligation(
+            "§8.1.4",
+            _l("Pay each invoice by its due date"),
+            lazy_ngettext(
+                "due %(num)d day after the invoice", "due %(num)d days after the invoice", contract.payment_net_days
+            ),
+            order=31,
+            key="client_payment",
+            **measure(contract, local_today(contract.tenant)),
+        )
+    ]
 
 
 @hookimpl
@@ -91,10 +102,10 @@ def saas_contract_sections(contract, membership):
     rows = of_contract(contract, decided_only=role.is_client)
     if not rows:
         return []
-    html = render_template("billing/_contract_payment_breaches.html", rows=rows, labels=STATUS_LABELS,
-                           vendor=not role.is_client)  # fmt: skip
+    html = render_template(
+        "billing/_contract_payment_breaches.html", rows=rows, labels=STATUS_LABELS, vendor=not role.is_client
+    )
     return [ContractSection(_l("Late payments and penalties"), Markup(html), order=20)]  # noqa: S704
-
 
 
 @hookimpl  # after the contracts domain (tryfirst) has put the demo agreement in force; payment plugins come after

@@ -53,10 +53,15 @@ def ageing(tenant: Tenant, today: date) -> tuple[list[AgeingRow], list[AgeingRow
         .where(Invoice.tenant_id == tenant.id, Invoice.status.in_(OPEN_INVOICES), Invoice.balance > 0)
         .group_by(Invoice.client_id, Client.legal_name, Invoice.currency)
         .order_by(Client.legal_name, Invoice.currency)
-    ).all()  # fmt: skip
-    credits = {(client_id, currency): amount for client_id, currency, amount in db.session.execute(
-        select(CreditEntry.client_id, CreditEntry.currency, func.sum(CreditEntry.amount))
-        .where(CreditEntry.tenant_id == tenant.id).group_by(CreditEntry.client_id, CreditEntry.currency))}  # fmt: skip
+    ).all()
+    credits = {
+        (client_id, currency): amount
+        for client_id, currency, amount in db.session.execute(
+            select(CreditEntry.client_id, CreditEntry.currency, func.sum(CreditEntry.amount))
+            .where(CreditEntry.tenant_id == tenant.id)
+            .group_by(CreditEntry.client_id, CreditEntry.currency)
+        )
+    }
     result, totals = [], {}
     for client_id, name, currency, count, *sums in rows:
         buckets = {key: Decimal(amount) for (key, _, _), amount in zip(BUCKETS, sums, strict=True)}

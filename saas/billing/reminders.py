@@ -47,17 +47,27 @@ def invoices_to_remind(tenant: Tenant, today: date) -> list[int]:
     if not days:
         return []
     due_dates = [today - timedelta(days=d) for d in days]
-    return list(db.session.scalars(select(Invoice.id).where(
-        Invoice.tenant_id == tenant.id, Invoice.status.in_(OPEN_INVOICES), Invoice.balance > 0,
-        Invoice.due_date.in_(due_dates)).order_by(Invoice.id)))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Invoice.id)
+            .where(
+                Invoice.tenant_id == tenant.id,
+                Invoice.status.in_(OPEN_INVOICES),
+                Invoice.balance > 0,
+                Invoice.due_date.in_(due_dates),
+            )
+            .order_by(Invoice.id)
+        )
+    )
 
 
 @task
 def send_payment_reminders() -> int:
     """Daily: every active tenant's reminders for its own local date, mailed in batches; returns invoices found."""
     found = 0
-    for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
-                                     .order_by(Tenant.id)).all():  # fmt: skip
+    for tenant in db.session.scalars(
+        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
         with dbscope.tenant(tenant.id):
             found += start_reminders(tenant.id)
     return found
@@ -69,9 +79,15 @@ def start_reminders(tenant_id: int, day: date | None = None) -> int:
     today = day or local_today(tenant)
     ids = invoices_to_remind(tenant, today)
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        enqueue(mail_reminders, tenant_id, today.isoformat(), chunk, queue="mail",
-                job_id=f"reminders-{tenant_id}-{today.isoformat()}-{chunk[0]}-{chunk[-1]}-{len(chunk)}")  # fmt: skip
+        chunk = ids[start : start + BATCH]
+        enqueue(
+            mail_reminders,
+            tenant_id,
+            today.isoformat(),
+            chunk,
+            queue="mail",
+            job_id=f"reminders-{tenant_id}-{today.isoformat()}-{chunk[0]}-{chunk[-1]}-{len(chunk)}",
+        )
     return len(ids)
 
 
@@ -81,11 +97,17 @@ def mail_reminders(tenant_id: int, day: str, invoice_ids: list[int]) -> int:
     with dbscope.tenant(tenant_id):
         today = date.fromisoformat(day)
         days = set(reminder_days(db.session.get(Tenant, tenant_id)))
-        invoices = db.session.scalars(select(Invoice).options(selectinload(Invoice.contract),
-                                                              selectinload(Invoice.client))
-                                      .where(Invoice.id.in_(invoice_ids), Invoice.tenant_id == tenant_id,
-                                             Invoice.status.in_(OPEN_INVOICES), Invoice.balance > 0)
-                                      .order_by(Invoice.id)).all()  # fmt: skip
+        invoices = db.session.scalars(
+            select(Invoice)
+            .options(selectinload(Invoice.contract), selectinload(Invoice.client))
+            .where(
+                Invoice.id.in_(invoice_ids),
+                Invoice.tenant_id == tenant_id,
+                Invoice.status.in_(OPEN_INVOICES),
+                Invoice.balance > 0,
+            )
+            .order_by(Invoice.id)
+        ).all()
         contacts = billing_contacts({i.client_id for i in invoices})
         sent = 0
         for invoice in invoices:
@@ -108,24 +130,37 @@ def send_reminder(invoice: Invoice, email: str, offset: int) -> None:
             return ngettext("It is due in %(num)d day.", "It is due in %(num)d days.", -offset)
         if offset == 0:
             return _("It is due today.")
-        return ngettext("It is %(num)d day late. Late payment is a breach of the agreement (§8.1.4) and may bear "
-                        "the penalty of §8.2.",
-                        "It is %(num)d days late. Late payment is a breach of the agreement (§8.1.4) and may bear "
-                        "the penalty of §8.2.", offset)  # fmt: skip
+        return ngettext(
+            "It is %(num)d day late. Late payment is a breach of the agreement (§8.1.4) and may bear "
+            "the penalty of §8.2.",
+            "It is %(num)d days late. Late payment is a breach of the agreement (§8.1.4) and may bear "
+            "the penalty of §8.2.",
+            offset,
+        )
 
     def body():
         return _(
             "%(vendor)s reminds you that invoice %(number)s for agreement %(contract)s is not paid yet.\n\n"
             "Amount owed: %(amount)s\nDue by: %(due)s\n%(when)s\n\nSee the invoice and how to pay it: %(link)s\n"
             "If you have paid it already, thank you, and please disregard this reminder.",
-            vendor=vendor.legal_name, number=invoice.number, contract=invoice.contract.number,
-            amount=format_money(invoice.balance, invoice.currency, str(get_locale())), due=invoice.due_date.isoformat(),
-            when=when(), link=link)  # fmt: skip
+            vendor=vendor.legal_name,
+            number=invoice.number,
+            contract=invoice.contract.number,
+            amount=format_money(invoice.balance, invoice.currency, str(get_locale())),
+            due=invoice.due_date.isoformat(),
+            when=when(),
+            link=link,
+        )
 
     def subject():
         if offset > 0:
             return _("Overdue: invoice %(number)s", number=invoice.number)
         return _("Payment reminder: invoice %(number)s", number=invoice.number)
 
-    send_mail(dedupe_key=f"reminder:{invoice.id}:{offset}:{email}", to=email, tenant_id=invoice.tenant_id,
-              subject=both_languages(subject, " / "), body=both_languages(body))  # fmt: skip
+    send_mail(
+        dedupe_key=f"reminder:{invoice.id}:{offset}:{email}",
+        to=email,
+        tenant_id=invoice.tenant_id,
+        subject=both_languages(subject, " / "),
+        body=both_languages(body),
+    )

@@ -65,8 +65,10 @@ def in_force(contract: Contract) -> tuple[date, date]:
 
 
 def _rows(rows: list[dict], change: str) -> list[FeeLine]:
-    return [FeeLine(r["service_id"], r["description"], Decimal(str(r["quantity"])), Decimal(str(r["monthly_fee"])),
-                    change) for r in rows]  # fmt: skip
+    return [
+        FeeLine(r["service_id"], r["description"], Decimal(str(r["quantity"])), Decimal(str(r["monthly_fee"])), change)
+        for r in rows
+    ]
 
 
 def schedule(contract: Contract, amendments: list[ContractChange]) -> list[tuple[date, list[FeeLine]]]:
@@ -78,9 +80,23 @@ def schedule(contract: Contract, amendments: list[ContractChange]) -> list[tuple
     steps = [a for a in amendments if "lines" in (a.changes or {})]
     steps.sort(key=lambda a: (a.effective_date, a.id))
     if not steps:
-        return [(contract.effective_date, _rows([{"service_id": ln.service_id, "description": ln.description,
-                                                  "quantity": ln.quantity, "monthly_fee": ln.monthly_fee}
-                                                 for ln in contract.lines], ""))]  # fmt: skip
+        return [
+            (
+                contract.effective_date,
+                _rows(
+                    [
+                        {
+                            "service_id": ln.service_id,
+                            "description": ln.description,
+                            "quantity": ln.quantity,
+                            "monthly_fee": ln.monthly_fee,
+                        }
+                        for ln in contract.lines
+                    ],
+                    "",
+                ),
+            )
+        ]
     result = [(contract.effective_date, _rows(steps[0].changes["lines"]["old"], ""))]
     for amendment in steps:
         result.append((amendment.effective_date, _rows(amendment.changes["lines"]["new"], amendment.number)))
@@ -113,9 +129,18 @@ def draft_invoice(contract: Contract, p: Period, amendments: list[ContractChange
         description = line.description
         if days < p.days:
             description = f"{line.description} ({first.isoformat()} – {(after_last - timedelta(days=1)).isoformat()})"
-        draft.lines.append({"kind": "fee", "description": description[:300], "quantity": line.quantity,
-                            "unit_price": line.monthly_fee, "days": days, "period_days": p.days, "amount": amount,
-                            "source": {"service_id": line.service_id, "change": line.change}})  # fmt: skip
+        draft.lines.append(
+            {
+                "kind": "fee",
+                "description": description[:300],
+                "quantity": line.quantity,
+                "unit_price": line.monthly_fee,
+                "days": days,
+                "period_days": p.days,
+                "amount": amount,
+                "source": {"service_id": line.service_id, "change": line.change},
+            }
+        )
     return draft
 
 
@@ -123,14 +148,21 @@ def due_periods(contract: Contract, today: date, billed_until: date | None = Non
     """The contract's periods that have ended by `today` (local) and overlap its time in force."""
     start, stop = in_force(contract)
     # a period ended by today began before it: the periods after today are never listed
-    return [p for p in periods_between(contract.effective_date, max(start, billed_until or start), min(stop, today))
-            if p.end <= today]  # fmt: skip
+    return [
+        p
+        for p in periods_between(contract.effective_date, max(start, billed_until or start), min(stop, today))
+        if p.end <= today
+    ]
 
 
 def _amendments(contract_ids: list[int]) -> dict[int, list[ContractChange]]:
-    rows = db.session.scalars(select(ContractChange).where(
-        among(ContractChange.contract_id, contract_ids), ContractChange.kind == ChangeKind.AMENDMENT,
-        ContractChange.status == ChangeStatus.SIGNED))  # fmt: skip
+    rows = db.session.scalars(
+        select(ContractChange).where(
+            among(ContractChange.contract_id, contract_ids),
+            ContractChange.kind == ChangeKind.AMENDMENT,
+            ContractChange.status == ChangeStatus.SIGNED,
+        )
+    )
     grouped: dict[int, list[ContractChange]] = {}
     for change in rows:
         grouped.setdefault(change.contract_id, []).append(change)
@@ -139,9 +171,13 @@ def _amendments(contract_ids: list[int]) -> dict[int, list[ContractChange]]:
 
 def _billed_until(contract_ids: list[int]) -> dict[int, date]:
     """The end of the last billed period per contract (periods are billed in order)."""
-    return dict(db.session.execute(select(Invoice.contract_id, func.max(Invoice.period_end))
-                                   .where(among(Invoice.contract_id, contract_ids))
-                                   .group_by(Invoice.contract_id)).all())  # fmt: skip
+    return dict(
+        db.session.execute(
+            select(Invoice.contract_id, func.max(Invoice.period_end))
+            .where(among(Invoice.contract_id, contract_ids))
+            .group_by(Invoice.contract_id)
+        ).all()
+    )
 
 
 def drafts_for(contracts: list[Contract], today: date) -> list[Draft]:
@@ -168,16 +204,23 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     before its commit leaves nothing behind: no invoice, no number taken.
     """
     counter = lock_numbers(tenant.id, today.year)
-    contracts = db.session.scalars(select(Contract).options(selectinload(Contract.lines))
-                                   .where(Contract.tenant_id == tenant.id, among(Contract.id, contract_ids),
-                                          Contract.status.in_(BILLABLE))
-                                   .order_by(Contract.id)).all()  # fmt: skip
+    contracts = db.session.scalars(
+        select(Contract)
+        .options(selectinload(Contract.lines))
+        .where(Contract.tenant_id == tenant.id, among(Contract.id, contract_ids), Contract.status.in_(BILLABLE))
+        .order_by(Contract.id)
+    ).all()
     drafts = [d for d in drafts_for(contracts, today) if d.lines]
     if drafts:
         # by contract and from the first period drafted (a tuple IN of hundreds of pairs costs more to build)
-        taken = set(db.session.execute(select(Invoice.contract_id, Invoice.period_start).where(
-            among(Invoice.contract_id, sorted({d.contract.id for d in drafts})),
-            Invoice.period_start >= min(d.period.start for d in drafts))).all())
+        taken = set(
+            db.session.execute(
+                select(Invoice.contract_id, Invoice.period_start).where(
+                    among(Invoice.contract_id, sorted({d.contract.id for d in drafts})),
+                    Invoice.period_start >= min(d.period.start for d in drafts),
+                )
+            ).all()
+        )
         drafts = [d for d in drafts if (d.contract.id, d.period.start) not in taken]
     if not drafts:
         return 0
@@ -187,27 +230,50 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     invoices = []
     for offset, d in enumerate(drafts):
         total = d.total
-        invoices.append({"tenant_id": tenant.id, "client_id": d.contract.client_id, "contract_id": d.contract.id,
-                         "number": f"INV-{today.year}-{first + offset:06d}", "status": status,
-                         "currency": d.contract.currency, "period_index": d.period.index,
-                         "period_start": d.period.start, "period_end": d.period.end, "issue_date": today,
-                         "due_date": today + timedelta(days=d.contract.payment_net_days), "subtotal": total,
-                         "total": total, "balance": max(total, Decimal(0)), "run_day": today,
-                         "created_at": now()})  # fmt: skip
+        invoices.append(
+            {
+                "tenant_id": tenant.id,
+                "client_id": d.contract.client_id,
+                "contract_id": d.contract.id,
+                "number": f"INV-{today.year}-{first + offset:06d}",
+                "status": status,
+                "currency": d.contract.currency,
+                "period_index": d.period.index,
+                "period_start": d.period.start,
+                "period_end": d.period.end,
+                "issue_date": today,
+                "due_date": today + timedelta(days=d.contract.payment_net_days),
+                "subtotal": total,
+                "total": total,
+                "balance": max(total, Decimal(0)),
+                "run_day": today,
+                "created_at": now(),
+            }
+        )
     ids = _insert_invoices(invoices)
-    lines = [{"tenant_id": tenant.id, "client_id": d.contract.client_id, "invoice_id": invoice_id,
-              "position": position, **line}
-             for invoice_id, d in zip(ids, drafts, strict=True) for position, line in enumerate(d.lines)]  # fmt: skip
+    lines = [
+        {
+            "tenant_id": tenant.id,
+            "client_id": d.contract.client_id,
+            "invoice_id": invoice_id,
+            "position": position,
+            **line,
+        }
+        for invoice_id, d in zip(ids, drafts, strict=True)
+        for position, line in enumerate(d.lines)
+    ]
     if db.session.get_bind().dialect.name == "postgresql":
         insert_many(InvoiceLine, lines)
     else:
         db.session.execute(insert(InvoiceLine), lines)
-    db.session.execute(update(InvoiceNumber).where(InvoiceNumber.id == counter.id)
-                       .values(last_value=first + len(drafts) - 1))  # fmt: skip
+    db.session.execute(
+        update(InvoiceNumber).where(InvoiceNumber.id == counter.id).values(last_value=first + len(drafts) - 1)
+    )
     if extras:
         invoice_of = {d.contract.id: i for i, d in zip(ids, drafts, strict=True)}  # the contract's last draft
         plugin_manager().for_tenant(tenant).saas_billing_lines_billed(
-            tenant=tenant, billed={line.key: invoice_of[line.contract_id] for line in extras})
+            tenant=tenant, billed={line.key: invoice_of[line.contract_id] for line in extras}
+        )
     if status == InvoiceStatus.ISSUED:
         issued(tenant, ids)
     return len(drafts)
@@ -217,17 +283,26 @@ def _add_extra_lines(tenant: Tenant, drafts: list[Draft], today: date) -> list[B
     """Put the lines other domains and plugins have waiting (penalties, add-ons, fees, credits) on each contract's
     last invoice of this run; returns them, to be marked billed once the invoices have ids."""
     last = {d.contract.id: d for d in drafts}
-    waiting = plugin_manager().for_tenant(tenant).saas_billing_lines(tenant=tenant, contract_ids=sorted(last),
-                                                                      today=today)  # fmt: skip
+    waiting = (
+        plugin_manager().for_tenant(tenant).saas_billing_lines(tenant=tenant, contract_ids=sorted(last), today=today)
+    )
     extras = [line for group in waiting for line in group if line.contract_id in last]
     for line in sorted(extras, key=lambda x: x.key):
         d = last[line.contract_id]
         amount = quantize(line.amount, d.contract.currency)
         quantity = line.quantity if line.quantity is not None else Decimal(1)
-        d.lines.append({"kind": line.kind, "description": line.description[:300], "quantity": quantity,
-                        "unit_price": quantize(amount / quantity, d.contract.currency) if quantity else amount,
-                        "days": d.period.days, "period_days": d.period.days, "amount": amount,
-                        "source": {**line.source, "key": line.key}})  # fmt: skip
+        d.lines.append(
+            {
+                "kind": line.kind,
+                "description": line.description[:300],
+                "quantity": quantity,
+                "unit_price": quantize(amount / quantity, d.contract.currency) if quantity else amount,
+                "days": d.period.days,
+                "period_days": d.period.days,
+                "amount": amount,
+                "source": {**line.source, "key": line.key},
+            }
+        )
     return extras
 
 
@@ -248,13 +323,20 @@ def issued(tenant: Tenant, invoice_ids: list[int]) -> None:
     for invoice in db.session.scalars(select(Invoice).where(among(Invoice.id, invoice_ids), Invoice.total < 0)):
         payments.credit_from_invoice(invoice)
     clients = set(db.session.scalars(select(Invoice.client_id).where(among(Invoice.id, invoice_ids)).distinct()))
-    with_credit = set(db.session.scalars(
-        select(CreditEntry.client_id).where(among(CreditEntry.client_id, clients))
-        .group_by(CreditEntry.client_id).having(func.sum(CreditEntry.amount) > 0)))  # fmt: skip
+    with_credit = set(
+        db.session.scalars(
+            select(CreditEntry.client_id)
+            .where(among(CreditEntry.client_id, clients))
+            .group_by(CreditEntry.client_id)
+            .having(func.sum(CreditEntry.amount) > 0)
+        )
+    )
     if with_credit:
-        for invoice in db.session.scalars(select(Invoice).where(among(Invoice.id, invoice_ids),
-                                                                Invoice.client_id.in_(with_credit))
-                                          .order_by(Invoice.id)).all():  # fmt: skip
+        for invoice in db.session.scalars(
+            select(Invoice)
+            .where(among(Invoice.id, invoice_ids), Invoice.client_id.in_(with_credit))
+            .order_by(Invoice.id)
+        ).all():
             payments.apply_credit(invoice)
     notify.note_issued(invoice_ids)
 
@@ -271,15 +353,25 @@ def _insert_invoices(rows: list[dict]) -> list[int]:
 
 def contracts_to_bill(tenant: Tenant, today: date) -> list[int]:
     """Ids of the tenant's contracts with a period ended by `today` and not billed yet, in id order."""
-    last = (select(Invoice.contract_id, func.max(Invoice.period_end).label("billed_until"))
-            .where(Invoice.tenant_id == tenant.id).group_by(Invoice.contract_id).subquery())  # fmt: skip
+    last = (
+        select(Invoice.contract_id, func.max(Invoice.period_end).label("billed_until"))
+        .where(Invoice.tenant_id == tenant.id)
+        .group_by(Invoice.contract_id)
+        .subquery()
+    )
     rows = db.session.execute(
-        select(Contract.id, Contract.effective_date, Contract.signed_on, Contract.ends_on, Contract.terminated_on,
-               last.c.billed_until)
+        select(
+            Contract.id,
+            Contract.effective_date,
+            Contract.signed_on,
+            Contract.ends_on,
+            Contract.terminated_on,
+            last.c.billed_until,
+        )
         .outerjoin(last, last.c.contract_id == Contract.id)
         .where(Contract.tenant_id == tenant.id, Contract.status.in_(BILLABLE), Contract.effective_date < today)
         .order_by(Contract.id)
-    ).all()  # fmt: skip
+    ).all()
     due = []
     for contract_id, effective, signed_on, ends_on, terminated_on, billed_until in rows:
         stop = min(ends_on, terminated_on + timedelta(days=1)) if terminated_on else ends_on
@@ -288,8 +380,11 @@ def contracts_to_bill(tenant: Tenant, today: date) -> list[int]:
         if begin >= stop:
             continue
         # something to bill when the first period not yet billed has ended by today (the one containing `start`)
-        first = periods_between(effective, start, start + timedelta(days=1))[0] if billed_until is None else \
-            period(effective, _index_ending(effective, billed_until))  # fmt: skip
+        first = (
+            periods_between(effective, start, start + timedelta(days=1))[0]
+            if billed_until is None
+            else period(effective, _index_ending(effective, billed_until))
+        )
         if first.end <= today:
             due.append(contract_id)
     return due
@@ -319,9 +414,10 @@ def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, lis
     today = today or local_today(tenant)
     ids = contracts_to_bill(tenant, today)
     size = current_app.config["BILLING_CHUNK_SIZE"]
-    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
-    run = db.session.scalar(select(BillingRun).where(BillingRun.tenant_id == tenant.id, BillingRun.run_day == today)
-                            .with_for_update())  # fmt: skip
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    run = db.session.scalar(
+        select(BillingRun).where(BillingRun.tenant_id == tenant.id, BillingRun.run_day == today).with_for_update()
+    )
     if run is None:
         run = BillingRun(tenant_id=tenant.id, run_day=today, started_at=now(), detail={})
         db.session.add(run)
@@ -346,8 +442,9 @@ def plan_run(tenant: Tenant, today: date | None = None) -> tuple[BillingRun, lis
 def chunk_done(run_id: int, contract_ids: list[int], created: int) -> None:
     """Record a finished chunk on its run, first report first: a second run of the chunk (which found everything
     billed) does not overwrite it. The run is finished when every chunk planned has reported."""
-    run = db.session.scalar(select(BillingRun).where(BillingRun.id == run_id).with_for_update()
-                            .execution_options(populate_existing=True))  # fmt: skip
+    run = db.session.scalar(
+        select(BillingRun).where(BillingRun.id == run_id).with_for_update().execution_options(populate_existing=True)
+    )
     detail = dict(run.detail or {})
     key = chunk_key(contract_ids)
     part = detail.get(key) or {"contracts": len(contract_ids), "invoices": None, "attempt": 1}
@@ -371,13 +468,22 @@ def dry_run(tenant: Tenant, today: date | None = None, limit: int = 200) -> list
     """What the next run would bill, written nowhere (the first `limit` contracts)."""
     today = today or local_today(tenant)
     ids = contracts_to_bill(tenant, today)[:limit]
-    contracts = db.session.scalars(select(Contract).options(selectinload(Contract.lines))
-                                   .where(Contract.id.in_(ids)).order_by(Contract.id)).all()  # fmt: skip
+    contracts = db.session.scalars(
+        select(Contract).options(selectinload(Contract.lines)).where(Contract.id.in_(ids)).order_by(Contract.id)
+    ).all()
     return [d for d in drafts_for(contracts, today) if d.lines]
 
 
-def list_invoices(tenant: Tenant, *, client_id: int | None = None, status: str = "", contract_id: int | None = None,
-                  after: int | None = None, limit: int = 25, issued_only: bool = False):  # fmt: skip
+def list_invoices(
+    tenant: Tenant,
+    *,
+    client_id: int | None = None,
+    status: str = "",
+    contract_id: int | None = None,
+    after: int | None = None,
+    limit: int = 25,
+    issued_only: bool = False,
+):
     """One page of invoices, newest first (keyset on id); returns (rows, next_after). Clients see no drafts."""
     stmt = select(Invoice).options(selectinload(Invoice.client), selectinload(Invoice.contract))
     stmt = stmt.where(Invoice.tenant_id == tenant.id)

@@ -16,8 +16,9 @@ from saas.jobs import enqueue, task
 def run_billing() -> int:
     """Daily: every active tenant bills the periods that ended by its own local date; returns chunks queued."""
     queued = 0
-    for tenant_id in db.session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)
-                                        .order_by(Tenant.id)).all():  # fmt: skip
+    for tenant_id in db.session.scalars(
+        select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
         with dbscope.tenant(tenant_id):
             queued += start_run(tenant_id)
     return queued
@@ -30,8 +31,16 @@ def start_run(tenant_id: int, day: date | None = None) -> int:
     run, chunks = services.plan_run(tenant, today)
     db.session.commit()
     for chunk, attempt in chunks:
-        enqueue(bill_chunk, tenant_id, today.isoformat(), run.id, chunk, queue="billing", timeout=1800,
-                job_id=f"bill-{tenant_id}-{today.isoformat()}-{services.chunk_key(chunk)}-{attempt}")  # fmt: skip
+        enqueue(
+            bill_chunk,
+            tenant_id,
+            today.isoformat(),
+            run.id,
+            chunk,
+            queue="billing",
+            timeout=1800,
+            job_id=f"bill-{tenant_id}-{today.isoformat()}-{services.chunk_key(chunk)}-{attempt}",
+        )
     return len(chunks)
 
 
@@ -54,8 +63,9 @@ def mark_overdue_invoices() -> int:
     from saas.billing.payments import mark_overdue
 
     moved = 0
-    for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
-                                     .order_by(Tenant.id)).all():  # fmt: skip
+    for tenant in db.session.scalars(
+        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
         with dbscope.tenant(tenant.id):
             today = local_today(tenant)
             moved += mark_overdue(tenant, today)
@@ -70,8 +80,9 @@ def reconcile_payments() -> int:
     from saas.billing.methods import reconcile
 
     settled = 0
-    for tenant in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
-                                     .order_by(Tenant.id)).all():  # fmt: skip
+    for tenant in db.session.scalars(
+        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
         with dbscope.tenant(tenant.id):
             settled += reconcile(tenant, local_today(tenant))
             db.session.commit()

@@ -24,8 +24,9 @@ def parse_reminder_days(text: str) -> list[int]:
         except ValueError:
             raise ValueError(_("“%(value)s” is not a whole number of days.", value=piece)) from None
         if not FIRST_DAY <= day <= LAST_DAY:
-            raise ValueError(_("%(day)d is outside %(first)d to %(last)d days.", day=day, first=FIRST_DAY,
-                               last=LAST_DAY))  # fmt: skip
+            raise ValueError(
+                _("%(day)d is outside %(first)d to %(last)d days.", day=day, first=FIRST_DAY, last=LAST_DAY)
+            )
         days.add(day)
     return sorted(days)
 
@@ -41,6 +42,10 @@ def save_settings(tenant: Tenant, review_invoices: bool, reminder_days: str) -> 
     row.review_invoices = bool(review_invoices)
     row.reminder_days = format_reminder_days(parse_reminder_days(reminder_days))
     db.session.add(row)
-    audit.record("billing.settings_changed", tenant_id=tenant.id, review_invoices=row.review_invoices,
-                 reminder_days=row.reminder_days)  # fmt: skip
+    audit.record(
+        "billing.settings_changed",
+        tenant_id=tenant.id,
+        review_invoices=row.review_invoices,
+        reminder_days=row.reminder_days,
+    )
     return row

@@ -34,23 +34,39 @@ def index():
     status = request.args.get("status", "")
     status = status if status in InvoiceStatus.__members__.values() else ""
     client_id = request.args.get("client", type=parse_id)
-    rows, next_after = services.list_invoices(current_tenant, client_id=client_id, status=status,
-                                              after=request.args.get("after", type=parse_id))  # fmt: skip
+    rows, next_after = services.list_invoices(
+        current_tenant, client_id=client_id, status=status, after=request.args.get("after", type=parse_id)
+    )
     clients = client_choices(current_tenant)
     filters = {"status": status or None, "client": client_id}
-    return render("billing/invoices.html", block="rows" if request.args.get("after") else "content",
-                  invoices=rows, next_after=next_after, clients=clients, filters=filters,
-                  statuses=list(InvoiceStatus), portal=False, confirm=ConfirmForm())  # fmt: skip
+    return render(
+        "billing/invoices.html",
+        block="rows" if request.args.get("after") else "content",
+        invoices=rows,
+        next_after=next_after,
+        clients=clients,
+        filters=filters,
+        statuses=list(InvoiceStatus),
+        portal=False,
+        confirm=ConfirmForm(),
+    )
 
 
 def _invoice_page(invoice: Invoice, portal: bool, **context):
     """The invoice screen, for the vendor or the client: lines, totals, payments, credit notes, how to pay."""
     owed = invoice.status in payments.OPEN_INVOICES and invoice.balance > 0  # how to pay only what is owed
-    return render("billing/invoice.html", invoice=invoice, portal=portal, paid=payments.payments_of(invoice),
-                  credit_notes=document.credit_notes(invoice),
-                  instructions=methods.instructions(current_tenant, invoice) if owed else [],
-                  online=methods.online_methods(current_tenant) if owed else [],
-                  pdf_languages=document.LANGUAGES, confirm=ConfirmForm(), **context)  # fmt: skip
+    return render(
+        "billing/invoice.html",
+        invoice=invoice,
+        portal=portal,
+        paid=payments.payments_of(invoice),
+        credit_notes=document.credit_notes(invoice),
+        instructions=methods.instructions(current_tenant, invoice) if owed else [],
+        online=methods.online_methods(current_tenant) if owed else [],
+        pdf_languages=document.LANGUAGES,
+        confirm=ConfirmForm(),
+        **context,
+    )
 
 
 def _pdf(invoice: Invoice, language: str):
@@ -67,8 +83,13 @@ def _pdf(invoice: Invoice, language: str):
 def detail(invoice_id):
     """One invoice: parties, period, lines, totals, payments, credit notes; record a payment, credit or void it."""
     invoice = get_or_404(Invoice, invoice_id, current_tenant)
-    return _invoice_page(invoice, portal=False, payment_form=PaymentForm(formdata=None),
-                         credit_form=CreditNoteForm(formdata=None), void_form=VoidForm(formdata=None))  # fmt: skip
+    return _invoice_page(
+        invoice,
+        portal=False,
+        payment_form=PaymentForm(formdata=None),
+        credit_form=CreditNoteForm(formdata=None),
+        void_form=VoidForm(formdata=None),
+    )
 
 
 def _correct(invoice_id: int, form, apply) -> object:
@@ -159,11 +180,16 @@ def pdf(invoice_id, language):
 @billing_staff
 def runs():
     """The billing run history, and what the next run would bill (a dry run: nothing is written)."""
-    history = db.session.scalars(select(BillingRun).where(BillingRun.tenant_id == current_tenant.id)
-                                 .order_by(BillingRun.run_day.desc()).limit(60)).all()  # fmt: skip
+    history = db.session.scalars(
+        select(BillingRun)
+        .where(BillingRun.tenant_id == current_tenant.id)
+        .order_by(BillingRun.run_day.desc())
+        .limit(60)
+    ).all()
     preview = services.dry_run(current_tenant)
-    return render("billing/runs.html", runs=history, preview=preview, today=local_today(current_tenant),
-                  confirm=ConfirmForm())  # fmt: skip
+    return render(
+        "billing/runs.html", runs=history, preview=preview, today=local_today(current_tenant), confirm=ConfirmForm()
+    )
 
 
 @bp.post("/runs")
@@ -173,8 +199,9 @@ def run_now():
     form = ConfirmForm()
     if form.validate_on_submit():
         chunks = tasks.start_run(current_tenant.id)
-        flash(_("Billing started in %(num)d part(s).", num=chunks) if chunks else _("Nothing to bill today."),
-              "success")
+        flash(
+            _("Billing started in %(num)d part(s).", num=chunks) if chunks else _("Nothing to bill today."), "success"
+        )
     return redirect(url_for("billing.runs"))
 
 
@@ -182,10 +209,17 @@ def run_now():
 @client_only
 def portal_index():
     """The client's invoices with status and balance."""
-    rows, next_after = services.list_invoices(current_tenant, client_id=visible_client_id(), issued_only=True,
-                                              after=request.args.get("after", type=parse_id))  # fmt: skip
-    return render("billing/invoices.html", block="rows" if request.args.get("after") else "content",
-                  invoices=rows, next_after=next_after, filters={}, portal=True)  # fmt: skip
+    rows, next_after = services.list_invoices(
+        current_tenant, client_id=visible_client_id(), issued_only=True, after=request.args.get("after", type=parse_id)
+    )
+    return render(
+        "billing/invoices.html",
+        block="rows" if request.args.get("after") else "content",
+        invoices=rows,
+        next_after=next_after,
+        filters={},
+        portal=True,
+    )
 
 
 @portal_bp.get("/<int:invoice_id>")
@@ -222,8 +256,9 @@ def pay(invoice_id):
     if invoice.status not in payments.OPEN_INVOICES or invoice.balance <= 0:
         flash(_("This invoice has nothing left to pay."), "info")
         return back
-    return_url = external_url("portal_billing.portal_detail", tenant=current_tenant.slug, invoice_id=invoice.id,
-                              returned=1)
+    return_url = external_url(
+        "portal_billing.portal_detail", tenant=current_tenant.slug, invoice_id=invoice.id, returned=1
+    )
     try:
         url = methods.start_payment(current_tenant, invoice, request.form.get("method", ""), g.membership, return_url)
     except ServiceError as exc:
@@ -277,9 +312,17 @@ def record_payment(invoice_id):
             flash(" ".join(str(e) for e in errors), "error")
         return redirect(url_for("billing.detail", invoice_id=invoice.id))
     try:
-        payment, created = payments.record(current_tenant, invoice.client_id, "manual", form.reference.data.strip(),
-                                           form.amount.data, invoice.currency, invoice_id=invoice.id,
-                                           received_on=form.received_on.data, note=form.note.data or "")
+        payment, created = payments.record(
+            current_tenant,
+            invoice.client_id,
+            "manual",
+            form.reference.data.strip(),
+            form.amount.data,
+            invoice.currency,
+            invoice_id=invoice.id,
+            received_on=form.received_on.data,
+            note=form.note.data or "",
+        )
         payments.succeed(payment, [invoice])
     except ServiceError as exc:
         db.session.rollback()

@@ -10,8 +10,11 @@ def seed_calendars(tenant: Tenant) -> tuple[ServiceCalendar, ServiceCalendar]:
     always = services.save_calendar(tenant, {"name": "7×24", "timezone": tenant.timezone, "always": True})
     office = services.save_calendar(
         tenant,
-        {"name": "工作日 Business hours", "timezone": tenant.timezone,
-         **{f"hours_{d}": services.format_windows(ws) for d, ws in services.default_weekly().items()}},
-    )  # fmt: skip
+        {
+            "name": "工作日 Business hours",
+            "timezone": tenant.timezone,
+            **{f"hours_{d}": services.format_windows(ws) for d, ws in services.default_weekly().items()},
+        },
+    )
     services.add_official_china_schedule(office, 2026)
     return always, office

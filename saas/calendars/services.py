@@ -50,10 +50,11 @@ def spec_for(calendar: ServiceCalendar) -> CalendarSpec:
     weekly = {int(d): [(_time(a), _time(b)) for a, b in ws] for d, ws in (calendar.weekly or {}).items()}
     makeup_hours = weekly.get(0, [])
     return CalendarSpec(
-        timezone=calendar.timezone, weekly=weekly,
+        timezone=calendar.timezone,
+        weekly=weekly,
         holidays=frozenset(d.day for d in calendar.days if d.kind == "holiday"),
         workdays={d.day: makeup_hours for d in calendar.days if d.kind == "workday"},
-    )  # fmt: skip
+    )
 
 
 def save_calendar(tenant, data: dict, calendar: ServiceCalendar | None = None) -> ServiceCalendar:
@@ -111,8 +112,7 @@ def add_official_china_schedule(calendar: ServiceCalendar, year: int) -> int:
         if day.year == year:
             add_day(calendar, day, "workday", f"{chinese.get(english, '')} {english} 调休".strip())
             added += 1
-    audit.record("calendars.official_days_added", tenant_id=calendar.tenant_id, target=calendar, year=year,
-                 days=added)  # fmt: skip
+    audit.record("calendars.official_days_added", tenant_id=calendar.tenant_id, target=calendar, year=year, days=added)
     return added
 
 

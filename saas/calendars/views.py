@@ -1,6 +1,5 @@
 """Screens of the service calendars: weekly hours, holidays and make-up days, and a due-time preview."""
 
-
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -52,9 +51,16 @@ def calendar(calendar_id=None):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("calendars.calendar", calendar_id=row.id))
-    return render("calendars/calendar.html", calendar=row, form=form, day_form=DayForm(formdata=None),
-                  confirm=ConfirmForm(), years=service.official_years(), weekdays=WEEKDAYS,
-                  preview=PreviewForm(formdata=None))  # fmt: skip
+    return render(
+        "calendars/calendar.html",
+        calendar=row,
+        form=form,
+        day_form=DayForm(formdata=None),
+        confirm=ConfirmForm(),
+        years=service.official_years(),
+        weekdays=WEEKDAYS,
+        preview=PreviewForm(formdata=None),
+    )
 
 
 @bp.post("/<int:calendar_id>/days")

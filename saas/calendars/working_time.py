@@ -86,8 +86,9 @@ def _until(intervals, stop: datetime):
         yield begin, end
 
 
-def add_working_time(spec: CalendarSpec, start: datetime, duration: timedelta,
-                     pauses: Iterable[tuple[datetime, datetime | None]] = ()) -> datetime | None:  # fmt: skip
+def add_working_time(
+    spec: CalendarSpec, start: datetime, duration: timedelta, pauses: Iterable[tuple[datetime, datetime | None]] = ()
+) -> datetime | None:
     """When `duration` of working time has run on the calendar from `start`, not counting pauses.
 
     None when the clock is paused with no end yet (waiting on the client) before the time is used up.
@@ -113,8 +114,9 @@ def add_working_time(spec: CalendarSpec, start: datetime, duration: timedelta,
     raise ValueError(f"the calendar has less than {duration} of working time in {HORIZON_DAYS} days")
 
 
-def working_time_between(spec: CalendarSpec, start: datetime, end: datetime,
-                         pauses: Iterable[tuple[datetime, datetime | None]] = ()) -> timedelta:  # fmt: skip
+def working_time_between(
+    spec: CalendarSpec, start: datetime, end: datetime, pauses: Iterable[tuple[datetime, datetime | None]] = ()
+) -> timedelta:
     """How much working time ran between two instants, not counting pauses (for "time left" and evidence)."""
     _require_aware(start)
     _require_aware(end)

@@ -27,9 +27,10 @@ IN_FORCE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING)
 def open_change(contract: Contract) -> ContractChange | None:
     """The change agreement waiting for signatures, if any (one at a time)."""
     return db.session.scalar(
-        select(ContractChange).where(ContractChange.contract_id == contract.id,
-                                     ContractChange.status == ChangeStatus.AWAITING_SIGNATURES)
-    )  # fmt: skip
+        select(ContractChange).where(
+            ContractChange.contract_id == contract.id, ContractChange.status == ChangeStatus.AWAITING_SIGNATURES
+        )
+    )
 
 
 def list_changes(contract: Contract) -> list[ContractChange]:
@@ -45,22 +46,37 @@ def _new_change(contract: Contract, kind: ChangeKind, effective_date, reason: st
     if open_change(contract) is not None:
         raise ServiceError(_("Another change agreement is waiting for signatures: sign or withdraw it first."))
     count = db.session.scalar(
-        select(func.count(ContractChange.id)).where(ContractChange.contract_id == contract.id,
-                                                    ContractChange.kind == kind)
-    )  # fmt: skip
+        select(func.count(ContractChange.id)).where(
+            ContractChange.contract_id == contract.id, ContractChange.kind == kind
+        )
+    )
     letter = "A" if kind == ChangeKind.AMENDMENT else "T"
     change = ContractChange(
-        tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, kind=kind,
-        number=f"{contract.number}-{letter}{count + 1}", effective_date=effective_date, reason=reason.strip(),
-        changes=changes, created_by_id=getattr(actor, "id", None),
-    )  # fmt: skip
+        tenant_id=contract.tenant_id,
+        client_id=contract.client_id,
+        contract_id=contract.id,
+        kind=kind,
+        number=f"{contract.number}-{letter}{count + 1}",
+        effective_date=effective_date,
+        reason=reason.strip(),
+        changes=changes,
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(change)
     db.session.flush()
     until = _confidentiality_until(contract, effective_date if kind == ChangeKind.TERMINATION else None)
-    signing.freeze(contract, change.subject, lambda lang: signing.render(
-        f"contracts/document/change_{lang}.html", contract, lang, change=change, term_labels=_term_labels(lang),
-        confidentiality_until=until,
-    ))  # fmt: skip
+    signing.freeze(
+        contract,
+        change.subject,
+        lambda lang: signing.render(
+            f"contracts/document/change_{lang}.html",
+            contract,
+            lang,
+            change=change,
+            term_labels=_term_labels(lang),
+            confidentiality_until=until,
+        ),
+    )
     services.record_event(contract, f"{kind}_proposed", actor, note=change.number)
     audit.record(f"contracts.{kind}_proposed", tenant_id=contract.tenant_id, target=change, number=change.number)
     return change
@@ -80,8 +96,12 @@ def propose_termination(contract: Contract, last_day, reason: str, actor=None) -
     if last_day < local_today(contract.tenant) and not reason.strip():
         raise ServiceError(_("A termination with a past date needs a reason."))
     if last_day >= services.term_end(contract):
-        raise ServiceError(_("The contract ends on %(day)s anyway; a termination must come before.",
-                             day=services.last_day(contract).isoformat()))  # fmt: skip
+        raise ServiceError(
+            _(
+                "The contract ends on %(day)s anyway; a termination must come before.",
+                day=services.last_day(contract).isoformat(),
+            )
+        )
     return _new_change(contract, ChangeKind.TERMINATION, last_day, reason, {}, actor)
 
 
@@ -94,17 +114,33 @@ def _same(old, new) -> bool:
 
 def _line_rows(lines, currency: str) -> list[dict]:
     """Fee lines as rounded, comparable, JSON-ready values."""
-    return [{"service_id": row["service_id"], "description": row["description"],
-             "quantity": str(round_half_up(row["quantity"], 2)),
-             "monthly_fee": str(quantize(row["monthly_fee"], currency))} for row in lines]  # fmt: skip
+    return [
+        {
+            "service_id": row["service_id"],
+            "description": row["description"],
+            "quantity": str(round_half_up(row["quantity"], 2)),
+            "monthly_fee": str(quantize(row["monthly_fee"], currency)),
+        }
+        for row in lines
+    ]
 
 
 def propose_amendment(contract: Contract, terms: dict, lines: list[dict], effective_date, reason: str, actor=None):
     """A change agreement (§10.2): the terms and fee lines that differ, old → new, from `effective_date`."""
-    diff = {name: [str(getattr(contract, name)), str(terms[name])] for name in TERM_FIELDS
-            if not _same(getattr(contract, name), terms[name])}  # fmt: skip
-    current = [{"service_id": ln.service_id, "description": ln.description, "quantity": ln.quantity,
-                "monthly_fee": ln.monthly_fee} for ln in contract.lines]  # fmt: skip
+    diff = {
+        name: [str(getattr(contract, name)), str(terms[name])]
+        for name in TERM_FIELDS
+        if not _same(getattr(contract, name), terms[name])
+    }
+    current = [
+        {
+            "service_id": ln.service_id,
+            "description": ln.description,
+            "quantity": ln.quantity,
+            "monthly_fee": ln.monthly_fee,
+        }
+        for ln in contract.lines
+    ]
     old_lines, new_lines = _line_rows(current, contract.currency), _line_rows(lines, contract.currency)
     changes = {"terms": diff}
     if new_lines != old_lines:
@@ -159,11 +195,17 @@ def _apply_amendment(change: ContractChange, user) -> None:
             contract.lines.clear()
             db.session.flush()
             for position, row in enumerate(change.changes["lines"]["new"]):
-                contract.lines.append(ContractLine(
-                    tenant_id=contract.tenant_id, client_id=contract.client_id, position=position,
-                    service_id=row["service_id"], description=row["description"], quantity=Decimal(row["quantity"]),
-                    monthly_fee=Decimal(row["monthly_fee"]),
-                ))  # fmt: skip
+                contract.lines.append(
+                    ContractLine(
+                        tenant_id=contract.tenant_id,
+                        client_id=contract.client_id,
+                        position=position,
+                        service_id=row["service_id"],
+                        description=row["description"],
+                        quantity=Decimal(row["quantity"]),
+                        monthly_fee=Decimal(row["monthly_fee"]),
+                    )
+                )
         contract.ends_on = services.term_end(contract)
         services.record_event(contract, "amended", user, note=change.number)
         today = local_today(contract.tenant)

@@ -122,8 +122,9 @@ class LineForm(Form):
     service_id = SelectField(_l("Service"), coerce=coerce_id, validate_choice=False, default=0)
     description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
     #: A bound on the quantity too: quantity × fee must fit an invoice line (NUMERIC(18, 2)).
-    quantity = AmountField(_l("Quantity"), places=2, default=Decimal("1"),
-                           validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)])  # fmt: skip
+    quantity = AmountField(
+        _l("Quantity"), places=2, default=Decimal("1"), validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)]
+    )
     monthly_fee = AmountField(_l("Monthly fee"), places=2, validators=[Optional(), NumberRange(min=0, max=10**12)])
 
     @property

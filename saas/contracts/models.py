@@ -370,8 +370,11 @@ def _check_frozen(session):
 
 def _check_contract(session, contract: Contract) -> None:
     state = inspect(contract)
-    changed = {name for name in (*FROZEN_FIELDS, "status", "signed_on", "terminated_on")
-               if state.attrs[name].history.has_changes()}  # fmt: skip
+    changed = {
+        name
+        for name in (*FROZEN_FIELDS, "status", "signed_on", "terminated_on")
+        if state.attrs[name].history.has_changes()
+    }
     if not changed:
         return
     stored = _stored_status(session, contract.id)

@@ -90,30 +90,83 @@ def saas_contract_obligations(contract):
     rate = (contract.penalty_rate * 100).normalize()
     last_day, renewal_from = services.last_day(contract).isoformat(), services.renewal_window_start(contract)
     return [
-        Obligation(clause("1.2"), _l("Term"), lazy_ngettext("%(num)d year, until %(day)s",
-                   "%(num)d years, until %(day)s", contract.term_years, day=last_day), order=10),
-        Obligation(clause("1.2"), _l("Renewal talks"), lazy_ngettext(
-                   "from %(day)s (%(num)d month before expiry)", "from %(day)s (%(num)d months before expiry)",
-                   contract.renewal_notice_months, day=renewal_from.isoformat()), order=11),
-        Obligation(clause("4.1"), _l("Service response"), within_hours(contract.service_response_hours), order=20,
-                   key="service_response"),
-        Obligation(clause("2.1.2"), _l("On-site arrival"), within_hours(contract.onsite_arrival_hours), order=21,
-                   key="onsite_arrival"),
-        Obligation(clause("2.2.2"), _l("Fault response"), within_hours(contract.fault_response_hours), order=22,
-                   key="fault_response"),
-        Obligation(clause("2.3.2"), _l("Consulting response"), within_hours(contract.consult_response_hours),
-                   order=23, key="consult_response"),
-        Obligation(clause("3.1.2"), _l("Payment cycle"), lazy_ngettext(
-                   "monthly from %(day)s, due %(num)d day after the invoice",
-                   "monthly from %(day)s, due %(num)d days after the invoice", contract.payment_net_days,
-                   day=contract.effective_date.isoformat()), order=30),
-        Obligation(clause("8.2"), _l("Penalty for breach"), _l("%(rate)s per cent of the fee of the unperformed part",
-                   rate=f"{rate:f}"), order=40),
-        Obligation(clause("7.2"), _l("Confidentiality"), lazy_ngettext("%(num)d year after the end",
-                   "%(num)d years after the end", contract.confidentiality_years), order=50),
-        Obligation(clause("7.2", part=2), _l("Third-party dispute deadline"),
-                   lazy_ngettext("%(num)d month", "%(num)d months", contract.dispute_deadline_months), order=60),
-    ]  # fmt: skip
+        Obligation(
+            clause("1.2"),
+            _l("Term"),
+            lazy_ngettext(
+                "%(num)d year, until %(day)s", "%(num)d years, until %(day)s", contract.term_years, day=last_day
+            ),
+            order=10,
+        ),
+        Obligation(
+            clause("1.2"),
+            _l("Renewal talks"),
+            lazy_ngettext(
+                "from %(day)s (%(num)d month before expiry)",
+                "from %(day)s (%(num)d months before expiry)",
+                contract.renewal_notice_months,
+                day=renewal_from.isoformat(),
+            ),
+            order=11,
+        ),
+        Obligation(
+            clause("4.1"),
+            _l("Service response"),
+            within_hours(contract.service_response_hours),
+            order=20,
+            key="service_response",
+        ),
+        Obligation(
+            clause("2.1.2"),
+            _l("On-site arrival"),
+            within_hours(contract.onsite_arrival_hours),
+            order=21,
+            key="onsite_arrival",
+        ),
+        Obligation(
+            clause("2.2.2"),
+            _l("Fault response"),
+            within_hours(contract.fault_response_hours),
+            order=22,
+            key="fault_response",
+        ),
+        Obligation(
+            clause("2.3.2"),
+            _l("Consulting response"),
+            within_hours(contract.consult_response_hours),
+            order=23,
+            key="consult_response",
+        ),
+        Obligation(
+            clause("3.1.2"),
+            _l("Payment cycle"),
+            lazy_ngettext(
+                "monthly from %(day)s, due %(num)d day after the invoice",
+                "monthly from %(day)s, due %(num)d days after the invoice",
+                contract.payment_net_days,
+                day=contract.effective_date.isoformat(),
+            ),
+            order=30,
+        ),
+        Obligation(
+            clause("8.2"),
+            _l("Penalty for breach"),
+            _l("%(rate)s per cent of the fee of the unperformed part", rate=f"{rate:f}"),
+            order=40,
+        ),
+        Obligation(
+            clause("7.2"),
+            _l("Confidentiality"),
+            lazy_ngettext("%(num)d year after the end", "%(num)d years after the end", contract.confidentiality_years),
+            order=50,
+        ),
+        Obligation(
+            clause("7.2", part=2),
+            _l("Third-party dispute deadline"),
+            lazy_ngettext("%(num)d month", "%(num)d months", contract.dispute_deadline_months),
+            order=60,
+        ),
+    ]
 
 
 @hookimpl

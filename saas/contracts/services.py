@@ -304,9 +304,16 @@ def refresh_statuses(tenant: Tenant) -> dict:
 
 
 def list_contracts(
-    tenant: Tenant, *, client_id=None, status="", expiring_days=None, query="", after=None, limit=25,
+    tenant: Tenant,
+    *,
+    client_id=None,
+    status="",
+    expiring_days=None,
+    query="",
+    after=None,
+    limit=25,
     exclude_drafts=False,
-):  # fmt: skip
+):
     """One page of the tenant's contracts, newest first (keyset on id); returns (rows, next_after)."""
     from sqlalchemy.orm import selectinload
 
@@ -347,16 +354,27 @@ def remind_renewal(contract: Contract) -> None:
         is_client = membership.role == Role.CLIENT_ADMIN
         page = "portal_contracts.portal_detail" if is_client else "contracts.detail"
         link = external_url(page, tenant=contract.tenant.slug, contract_id=contract.id)
-        body = both_languages(lambda link=link: _(
-            "Contract %(number)s (%(title)s) between %(vendor)s and %(client)s ends on %(day)s. Under §1.2 of the "
-            "agreement, renewal talks are due from %(start)s.\n\n%(link)s",
-            number=contract.number, title=contract.title, vendor=contract.tenant.legal_name,
-            client=contract.client.legal_name, day=last_day(contract).isoformat(),
-            start=renewal_window_start(contract).isoformat(), link=link,
-        ))  # fmt: skip
+        body = both_languages(
+            lambda link=link: _(
+                "Contract %(number)s (%(title)s) between %(vendor)s and %(client)s ends on %(day)s. Under §1.2 of the "
+                "agreement, renewal talks are due from %(start)s.\n\n%(link)s",
+                number=contract.number,
+                title=contract.title,
+                vendor=contract.tenant.legal_name,
+                client=contract.client.legal_name,
+                day=last_day(contract).isoformat(),
+                start=renewal_window_start(contract).isoformat(),
+                link=link,
+            )
+        )
         subject = both_languages(lambda: _("Renewal due: contract %(number)s", number=contract.number), " / ")
-        send_mail(dedupe_key=f"renewal-reminder:{contract.id}:{membership.user_id}", to=membership.user.email,
-                  subject=subject, body=body, tenant_id=contract.tenant_id)  # fmt: skip
+        send_mail(
+            dedupe_key=f"renewal-reminder:{contract.id}:{membership.user_id}",
+            to=membership.user.email,
+            subject=subject,
+            body=body,
+            tenant_id=contract.tenant_id,
+        )
 
 
 def successor(contract: Contract) -> Contract | None:
@@ -372,11 +390,20 @@ def renew(contract: Contract, actor=None) -> Contract:
         raise ServiceError(_("Only a contract that was in force can be renewed."))
     if db.session.scalar(select(Contract.id).where(Contract.renewal_of_id == contract.id)) is not None:
         raise ServiceError(_("This contract already has a successor."))
-    data = {key: getattr(contract, key) for key in (*TERM_FIELDS, "title", "party_a_signatory", "party_b_signatory",
-                                                    "signing_place")}  # fmt: skip
+    data = {
+        key: getattr(contract, key)
+        for key in (*TERM_FIELDS, "title", "party_a_signatory", "party_b_signatory", "signing_place")
+    }
     data["effective_date"] = term_end(contract)
-    lines = [{"service_id": line.service_id, "description": line.description, "quantity": line.quantity,
-              "monthly_fee": line.monthly_fee} for line in contract.lines]  # fmt: skip
+    lines = [
+        {
+            "service_id": line.service_id,
+            "description": line.description,
+            "quantity": line.quantity,
+            "monthly_fee": line.monthly_fee,
+        }
+        for line in contract.lines
+    ]
     successor = create_draft(contract.tenant, contract.client_id, data, lines, actor)
     successor.renewal_of_id = contract.id
     record_event(contract, "renewal_drafted", actor, note=successor.number)

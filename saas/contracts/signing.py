@@ -60,27 +60,37 @@ def freeze(contract: Contract, subject: str, render_language: Callable[[str], st
     """Store a subject's text in both languages, with the SHA-256 a signature will commit to."""
     for language in LANGUAGES:
         html = render_language(language)
-        db.session.add(ContractDocument(
-            tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, subject=subject,
-            version=version, language=language, html=html, sha256=sha256(html),
-        ))  # fmt: skip
+        db.session.add(
+            ContractDocument(
+                tenant_id=contract.tenant_id,
+                client_id=contract.client_id,
+                contract_id=contract.id,
+                subject=subject,
+                version=version,
+                language=language,
+                html=html,
+                sha256=sha256(html),
+            )
+        )
     db.session.flush()
 
 
 def documents_for(contract: Contract, subject: str) -> list[ContractDocument]:
     """The stored texts of a subject, Chinese first."""
     return db.session.scalars(
-        select(ContractDocument).where(ContractDocument.contract_id == contract.id, ContractDocument.subject == subject)
+        select(ContractDocument)
+        .where(ContractDocument.contract_id == contract.id, ContractDocument.subject == subject)
         .order_by(ContractDocument.language.desc())
-    ).all()  # fmt: skip
+    ).all()
 
 
 def signatures_for(contract: Contract, subject: str) -> dict[str, ContractSignature]:
     """The signatures on a subject, by party ("A", "B")."""
     rows = db.session.scalars(
-        select(ContractSignature).where(ContractSignature.contract_id == contract.id,
-                                        ContractSignature.subject == subject)
-    )  # fmt: skip
+        select(ContractSignature).where(
+            ContractSignature.contract_id == contract.id, ContractSignature.subject == subject
+        )
+    )
     return {s.party: s for s in rows}
 
 
@@ -102,14 +112,33 @@ def sign_subject(contract, subject, party, user, document_id, seen_sha256, ip=""
     existing = signatures_for(contract, subject)
     if party in existing:
         raise ServiceError(_("Your party has already signed this version."))
-    db.session.add(ContractSignature(
-        tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, subject=subject,
-        version=document.version, party=party, document_id=document.id, sha256=document.sha256, user_id=user.id,
-        signer_name=user.name, signer_email=user.email, ip=ip[:64], user_agent=(agent or "")[:300],
-    ))  # fmt: skip
+    db.session.add(
+        ContractSignature(
+            tenant_id=contract.tenant_id,
+            client_id=contract.client_id,
+            contract_id=contract.id,
+            subject=subject,
+            version=document.version,
+            party=party,
+            document_id=document.id,
+            sha256=document.sha256,
+            user_id=user.id,
+            signer_name=user.name,
+            signer_email=user.email,
+            ip=ip[:64],
+            user_agent=(agent or "")[:300],
+        )
+    )
     db.session.flush()
-    audit.record("contracts.signed", tenant_id=contract.tenant_id, target=contract, actor=user, party=party,
-                 subject=subject, sha256=document.sha256)  # fmt: skip
+    audit.record(
+        "contracts.signed",
+        tenant_id=contract.tenant_id,
+        target=contract,
+        actor=user,
+        party=party,
+        subject=subject,
+        sha256=document.sha256,
+    )
     return {"A", "B"} <= {*existing, party}
 
 

@@ -198,8 +198,9 @@ def obligations(contract: Contract):
 
 def sections(contract: Contract) -> list:
     """Blocks other domains show on the contract's page (e.g. open requests once it has ended, §10.4)."""
-    groups = plugin_manager().for_tenant(current_tenant).saas_contract_sections(contract=contract,
-                                                                                membership=g.membership)
+    groups = (
+        plugin_manager().for_tenant(current_tenant).saas_contract_sections(contract=contract, membership=g.membership)
+    )
     return sorted((s for group in groups for s in group), key=lambda s: s.order)
 
 
@@ -277,24 +278,32 @@ def _sign_as_my_party(contract: Contract, sign, back_url: str):
         flash(_("Tick the box to confirm you sign."), "error")
         return redirect(back_url)
     try:
-        sign(party, current_user._get_current_object(), form.document_id.data, form.sha256.data,
-             request.remote_addr or "", request.user_agent.string)  # fmt: skip
+        sign(
+            party,
+            current_user._get_current_object(),
+            form.document_id.data,
+            form.sha256.data,
+            request.remote_addr or "",
+            request.user_agent.string,
+        )
     except ServiceError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."),
-              "success")  # fmt: skip
+        flash(
+            _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."), "success"
+        )
     return redirect(back_url)
 
 
 def _sign(contract: Contract, endpoint: str):
     """Sign the agreement's current text."""
     return _sign_as_my_party(
-        contract, lambda *args: signing.sign(contract, *args),
+        contract,
+        lambda *args: signing.sign(contract, *args),
         url_for(endpoint, contract_id=contract.id, tab="signatures"),
-    )  # fmt: skip
+    )
 
 
 @bp.get("/<int:contract_id>/documents/<int:document_id>")
@@ -499,9 +508,10 @@ def _change_page(contract: Contract, change: ContractChange, template: str):
 def _sign_change(contract: Contract, change: ContractChange, endpoint: str):
     """Sign a change agreement."""
     return _sign_as_my_party(
-        contract, lambda *args: changes.sign_change(change, *args),
+        contract,
+        lambda *args: changes.sign_change(change, *args),
         url_for(endpoint, contract_id=contract.id, change_id=change.id),
-    )  # fmt: skip
+    )
 
 
 @bp.route("/<int:contract_id>/amend", methods=["GET", "POST"])

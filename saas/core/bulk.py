@@ -31,8 +31,10 @@ def insert_many(model, rows: list[dict], tail: str = ""):
     table, dialect = model.__table__, db.session.get_bind().dialect
     names = list(rows[0])
     processors = {name: table.c[name].type.bind_processor(dialect) for name in names}
-    document = json.dumps([{name: processors[name](row[name]) if processors[name] else row[name] for name in names}
-                           for row in rows], default=_plain)  # fmt: skip
+    document = json.dumps(
+        [{name: processors[name](row[name]) if processors[name] else row[name] for name in names} for row in rows],
+        default=_plain,
+    )
     columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
     listed = ", ".join(names)
     sql = f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) {tail}"  # noqa: S608, E501 (the model's names)
@@ -65,8 +67,11 @@ def insert_new(model, rows: list[dict], unique: tuple[str, ...], returning: tupl
         return insert_many(model, rows, tail).all()
     inserted = []
     for start in range(0, len(rows), SQLITE_BATCH):
-        stmt = (sqlite_insert(model).values(rows[start:start + SQLITE_BATCH])
-                .on_conflict_do_nothing(index_elements=list(unique))
-                .returning(*(getattr(model, name) for name in returning)))  # fmt: skip
+        stmt = (
+            sqlite_insert(model)
+            .values(rows[start : start + SQLITE_BATCH])
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(*(getattr(model, name) for name in returning))
+        )
         inserted.extend(db.session.execute(stmt).all())
     return inserted

@@ -70,8 +70,7 @@ class AmountField(wtf_fields.DecimalField):
     `negative`; the data is a Decimal quantised to `places`, or None when the field was left empty or refused.
     """
 
-    def __init__(self, label=None, validators=None, places=2, max_digits=MAX_AMOUNT_DIGITS, negative=False,
-                 **kwargs):  # fmt: skip
+    def __init__(self, label=None, validators=None, places=2, max_digits=MAX_AMOUNT_DIGITS, negative=False, **kwargs):
         super().__init__(label, validators, places=places, **kwargs)
         self.max_digits, self.negative = max_digits, negative
 
@@ -79,8 +78,9 @@ class AmountField(wtf_fields.DecimalField):
         if not valuelist:
             return
         try:
-            self.data = parse_amount(valuelist[0], places=self.places, max_digits=self.max_digits,
-                                     negative=self.negative)  # fmt: skip
+            self.data = parse_amount(
+                valuelist[0], places=self.places, max_digits=self.max_digits, negative=self.negative
+            )
         except InvalidAmount as exc:
             self.data = None
             raise ValueError(amount_error(exc, self.places)) from exc

@@ -40,15 +40,27 @@ class MailAttachment:
     content: Callable[[], bytes]
 
 
-def send_mail(*, dedupe_key: str, to: str, subject: str, body: str, tenant_id: int | None = None,
-              attachments: tuple[MailAttachment, ...] = ()) -> MailMessage:  # fmt: skip
+def send_mail(
+    *,
+    dedupe_key: str,
+    to: str,
+    subject: str,
+    body: str,
+    tenant_id: int | None = None,
+    attachments: tuple[MailAttachment, ...] = (),
+) -> MailMessage:
     """Send one e-mail once per dedupe_key; a second call with the same key returns the first record."""
     existing = db.session.scalar(select(MailMessage).where(MailMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
     backend = current_app.config["MAIL_BACKEND"]
     message = MailMessage(
-        tenant_id=tenant_id, dedupe_key=dedupe_key, to=to, subject=subject, body_text=body, backend=backend,
+        tenant_id=tenant_id,
+        dedupe_key=dedupe_key,
+        to=to,
+        subject=subject,
+        body_text=body,
+        backend=backend,
         attachments=[{"filename": a.filename, "mimetype": a.mimetype} for a in attachments],
     )
     db.session.add(message)

@@ -35,7 +35,7 @@ def send_committed(session) -> bool:
     committed = session.info.pop(_COMMITTED, {})
     for (key, queue), (task, ids) in committed.items():
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start:start + BATCH]
+            chunk = ids[start : start + BATCH]
             enqueue(task, chunk, job_id=f"{key}-{chunk[0]}-{chunk[-1]}-{len(chunk)}", queue=queue)
     return bool(committed)
 

@@ -53,8 +53,7 @@ def set_active(user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
-    audit.record("auth.account_reactivated" if active else "auth.account_deactivated", target=user,
-                 email=user.email)  # fmt: skip
+    audit.record("auth.account_reactivated" if active else "auth.account_deactivated", target=user, email=user.email)
 
 
 def _check_role(tenant: Tenant, role: str, client_id: int | None) -> int | None:

@@ -66,5 +66,7 @@ def saas_dashboard_cards(tenant, membership):
 def saas_periodic_jobs():
     from saas.core.tasks import forget_old_form_tokens, notify_expired_invitations
 
-    return [PeriodicJob(notify_expired_invitations, cron="15 1 * * *", queue="mail"),
-            PeriodicJob(forget_old_form_tokens, cron="40 19 * * *")]  # fmt: skip
+    return [
+        PeriodicJob(notify_expired_invitations, cron="15 1 * * *", queue="mail"),
+        PeriodicJob(forget_old_form_tokens, cron="40 19 * * *"),
+    ]

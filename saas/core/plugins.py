@@ -176,8 +176,9 @@ def plugin_public_blueprint(name: str, import_name: str, url_prefix: str, suffix
     Named `<name>` or `<name>_<suffix>`; no sign-in, no tenant in the URL. Its views find the tenant from their
     own rows and call `require_enabled(name, tenant)`, so a tenant without the plugin gets 404 there too.
     """
-    bp = Blueprint(f"{name}_{suffix}" if suffix else name, import_name, url_prefix=url_prefix,
-                   template_folder="templates")  # fmt: skip
+    bp = Blueprint(
+        f"{name}_{suffix}" if suffix else name, import_name, url_prefix=url_prefix, template_folder="templates"
+    )
     bp.tenant_facing = False
     return bp
 
@@ -202,22 +203,29 @@ def check_blueprint(plugin: str, bp: Blueprint, installed: list[str]) -> None:
     where = f"plugin {plugin!r}: blueprint {bp.name!r}"
     tenant_facing = getattr(bp, "tenant_facing", None)
     if tenant_facing is None:
-        raise PluginBlueprintError(f"{where} was made neither with plugin_blueprint() (tenant-facing, under "
-                                   f"/t/<tenant>/p/{plugin}/) nor with plugin_public_blueprint() (declared "
-                                   "not tenant-facing)")  # fmt: skip
+        raise PluginBlueprintError(
+            f"{where} was made neither with plugin_blueprint() (tenant-facing, under "
+            f"/t/<tenant>/p/{plugin}/) nor with plugin_public_blueprint() (declared "
+            "not tenant-facing)"
+        )
     if tenant_facing:
         if bp.name != f"plugin_{plugin}" or bp.url_prefix != f"/t/<tenant>/p/{plugin}":
-            raise PluginBlueprintError(f"{where} at {bp.url_prefix!r}: a plugin's tenant-facing blueprint is "
-                                       f"'plugin_{plugin}', at '/t/<tenant>/p/{plugin}' "
-                                       f"(plugin_blueprint({plugin!r}, __name__))")  # fmt: skip
+            raise PluginBlueprintError(
+                f"{where} at {bp.url_prefix!r}: a plugin's tenant-facing blueprint is "
+                f"'plugin_{plugin}', at '/t/<tenant>/p/{plugin}' "
+                f"(plugin_blueprint({plugin!r}, __name__))"
+            )
         return
     owner = max((n for n in installed if bp.name == n or bp.name.startswith(f"{n}_")), key=len, default=None)
     if owner != plugin:
-        raise PluginBlueprintError(f"{where}: a plugin's non-tenant blueprint is named {plugin!r} or "
-                                   f"'{plugin}_<suffix>'" + (f" (this name is plugin {owner!r}'s)" if owner else ""))
+        raise PluginBlueprintError(
+            f"{where}: a plugin's non-tenant blueprint is named {plugin!r} or "
+            f"'{plugin}_<suffix>'" + (f" (this name is plugin {owner!r}'s)" if owner else "")
+        )
     if (bp.url_prefix or "/").startswith("/t/"):
-        raise PluginBlueprintError(f"{where} is declared not tenant-facing but mounted under /t/: "
-                                   "make it with plugin_blueprint()")  # fmt: skip
+        raise PluginBlueprintError(
+            f"{where} is declared not tenant-facing but mounted under /t/: make it with plugin_blueprint()"
+        )
 
 
 def register_blueprints(app, pm: SaasPluginManager) -> None:
@@ -272,8 +280,10 @@ def merge_obligations(groups) -> list[Obligation]:
             merged[row.key] = row
         else:
             first = merged[row.key]
-            filled = {name: getattr(first, name) if getattr(first, name) not in (None, "") else getattr(row, name)
-                      for name in ("clause", "label", "parameter", "applied", "met", "breached")}  # fmt: skip
+            filled = {
+                name: getattr(first, name) if getattr(first, name) not in (None, "") else getattr(row, name)
+                for name in ("clause", "label", "parameter", "applied", "met", "breached")
+            }
             merged[row.key] = replace(first, **filled)
     return sorted([*rows, *merged.values()], key=lambda r: r.order)
 

@@ -42,11 +42,11 @@ def is_live(user_id: int, key: str | None) -> bool:
 def end(user: User, key: str | None) -> None:
     """End one sign-in (sign out): its cookie, and every copy of it, no longer signs anyone in."""
     if key:
-        db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
-                                                     UserSession.key_hash == _digest(key)))  # fmt: skip
+        db.session.execute(
+            delete(UserSession).where(UserSession.user_id == user.id, UserSession.key_hash == _digest(key))
+        )
 
 
 def end_all(user: User) -> None:
     """End every sign-in of the user, this one included (sign out everywhere)."""
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-

@@ -78,8 +78,9 @@ def _repeat(token: str):
 
 
 def _first(token: str) -> FormSubmission | None:
-    return wait_for_first(select(FormSubmission).where(FormSubmission.token == token),
-                          lambda first: first.location is not None)  # fmt: skip
+    return wait_for_first(
+        select(FormSubmission).where(FormSubmission.token == token), lambda first: first.location is not None
+    )
 
 
 def wait_for_first(stmt, finished, wait_seconds: float = 5.0):
@@ -102,8 +103,9 @@ def settle(response):
         return response
     db.session.rollback()  # what the view left uncommitted is dropped at teardown anyway; keep it from this commit
     if response.status_code in (301, 302, 303) and response.location:
-        db.session.execute(update(FormSubmission).where(FormSubmission.token == token)
-                           .values(location=response.location[:2000]))  # fmt: skip
+        db.session.execute(
+            update(FormSubmission).where(FormSubmission.token == token).values(location=response.location[:2000])
+        )
     else:
         db.session.execute(delete(FormSubmission).where(FormSubmission.token == token))
     db.session.commit()

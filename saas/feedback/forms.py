@@ -25,15 +25,20 @@ class LogFeedbackForm(AppForm):
     """Feedback the client gave by phone or e-mail, as the vendor's staff took it down."""
 
     client_id = SelectField(_l("Client"), coerce=coerce_id, validators=[DataRequired(_l("Choose a client."))])
-    channel = SelectField(_l("Received by"), choices=choices([(FeedbackChannel.PHONE.value, _l("Phone")),
-                                                              (FeedbackChannel.EMAIL.value, _l("E-mail"))]))
+    channel = SelectField(
+        _l("Received by"),
+        choices=choices([(FeedbackChannel.PHONE.value, _l("Phone")), (FeedbackChannel.EMAIL.value, _l("E-mail"))]),
+    )
     kind = SelectField(_l("Kind"), choices=choices(KIND_CHOICES))
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("What the client said"), validators=[Optional(), Length(max=10000)])
     contact_name = StringField(_l("Who said it"), validators=[DataRequired(), Length(max=120)])
     contact_detail = StringField(_l("Phone or e-mail"), validators=[Optional(), Length(max=200)])
-    request_number = IntegerField(_l("About request number"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
-                                  description=_l("Optional: the number of one of this client's requests."))
+    request_number = IntegerField(
+        _l("About request number"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
+        description=_l("Optional: the number of one of this client's requests."),
+    )
 
 
 class NoteForm(AppForm):

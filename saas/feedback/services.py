@@ -47,7 +47,7 @@ REQUEST_CHOICES = 100
 
 
 def _side(tenant_id: int, client_id: int, actor: User) -> str | None:
-    """"vendor" for the vendor's staff, "client" for that client's own people, None for anyone else."""
+    """ "vendor" for the vendor's staff, "client" for that client's own people, None for anyone else."""
     membership = actor.membership_in(tenant_id) if actor is not None else None
     if membership is None:
         return None
@@ -63,12 +63,20 @@ def _require(fb: Feedback, actor: User, side: str, message: str) -> None:
         raise ServiceError(message)
 
 
-def _event(fb: Feedback, actor: User | None, from_status: str, to_status: str, note: str = "",
-           mail: bool = False) -> FeedbackEvent:  # fmt: skip
+def _event(
+    fb: Feedback, actor: User | None, from_status: str, to_status: str, note: str = "", mail: bool = False
+) -> FeedbackEvent:
     """Write one step of the process; a step people hear about is mailed after the commit."""
-    event = FeedbackEvent(tenant_id=fb.tenant_id, client_id=fb.client_id, feedback_id=fb.id,
-                          actor_id=actor.id if actor else None, from_status=from_status, to_status=to_status,
-                          note=note, created_at=now())  # fmt: skip
+    event = FeedbackEvent(
+        tenant_id=fb.tenant_id,
+        client_id=fb.client_id,
+        feedback_id=fb.id,
+        actor_id=actor.id if actor else None,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        created_at=now(),
+    )
     db.session.add(event)
     db.session.flush()
     if mail:
@@ -97,8 +105,9 @@ def _about_request(tenant: Tenant, client_id: int, data: dict) -> ServiceRequest
     return req
 
 
-def _create(tenant: Tenant, client_id: int, data: dict, *, channel: str, raised_by: User | None,
-            logged_by: User | None) -> Feedback:  # fmt: skip
+def _create(
+    tenant: Tenant, client_id: int, data: dict, *, channel: str, raised_by: User | None, logged_by: User | None
+) -> Feedback:
     client = Client.get_in(tenant, client_id)
     if client is None:
         raise ServiceError(_("Choose one of your clients."))
@@ -116,13 +125,23 @@ def _create(tenant: Tenant, client_id: int, data: dict, *, channel: str, raised_
         contract = contract_in_force(tenant, client_id)
         contract_id = contract.id if contract else None
     at = now()
-    fb = Feedback(tenant_id=tenant.id, client_id=client_id, kind=data["kind"], channel=channel, subject=subject[:200],
-                  body=(data.get("body") or "").strip(), request_id=req.id if req else None, contract_id=contract_id,
-                  status=F.RECEIVED, raised_by_id=raised_by.id if raised_by else None,
-                  logged_by_id=logged_by.id if logged_by else None,
-                  contact_name=(data.get("contact_name") or (raised_by.name if raised_by else "")).strip()[:120],
-                  contact_detail=(data.get("contact_detail") or (raised_by.email if raised_by else "")).strip()[:200],
-                  received_at=at, updated_at=at)  # fmt: skip
+    fb = Feedback(
+        tenant_id=tenant.id,
+        client_id=client_id,
+        kind=data["kind"],
+        channel=channel,
+        subject=subject[:200],
+        body=(data.get("body") or "").strip(),
+        request_id=req.id if req else None,
+        contract_id=contract_id,
+        status=F.RECEIVED,
+        raised_by_id=raised_by.id if raised_by else None,
+        logged_by_id=logged_by.id if logged_by else None,
+        contact_name=(data.get("contact_name") or (raised_by.name if raised_by else "")).strip()[:120],
+        contact_detail=(data.get("contact_detail") or (raised_by.email if raised_by else "")).strip()[:200],
+        received_at=at,
+        updated_at=at,
+    )
     for attempt in range(5):
         fb.number = _next_number(tenant.id)
         try:
@@ -201,11 +220,21 @@ def reject(fb: Feedback, actor: User, reason: str) -> None:
     _event(fb, actor, F.OUTCOME_PROPOSED, F.HANDLING, reason, mail=True)
 
 
-def list_feedback(tenant: Tenant, *, client_id: int | None = None, status: str = "", kind: str = "",
-                  after: int | None = None, limit: int = 25) -> tuple[list[Feedback], int | None]:  # fmt: skip
+def list_feedback(
+    tenant: Tenant,
+    *,
+    client_id: int | None = None,
+    status: str = "",
+    kind: str = "",
+    after: int | None = None,
+    limit: int = 25,
+) -> tuple[list[Feedback], int | None]:
     """One page of feedback, newest first (keyset on id); returns (rows, next_after)."""
-    stmt = select(Feedback).options(selectinload(Feedback.client), selectinload(Feedback.handler)).where(
-        Feedback.tenant_id == tenant.id)  # fmt: skip
+    stmt = (
+        select(Feedback)
+        .options(selectinload(Feedback.client), selectinload(Feedback.handler))
+        .where(Feedback.tenant_id == tenant.id)
+    )
     if client_id is not None:
         stmt = stmt.where(Feedback.client_id == client_id)
     if status in F.__members__.values():
@@ -220,20 +249,30 @@ def list_feedback(tenant: Tenant, *, client_id: int | None = None, status: str =
 
 def timeline(fb: Feedback) -> list[FeedbackEvent]:
     """Every step of the feedback's process, in order (Annex 8)."""
-    return db.session.scalars(select(FeedbackEvent).options(selectinload(FeedbackEvent.actor))
-                              .where(FeedbackEvent.feedback_id == fb.id).order_by(FeedbackEvent.id)).all()  # fmt: skip
+    return db.session.scalars(
+        select(FeedbackEvent)
+        .options(selectinload(FeedbackEvent.actor))
+        .where(FeedbackEvent.feedback_id == fb.id)
+        .order_by(FeedbackEvent.id)
+    ).all()
 
 
 def request_choices(tenant: Tenant, client_id: int) -> list[ServiceRequest]:
     """The client's latest requests, for feedback about one of them."""
-    return db.session.scalars(select(ServiceRequest).where(
-        ServiceRequest.tenant_id == tenant.id, ServiceRequest.client_id == client_id)
-        .order_by(ServiceRequest.id.desc()).limit(REQUEST_CHOICES)).all()  # fmt: skip
+    return db.session.scalars(
+        select(ServiceRequest)
+        .where(ServiceRequest.tenant_id == tenant.id, ServiceRequest.client_id == client_id)
+        .order_by(ServiceRequest.id.desc())
+        .limit(REQUEST_CHOICES)
+    ).all()
 
 
 def _members(tenant_id: int, role: Role, client_id: int | None = None) -> list[User]:
-    stmt = select(Membership).options(selectinload(Membership.user)).where(
-        Membership.tenant_id == tenant_id, Membership.role == role)  # fmt: skip
+    stmt = (
+        select(Membership)
+        .options(selectinload(Membership.user))
+        .where(Membership.tenant_id == tenant_id, Membership.role == role)
+    )
     if client_id is not None:
         stmt = stmt.where(Membership.client_id == client_id)
     return [m.user for m in db.session.scalars(stmt.order_by(Membership.id))]
@@ -247,8 +286,11 @@ def recipients(event: FeedbackEvent, fb: Feedback) -> list[tuple[User, bool]]:
         people = [(u, True) for u in _members(fb.tenant_id, Role.VENDOR_ADMIN)]
     elif event.to_status == F.OUTCOME_PROPOSED:
         raiser = fb.raised_by if fb.raised_by is not None and _side(fb.tenant_id, fb.client_id, fb.raised_by) else None
-        people = [(raiser, False)] if raiser else [(u, False) for u in _members(fb.tenant_id, Role.CLIENT_ADMIN,
-                                                                                 fb.client_id)]  # fmt: skip
+        people = (
+            [(raiser, False)]
+            if raiser
+            else [(u, False) for u in _members(fb.tenant_id, Role.CLIENT_ADMIN, fb.client_id)]
+        )
     elif event.from_status == F.OUTCOME_PROPOSED and fb.handler is not None:
         people = [(fb.handler, True)]
     seen, unique = set(), []
@@ -262,10 +304,16 @@ def recipients(event: FeedbackEvent, fb: Feedback) -> list[tuple[User, bool]]:
 
 def _text(event: FeedbackEvent, fb: Feedback, link: str) -> tuple[str, str]:
     """Subject and body of the mail about one step, in both languages."""
+
     def subject():
         if event.to_status == F.RECEIVED:
-            return _("New %(kind)s %(ref)s from %(client)s: %(subject)s", kind=KIND_LABELS[fb.kind],
-                     ref=fb.reference, client=fb.client.legal_name, subject=fb.subject)
+            return _(
+                "New %(kind)s %(ref)s from %(client)s: %(subject)s",
+                kind=KIND_LABELS[fb.kind],
+                ref=fb.reference,
+                client=fb.client.legal_name,
+                subject=fb.subject,
+            )
         if event.to_status == F.OUTCOME_PROPOSED:
             return _("Your feedback %(ref)s: an outcome for you to confirm", ref=fb.reference)
         if event.to_status == F.CONFIRMED:
@@ -273,8 +321,14 @@ def _text(event: FeedbackEvent, fb: Feedback, link: str) -> tuple[str, str]:
         return _("Feedback %(ref)s: the client did not accept the outcome", ref=fb.reference)
 
     def body():
-        lines = [_("Feedback %(ref)s of %(client)s: %(subject)s", ref=fb.reference, client=fb.client.legal_name,
-                   subject=fb.subject)]  # fmt: skip
+        lines = [
+            _(
+                "Feedback %(ref)s of %(client)s: %(subject)s",
+                ref=fb.reference,
+                client=fb.client.legal_name,
+                subject=fb.subject,
+            )
+        ]
         if event.to_status == F.OUTCOME_PROPOSED:
             lines.append(_("Please confirm the outcome, or say why it does not settle the matter."))
         if event.note:
@@ -288,8 +342,9 @@ def _text(event: FeedbackEvent, fb: Feedback, link: str) -> tuple[str, str]:
 @task
 def send_feedback_mail(event_ids: list[int]) -> int:
     """Mail the people concerned by each step, once each; returns how many mails it concerned."""
-    events = db.session.scalars(select(FeedbackEvent).where(FeedbackEvent.id.in_(event_ids))
-                                .order_by(FeedbackEvent.id)).all()  # fmt: skip
+    events = db.session.scalars(
+        select(FeedbackEvent).where(FeedbackEvent.id.in_(event_ids)).order_by(FeedbackEvent.id)
+    ).all()
     sent = 0
     for event in events:
         fb = db.session.get(Feedback, event.feedback_id)
@@ -297,8 +352,13 @@ def send_feedback_mail(event_ids: list[int]) -> int:
         for user, is_vendor in recipients(event, fb):
             page = "feedback.detail" if is_vendor else "portal_feedback.portal_detail"
             subject, body = _text(event, fb, external_url(page, tenant=slug, feedback_id=fb.id))
-            send_mail(dedupe_key=f"feedback-event:{event.id}:{user.id}", to=user.email, subject=subject, body=body,
-                      tenant_id=fb.tenant_id)  # fmt: skip
+            send_mail(
+                dedupe_key=f"feedback-event:{event.id}:{user.id}",
+                to=user.email,
+                subject=subject,
+                body=body,
+                tenant_id=fb.tenant_id,
+            )
             sent += 1
     return sent
 
@@ -306,4 +366,3 @@ def send_feedback_mail(event_ids: list[int]) -> int:
 def status_label(status: str) -> str:
     """The translated name of a feedback status."""
     return str(STATUS_LABELS.get(status, status))
-

@@ -37,10 +37,21 @@ def _my_client_id() -> int:
 
 def _detail(fb: Feedback, portal: bool, status: int = 200, **forms):
     """The feedback, its process so far and the actions open to the viewer's side."""
-    context = {"note_form": NoteForm(formdata=None), "outcome_form": OutcomeForm(formdata=None),
-               "reject_form": RejectForm(formdata=None), **forms}  # fmt: skip
-    return render("feedback/detail.html", status=status, fb=fb, events=service.timeline(fb), portal=portal,
-                  labels=service, **context)  # fmt: skip
+    context = {
+        "note_form": NoteForm(formdata=None),
+        "outcome_form": OutcomeForm(formdata=None),
+        "reject_form": RejectForm(formdata=None),
+        **forms,
+    }
+    return render(
+        "feedback/detail.html",
+        status=status,
+        fb=fb,
+        events=service.timeline(fb),
+        portal=portal,
+        labels=service,
+        **context,
+    )
 
 
 def _act(fb: Feedback, action, done: str, endpoint: str):
@@ -62,12 +73,20 @@ def index():
     """The vendor's feedback, newest first, by status and kind (keyset pages)."""
     status = request.args.get("status", "")
     kind = request.args.get("kind", "")
-    rows, next_after = service.list_feedback(current_tenant, status=status, kind=kind,
-                                             after=request.args.get("after", type=parse_id))  # fmt: skip
+    rows, next_after = service.list_feedback(
+        current_tenant, status=status, kind=kind, after=request.args.get("after", type=parse_id)
+    )
     filters = {"status": status or None, "kind": kind or None}
-    return render("feedback/list.html", block="rows" if request.args.get("after") else "content",
-                  rows=rows, next_after=next_after, filters=filters, statuses=list(FeedbackStatus),
-                  kinds=list(FeedbackKind), labels=service)  # fmt: skip
+    return render(
+        "feedback/list.html",
+        block="rows" if request.args.get("after") else "content",
+        rows=rows,
+        next_after=next_after,
+        filters=filters,
+        statuses=list(FeedbackStatus),
+        kinds=list(FeedbackKind),
+        labels=service,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -86,8 +105,7 @@ def new():
             db.session.commit()
             flash(_("Feedback %(ref)s logged.", ref=fb.reference), "success")
             return redirect(url_for("feedback.detail", feedback_id=fb.id))
-    return render("feedback/form.html", form=form, portal=False,
-                  status=422 if form.errors else 200)  # fmt: skip
+    return render("feedback/form.html", form=form, portal=False, status=422 if form.errors else 200)
 
 
 @bp.get("/<int:feedback_id>")
@@ -105,8 +123,9 @@ def take_up(feedback_id):
     form = NoteForm()
     if not form.validate_on_submit():
         return _detail(fb, portal=False, status=422, note_form=form)
-    return _act(fb, lambda: service.take_up(fb, _me(), form.note.data or ""), _("You are handling it now."),
-                "feedback.detail")  # fmt: skip
+    return _act(
+        fb, lambda: service.take_up(fb, _me(), form.note.data or ""), _("You are handling it now."), "feedback.detail"
+    )
 
 
 @bp.post("/<int:feedback_id>/outcome")
@@ -117,8 +136,12 @@ def propose(feedback_id):
     form = OutcomeForm()
     if not form.validate_on_submit():
         return _detail(fb, portal=False, status=422, outcome_form=form)
-    return _act(fb, lambda: service.propose_outcome(fb, _me(), form.outcome.data),
-                _("The outcome was sent to the client to confirm."), "feedback.detail")  # fmt: skip
+    return _act(
+        fb,
+        lambda: service.propose_outcome(fb, _me(), form.outcome.data),
+        _("The outcome was sent to the client to confirm."),
+        "feedback.detail",
+    )
 
 
 def _own(feedback_id) -> Feedback:
@@ -129,8 +152,9 @@ def _own(feedback_id) -> Feedback:
 @client_only
 def portal_index():
     """The client's own feedback, newest first."""
-    rows, next_after = service.list_feedback(current_tenant, client_id=_my_client_id(),
-                                             after=request.args.get("after", type=parse_id))  # fmt: skip
+    rows, next_after = service.list_feedback(
+        current_tenant, client_id=_my_client_id(), after=request.args.get("after", type=parse_id)
+    )
     return render("feedback/portal_list.html", rows=rows, next_after=next_after, labels=service)
 
 
@@ -140,8 +164,12 @@ def portal_new():
     """Give feedback: praise, a complaint or a suggestion, optionally about one of the client's requests (§12.2)."""
     client_id = _my_client_id()
     form = PortalFeedbackForm()
-    form.request_id.choices = choices([(0, _("— none —")), *[
-        (r.id, f"{r.reference} · {r.subject}") for r in service.request_choices(current_tenant, client_id)]])
+    form.request_id.choices = choices(
+        [
+            (0, _("— none —")),
+            *[(r.id, f"{r.reference} · {r.subject}") for r in service.request_choices(current_tenant, client_id)],
+        ]
+    )
     if request.method == "GET":
         form.request_id.data = request.args.get("request", type=parse_id) or 0
     if form.validate_on_submit():
@@ -154,8 +182,7 @@ def portal_new():
             db.session.commit()
             flash(_("Thank you. Your feedback %(ref)s has been received.", ref=fb.reference), "success")
             return redirect(url_for("portal_feedback.portal_detail", feedback_id=fb.id))
-    return render("feedback/form.html", form=form, portal=True,
-                  status=422 if form.errors else 200)  # fmt: skip
+    return render("feedback/form.html", form=form, portal=True, status=422 if form.errors else 200)
 
 
 @portal_bp.get("/<int:feedback_id>")
@@ -173,8 +200,12 @@ def portal_confirm(feedback_id):
     form = NoteForm()
     if not form.validate_on_submit():
         return _detail(fb, portal=True, status=422, note_form=form)
-    return _act(fb, lambda: service.confirm(fb, _me(), form.note.data or ""), _("Thank you for confirming."),
-                "portal_feedback.portal_detail")  # fmt: skip
+    return _act(
+        fb,
+        lambda: service.confirm(fb, _me(), form.note.data or ""),
+        _("Thank you for confirming."),
+        "portal_feedback.portal_detail",
+    )
 
 
 @portal_bp.post("/<int:feedback_id>/reject")
@@ -185,5 +216,9 @@ def portal_reject(feedback_id):
     form = RejectForm()
     if not form.validate_on_submit():
         return _detail(fb, portal=True, status=422, reject_form=form)
-    return _act(fb, lambda: service.reject(fb, _me(), form.reason.data),
-                _("Your answer was sent back to the vendor."), "portal_feedback.portal_detail")  # fmt: skip
+    return _act(
+        fb,
+        lambda: service.reject(fb, _me(), form.reason.data),
+        _("Your answer was sent back to the vendor."),
+        "portal_feedback.portal_detail",
+    )

@@ -153,8 +153,9 @@ def _outcome(done_at: datetime | None, due_at: datetime | None, breached: bool, 
     return PENDING
 
 
-def _due(spec, req: ServiceRequest, hours: int | None, met_at: datetime | None, stored: datetime | None,
-         pauses) -> datetime | None:  # fmt: skip
+def _due(
+    spec, req: ServiceRequest, hours: int | None, met_at: datetime | None, stored: datetime | None, pauses
+) -> datetime | None:
     """The deadline as it stood when it was met: pauses after that (resolved, then closed) no longer move it."""
     if hours is None or met_at is None:
         return stored
@@ -187,25 +188,39 @@ def service_record(contract: Contract, start: date, end: date) -> ServiceRecord:
         select(ServiceRequest).where(*in_period).order_by(ServiceRequest.received_at, ServiceRequest.id)
     ).all()
     # The tenant's categories and calendars are few: loading them all keeps the count of queries fixed.
-    categories = {c.id: c for c in db.session.scalars(
-        select(RequestCategory).where(RequestCategory.tenant_id == contract.tenant_id))}  # fmt: skip
-    calendars = {c.id: c for c in db.session.scalars(
-        select(ServiceCalendar).options(selectinload(ServiceCalendar.days))
-        .where(ServiceCalendar.tenant_id == contract.tenant_id))}  # fmt: skip
+    categories = {
+        c.id: c
+        for c in db.session.scalars(select(RequestCategory).where(RequestCategory.tenant_id == contract.tenant_id))
+    }
+    calendars = {
+        c.id: c
+        for c in db.session.scalars(
+            select(ServiceCalendar)
+            .options(selectinload(ServiceCalendar.days))
+            .where(ServiceCalendar.tenant_id == contract.tenant_id)
+        )
+    }
     pauses: dict[int, list] = {}
     for request_id, started, ended in db.session.execute(
         select(RequestPause.request_id, RequestPause.started_at, RequestPause.ended_at)
-        .where(RequestPause.request_id.in_(ids)).order_by(RequestPause.started_at)):  # fmt: skip
+        .where(RequestPause.request_id.in_(ids))
+        .order_by(RequestPause.started_at)
+    ):
         pauses.setdefault(request_id, []).append((started, ended))
     visits: dict[int, list] = {}
     for visit, engineer in db.session.execute(
-        select(SiteVisit, TeamMember.name).outerjoin(TeamMember, TeamMember.id == SiteVisit.engineer_id)
-        .where(SiteVisit.request_id.in_(ids)).order_by(SiteVisit.arrived_at, SiteVisit.id)):  # fmt: skip
+        select(SiteVisit, TeamMember.name)
+        .outerjoin(TeamMember, TeamMember.id == SiteVisit.engineer_id)
+        .where(SiteVisit.request_id.in_(ids))
+        .order_by(SiteVisit.arrived_at, SiteVisit.id)
+    ):
         visits.setdefault(visit.request_id, []).append((visit, engineer or ""))
     breaches: dict[int, list] = {}
     for request_id, kind, clause in db.session.execute(
         select(SlaBreach.request_id, SlaBreach.kind, SlaBreach.clause)
-        .where(SlaBreach.request_id.in_(ids)).order_by(SlaBreach.clause)):  # fmt: skip
+        .where(SlaBreach.request_id.in_(ids))
+        .order_by(SlaBreach.clause)
+    ):
         breaches.setdefault(request_id, []).append((kind, clause))
 
     at = now()
@@ -223,22 +238,35 @@ def service_record(contract: Contract, start: date, end: date) -> ServiceRecord:
         visit_lines = []
         for visit, engineer in visits.get(req.id, []):
             first = arrival_due is not None and visit.arrived_at == req.first_arrival_at
-            arrival = (BREACHED if visit.arrived_at > arrival_due or req.arrival_breached else MET) if first \
-                else None  # fmt: skip
+            arrival = (BREACHED if visit.arrived_at > arrival_due or req.arrival_breached else MET) if first else None
             visit_lines.append(VisitLine(visit.arrived_at, visit.departed_at, engineer, arrival))
-        lines.append(RecordLine(
-            number=req.number, received_at=req.received_at, category=_category_name(categories.get(req.category_id)),
-            priority=req.priority, channel=req.channel, subject=req.subject, status=req.status,
-            first_response_at=req.first_response_at,
-            response_time=working_time_between(spec, req.received_at, req.first_response_at, paused)
-            if req.first_response_at else None,
-            response_due_at=response_due, response=response, visits=visit_lines,
-            arrival_due_at=arrival_due, resolved_at=req.resolved_at,
-            resolution_time=working_time_between(spec, req.received_at, req.resolved_at, paused)
-            if req.resolved_at else None,
-            resolution_due_at=resolution_due, resolution=resolution, closed_at=req.closed_at,
-            breaches=breaches.get(req.id, []),
-        ))  # fmt: skip
+        lines.append(
+            RecordLine(
+                number=req.number,
+                received_at=req.received_at,
+                category=_category_name(categories.get(req.category_id)),
+                priority=req.priority,
+                channel=req.channel,
+                subject=req.subject,
+                status=req.status,
+                first_response_at=req.first_response_at,
+                response_time=working_time_between(spec, req.received_at, req.first_response_at, paused)
+                if req.first_response_at
+                else None,
+                response_due_at=response_due,
+                response=response,
+                visits=visit_lines,
+                arrival_due_at=arrival_due,
+                resolved_at=req.resolved_at,
+                resolution_time=working_time_between(spec, req.received_at, req.resolved_at, paused)
+                if req.resolved_at
+                else None,
+                resolution_due_at=resolution_due,
+                resolution=resolution,
+                closed_at=req.closed_at,
+                breaches=breaches.get(req.id, []),
+            )
+        )
         summary.responded_in_time += response == MET
         summary.responded_late += response == BREACHED
         summary.resolved_in_time += resolution == MET
@@ -246,8 +274,9 @@ def service_record(contract: Contract, start: date, end: date) -> ServiceRecord:
         summary.visits += len(visit_lines)
         summary.arrivals_late += sum(v.arrival == BREACHED for v in visit_lines)
     summary.breaches = dict(sorted(Counter(c for rows in breaches.values() for _k, c in rows).items()))
-    return ServiceRecord(contract=contract, start=start, end=end, timezone=tenant.timezone, lines=lines,
-                         summary=summary)  # fmt: skip
+    return ServiceRecord(
+        contract=contract, start=start, end=end, timezone=tenant.timezone, lines=lines, summary=summary
+    )
 
 
 def working_hours(delta: timedelta | None) -> Decimal | None:
@@ -298,30 +327,61 @@ def _breaches_text(line: RecordLine) -> str:
 
 def headers() -> list[str]:
     """The export's column titles, in the reader's language."""
-    return [_("Request number"), _("Received at"), _("Category"), _("Priority"), _("Channel"), _("Subject"),
-            _("Status"), _("First response at"), _("Response time (working hours)"), _("Response due"), _("Response"),
-            _("On-site visits"), _("Resolved at"), _("Resolution time (working hours)"), _("Resolution due"),
-            _("Resolution"), _("Closed at"), _("Breaches")]  # fmt: skip
+    return [
+        _("Request number"),
+        _("Received at"),
+        _("Category"),
+        _("Priority"),
+        _("Channel"),
+        _("Subject"),
+        _("Status"),
+        _("First response at"),
+        _("Response time (working hours)"),
+        _("Response due"),
+        _("Response"),
+        _("On-site visits"),
+        _("Resolved at"),
+        _("Resolution time (working hours)"),
+        _("Resolution due"),
+        _("Resolution"),
+        _("Closed at"),
+        _("Breaches"),
+    ]
 
 
 def _cells(line: RecordLine, zone: ZoneInfo) -> list:
     """One line's values; times as local wall-clock datetimes, working times as Decimal hours."""
     return [
-        line.reference, _local(line.received_at, zone), line.category,
-        str(PRIORITY_LABELS.get(line.priority, line.priority)), str(CHANNEL_LABELS.get(line.channel, line.channel)),
-        line.subject, str(STATUS_LABELS.get(line.status, line.status)), _local(line.first_response_at, zone),
-        working_hours(line.response_time), _local(line.response_due_at, zone), outcome_label(line.response),
-        _visits_text(line, zone), _local(line.resolved_at, zone), working_hours(line.resolution_time),
-        _local(line.resolution_due_at, zone), outcome_label(line.resolution), _local(line.closed_at, zone),
+        line.reference,
+        _local(line.received_at, zone),
+        line.category,
+        str(PRIORITY_LABELS.get(line.priority, line.priority)),
+        str(CHANNEL_LABELS.get(line.channel, line.channel)),
+        line.subject,
+        str(STATUS_LABELS.get(line.status, line.status)),
+        _local(line.first_response_at, zone),
+        working_hours(line.response_time),
+        _local(line.response_due_at, zone),
+        outcome_label(line.response),
+        _visits_text(line, zone),
+        _local(line.resolved_at, zone),
+        working_hours(line.resolution_time),
+        _local(line.resolution_due_at, zone),
+        outcome_label(line.resolution),
+        _local(line.closed_at, zone),
         _breaches_text(line),
-    ]  # fmt: skip
+    ]
 
 
 def title(record: ServiceRecord) -> str:
     """The record's heading: contract number, client and period."""
-    return _("Service record (Annex 7) · %(number)s · %(client)s · %(start)s – %(end)s",
-             number=record.contract.number, client=record.contract.client.legal_name,
-             start=record.start.isoformat(), end=record.end.isoformat())  # fmt: skip
+    return _(
+        "Service record (Annex 7) · %(number)s · %(client)s · %(start)s – %(end)s",
+        number=record.contract.number,
+        client=record.contract.client.legal_name,
+        start=record.start.isoformat(),
+        end=record.end.isoformat(),
+    )
 
 
 #: A text cell starting with one of these would run as a formula in Excel (CSV/formula injection).
@@ -342,8 +402,9 @@ def export_csv(record: ServiceRecord) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers())
     for line in record.lines:
-        writer.writerow([_stamp(v) if isinstance(v, datetime) else ("" if v is None else _text_cell(v))
-                         for v in _cells(line, zone)])  # fmt: skip
+        writer.writerow(
+            [_stamp(v) if isinstance(v, datetime) else ("" if v is None else _text_cell(v)) for v in _cells(line, zone)]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -394,10 +455,15 @@ def export_xlsx(record: ServiceRecord) -> bytes:
 
 def summary_rows(summary: RecordSummary) -> list[tuple[str, int]]:
     """The summary as labelled figures (for the workbook; the screen lays them out itself)."""
-    rows = [(_("Requests"), summary.requests), (_("Responded in time"), summary.responded_in_time),
-            (_("Responded late"), summary.responded_late), (_("Resolved in time"), summary.resolved_in_time),
-            (_("Resolved late"), summary.resolved_late), (_("On-site visits"), summary.visits),
-            (_("Late arrivals"), summary.arrivals_late)]  # fmt: skip
+    rows = [
+        (_("Requests"), summary.requests),
+        (_("Responded in time"), summary.responded_in_time),
+        (_("Responded late"), summary.responded_late),
+        (_("Resolved in time"), summary.resolved_in_time),
+        (_("Resolved late"), summary.resolved_late),
+        (_("On-site visits"), summary.visits),
+        (_("Late arrivals"), summary.arrivals_late),
+    ]
     rows += [(_("Breaches under §%(clause)s", clause=clause), count) for clause, count in summary.breaches.items()]
     return rows
 

@@ -18,8 +18,10 @@ bp = tenant_blueprint("records", __name__, url_prefix="/records", template_folde
 portal_bp = tenant_blueprint("portal_records", __name__, url_prefix="/portal/records", template_folder="templates")
 
 PRESETS = ("this_month", "last_month")
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _period() -> tuple[date, date, str | None]:
@@ -50,8 +52,11 @@ def _contract(client_id: int | None) -> Contract | None:
 
 
 VENDOR_ENDPOINTS = {"page": "records.index", "csv": "records.export_csv", "xlsx": "records.export_xlsx"}
-PORTAL_ENDPOINTS = {"page": "portal_records.portal_index", "csv": "portal_records.portal_export_csv",
-                    "xlsx": "portal_records.portal_export_xlsx"}  # fmt: skip
+PORTAL_ENDPOINTS = {
+    "page": "portal_records.portal_index",
+    "csv": "portal_records.portal_export_csv",
+    "xlsx": "portal_records.portal_export_xlsx",
+}
 
 
 def _page(client_id: int | None, endpoints: dict):
@@ -67,8 +72,18 @@ def _page(client_id: int | None, endpoints: dict):
             record = records.service_record(contract, start, end)
         except ServiceError as exc:
             error = str(exc)
-    return render("records/record.html", contracts=contracts, contract=contract, start=start, end=end,
-                  record=record, error=error, endpoints=endpoints, records=records, labels=labels)  # fmt: skip
+    return render(
+        "records/record.html",
+        contracts=contracts,
+        contract=contract,
+        start=start,
+        end=end,
+        record=record,
+        error=error,
+        endpoints=endpoints,
+        records=records,
+        labels=labels,
+    )
 
 
 def _export(client_id: int | None, endpoints: dict, extension: str):

@@ -27,8 +27,9 @@ def request_cards(tenant, membership) -> list[DashboardCard]:
     ).one()
     local = at.astimezone(ZoneInfo(tenant.timezone))
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
-    breaches = db.session.scalar(select(func.count(SlaBreach.id)).where(SlaBreach.tenant_id == tenant.id,
-                                                                      SlaBreach.detected_at >= month_start))
+    breaches = db.session.scalar(
+        select(func.count(SlaBreach.id)).where(SlaBreach.tenant_id == tenant.id, SlaBreach.detected_at >= month_start)
+    )
     return [
         DashboardCard(_l("Open requests"), open_count or 0, "requests.index", order=6),
         DashboardCard(_l("Due within 2 hours"), soon or 0, "requests.index", order=7),

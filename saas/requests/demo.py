@@ -30,8 +30,9 @@ def seed_activity(tenant) -> None:
     if contract is None or engineer is None or client_user is None:
         return
     cats = {c.code: c for c in services.categories(tenant)}
-    member = db.session.scalar(select(TeamMember).where(TeamMember.tenant_id == tenant.id,
-                                                        TeamMember.user_id == engineer.id))  # fmt: skip
+    member = db.session.scalar(
+        select(TeamMember).where(TeamMember.tenant_id == tenant.id, TeamMember.user_id == engineer.id)
+    )
     week_ago = now().replace(minute=0, second=0, microsecond=0) - timedelta(days=6)
     if contract.effective_date > local_date(tenant, week_ago):
         return  # the agreement is not in force for the whole week to replay (a clock set before it)
@@ -44,13 +45,13 @@ def seed_activity(tenant) -> None:
         return services.create_request(tenant, client.id, data, actor, channel=channel)
 
     with frozen_at(week_ago) as clock:
-        fault = raise_("FAULT", "ERP 系统无法登录 ERP login fails", "上午九点起所有用户登录报 500 错误。",
-                       "urgent")
+        fault = raise_("FAULT", "ERP 系统无法登录 ERP login fails", "上午九点起所有用户登录报 500 错误。", "urgent")
         clock.advance(minutes=40)
         services.reply(fault, engineer, "已收到，正在排查应用服务器日志。", by_client=False)
         clock.advance(hours=1)
-        services.change_status(fault, S.WAITING_ON_CLIENT, engineer, by_client=False,
-                               note="请提供出错时段的数据库告警截图。")  # fmt: skip
+        services.change_status(
+            fault, S.WAITING_ON_CLIENT, engineer, by_client=False, note="请提供出错时段的数据库告警截图。"
+        )
         clock.advance(hours=3)
         services.reply(fault, client_user, "截图已发邮件。", by_client=True)
         clock.advance(hours=2)
@@ -59,18 +60,19 @@ def seed_activity(tenant) -> None:
         services.change_status(fault, S.CLOSED, client_user, by_client=True)
 
         clock.advance(days=1)
-        onsite = raise_("ONSITE", "机房服务器硬盘告警 Disk alarm in the server room",
-                        "2 号机柜存储阵列亮黄灯，需要上门更换硬盘。")  # fmt: skip
+        onsite = raise_(
+            "ONSITE", "机房服务器硬盘告警 Disk alarm in the server room", "2 号机柜存储阵列亮黄灯，需要上门更换硬盘。"
+        )
         clock.advance(hours=1)
         services.reply(onsite, engineer, "明天上午安排工程师上门。", by_client=False)
         clock.advance(hours=20)
-        services.record_visit(onsite, engineer, member, now() - timedelta(hours=2), now(),
-                              "更换 2 块硬盘，阵列重建完成。")  # fmt: skip
+        services.record_visit(
+            onsite, engineer, member, now() - timedelta(hours=2), now(), "更换 2 块硬盘，阵列重建完成。"
+        )
         services.change_status(onsite, S.RESOLVED, engineer, by_client=False)
 
         clock.advance(days=1)
-        raise_("CONSULT", "备份策略咨询 Backup policy question", "想了解异地备份的方案和费用。",
-               channel=Channel.PHONE)  # fmt: skip
+        raise_("CONSULT", "备份策略咨询 Backup policy question", "想了解异地备份的方案和费用。", channel=Channel.PHONE)
         clock.advance(days=1)
         waiting = raise_("GENERAL", "新增 VPN 账号 New VPN accounts", "为财务部新增 3 个 VPN 账号。")
         clock.advance(hours=2)

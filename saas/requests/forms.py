@@ -27,12 +27,18 @@ class LogRequestForm(RequestForm):
     """Vendor staff log a request received by phone, e-mail or chat."""
 
     client_id = SelectField(_l("Client"), coerce=coerce_id, validators=[DataRequired(_l("Choose a client."))])
-    channel = SelectField(_l("Received by"), choices=choices(
-        (c.value, CHANNEL_LABELS[c]) for c in (Channel.PHONE, Channel.EMAIL, Channel.CHAT)))  # fmt: skip
+    channel = SelectField(
+        _l("Received by"),
+        choices=choices((c.value, CHANNEL_LABELS[c]) for c in (Channel.PHONE, Channel.EMAIL, Channel.CHAT)),
+    )
     requester_name = StringField(_l("Caller or sender"), validators=[Optional(), Length(max=120)])
     requester_contact = StringField(_l("Phone or e-mail"), validators=[Optional(), Length(max=200)])
-    received_at = DateTimeLocalField(_l("Received at"), format=LOCAL_TIME, validators=[Optional()],
-                                     description=_l("Leave empty for now. The SLA clocks start here."))  # fmt: skip
+    received_at = DateTimeLocalField(
+        _l("Received at"),
+        format=LOCAL_TIME,
+        validators=[Optional()],
+        description=_l("Leave empty for now. The SLA clocks start here."),
+    )
 
 
 class ReplyForm(AppForm):
@@ -67,8 +73,11 @@ def hours(label):
 
 class CategoryForm(AppForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
-    kind = SelectField(_l("Handling standard"), choices=choices((k.value, label) for k, label in KIND_LABELS.items()),
-                       description=_l("Decides which response hours of the contract apply."))  # fmt: skip
+    kind = SelectField(
+        _l("Handling standard"),
+        choices=choices((k.value, label) for k, label in KIND_LABELS.items()),
+        description=_l("Decides which response hours of the contract apply."),
+    )
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
     calendar_id = SelectField(_l("SLA clock runs on"), coerce=coerce_id)

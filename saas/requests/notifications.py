@@ -25,17 +25,32 @@ def _vendor_people(req: ServiceRequest) -> list:
     """Who on the vendor's side hears of a request: the assignee, or every vendor admin while unassigned."""
     if req.assignee is not None and req.assignee.user is not None:
         return [req.assignee.user]
-    return [m.user for m in db.session.scalars(select(Membership).options(selectinload(Membership.user)).where(
-        Membership.tenant_id == req.tenant_id, Membership.role == Role.VENDOR_ADMIN))]  # fmt: skip
+    return [
+        m.user
+        for m in db.session.scalars(
+            select(Membership)
+            .options(selectinload(Membership.user))
+            .where(Membership.tenant_id == req.tenant_id, Membership.role == Role.VENDOR_ADMIN)
+        )
+    ]
 
 
 def _client_people(req: ServiceRequest) -> list:
     """Who on the client's side hears: the requester, or the client's admins when it came by phone or alert."""
     if req.requester is not None:
         return [req.requester]
-    return [m.user for m in db.session.scalars(select(Membership).options(selectinload(Membership.user)).where(
-        Membership.tenant_id == req.tenant_id, Membership.client_id == req.client_id,
-        Membership.role == Role.CLIENT_ADMIN))]  # fmt: skip
+    return [
+        m.user
+        for m in db.session.scalars(
+            select(Membership)
+            .options(selectinload(Membership.user))
+            .where(
+                Membership.tenant_id == req.tenant_id,
+                Membership.client_id == req.client_id,
+                Membership.role == Role.CLIENT_ADMIN,
+            )
+        )
+    ]
 
 
 def recipients(event: RequestEvent, req: ServiceRequest) -> list[tuple[object, bool]]:
@@ -49,7 +64,10 @@ def recipients(event: RequestEvent, req: ServiceRequest) -> list[tuple[object, b
         from_client = membership.role_enum.is_client if membership is not None else bool(event.data.get("by_client"))
         people += [(u, True) for u in _vendor_people(req)] if from_client else [(u, False) for u in _client_people(req)]
     elif event.kind in ("status", "reopened") and event.to_status in (
-            RequestStatus.WAITING_ON_CLIENT, RequestStatus.RESOLVED, RequestStatus.ACKNOWLEDGED):  # fmt: skip
+        RequestStatus.WAITING_ON_CLIENT,
+        RequestStatus.RESOLVED,
+        RequestStatus.ACKNOWLEDGED,
+    ):
         people += [(u, False) for u in _client_people(req)]
     elif event.kind in ("reopened", "breach"):
         people += [(u, True) for u in _vendor_people(req)]
@@ -64,16 +82,23 @@ def recipients(event: RequestEvent, req: ServiceRequest) -> list[tuple[object, b
 
 def _text(event: RequestEvent, req: ServiceRequest, link: str) -> tuple[str, str]:
     """Subject and body of the mail about one event, in both languages."""
+
     def subject():
         if event.kind == "breach":
-            return _("Breach on request %(ref)s: %(kind)s", ref=req.reference,
-                     kind=BREACH_LABELS.get(event.data.get("kind"), ""))
+            return _(
+                "Breach on request %(ref)s: %(kind)s",
+                ref=req.reference,
+                kind=BREACH_LABELS.get(event.data.get("kind"), ""),
+            )
         if event.kind == "created":
             return _("New request %(ref)s: %(subject)s", ref=req.reference, subject=req.subject)
         if event.kind == "reply":
             return _("Reply on request %(ref)s: %(subject)s", ref=req.reference, subject=req.subject)
-        return _("Request %(ref)s is now “%(status)s”", ref=req.reference,
-                 status=STATUS_LABELS.get(event.to_status, event.to_status))
+        return _(
+            "Request %(ref)s is now “%(status)s”",
+            ref=req.reference,
+            status=STATUS_LABELS.get(event.to_status, event.to_status),
+        )
 
     zone = req.contract.tenant.timezone
 
@@ -82,13 +107,24 @@ def _text(event: RequestEvent, req: ServiceRequest, link: str) -> tuple[str, str
         return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
     def body():
-        lines = [_("Request %(ref)s of %(client)s: %(subject)s", ref=req.reference, client=req.client.legal_name,
-                   subject=req.subject)]
+        lines = [
+            _(
+                "Request %(ref)s of %(client)s: %(subject)s",
+                ref=req.reference,
+                client=req.client.legal_name,
+                subject=req.subject,
+            )
+        ]
         if event.kind == "created" and req.response_due_at is not None:
             lines.append(_("Response due by %(due)s (%(zone)s).", due=local(req.response_due_at), zone=zone))
         if event.kind == "breach" and event.data.get("due_at"):
-            lines.append(_("The deadline was %(due)s (%(zone)s). The breach is recorded with its evidence.",
-                           due=local(datetime.fromisoformat(event.data["due_at"])), zone=zone))
+            lines.append(
+                _(
+                    "The deadline was %(due)s (%(zone)s). The breach is recorded with its evidence.",
+                    due=local(datetime.fromisoformat(event.data["due_at"])),
+                    zone=zone,
+                )
+            )
         if event.to_status == RequestStatus.WAITING_ON_CLIENT:
             lines.append(_("The engineer is waiting for your answer; the SLA clock is paused until you reply."))
         if event.to_status == RequestStatus.RESOLVED:
@@ -104,15 +140,24 @@ def _text(event: RequestEvent, req: ServiceRequest, link: str) -> tuple[str, str
 @task
 def send_request_mail(event_ids: list[int]) -> int:
     """Mail the people concerned by each event, once each; returns how many people it concerned."""
-    events = db.session.scalars(select(RequestEvent).options(selectinload(RequestEvent.actor))
-                                .where(RequestEvent.id.in_(event_ids)).order_by(RequestEvent.id)).all()  # fmt: skip
+    events = db.session.scalars(
+        select(RequestEvent)
+        .options(selectinload(RequestEvent.actor))
+        .where(RequestEvent.id.in_(event_ids))
+        .order_by(RequestEvent.id)
+    ).all()
     sent = 0
     for event in events:
         req = db.session.get(ServiceRequest, event.request_id)
         for user, is_vendor in recipients(event, req):
             page = "requests.detail" if is_vendor else "portal_requests.portal_detail"
             subject, body = _text(event, req, external_url(page, tenant=req.contract.tenant.slug, request_id=req.id))
-            send_mail(dedupe_key=f"request-event:{event.id}:{user.id}", to=user.email, subject=subject,
-                      body=body, tenant_id=req.tenant_id)  # fmt: skip
+            send_mail(
+                dedupe_key=f"request-event:{event.id}:{user.id}",
+                to=user.email,
+                subject=subject,
+                body=body,
+                tenant_id=req.tenant_id,
+            )
             sent += 1
     return sent

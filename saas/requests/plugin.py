@@ -65,17 +65,24 @@ def saas_contract_obligations(contract):
 
     def measured(key, clause, label, order):
         # Same key as the contracts domain's row: these counts land on it (see merge_obligations).
-        return Obligation(clause, label, "", order=order, key=key, **counts.get(key, {"applied": 0, "met": 0,
-                                                                                          "breached": 0}))
+        return Obligation(
+            clause, label, "", order=order, key=key, **counts.get(key, {"applied": 0, "met": 0, "breached": 0})
+        )
 
     return [
         measured("service_response", "§4.1", _l("Service response"), 20),
         measured("onsite_arrival", "§2.1.2", _l("On-site arrival"), 21),
         measured("fault_response", "§2.2.2", _l("Fault response"), 22),
         measured("consult_response", "§2.3.2", _l("Consulting response"), 23),
-        Obligation("§4.3, §8.1.3", _l("Resolution within the category's target"), _l("per category and priority"),
-                   order=24, key="resolution", **counts.get("resolution", {"applied": 0, "met": 0, "breached": 0})),
-    ]  # fmt: skip
+        Obligation(
+            "§4.3, §8.1.3",
+            _l("Resolution within the category's target"),
+            _l("per category and priority"),
+            order=24,
+            key="resolution",
+            **counts.get("resolution", {"applied": 0, "met": 0, "breached": 0}),
+        ),
+    ]
 
 
 @hookimpl
@@ -92,6 +99,11 @@ def saas_contract_sections(contract, membership):
     if not open_requests:
         return []
     successor = contract_in_force(contract.tenant, contract.client_id)
-    html = render_template("requests/_contract_open_requests.html", contract=contract,
-                           requests=open_requests, successor=successor, vendor=membership.role_enum.is_vendor)
+    html = render_template(
+        "requests/_contract_open_requests.html",
+        contract=contract,
+        requests=open_requests,
+        successor=successor,
+        vendor=membership.role_enum.is_vendor,
+    )
     return [ContractSection(_l("Open requests of the ended agreement"), Markup(html), order=10)]  # noqa: S704

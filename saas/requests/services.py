@@ -73,8 +73,9 @@ def contract_hours_field(kind: str) -> str:
     )
 
 
-def add_standard_categories(tenant: Tenant, always: ServiceCalendar | None = None,
-                            office: ServiceCalendar | None = None) -> list[RequestCategory]:  # fmt: skip
+def add_standard_categories(
+    tenant: Tenant, always: ServiceCalendar | None = None, office: ServiceCalendar | None = None
+) -> list[RequestCategory]:
     """Give a tenant the standard categories: remote support and faults 7x24 (§2.1.1), the rest office hours."""
     existing = set(db.session.scalars(select(RequestCategory.code).where(RequestCategory.tenant_id == tenant.id)))
     added = []
@@ -83,9 +84,17 @@ def add_standard_categories(tenant: Tenant, always: ServiceCalendar | None = Non
             continue
         around_the_clock = kind in (RequestKind.REMOTE_SUPPORT, RequestKind.FAULT)
         calendar = always if around_the_clock else office
-        added.append(RequestCategory(tenant_id=tenant.id, code=code, kind=kind, name_zh=name_zh, name_en=name_en,
-                                     calendar_id=calendar.id if calendar else None,
-                                     resolution_hours=dict(DEFAULT_RESOLUTION_HOURS)))  # fmt: skip
+        added.append(
+            RequestCategory(
+                tenant_id=tenant.id,
+                code=code,
+                kind=kind,
+                name_zh=name_zh,
+                name_en=name_en,
+                calendar_id=calendar.id if calendar else None,
+                resolution_hours=dict(DEFAULT_RESOLUTION_HOURS),
+            )
+        )
     db.session.add_all(added)
     db.session.flush()
     return added
@@ -116,8 +125,13 @@ def save_category(tenant: Tenant, data: dict, category: RequestCategory | None =
     if data["kind"] not in RequestKind.__members__.values():
         raise ServiceError(_("Choose a handling standard."))
     calendar_id = data.get("calendar_id") or None
-    if calendar_id and db.session.scalar(select(ServiceCalendar.id).where(
-            ServiceCalendar.id == calendar_id, ServiceCalendar.tenant_id == tenant.id)) is None:  # fmt: skip
+    if (
+        calendar_id
+        and db.session.scalar(
+            select(ServiceCalendar.id).where(ServiceCalendar.id == calendar_id, ServiceCalendar.tenant_id == tenant.id)
+        )
+        is None
+    ):
         raise ServiceError(_("Choose one of your calendars."))
     hours = {p.value: int(data[f"resolution_{p.value}"]) for p in Priority}
     if any(h <= 0 for h in hours.values()):
@@ -142,8 +156,10 @@ def contract_in_force(tenant: Tenant, client_id: int, when: datetime | None = No
             Contract.tenant_id == tenant.id,
             Contract.client_id == client_id,
             # a terminated agreement covers requests up to its last day in force (§10.3)
-            or_(Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.EXPIRING]),
-                and_(Contract.status == ContractStatus.TERMINATED, Contract.terminated_on >= day)),
+            or_(
+                Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.EXPIRING]),
+                and_(Contract.status == ContractStatus.TERMINATED, Contract.terminated_on >= day),
+            ),
             Contract.effective_date <= day,
         )
         .order_by(Contract.effective_date.desc(), Contract.id.desc())
@@ -170,9 +186,15 @@ def _next_number(tenant_id: int) -> int:
     return number
 
 
-def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | None = None,
-                   channel: str = Channel.PORTAL, received_at: datetime | None = None,
-                   source_key: str | None = None) -> ServiceRequest:  # fmt: skip
+def create_request(
+    tenant: Tenant,
+    client_id: int,
+    data: dict,
+    actor: User | None = None,
+    channel: str = Channel.PORTAL,
+    received_at: datetime | None = None,
+    source_key: str | None = None,
+) -> ServiceRequest:
     """Raise a request under the client's contract in force, with its due times; refused when none is in force."""
     current = now()
     received_at = received_at or current
@@ -186,8 +208,9 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
     contract = contract_in_force(tenant, client_id, received_at)
     if contract is None:
         # §10.4: once the agreement has ended, no new requests are taken under it.
-        raise ServiceError(_("%(client)s has no service agreement in force, so no request can be raised.",
-                             client=client.legal_name))  # fmt: skip
+        raise ServiceError(
+            _("%(client)s has no service agreement in force, so no request can be raised.", client=client.legal_name)
+        )
     category = RequestCategory.get_in(tenant, data.get("category_id"))
     if category is None or not category.active:
         raise ServiceError(_("Choose a category."))
@@ -201,19 +224,31 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
         raise ServiceError(_("Say in a few words what the request is about."))
     portal_user = actor if channel == Channel.PORTAL else None
     req = ServiceRequest(
-        tenant_id=tenant.id, client_id=client_id, contract_id=contract.id, number=_next_number(tenant.id),
-        category_id=category.id, kind=category.kind, priority=priority, channel=channel, subject=subject[:200],
-        description=clean_text(data.get("description")).strip(), requester_id=portal_user.id if portal_user else None,
-        requester_name=clean_text(data.get("requester_name") or (portal_user.name if portal_user else ""),
-                                  multiline=False).strip(),
-        requester_contact=clean_text(data.get("requester_contact") or (portal_user.email if portal_user else ""),
-                                     multiline=False).strip(),
-        received_at=received_at, calendar_id=category.calendar_id, source_key=source_key,
+        tenant_id=tenant.id,
+        client_id=client_id,
+        contract_id=contract.id,
+        number=_next_number(tenant.id),
+        category_id=category.id,
+        kind=category.kind,
+        priority=priority,
+        channel=channel,
+        subject=subject[:200],
+        description=clean_text(data.get("description")).strip(),
+        requester_id=portal_user.id if portal_user else None,
+        requester_name=clean_text(
+            data.get("requester_name") or (portal_user.name if portal_user else ""), multiline=False
+        ).strip(),
+        requester_contact=clean_text(
+            data.get("requester_contact") or (portal_user.email if portal_user else ""), multiline=False
+        ).strip(),
+        received_at=received_at,
+        calendar_id=category.calendar_id,
+        source_key=source_key,
         response_hours=getattr(contract, contract_hours_field(category.kind)),
         resolution_hours=int((category.resolution_hours or DEFAULT_RESOLUTION_HOURS)[priority]),
         arrival_hours=contract.onsite_arrival_hours if category.kind == RequestKind.ONSITE_SUPPORT else None,
         created_at=current,
-    )  # fmt: skip
+    )
     db.session.add(req)
     db.session.flush()
     sla.refresh_due(req)
@@ -225,12 +260,31 @@ def create_request(tenant: Tenant, client_id: int, data: dict, actor: User | Non
     return req
 
 
-def add_event(req: ServiceRequest, kind: str, actor: User | None, *, body: str = "", internal: bool = False,
-              from_status: str = "", to_status: str = "", data: dict | None = None) -> RequestEvent:  # fmt: skip
+def add_event(
+    req: ServiceRequest,
+    kind: str,
+    actor: User | None,
+    *,
+    body: str = "",
+    internal: bool = False,
+    from_status: str = "",
+    to_status: str = "",
+    data: dict | None = None,
+) -> RequestEvent:
     """Write one line of the request's timeline; e-mails about it go out after the commit (notifications.py)."""
-    event = RequestEvent(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, kind=kind,
-                         actor_id=actor.id if actor else None, body=clean_text(body), internal=internal,
-                         from_status=from_status, to_status=to_status, data=data or {}, created_at=now())  # fmt: skip
+    event = RequestEvent(
+        tenant_id=req.tenant_id,
+        client_id=req.client_id,
+        request_id=req.id,
+        kind=kind,
+        actor_id=actor.id if actor else None,
+        body=clean_text(body),
+        internal=internal,
+        from_status=from_status,
+        to_status=to_status,
+        data=data or {},
+        created_at=now(),
+    )
     db.session.add(event)
     db.session.flush()
     if not internal:
@@ -250,8 +304,13 @@ def change_status(req: ServiceRequest, to_status: str, actor: User, *, by_client
     moves = CLIENT_MOVES if by_client else VENDOR_MOVES
     current, to_status = S(req.status), S(to_status)
     if to_status not in moves.get(current, set()):
-        raise ServiceError(_("This request cannot move from “%(old)s” to “%(new)s”.",
-                             old=status_label(current), new=status_label(to_status)))  # fmt: skip
+        raise ServiceError(
+            _(
+                "This request cannot move from “%(old)s” to “%(new)s”.",
+                old=status_label(current),
+                new=status_label(to_status),
+            )
+        )
     at = now()
     if not by_client:
         _responded(req, at)
@@ -290,8 +349,9 @@ def close_by_vendor(req: ServiceRequest, actor: User, reason: str) -> None:
     add_event(req, "status", actor, from_status=previous, to_status=S.CLOSED, body=reason.strip())
 
 
-def reply(req: ServiceRequest, actor: User, body: str, *, by_client: bool, internal: bool = False,
-          files=()) -> RequestEvent:  # fmt: skip
+def reply(
+    req: ServiceRequest, actor: User, body: str, *, by_client: bool, internal: bool = False, files=()
+) -> RequestEvent:
     """A reply (seen by both parties) or an internal note (vendor only), with attachments."""
     body = (body or "").strip()
     if not body and not files:
@@ -299,8 +359,9 @@ def reply(req: ServiceRequest, actor: User, body: str, *, by_client: bool, inter
     if req.status == S.CLOSED:
         raise ServiceError(_("This request is closed; raise a new one."))
     internal = internal and not by_client
-    event = add_event(req, "note" if internal else "reply", actor, body=body, internal=internal,
-                      data={"by_client": by_client})
+    event = add_event(
+        req, "note" if internal else "reply", actor, body=body, internal=internal, data={"by_client": by_client}
+    )
     for name, content_type, data in files:
         attach(req, event, name, content_type, data, internal)
     if not by_client and not internal:
@@ -312,14 +373,24 @@ def reply(req: ServiceRequest, actor: User, body: str, *, by_client: bool, inter
     return event
 
 
-def attach(req: ServiceRequest, event: RequestEvent, name: str, content_type: str, data: bytes,
-           internal: bool) -> RequestAttachment:  # fmt: skip
+def attach(
+    req: ServiceRequest, event: RequestEvent, name: str, content_type: str, data: bytes, internal: bool
+) -> RequestAttachment:
     """Keep a file with the request; too large a file is refused."""
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise ServiceError(_("Files may be at most 10 MB."))
-    row = RequestAttachment(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, event_id=event.id,
-                            filename=safe_filename(name), content_type=content_type or "application/octet-stream",
-                            size=len(data), data=data, internal=internal, created_at=now())  # fmt: skip
+    row = RequestAttachment(
+        tenant_id=req.tenant_id,
+        client_id=req.client_id,
+        request_id=req.id,
+        event_id=event.id,
+        filename=safe_filename(name),
+        content_type=content_type or "application/octet-stream",
+        size=len(data),
+        data=data,
+        internal=internal,
+        created_at=now(),
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -333,12 +404,24 @@ def assign(req: ServiceRequest, member: TeamMember | None, actor: User | None, r
         return
     req.assignee_id = member.id if member else None
     req.assignee = member
-    add_event(req, "assigned", actor, body=member.name if member else "", internal=True,
-              data={"member_id": member.id if member else None, "rule": rule})  # fmt: skip
+    add_event(
+        req,
+        "assigned",
+        actor,
+        body=member.name if member else "",
+        internal=True,
+        data={"member_id": member.id if member else None, "rule": rule},
+    )
 
 
-def record_visit(req: ServiceRequest, actor: User, engineer: TeamMember | None, arrived_at: datetime,
-                 departed_at: datetime | None, note: str = "") -> SiteVisit:  # fmt: skip
+def record_visit(
+    req: ServiceRequest,
+    actor: User,
+    engineer: TeamMember | None,
+    arrived_at: datetime,
+    departed_at: datetime | None,
+    note: str = "",
+) -> SiteVisit:
     """An engineer's arrival and departure on site (§2.1.2); a late first arrival is a breach."""
     current = now()
     if engineer is not None and not owned_by(engineer, req.tenant_id):
@@ -351,9 +434,16 @@ def record_visit(req: ServiceRequest, actor: User, engineer: TeamMember | None, 
         raise ServiceError(_("Departure must come after arrival."))
     if req.status == S.CLOSED:
         raise ServiceError(_("This request is closed; raise a new one."))
-    visit = SiteVisit(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id,
-                      engineer_id=engineer.id if engineer else None, arrived_at=arrived_at, departed_at=departed_at,
-                      note=note.strip(), recorded_by_id=actor.id)  # fmt: skip
+    visit = SiteVisit(
+        tenant_id=req.tenant_id,
+        client_id=req.client_id,
+        request_id=req.id,
+        engineer_id=engineer.id if engineer else None,
+        arrived_at=arrived_at,
+        departed_at=departed_at,
+        note=note.strip(),
+        recorded_by_id=actor.id,
+    )
     db.session.add(visit)
     _responded(req, arrived_at)
     if req.first_arrival_at is None or arrived_at < req.first_arrival_at:
@@ -362,9 +452,17 @@ def record_visit(req: ServiceRequest, actor: User, engineer: TeamMember | None, 
             sla.record_breach_if_late(req, "arrival", arrived_at)
     sla.refresh_due(req)
     db.session.flush()
-    add_event(req, "visit", actor, body=note.strip(), data={
-        "engineer": engineer.name if engineer else "", "arrived_at": arrived_at.isoformat(),
-        "departed_at": departed_at.isoformat() if departed_at else None})  # fmt: skip
+    add_event(
+        req,
+        "visit",
+        actor,
+        body=note.strip(),
+        data={
+            "engineer": engineer.name if engineer else "",
+            "arrived_at": arrived_at.isoformat(),
+            "departed_at": departed_at.isoformat() if departed_at else None,
+        },
+    )
     return visit
 
 
@@ -375,16 +473,45 @@ def status_label(status: str) -> str:
 
 
 #: What a list of requests shows: the rest (descriptions, targets, evidence times) stays in the database.
-LIST_COLUMNS = tuple(getattr(ServiceRequest, name) for name in (
-    "id", "tenant_id", "client_id", "number", "subject", "category_id", "priority", "status", "assignee_id",
-    "received_at", "next_due_at", "calendar_id", "paused_since", "is_open", "response_breached",
-    "arrival_breached", "resolution_breached"))  # fmt: skip
+LIST_COLUMNS = tuple(
+    getattr(ServiceRequest, name)
+    for name in (
+        "id",
+        "tenant_id",
+        "client_id",
+        "number",
+        "subject",
+        "category_id",
+        "priority",
+        "status",
+        "assignee_id",
+        "received_at",
+        "next_due_at",
+        "calendar_id",
+        "paused_since",
+        "is_open",
+        "response_breached",
+        "arrival_breached",
+        "resolution_breached",
+    )
+)
 
 
-def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str = "", category_id: int | None = None,
-                  priority: str = "", assignee_id: int | None = None, unassigned: bool = False,
-                  breaching_within: timedelta | None = None, query: str = "", after: str | None = None,
-                  limit: int = 25, related: bool = True):  # fmt: skip
+def list_requests(
+    tenant: Tenant,
+    *,
+    client_id: int | None = None,
+    status: str = "",
+    category_id: int | None = None,
+    priority: str = "",
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    breaching_within: timedelta | None = None,
+    query: str = "",
+    after: str | None = None,
+    limit: int = 25,
+    related: bool = True,
+):
     """One page of requests, soonest due first (open) or newest first; keyset on (due, id) or id.
 
     `status` is a status, "open" (the default queue) or "all". Returns (rows, next_after); a cursor this
@@ -393,8 +520,11 @@ def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str =
     """
     stmt = select(ServiceRequest).where(ServiceRequest.tenant_id == tenant.id)
     if related:
-        stmt = stmt.options(selectinload(ServiceRequest.client), selectinload(ServiceRequest.assignee),
-                            selectinload(ServiceRequest.category))  # fmt: skip
+        stmt = stmt.options(
+            selectinload(ServiceRequest.client),
+            selectinload(ServiceRequest.assignee),
+            selectinload(ServiceRequest.category),
+        )
     else:
         stmt = stmt.options(load_only(*LIST_COLUMNS), raiseload("*"))
     if client_id:
@@ -428,8 +558,9 @@ def list_requests(tenant: Tenant, *, client_id: int | None = None, status: str =
             if last_due is None:
                 stmt = stmt.where(due_key.is_(None), ServiceRequest.id > last_id)
             else:
-                stmt = stmt.where(or_(due_key > last_due, and_(due_key == last_due, ServiceRequest.id > last_id),
-                                      due_key.is_(None)))  # fmt: skip
+                stmt = stmt.where(
+                    or_(due_key > last_due, and_(due_key == last_due, ServiceRequest.id > last_id), due_key.is_(None))
+                )
         stmt = stmt.order_by(due_key.asc().nulls_last(), ServiceRequest.id.asc())
     else:
         if after:
@@ -455,16 +586,18 @@ def timeline(req: ServiceRequest, include_internal: bool) -> list[RequestEvent]:
 
 def created_event(req: ServiceRequest) -> RequestEvent:
     """The "raised" line of the timeline: files sent with the request belong to it (seen by both parties)."""
-    return db.session.scalar(select(RequestEvent).where(RequestEvent.request_id == req.id,
-                                                        RequestEvent.kind == "created"))  # fmt: skip
+    return db.session.scalar(
+        select(RequestEvent).where(RequestEvent.request_id == req.id, RequestEvent.kind == "created")
+    )
 
 
 def attachments(req: ServiceRequest, include_internal: bool) -> dict[int, list[RequestAttachment]]:
     """The request's files by the event they came with (without the file bytes)."""
     from sqlalchemy.orm import defer
 
-    stmt = select(RequestAttachment).options(defer(RequestAttachment.data)).where(
-        RequestAttachment.request_id == req.id)  # fmt: skip
+    stmt = (
+        select(RequestAttachment).options(defer(RequestAttachment.data)).where(RequestAttachment.request_id == req.id)
+    )
     if not include_internal:
         stmt = stmt.where(RequestAttachment.internal.is_(False))
     grouped: dict[int, list[RequestAttachment]] = {}
@@ -475,8 +608,11 @@ def attachments(req: ServiceRequest, include_internal: bool) -> dict[int, list[R
 
 def visits(req: ServiceRequest) -> list[SiteVisit]:
     return db.session.scalars(
-        select(SiteVisit).options(selectinload(SiteVisit.engineer)).where(SiteVisit.request_id == req.id)
-        .order_by(SiteVisit.arrived_at)).all()  # fmt: skip
+        select(SiteVisit)
+        .options(selectinload(SiteVisit.engineer))
+        .where(SiteVisit.request_id == req.id)
+        .order_by(SiteVisit.arrived_at)
+    ).all()
 
 
 def team(tenant: Tenant, active_only: bool = True) -> list[TeamMember]:
@@ -487,8 +623,7 @@ def team(tenant: Tenant, active_only: bool = True) -> list[TeamMember]:
 
 
 def member_for_user(tenant: Tenant, user: User) -> TeamMember | None:
-    return db.session.scalar(select(TeamMember).where(TeamMember.tenant_id == tenant.id,
-                                                      TeamMember.user_id == user.id))  # fmt: skip
+    return db.session.scalar(select(TeamMember).where(TeamMember.tenant_id == tenant.id, TeamMember.user_id == user.id))
 
 
 def has_ended(contract: Contract) -> bool:
@@ -502,8 +637,10 @@ def has_ended(contract: Contract) -> bool:
 def open_requests_of_contract(contract: Contract) -> list[ServiceRequest]:
     """The contract's requests not yet closed (§10.4: at termination, to be closed or handed over)."""
     return db.session.scalars(
-        select(ServiceRequest).where(ServiceRequest.contract_id == contract.id, ServiceRequest.status != S.CLOSED)
-        .order_by(ServiceRequest.number)).all()  # fmt: skip
+        select(ServiceRequest)
+        .where(ServiceRequest.contract_id == contract.id, ServiceRequest.status != S.CLOSED)
+        .order_by(ServiceRequest.number)
+    ).all()
 
 
 def hand_over(req: ServiceRequest, successor: Contract, actor: User) -> None:
@@ -516,8 +653,13 @@ def hand_over(req: ServiceRequest, successor: Contract, actor: User) -> None:
         raise ServiceError(_("This request is already closed."))
     previous = req.contract.number
     req.contract_id, req.contract = successor.id, successor
-    add_event(req, "handed_over", actor, body=f"{previous} → {successor.number}",
-              data={"from": previous, "to": successor.number})  # fmt: skip
+    add_event(
+        req,
+        "handed_over",
+        actor,
+        body=f"{previous} → {successor.number}",
+        data={"from": previous, "to": successor.number},
+    )
 
 
 def measure_obligations(contract: Contract) -> dict[str, dict[str, int]]:

@@ -44,8 +44,11 @@ def refresh_due(req: ServiceRequest, spec: CalendarSpec | None = None, pauses=No
     spec = spec or calendar_spec(req.calendar if req.calendar_id else None)
     pauses = pauses_of(req) if pauses is None else pauses
     met = {"response": req.first_response_at, "arrival": req.first_arrival_at, "resolution": req.resolved_at}
-    for kind, hours in (("response", req.response_hours), ("arrival", req.arrival_hours),
-                        ("resolution", req.resolution_hours)):  # fmt: skip
+    for kind, hours in (
+        ("response", req.response_hours),
+        ("arrival", req.arrival_hours),
+        ("resolution", req.resolution_hours),
+    ):
         # A deadline already met keeps the due time it was measured against; pauses after it change nothing.
         if met[kind] is None or getattr(req, f"{kind}_due_at") is None:
             setattr(req, f"{kind}_due_at", _due(spec, req, hours, pauses))
@@ -69,8 +72,9 @@ def next_due(req: ServiceRequest) -> datetime | None:
 
 def start_pause(req: ServiceRequest, reason: str, at: datetime) -> None:
     """Stop the clocks (waiting on the client, or resolved until confirmed or reopened)."""
-    db.session.add(RequestPause(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, reason=reason,
-                                started_at=at))  # fmt: skip
+    db.session.add(
+        RequestPause(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, reason=reason, started_at=at)
+    )
     req.paused_since = at
     db.session.flush()
 
@@ -94,8 +98,11 @@ def working_time_left(req: ServiceRequest, due: datetime | None, spec: CalendarS
 def evidence(req: ServiceRequest, kind: str, due: datetime, met_at: datetime | None, pauses) -> dict:
     """What a breach record keeps to show how the deadline was computed (§8.1 evidence)."""
     calendar = req.calendar if req.calendar_id else None
-    hours = {BreachKind.RESPONSE: req.response_hours, BreachKind.ARRIVAL: req.arrival_hours,
-             BreachKind.RESOLUTION: req.resolution_hours}[kind]  # fmt: skip
+    hours = {
+        BreachKind.RESPONSE: req.response_hours,
+        BreachKind.ARRIVAL: req.arrival_hours,
+        BreachKind.RESOLUTION: req.resolution_hours,
+    }[kind]
     return {
         "request": req.number,
         "contract": req.contract.number if req.contract else None,
@@ -104,7 +111,8 @@ def evidence(req: ServiceRequest, kind: str, due: datetime, met_at: datetime | N
         "due_at": due.isoformat(),
         "met_at": met_at.isoformat() if met_at else None,
         "calendar": {"name": calendar.name, "timezone": calendar.timezone, "always": calendar.always}
-        if calendar else {"name": "24x7", "timezone": "UTC", "always": True},
+        if calendar
+        else {"name": "24x7", "timezone": "UTC", "always": True},
         "pauses": [[s.isoformat(), e.isoformat() if e else None] for s, e in pauses],
     }
 
@@ -119,17 +127,28 @@ def _insert_breaches(rows: list[dict]) -> set[tuple[int, str]]:
 
 
 def _breach_row(req: ServiceRequest, kind: str, due: datetime, met_at, detected: datetime, pauses) -> dict:
-    return {"tenant_id": req.tenant_id, "client_id": req.client_id, "request_id": req.id,
-            "contract_id": req.contract_id, "kind": kind, "clause": BREACH_CLAUSES[kind], "due_at": due,
-            "met_at": met_at, "detected_at": detected,
-            "evidence": evidence(req, kind, due, met_at, pauses)}  # fmt: skip
+    return {
+        "tenant_id": req.tenant_id,
+        "client_id": req.client_id,
+        "request_id": req.id,
+        "contract_id": req.contract_id,
+        "kind": kind,
+        "clause": BREACH_CLAUSES[kind],
+        "due_at": due,
+        "met_at": met_at,
+        "detected_at": detected,
+        "evidence": evidence(req, kind, due, met_at, pauses),
+    }
 
 
 def record_breach_if_late(req: ServiceRequest, kind: str, met_at: datetime | None, at: datetime | None = None) -> bool:
     """A deadline met after its due time (or passed unmet, met_at None) is a breach, recorded once."""
     at = at or now()
-    due = {BreachKind.RESPONSE: req.response_due_at, BreachKind.ARRIVAL: req.arrival_due_at,
-           BreachKind.RESOLUTION: req.resolution_due_at}[kind]  # fmt: skip
+    due = {
+        BreachKind.RESPONSE: req.response_due_at,
+        BreachKind.ARRIVAL: req.arrival_due_at,
+        BreachKind.RESOLUTION: req.resolution_due_at,
+    }[kind]
     if due is None or (met_at or at) <= due or getattr(req, f"{kind}_breached"):
         return False
     inserted = _insert_breaches([_breach_row(req, kind, due, met_at, at, pauses_of(req))])
@@ -153,10 +172,22 @@ def _note_breaches(breached: list[tuple[ServiceRequest, str, datetime]], at: dat
     """One timeline line per breach, written in one statement; their e-mails go out after the commit."""
     if not breached:
         return
-    rows = [{"tenant_id": req.tenant_id, "client_id": req.client_id, "request_id": req.id, "kind": "breach",
-             "actor_id": None, "body": "", "internal": False, "from_status": "", "to_status": "", "created_at": at,
-             "data": {"kind": kind, "clause": BREACH_CLAUSES[kind], "due_at": due.isoformat()}}
-            for req, kind, due in breached]  # fmt: skip
+    rows = [
+        {
+            "tenant_id": req.tenant_id,
+            "client_id": req.client_id,
+            "request_id": req.id,
+            "kind": "breach",
+            "actor_id": None,
+            "body": "",
+            "internal": False,
+            "from_status": "",
+            "to_status": "",
+            "created_at": at,
+            "data": {"kind": kind, "clause": BREACH_CLAUSES[kind], "due_at": due.isoformat()},
+        }
+        for req, kind, due in breached
+    ]
     if db.session.get_bind().dialect.name == "postgresql":
         ids = insert_many(RequestEvent, rows, "RETURNING id").scalars().all()
     else:
@@ -171,8 +202,14 @@ def overdue(req: ServiceRequest, at: datetime) -> list[str]:
         BreachKind.ARRIVAL: req.arrival_hours is not None and req.first_arrival_at is None,
         BreachKind.RESOLUTION: req.resolved_at is None,
     }
-    return [kind for kind, still_unmet in unmet.items() if still_unmet and not getattr(req, f"{kind}_breached")
-            and getattr(req, f"{kind}_due_at") is not None and getattr(req, f"{kind}_due_at") <= at]  # fmt: skip
+    return [
+        kind
+        for kind, still_unmet in unmet.items()
+        if still_unmet
+        and not getattr(req, f"{kind}_breached")
+        and getattr(req, f"{kind}_due_at") is not None
+        and getattr(req, f"{kind}_due_at") <= at
+    ]
 
 
 def sweep(at: datetime | None = None) -> int:
@@ -181,11 +218,12 @@ def sweep(at: datetime | None = None) -> int:
     # Every due id at once, through the partial index ix_service_request_sweep: that needs the bare `is_open`
     # (PostgreSQL does not read `is_open IS true` as its predicate), and no ORDER BY id … LIMIT, with which
     # the planner walked the primary key, up to 1,000,000 rows and 0.3–0.7 s per chunk (bench/requests.py).
-    due = sorted(db.session.scalars(
-        select(ServiceRequest.id).where(ServiceRequest.is_open, ServiceRequest.next_due_at <= at)))  # fmt: skip
+    due = sorted(
+        db.session.scalars(select(ServiceRequest.id).where(ServiceRequest.is_open, ServiceRequest.next_due_at <= at))
+    )
     recorded = 0
     for start in range(0, len(due), SWEEP_CHUNK):
-        recorded += _sweep_chunk(due[start:start + SWEEP_CHUNK], at)
+        recorded += _sweep_chunk(due[start : start + SWEEP_CHUNK], at)
         db.session.commit()  # and the breach mail goes out (saas/core/outbox.py)
     return recorded
 
@@ -193,15 +231,20 @@ def sweep(at: datetime | None = None) -> int:
 def _sweep_chunk(ids: list[int], at: datetime) -> int:
     """Breaches of one chunk of requests: locked, checked, recorded in bulk, flags and next due updated."""
     # The evidence names the calendar (not its days) and the contract.
-    stmt = select(ServiceRequest).where(ServiceRequest.id.in_(ids)).options(
-        selectinload(ServiceRequest.calendar), selectinload(ServiceRequest.contract))
+    stmt = (
+        select(ServiceRequest)
+        .where(ServiceRequest.id.in_(ids))
+        .options(selectinload(ServiceRequest.calendar), selectinload(ServiceRequest.contract))
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=ServiceRequest, skip_locked=True)  # a request being answered right now waits
     requests = db.session.scalars(stmt).all()
     pauses: dict[int, list] = {}
     for request_id, start, end in db.session.execute(
         select(RequestPause.request_id, RequestPause.started_at, RequestPause.ended_at)
-        .where(RequestPause.request_id.in_(ids)).order_by(RequestPause.started_at)):  # fmt: skip
+        .where(RequestPause.request_id.in_(ids))
+        .order_by(RequestPause.started_at)
+    ):
         pauses.setdefault(request_id, []).append((start, end))
     rows, breached, changed = [], [], []
     for req in requests:
@@ -214,17 +257,32 @@ def _sweep_chunk(ids: list[int], at: datetime) -> int:
         next_at = next_due(req)
         if kinds or next_at != req.next_due_at:
             set_committed_value(req, "next_due_at", next_at)
-            changed.append({"b_id": req.id, "b_response": req.response_breached, "b_arrival": req.arrival_breached,
-                            "b_resolution": req.resolution_breached, "b_next": next_at})  # fmt: skip
+            changed.append(
+                {
+                    "b_id": req.id,
+                    "b_response": req.response_breached,
+                    "b_arrival": req.arrival_breached,
+                    "b_resolution": req.resolution_breached,
+                    "b_next": next_at,
+                }
+            )
     inserted = _insert_breaches(rows)
     _note_breaches([b for b in breached if (b[0].id, b[1]) in inserted], at)
     # One executemany UPDATE (the objects hold the new values as committed): the unit of work's flush of
     # 2,000 changed objects took ~2.5 times as long (bench/requests.py).
     if changed:
         table = ServiceRequest.__table__
-        db.session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
-            response_breached=bindparam("b_response"), arrival_breached=bindparam("b_arrival"),
-            resolution_breached=bindparam("b_resolution"), next_due_at=bindparam("b_next")), changed)  # fmt: skip
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                response_breached=bindparam("b_response"),
+                arrival_breached=bindparam("b_arrival"),
+                resolution_breached=bindparam("b_resolution"),
+                next_due_at=bindparam("b_next"),
+            ),
+            changed,
+        )
     return len(inserted)
 
 
@@ -238,19 +296,30 @@ def tenant_specs(tenant_id: int) -> dict[int | None, CalendarSpec]:
     Two small queries tell whether the calendars or their days changed since the specs were last built
     in this process; only then are the days loaded again (a calendar carries hundreds of them).
     """
-    calendars = db.session.execute(select(ServiceCalendar.id, ServiceCalendar.timezone, ServiceCalendar.always,
-                                          ServiceCalendar.weekly)
-                                   .where(ServiceCalendar.tenant_id == tenant_id)).all()  # fmt: skip
-    days = db.session.execute(select(func.count(CalendarDay.id), func.max(CalendarDay.id),
-                                     func.sum(case((CalendarDay.kind == "holiday", CalendarDay.id), else_=0)))
-                              .where(CalendarDay.tenant_id == tenant_id)).one()  # fmt: skip
-    fingerprint = (tuple((c.id, c.timezone, c.always, json.dumps(c.weekly, sort_keys=True)) for c in calendars),
-                   tuple(days))  # fmt: skip
+    calendars = db.session.execute(
+        select(ServiceCalendar.id, ServiceCalendar.timezone, ServiceCalendar.always, ServiceCalendar.weekly).where(
+            ServiceCalendar.tenant_id == tenant_id
+        )
+    ).all()
+    days = db.session.execute(
+        select(
+            func.count(CalendarDay.id),
+            func.max(CalendarDay.id),
+            func.sum(case((CalendarDay.kind == "holiday", CalendarDay.id), else_=0)),
+        ).where(CalendarDay.tenant_id == tenant_id)
+    ).one()
+    fingerprint = (
+        tuple((c.id, c.timezone, c.always, json.dumps(c.weekly, sort_keys=True)) for c in calendars),
+        tuple(days),
+    )
     cached = _SPECS.get(tenant_id)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    rows = db.session.scalars(select(ServiceCalendar).options(selectinload(ServiceCalendar.days))
-                              .where(ServiceCalendar.tenant_id == tenant_id)).all()  # fmt: skip
+    rows = db.session.scalars(
+        select(ServiceCalendar)
+        .options(selectinload(ServiceCalendar.days))
+        .where(ServiceCalendar.tenant_id == tenant_id)
+    ).all()
     specs = {None: ALWAYS, **{c.id: spec_for(c) for c in rows}}
     _SPECS[tenant_id] = (fingerprint, specs)
     return specs
@@ -262,9 +331,14 @@ def clock_state(req: ServiceRequest, specs: dict, at: datetime, left: timedelta 
     if left is ...:
         left = working_time_left(req, due, specs.get(req.calendar_id, ALWAYS), at)
     breached = req.response_breached or req.arrival_breached or req.resolution_breached
-    return {"due": due, "left": left, "paused": req.paused_since is not None and req.is_open,
-            "overdue": left is not None and left <= timedelta(0), "breached": breached,
-            "soon": left is not None and timedelta(0) < left <= timedelta(hours=1)}  # fmt: skip
+    return {
+        "due": due,
+        "left": left,
+        "paused": req.paused_since is not None and req.is_open,
+        "overdue": left is not None and left <= timedelta(0),
+        "breached": breached,
+        "soon": left is not None and timedelta(0) < left <= timedelta(hours=1),
+    }
 
 
 def clock_states(rows: list[ServiceRequest], specs: dict, at: datetime) -> dict[int, dict]:

@@ -93,22 +93,38 @@ def index():
         assignee_id = int(assignee) if assignee and assignee.isdigit() else None
     status = f["status"] if f["status"] in (*RequestStatus.__members__.values(), "all") else "open"
     rows, next_after = _page(
-        status=status, client_id=_int(f["client"]), category_id=_int(f["category"]),
-        priority=f["priority"] or "", assignee_id=assignee_id, unassigned=assignee == "none",
-        breaching_within=SOON if f["soon"] else None, query=(f["q"] or "").strip(), after=request.args.get("after"),
+        status=status,
+        client_id=_int(f["client"]),
+        category_id=_int(f["category"]),
+        priority=f["priority"] or "",
+        assignee_id=assignee_id,
+        unassigned=assignee == "none",
+        breaching_within=SOON if f["soon"] else None,
+        query=(f["q"] or "").strip(),
+        after=request.args.get("after"),
         related=False,
-    )  # fmt: skip
+    )
     block = "rows" if request.args.get("after") else request.args.get("block", "content")
     clients = client_choices(current_tenant)
     categories = services.categories(current_tenant, active_only=False)
     team = services.team(current_tenant, active_only=False)
     # The rows carry ids only: names come from what the filters loaded anyway (no query per row or relation).
-    return render("requests/queue.html", block=block if block in ("content", "rows", "queue") else "content",
-                  requests=rows, next_after=next_after, filters={k: v for k, v in f.items() if v},
-                  status_filter=status, clients=clients, client_names=dict(clients), categories=categories,
-                  category_names={c.id: category_name(c) for c in categories},
-                  team=[m for m in team if m.active], member_names={m.id: m.name for m in team},
-                  statuses=list(RequestStatus), **_clock_context(rows))  # fmt: skip
+    return render(
+        "requests/queue.html",
+        block=block if block in ("content", "rows", "queue") else "content",
+        requests=rows,
+        next_after=next_after,
+        filters={k: v for k, v in f.items() if v},
+        status_filter=status,
+        clients=clients,
+        client_names=dict(clients),
+        categories=categories,
+        category_names={c.id: category_name(c) for c in categories},
+        team=[m for m in team if m.active],
+        member_names={m.id: m.name for m in team},
+        statuses=list(RequestStatus),
+        **_clock_context(rows),
+    )
 
 
 def _int(value):
@@ -134,8 +150,14 @@ def new():
     form.client_id.choices = choices([(0, _("— choose —")), *clients])
     if form.validate_on_submit():
         try:
-            req = services.create_request(current_tenant, form.client_id.data, form.data, current_user,
-                                          channel=form.channel.data, received_at=_to_utc(form.received_at.data))
+            req = services.create_request(
+                current_tenant,
+                form.client_id.data,
+                form.data,
+                current_user,
+                channel=form.channel.data,
+                received_at=_to_utc(form.received_at.data),
+            )
             for upload in _uploads(form.attachment):
                 services.attach(req, services.created_event(req), *upload, internal=False)
         except ServiceError as exc:
@@ -153,22 +175,32 @@ def _detail_context(req: ServiceRequest, vendor: bool) -> dict:
     specs = sla.tenant_specs(current_tenant.id)
     at = now()
     context = {
-        "req": req, "events": services.timeline(req, include_internal=vendor),
-        "files": services.attachments(req, include_internal=vendor), "visits": services.visits(req),
-        "clock": sla.clock_state(req, specs, at), "left": {
+        "req": req,
+        "events": services.timeline(req, include_internal=vendor),
+        "files": services.attachments(req, include_internal=vendor),
+        "visits": services.visits(req),
+        "clock": sla.clock_state(req, specs, at),
+        "left": {
             kind: sla.working_time_left(req, getattr(req, f"{kind}_due_at"), specs.get(req.calendar_id), at)
-            for kind in ("response", "arrival", "resolution")},
-        "category_name": category_name, "vendor": vendor, "reply_form": ReplyForm(formdata=None),
-    }  # fmt: skip
+            for kind in ("response", "arrival", "resolution")
+        },
+        "category_name": category_name,
+        "vendor": vendor,
+        "reply_form": ReplyForm(formdata=None),
+    }
     if vendor:
         members = services.team(current_tenant)
         assign = AssignForm(formdata=None, member_id=req.assignee_id or 0)
         assign.member_id.choices = choices([(0, _("— nobody —")), *[(m.id, m.name) for m in members]])
         visit = VisitForm(formdata=None)
         visit.engineer_id.choices = choices([(0, _("— choose —")), *[(m.id, m.name) for m in members]])
-        context.update(moves=sorted(services.VENDOR_MOVES[RequestStatus(req.status)], key=list(RequestStatus).index),
-                       status_form=StatusForm(formdata=None), assign_form=assign, visit_form=visit,
-                       close_form=CloseForm(formdata=None))  # fmt: skip
+        context.update(
+            moves=sorted(services.VENDOR_MOVES[RequestStatus(req.status)], key=list(RequestStatus).index),
+            status_form=StatusForm(formdata=None),
+            assign_form=assign,
+            visit_form=visit,
+            close_form=CloseForm(formdata=None),
+        )
     return context
 
 
@@ -208,9 +240,18 @@ def reply(request_id):
     form = ReplyForm()
     if not form.validate_on_submit():
         abort(400)
-    return _act(req, lambda: services.reply(req, current_user, form.body.data, by_client=False,
-                                            internal=form.internal.data, files=_uploads(form.attachment)),
-                "requests.detail")  # fmt: skip
+    return _act(
+        req,
+        lambda: services.reply(
+            req,
+            current_user,
+            form.body.data,
+            by_client=False,
+            internal=form.internal.data,
+            files=_uploads(form.attachment),
+        ),
+        "requests.detail",
+    )
 
 
 @bp.post("/<int:request_id>/status")
@@ -223,8 +264,13 @@ def move(request_id):
         abort(400)
     if form.to_status.data not in RequestStatus.__members__.values():
         abort(400)
-    return _act(req, lambda: services.change_status(req, form.to_status.data, current_user, by_client=False,
-                                                    note=form.note.data or ""), "requests.detail")  # fmt: skip
+    return _act(
+        req,
+        lambda: services.change_status(
+            req, form.to_status.data, current_user, by_client=False, note=form.note.data or ""
+        ),
+        "requests.detail",
+    )
 
 
 @bp.post("/<int:request_id>/close")
@@ -264,9 +310,18 @@ def visit(request_id):
             flash(" ".join(str(e) for e in errors), "error")
         return redirect(url_for("requests.detail", request_id=req.id))
     engineer = get_or_404(TeamMember, form.engineer_id.data, current_tenant) if form.engineer_id.data else None
-    return _act(req, lambda: services.record_visit(req, current_user, engineer, _to_utc(form.arrived_at.data),
-                                                   _to_utc(form.departed_at.data), form.note.data or ""),
-                "requests.detail")  # fmt: skip
+    return _act(
+        req,
+        lambda: services.record_visit(
+            req,
+            current_user,
+            engineer,
+            _to_utc(form.arrived_at.data),
+            _to_utc(form.departed_at.data),
+            form.note.data or "",
+        ),
+        "requests.detail",
+    )
 
 
 def _download(req: ServiceRequest, attachment_id: int, vendor: bool):
@@ -291,10 +346,13 @@ def download(request_id, attachment_id):
 def categories():
     """The request categories and their handling standards (§4.3)."""
     rows = services.categories(current_tenant, active_only=False)
-    calendars = {c.id: c.name for c in db.session.scalars(
-        select(ServiceCalendar).where(ServiceCalendar.tenant_id == current_tenant.id))}  # fmt: skip
-    return render("requests/categories.html", categories=rows, calendars=calendars,
-                  field_for=services.contract_hours_field)  # fmt: skip
+    calendars = {
+        c.id: c.name
+        for c in db.session.scalars(select(ServiceCalendar).where(ServiceCalendar.tenant_id == current_tenant.id))
+    }
+    return render(
+        "requests/categories.html", categories=rows, calendars=calendars, field_for=services.contract_hours_field
+    )
 
 
 @bp.route("/categories/new", methods=["GET", "POST"])
@@ -304,8 +362,9 @@ def category(category_id=None):
     """Create or refine a category: handling standard, calendar, resolution targets per priority."""
     row = get_or_404(RequestCategory, category_id, current_tenant) if category_id is not None else None
     form = CategoryForm(obj=row)
-    calendars = db.session.execute(select(ServiceCalendar.id, ServiceCalendar.name)
-                                   .where(ServiceCalendar.tenant_id == current_tenant.id)).all()  # fmt: skip
+    calendars = db.session.execute(
+        select(ServiceCalendar.id, ServiceCalendar.name).where(ServiceCalendar.tenant_id == current_tenant.id)
+    ).all()
     form.calendar_id.choices = choices([(0, _("Around the clock (7×24)")), *calendars])
     if request.method == "GET":
         hours = (row.resolution_hours if row else None) or services.DEFAULT_RESOLUTION_HOURS
@@ -339,14 +398,22 @@ def _own(request_id, for_update: bool = False) -> ServiceRequest:
 def portal_index():
     """The client's requests: open ones soonest due first, or all newest first."""
     status = request.args.get("status") if request.args.get("status") in ("open", "all") else "open"
-    rows, next_after = _page(client_id=visible_client_id(), status=status, after=request.args.get("after"),
-                             related=False)  # fmt: skip
+    rows, next_after = _page(
+        client_id=visible_client_id(), status=status, after=request.args.get("after"), related=False
+    )
     block = "rows" if request.args.get("after") else request.args.get("block", "content")
     contract = services.contract_in_force(current_tenant, visible_client_id())
     categories = services.categories(current_tenant, active_only=False)
-    return render("requests/portal_list.html", block=block if block in ("content", "rows", "queue")
-                  else "content", requests=rows, next_after=next_after, status_filter=status, contract=contract,
-                  category_names={c.id: category_name(c) for c in categories}, **_clock_context(rows))  # fmt: skip
+    return render(
+        "requests/portal_list.html",
+        block=block if block in ("content", "rows", "queue") else "content",
+        requests=rows,
+        next_after=next_after,
+        status_filter=status,
+        contract=contract,
+        category_names={c.id: category_name(c) for c in categories},
+        **_clock_context(rows),
+    )
 
 
 @portal_bp.route("/new", methods=["GET", "POST"])
@@ -366,8 +433,14 @@ def portal_new():
             form.subject.errors = [*form.subject.errors, str(exc)]
         else:
             db.session.commit()
-            flash(_("Request %(ref)s sent. We will answer by %(due)s.", ref=req.reference,
-                    due=_local(req.response_due_at)), "success")  # fmt: skip
+            flash(
+                _(
+                    "Request %(ref)s sent. We will answer by %(due)s.",
+                    ref=req.reference,
+                    due=_local(req.response_due_at),
+                ),
+                "success",
+            )
             return redirect(url_for("portal_requests.portal_detail", request_id=req.id))
     status = 422 if request.method == "POST" else 200
     return render("requests/new.html", form=form, status=status, portal=True, contract=contract)
@@ -401,8 +474,11 @@ def portal_reply(request_id):
     form = ReplyForm()
     if not form.validate_on_submit():
         abort(400)
-    return _act(req, lambda: services.reply(req, current_user, form.body.data, by_client=True,
-                                            files=_uploads(form.attachment)), "portal_requests.portal_detail")
+    return _act(
+        req,
+        lambda: services.reply(req, current_user, form.body.data, by_client=True, files=_uploads(form.attachment)),
+        "portal_requests.portal_detail",
+    )
 
 
 @portal_bp.post("/<int:request_id>/confirm")
@@ -410,9 +486,13 @@ def portal_reply(request_id):
 def portal_confirm(request_id):
     """The client confirms the resolution: the request closes."""
     req = _own(request_id, for_update=True)
-    return _act(req, lambda: services.change_status(req, RequestStatus.CLOSED, current_user, by_client=True,
-                                                    note=request.form.get("note", "")),
-                "portal_requests.portal_detail")  # fmt: skip
+    return _act(
+        req,
+        lambda: services.change_status(
+            req, RequestStatus.CLOSED, current_user, by_client=True, note=request.form.get("note", "")
+        ),
+        "portal_requests.portal_detail",
+    )
 
 
 @portal_bp.post("/<int:request_id>/reopen")
@@ -424,8 +504,11 @@ def portal_reopen(request_id):
     if not note:
         flash(_("Say what is still wrong."), "error")
         return redirect(url_for("portal_requests.portal_detail", request_id=req.id))
-    return _act(req, lambda: services.change_status(req, RequestStatus.IN_PROGRESS, current_user, by_client=True,
-                                                    note=note), "portal_requests.portal_detail")  # fmt: skip
+    return _act(
+        req,
+        lambda: services.change_status(req, RequestStatus.IN_PROGRESS, current_user, by_client=True, note=note),
+        "portal_requests.portal_detail",
+    )
 
 
 @portal_bp.get("/<int:request_id>/files/<int:attachment_id>")

@@ -28,7 +28,6 @@ class Availability(enum.StrEnum):
     AWAY = "away"  # on leave or in training
 
 
-
 class TeamMember(TenantScoped, db.Model):
     """A person of the vendor's support team (§5.1, Annex 2): role, skills, availability."""
 
@@ -47,6 +46,7 @@ class TeamMember(TenantScoped, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     user: Mapped[User | None] = relationship()
+
 
 class TeamCertificate(TenantScoped, db.Model):
     """A qualification a team member holds (§5.2, Annex 2), e.g. "Oracle OCP", with its expiry date."""

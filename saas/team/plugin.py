@@ -41,6 +41,8 @@ def saas_dashboard_cards(tenant, membership):
     # §5.2: a warning, shown only while there is something to renew.
     if not count:
         return []
-    return [DashboardCard(_l("Certificates expiring within 30 days"), count, "team.index",
-                          frozenset({Role.VENDOR_ADMIN}), order=50)]  # fmt: skip
-
+    return [
+        DashboardCard(
+            _l("Certificates expiring within 30 days"), count, "team.index", frozenset({Role.VENDOR_ADMIN}), order=50
+        )
+    ]

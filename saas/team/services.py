@@ -18,8 +18,12 @@ from saas.team.models import AssignmentRule, Availability, ContractEngineer, Tea
 #: §5.2: certificates are flagged, and their holders warned, this many days before they expire.
 EXPIRY_WARNING_DAYS = 30
 #: Contracts whose team list may still change: not yet ended.
-OPEN_CONTRACT_STATUSES = (ContractStatus.DRAFT, ContractStatus.AWAITING_SIGNATURES, ContractStatus.ACTIVE,
-                          ContractStatus.EXPIRING)  # fmt: skip
+OPEN_CONTRACT_STATUSES = (
+    ContractStatus.DRAFT,
+    ContractStatus.AWAITING_SIGNATURES,
+    ContractStatus.ACTIVE,
+    ContractStatus.EXPIRING,
+)
 
 
 def _refuse(message: str, field: str) -> ServiceError:
@@ -32,9 +36,11 @@ def _refuse(message: str, field: str) -> ServiceError:
 def vendor_users(tenant: Tenant) -> list[User]:
     """The tenant's vendor staff who can sign in: the people a team member may be linked to."""
     return db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.tenant_id == tenant.id, Membership.role.in_([str(r) for r in VENDOR_ROLES]))
-        .order_by(User.name, User.id)).all()  # fmt: skip
+        .order_by(User.name, User.id)
+    ).all()
 
 
 def members(tenant: Tenant, active_only: bool = False) -> list[TeamMember]:
@@ -57,9 +63,13 @@ def save_member(tenant: Tenant, data: dict, member: TeamMember | None = None) ->
         raise _refuse(_("Choose an availability."), "availability")
     user_id = int(data.get("user_id") or 0) or None
     if user_id is not None:
-        staff = db.session.scalar(select(Membership.id).where(
-            Membership.tenant_id == tenant.id, Membership.user_id == user_id,
-            Membership.role.in_([str(r) for r in VENDOR_ROLES])))  # fmt: skip
+        staff = db.session.scalar(
+            select(Membership.id).where(
+                Membership.tenant_id == tenant.id,
+                Membership.user_id == user_id,
+                Membership.role.in_([str(r) for r in VENDOR_ROLES]),
+            )
+        )
         if staff is None:
             raise _refuse(_("Link one of your own staff, or nobody."), "user_id")
         taken = select(TeamMember.id).where(TeamMember.tenant_id == tenant.id, TeamMember.user_id == user_id)
@@ -69,8 +79,12 @@ def save_member(tenant: Tenant, data: dict, member: TeamMember | None = None) ->
             raise _refuse(_("This person is already on the team."), "user_id")
     created = member is None
     member = member or TeamMember(tenant_id=tenant.id)
-    member.name, member.team_role, member.availability, member.user_id = name[:120], data["team_role"], \
-        availability, user_id  # fmt: skip
+    member.name, member.team_role, member.availability, member.user_id = (
+        name[:120],
+        data["team_role"],
+        availability,
+        user_id,
+    )
     member.skills = (data.get("skills") or "").strip()
     member.phone = (data.get("phone") or "").strip()[:40]
     member.active = bool(data.get("active", True))
@@ -96,10 +110,15 @@ def add_certificate(member: TeamMember, data: dict) -> TeamCertificate:
     issued_on, expires_on = data.get("issued_on"), data.get("expires_on")
     if issued_on and expires_on and expires_on < issued_on:
         raise ServiceError(_("A certificate cannot expire before it was issued."))
-    cert = TeamCertificate(tenant_id=member.tenant_id, member_id=member.id, name=name[:120],
-                           issuer=(data.get("issuer") or "").strip()[:120],
-                           number=(data.get("number") or "").strip()[:80], issued_on=issued_on,
-                           expires_on=expires_on)  # fmt: skip
+    cert = TeamCertificate(
+        tenant_id=member.tenant_id,
+        member_id=member.id,
+        name=name[:120],
+        issuer=(data.get("issuer") or "").strip()[:120],
+        number=(data.get("number") or "").strip()[:80],
+        issued_on=issued_on,
+        expires_on=expires_on,
+    )
     db.session.add(cert)
     db.session.flush()
     audit.record("team.certificate_added", tenant_id=member.tenant_id, target=cert, member=member.name, name=name)
@@ -139,19 +158,30 @@ def expiring_certificates(tenant: Tenant, within_days: int = EXPIRY_WARNING_DAYS
     """Certificates of active members that have expired or expire within `within_days` of the tenant's today."""
     horizon = local_today(tenant) + timedelta(days=within_days)
     return db.session.scalars(
-        select(TeamCertificate).options(selectinload(TeamCertificate.member))
+        select(TeamCertificate)
+        .options(selectinload(TeamCertificate.member))
         .join(TeamMember, TeamMember.id == TeamCertificate.member_id)
-        .where(TeamCertificate.tenant_id == tenant.id, TeamMember.active.is_(True),
-               TeamCertificate.expires_on.is_not(None), TeamCertificate.expires_on <= horizon)
-        .order_by(TeamCertificate.expires_on, TeamCertificate.id)).all()  # fmt: skip
+        .where(
+            TeamCertificate.tenant_id == tenant.id,
+            TeamMember.active.is_(True),
+            TeamCertificate.expires_on.is_not(None),
+            TeamCertificate.expires_on <= horizon,
+        )
+        .order_by(TeamCertificate.expires_on, TeamCertificate.id)
+    ).all()
 
 
 def open_load(tenant_id: int, member_ids: list[int] | None = None) -> dict[int, int]:
     """How many open requests each member holds, in one GROUP BY query; members with none are absent."""
-    stmt = (select(ServiceRequest.assignee_id, func.count(ServiceRequest.id))
-            .where(ServiceRequest.tenant_id == tenant_id, ServiceRequest.is_open.is_(True),
-                   ServiceRequest.assignee_id.is_not(None))
-            .group_by(ServiceRequest.assignee_id))  # fmt: skip
+    stmt = (
+        select(ServiceRequest.assignee_id, func.count(ServiceRequest.id))
+        .where(
+            ServiceRequest.tenant_id == tenant_id,
+            ServiceRequest.is_open.is_(True),
+            ServiceRequest.assignee_id.is_not(None),
+        )
+        .group_by(ServiceRequest.assignee_id)
+    )
     if member_ids is not None:
         if not member_ids:
             return {}
@@ -162,8 +192,11 @@ def open_load(tenant_id: int, member_ids: list[int] | None = None) -> dict[int, 
 def rules(tenant: Tenant) -> list[AssignmentRule]:
     """The tenant's assignment rules, in category order."""
     return db.session.scalars(
-        select(AssignmentRule).options(selectinload(AssignmentRule.category))
-        .where(AssignmentRule.tenant_id == tenant.id).order_by(AssignmentRule.category_id)).all()  # fmt: skip
+        select(AssignmentRule)
+        .options(selectinload(AssignmentRule.category))
+        .where(AssignmentRule.tenant_id == tenant.id)
+        .order_by(AssignmentRule.category_id)
+    ).all()
 
 
 def save_rule(tenant: Tenant, data: dict) -> AssignmentRule:
@@ -173,8 +206,9 @@ def save_rule(tenant: Tenant, data: dict) -> AssignmentRule:
         raise ServiceError(_("Choose a category."))
     if data.get("team_role") not in TeamRole.__members__.values():
         raise ServiceError(_("Choose a team role."))
-    rule = db.session.scalar(select(AssignmentRule).where(AssignmentRule.tenant_id == tenant.id,
-                                                          AssignmentRule.category_id == category.id))  # fmt: skip
+    rule = db.session.scalar(
+        select(AssignmentRule).where(AssignmentRule.tenant_id == tenant.id, AssignmentRule.category_id == category.id)
+    )
     rule = rule or AssignmentRule(tenant_id=tenant.id, category_id=category.id)
     rule.team_role = data["team_role"]
     db.session.add(rule)
@@ -193,17 +227,21 @@ def delete_rule(rule: AssignmentRule) -> None:
 def contracts_in_force(tenant: Tenant) -> list[Contract]:
     """The tenant's contracts in force, whose named engineers may be set."""
     return db.session.scalars(
-        select(Contract).options(selectinload(Contract.client))
-        .where(Contract.tenant_id == tenant.id,
-               Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.EXPIRING]))
-        .order_by(Contract.number, Contract.id)).all()  # fmt: skip
+        select(Contract)
+        .options(selectinload(Contract.client))
+        .where(Contract.tenant_id == tenant.id, Contract.status.in_([ContractStatus.ACTIVE, ContractStatus.EXPIRING]))
+        .order_by(Contract.number, Contract.id)
+    ).all()
 
 
 def contract_engineers(contract: Contract) -> list[TeamMember]:
     """The engineers named for a contract (Annex 2)."""
     return db.session.scalars(
-        select(TeamMember).join(ContractEngineer, ContractEngineer.member_id == TeamMember.id)
-        .where(ContractEngineer.contract_id == contract.id).order_by(TeamMember.name, TeamMember.id)).all()  # fmt: skip
+        select(TeamMember)
+        .join(ContractEngineer, ContractEngineer.member_id == TeamMember.id)
+        .where(ContractEngineer.contract_id == contract.id)
+        .order_by(TeamMember.name, TeamMember.id)
+    ).all()
 
 
 def set_contract_engineers(contract: Contract, member_ids: list[int]) -> list[TeamMember]:
@@ -211,31 +249,52 @@ def set_contract_engineers(contract: Contract, member_ids: list[int]) -> list[Te
     if contract.status not in OPEN_CONTRACT_STATUSES:
         raise ServiceError(_("This contract has ended; its team can no longer change."))
     wanted = {int(i) for i in member_ids if i}
-    found = set(db.session.scalars(select(TeamMember.id).where(TeamMember.tenant_id == contract.tenant_id,
-                                                                TeamMember.id.in_(wanted)))) if wanted else set()
+    found = (
+        set(
+            db.session.scalars(
+                select(TeamMember.id).where(TeamMember.tenant_id == contract.tenant_id, TeamMember.id.in_(wanted))
+            )
+        )
+        if wanted
+        else set()
+    )
     if found != wanted:
         raise ServiceError(_("Choose members of your team."))
-    current = set(db.session.scalars(select(ContractEngineer.member_id)
-                                     .where(ContractEngineer.contract_id == contract.id)))  # fmt: skip
+    current = set(
+        db.session.scalars(select(ContractEngineer.member_id).where(ContractEngineer.contract_id == contract.id))
+    )
     if current - wanted:
-        db.session.execute(delete(ContractEngineer).where(ContractEngineer.contract_id == contract.id,
-                                                          ContractEngineer.member_id.in_(current - wanted)))
-    db.session.add_all(ContractEngineer(tenant_id=contract.tenant_id, client_id=contract.client_id,
-                                        contract_id=contract.id, member_id=m) for m in sorted(wanted - current))
+        db.session.execute(
+            delete(ContractEngineer).where(
+                ContractEngineer.contract_id == contract.id, ContractEngineer.member_id.in_(current - wanted)
+            )
+        )
+    db.session.add_all(
+        ContractEngineer(
+            tenant_id=contract.tenant_id, client_id=contract.client_id, contract_id=contract.id, member_id=m
+        )
+        for m in sorted(wanted - current)
+    )
     db.session.flush()
-    audit.record("team.contract_engineers_set", tenant_id=contract.tenant_id, target=contract,
-                 members=sorted(wanted))  # fmt: skip
+    audit.record("team.contract_engineers_set", tenant_id=contract.tenant_id, target=contract, members=sorted(wanted))
     return contract_engineers(contract)
 
 
 def _candidates(req: ServiceRequest) -> tuple[list[TeamMember], str]:
     """Who may take a new request, and by which rule: "role", "role_named" or "named" (see choose_assignee)."""
-    named = set(db.session.scalars(select(ContractEngineer.member_id)
-                                   .where(ContractEngineer.contract_id == req.contract_id)))  # fmt: skip
-    ready = select(TeamMember).where(TeamMember.tenant_id == req.tenant_id, TeamMember.active.is_(True),
-                                     TeamMember.availability == Availability.AVAILABLE)  # fmt: skip
-    role = db.session.scalar(select(AssignmentRule.team_role).where(
-        AssignmentRule.tenant_id == req.tenant_id, AssignmentRule.category_id == req.category_id))  # fmt: skip
+    named = set(
+        db.session.scalars(select(ContractEngineer.member_id).where(ContractEngineer.contract_id == req.contract_id))
+    )
+    ready = select(TeamMember).where(
+        TeamMember.tenant_id == req.tenant_id,
+        TeamMember.active.is_(True),
+        TeamMember.availability == Availability.AVAILABLE,
+    )
+    role = db.session.scalar(
+        select(AssignmentRule.team_role).where(
+            AssignmentRule.tenant_id == req.tenant_id, AssignmentRule.category_id == req.category_id
+        )
+    )
     if role is not None:
         pool = db.session.scalars(ready.where(TeamMember.team_role == role)).all()
         preferred = [m for m in pool if m.id in named]

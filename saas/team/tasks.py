@@ -36,16 +36,22 @@ def warn_tenant(tenant: Tenant) -> int:
     """Mail about the tenant's certificates that reach 30 days before expiry, or expire; returns mails sent."""
     today = local_today(tenant)
     certs = db.session.scalars(
-        select(TeamCertificate).options(selectinload(TeamCertificate.member).selectinload(TeamMember.user))
+        select(TeamCertificate)
+        .options(selectinload(TeamCertificate.member).selectinload(TeamMember.user))
         .join(TeamMember, TeamMember.id == TeamCertificate.member_id)
-        .where(TeamCertificate.tenant_id == tenant.id, TeamMember.active.is_(True),
-               TeamCertificate.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS),
-               TeamCertificate.expires_on >= today - timedelta(days=LOOK_BACK_DAYS))
-        .order_by(TeamCertificate.id)).all()  # fmt: skip
+        .where(
+            TeamCertificate.tenant_id == tenant.id,
+            TeamMember.active.is_(True),
+            TeamCertificate.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS),
+            TeamCertificate.expires_on >= today - timedelta(days=LOOK_BACK_DAYS),
+        )
+        .order_by(TeamCertificate.id)
+    ).all()
     if not certs:
         return 0
-    memberships = db.session.scalars(select(Membership).options(selectinload(Membership.user))
-                                     .where(Membership.tenant_id == tenant.id)).all()  # fmt: skip
+    memberships = db.session.scalars(
+        select(Membership).options(selectinload(Membership.user)).where(Membership.tenant_id == tenant.id)
+    ).all()
     admins = [m.user for m in memberships if m.role == Role.VENDOR_ADMIN]
     staff = {m.user_id for m in memberships if m.role in VENDOR_ROLES}
     link = external_url("team.index", tenant=tenant.slug)
@@ -59,8 +65,9 @@ def warn_tenant(tenant: Tenant) -> int:
             key = f"team-certificate:{cert.id}:{cert.expires_on.isoformat()}:{threshold}:{user.id}"
             pending.append((key, cert, threshold, user))
     # One look at the outbox for the whole tenant: the daily re-scan sends nothing twice and asks little.
-    done = set(db.session.scalars(select(MailMessage.dedupe_key).where(
-        MailMessage.dedupe_key.in_([p[0] for p in pending]))))  # fmt: skip
+    done = set(
+        db.session.scalars(select(MailMessage.dedupe_key).where(MailMessage.dedupe_key.in_([p[0] for p in pending])))
+    )
     sent = 0
     for key, cert, threshold, user in pending:
         if key in done:
@@ -73,20 +80,43 @@ def warn_tenant(tenant: Tenant) -> int:
 
 def _text(cert: TeamCertificate, threshold: str, link: str) -> tuple[str, str]:
     """Subject and body of the warning, in both languages."""
+
     def subject():
         if threshold == "expired":
             return _("Certificate expired: %(name)s of %(member)s", name=cert.name, member=cert.member.name)
-        return _("Certificate expires on %(day)s: %(name)s of %(member)s", day=cert.expires_on.isoformat(),
-                 name=cert.name, member=cert.member.name)
+        return _(
+            "Certificate expires on %(day)s: %(name)s of %(member)s",
+            day=cert.expires_on.isoformat(),
+            name=cert.name,
+            member=cert.member.name,
+        )
 
     def body():
         if threshold == "expired":
-            first = _("The certificate %(name)s (%(number)s) of %(member)s expired on %(day)s.", name=cert.name,
-                      number=cert.number or "—", member=cert.member.name, day=cert.expires_on.isoformat())
+            first = _(
+                "The certificate %(name)s (%(number)s) of %(member)s expired on %(day)s.",
+                name=cert.name,
+                number=cert.number or "—",
+                member=cert.member.name,
+                day=cert.expires_on.isoformat(),
+            )
         else:
-            first = _("The certificate %(name)s (%(number)s) of %(member)s expires on %(day)s.", name=cert.name,
-                      number=cert.number or "—", member=cert.member.name, day=cert.expires_on.isoformat())
-        return "\n\n".join([first, _("The agreement asks for a qualified support team (§5.2): renew the "
-                                     "certificate, then record the new one on the team page."), link])
+            first = _(
+                "The certificate %(name)s (%(number)s) of %(member)s expires on %(day)s.",
+                name=cert.name,
+                number=cert.number or "—",
+                member=cert.member.name,
+                day=cert.expires_on.isoformat(),
+            )
+        return "\n\n".join(
+            [
+                first,
+                _(
+                    "The agreement asks for a qualified support team (§5.2): renew the "
+                    "certificate, then record the new one on the team page."
+                ),
+                link,
+            ]
+        )
 
     return both_languages(subject, " / "), both_languages(body)

@@ -56,11 +56,18 @@ def index():
     """The team: role, skills, availability, open requests held, certificates with their expiry."""
     rows = team.members(current_tenant)
     ids = [m.id for m in rows]
-    return render("team/index.html", members=rows, load=team.open_load(current_tenant.id, ids),
-                  certificates=team.certificates(current_tenant, ids), today=local_today(current_tenant),
-                  state=team.certificate_state, contracts=team.contracts_in_force(current_tenant),
-                  availability_form=AvailabilityForm(formdata=None), may_set=_may_set_availability,
-                  **_labels())  # fmt: skip
+    return render(
+        "team/index.html",
+        members=rows,
+        load=team.open_load(current_tenant.id, ids),
+        certificates=team.certificates(current_tenant, ids),
+        today=local_today(current_tenant),
+        state=team.certificate_state,
+        contracts=team.contracts_in_force(current_tenant),
+        availability_form=AvailabilityForm(formdata=None),
+        may_set=_may_set_availability,
+        **_labels(),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -72,8 +79,9 @@ def member(member_id=None):
     if (row is None or request.method == "POST") and not _is_admin():
         abort(403)
     form = MemberForm(obj=row)
-    form.user_id.choices = choices([(0, _("— nobody —")),
-                                    *[(u.id, f"{u.name} <{u.email}>") for u in team.vendor_users(current_tenant)]])
+    form.user_id.choices = choices(
+        [(0, _("— nobody —")), *[(u.id, f"{u.name} <{u.email}>") for u in team.vendor_users(current_tenant)]]
+    )
     if request.method == "GET" and row is not None:
         form.user_id.data = row.user_id or 0
     if form.validate_on_submit():
@@ -94,9 +102,19 @@ def member(member_id=None):
 def _member_page(row, form, cert_form, status=200):
     certs = team.certificates(current_tenant, [row.id]).get(row.id, []) if row is not None else []
     load = team.open_load(current_tenant.id, [row.id]).get(row.id, 0) if row is not None else 0
-    return render("team/member.html", member=row, form=form, cert_form=cert_form, certificates=certs,
-                  load=load, today=local_today(current_tenant), state=team.certificate_state,
-                  confirm=ConfirmForm(), status=status, **_labels())  # fmt: skip
+    return render(
+        "team/member.html",
+        member=row,
+        form=form,
+        cert_form=cert_form,
+        certificates=certs,
+        load=load,
+        today=local_today(current_tenant),
+        state=team.certificate_state,
+        confirm=ConfirmForm(),
+        status=status,
+        **_labels(),
+    )
 
 
 @bp.post("/<int:member_id>/availability")
@@ -113,10 +131,18 @@ def availability(member_id):
     if not is_fragment_request():
         return redirect(url_for("team.index"))
     certs = team.certificates(current_tenant, [row.id])
-    return render("team/index.html", block="member_row", m=row, load=team.open_load(current_tenant.id,
-                  [row.id]), certificates=certs, today=local_today(current_tenant), state=team.certificate_state,
-                  availability_form=AvailabilityForm(formdata=None), may_set=_may_set_availability,
-                  **_labels())  # fmt: skip
+    return render(
+        "team/index.html",
+        block="member_row",
+        m=row,
+        load=team.open_load(current_tenant.id, [row.id]),
+        certificates=certs,
+        today=local_today(current_tenant),
+        state=team.certificate_state,
+        availability_form=AvailabilityForm(formdata=None),
+        may_set=_may_set_availability,
+        **_labels(),
+    )
 
 
 @bp.post("/<int:member_id>/certificates")
@@ -136,8 +162,9 @@ def add_certificate(member_id):
             flash(_("Certificate added."), "success")
             return redirect(url_for("team.member", member_id=row.id))
     form = MemberForm(obj=row, formdata=None)
-    form.user_id.choices = choices([(0, _("— nobody —")),
-                                    *[(u.id, f"{u.name} <{u.email}>") for u in team.vendor_users(current_tenant)]])
+    form.user_id.choices = choices(
+        [(0, _("— nobody —")), *[(u.id, f"{u.name} <{u.email}>") for u in team.vendor_users(current_tenant)]]
+    )
     form.user_id.data = row.user_id or 0
     return _member_page(row, form, cert_form, 422)
 
@@ -177,9 +204,17 @@ def rules():
             return redirect(url_for("team.rules"))
     status = 422 if request.method == "POST" else 200
     by_category = {r.category_id: r for r in team.rules(current_tenant)}
-    return render("team/rules.html", form=form, rules=by_category, categories=categories, confirm=ConfirmForm(),
-                  contracts=team.contracts_in_force(current_tenant), category_name=_category_name, status=status,
-                  **_labels())  # fmt: skip
+    return render(
+        "team/rules.html",
+        form=form,
+        rules=by_category,
+        categories=categories,
+        confirm=ConfirmForm(),
+        contracts=team.contracts_in_force(current_tenant),
+        category_name=_category_name,
+        status=status,
+        **_labels(),
+    )
 
 
 @bp.post("/rules/<int:rule_id>/delete")
@@ -215,6 +250,13 @@ def contract(contract_id):
             flash(_("Saved."), "success")
             return redirect(url_for("team.contract", contract_id=row.id))
     named = {m.id for m in team.contract_engineers(row)}
-    return render("team/contract.html", contract=row, form=form, named=named, error=error,
-                  members=team.members(current_tenant),
-                  status=422 if request.method == "POST" else 200, **_labels())  # fmt: skip
+    return render(
+        "team/contract.html",
+        contract=row,
+        form=form,
+        named=named,
+        error=error,
+        members=team.members(current_tenant),
+        status=422 if request.method == "POST" else 200,
+        **_labels(),
+    )

@@ -62,8 +62,9 @@ def _ensure_app_role(conn) -> None:
     """Make the app's role once per cluster; parallel sessions and workers take turns (an advisory lock)."""
     conn.execute("SELECT pg_advisory_lock(hashtext('aftercare_test_app_role'))")
     try:
-        found = conn.execute("SELECT rolsuper OR rolbypassrls OR NOT rolcanlogin FROM pg_roles WHERE rolname = %s",
-                             (PG_APP_ROLE,)).fetchone()  # fmt: skip
+        found = conn.execute(
+            "SELECT rolsuper OR rolbypassrls OR NOT rolcanlogin FROM pg_roles WHERE rolname = %s", (PG_APP_ROLE,)
+        ).fetchone()
         if found is None:
             conn.execute(f"CREATE ROLE {PG_APP_ROLE} LOGIN PASSWORD '{PG_APP_ROLE}'")
         elif found[0]:  # RLS applies to it only when it is neither a superuser nor BYPASSRLS
@@ -110,10 +111,14 @@ def app(database_url, owner_database_url, clock):
 
     application = create_app(
         "testing",
-        overrides={"SQLALCHEMY_DATABASE_URI": database_url, "MIGRATION_DATABASE_URL": owner_database_url,
-                   "SECRET_KEY": "test-secret-key", "SERVER_NAME": None},
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "MIGRATION_DATABASE_URL": owner_database_url,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": None,
+        },
         clock=clock,
-    )  # fmt: skip
+    )
     with application.app_context():
         upgrade(revision="heads")
     return application
@@ -398,10 +403,14 @@ def make_contract(db):
         db.session.flush()
         catalogue = {s.code: s for s in list_services(tenant)}
         rows = [
-            {"service_id": catalogue[code].id, "description": catalogue[code].name_zh, "quantity": Decimal(qty),
-             "monthly_fee": Decimal(fee)}
+            {
+                "service_id": catalogue[code].id,
+                "description": catalogue[code].name_zh,
+                "quantity": Decimal(qty),
+                "monthly_fee": Decimal(fee),
+            }
             for code, qty, fee in lines
-        ]  # fmt: skip
+        ]
         contract = create_draft(tenant, client.id, contract_data(title, effective, **terms), rows)
         db.session.commit()
         return contract

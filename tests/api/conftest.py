@@ -33,9 +33,13 @@ class Api:
     def token(self, slug="alpha", scopes=("requests:read", "requests:write", "alerts:write"), client_index=None):
         """A live token of `slug` (restricted to one of its clients when client_index is given); returns its secret."""
         client = self.world.clients(slug)[client_index] if client_index is not None else None
-        _token, secret = tokens.create_token(self.world.tenant(slug), f"Token of {slug}", list(scopes),
-                                             client.id if client else None,
-                                             self.world.person(slug, "vendor_admin"))  # fmt: skip
+        _token, secret = tokens.create_token(
+            self.world.tenant(slug),
+            f"Token of {slug}",
+            list(scopes),
+            client.id if client else None,
+            self.world.person(slug, "vendor_admin"),
+        )
         self.db.session.commit()
         return secret
 
@@ -46,8 +50,12 @@ class Api:
     def raise_request(self, slug="alpha", client_index=0, subject="数据库连接超时", code="GENERAL"):
         tenant = self.world.tenant(slug)
         category = next(c for c in services.categories(tenant) if c.code == code)
-        req = services.create_request(tenant, self.world.clients(slug)[client_index].id,
-                                      {"category_id": category.id, "subject": subject},
-                                      self.world.person(slug, "vendor_admin"), channel=Channel.PHONE)  # fmt: skip
+        req = services.create_request(
+            tenant,
+            self.world.clients(slug)[client_index].id,
+            {"category_id": category.id, "subject": subject},
+            self.world.person(slug, "vendor_admin"),
+            channel=Channel.PHONE,
+        )
         db.session.commit()
         return req

@@ -12,21 +12,43 @@ from saas.requests.models import RequestEvent, ServiceRequest
 URL = "/api/v1/alerts/alertmanager"
 
 
-def alert(status="firing", fingerprint="a1b2c3d4e5f60718", severity="critical", summary="Disk almost full on db1",
-          starts="2026-11-02T00:58:00.123456789Z", ends="0001-01-01T00:00:00Z"):  # fmt: skip
+def alert(
+    status="firing",
+    fingerprint="a1b2c3d4e5f60718",
+    severity="critical",
+    summary="Disk almost full on db1",
+    starts="2026-11-02T00:58:00.123456789Z",
+    ends="0001-01-01T00:00:00Z",
+):
     labels = {"alertname": "DiskFull", "instance": "db1:9100"}
     if severity is not None:
         labels["severity"] = severity
     annotations = {"summary": summary, "description": "/var is 97% full"} if summary else {}
-    return {"status": status, "labels": labels, "annotations": annotations, "startsAt": starts, "endsAt": ends,
-            "generatorURL": "http://prometheus:9090/graph?g0.expr=disk", "fingerprint": fingerprint}  # fmt: skip
+    return {
+        "status": status,
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": starts,
+        "endsAt": ends,
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=disk",
+        "fingerprint": fingerprint,
+    }
 
 
 def payload(*alerts):
     """A version 4 webhook notification as Alertmanager sends it."""
-    return {"version": "4", "groupKey": '{}:{alertname="DiskFull"}', "truncatedAlerts": 0, "status": "firing",
-            "receiver": "aftercare", "groupLabels": {"alertname": "DiskFull"}, "commonLabels": {},
-            "commonAnnotations": {}, "externalURL": "http://alertmanager:9093", "alerts": list(alerts)}  # fmt: skip
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="DiskFull"}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "aftercare",
+        "groupLabels": {"alertname": "DiskFull"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": list(alerts),
+    }
 
 
 def count_requests(db):
@@ -40,16 +62,21 @@ def test_s2_2_1_a_firing_alert_opens_one_fault_request_and_the_same_again_opens_
     assert response.status_code == 200
     assert response.json["opened"] == 1 and response.json["updated"] == 0 and response.json["ignored"] == 0
     req = db.session.scalar(select(ServiceRequest))
-    assert (req.kind, req.channel, req.priority, req.subject) == ("fault", "monitoring", "urgent",
-                                                                  "Disk almost full on db1")  # fmt: skip
+    assert (req.kind, req.channel, req.priority, req.subject) == (
+        "fault",
+        "monitoring",
+        "urgent",
+        "Disk almost full on db1",
+    )
     assert req.category.code == "FAULT" and req.source_key == "alertmanager:a1b2c3d4e5f60718"
     assert req.client_id == client_id and req.response_hours == 2  # §2.2.2: the contract's fault response hours
     assert "instance: db1:9100" in req.description and "http://prometheus:9090" in req.description
     for _ in range(2):  # Alertmanager repeats its notification while the alert fires
         again = client.post(f"{URL}?client_id={client_id}", json=payload(alert()), headers=api.bearer(secret))
         assert again.json["opened"] == 0 and again.json["ignored"] == 1
-        assert again.json["requests"] == [{"fingerprint": "a1b2c3d4e5f60718", "status": "firing", "action": "ignored",
-                                           "number": req.number}]  # fmt: skip
+        assert again.json["requests"] == [
+            {"fingerprint": "a1b2c3d4e5f60718", "status": "firing", "action": "ignored", "number": req.number}
+        ]
     assert count_requests(db) == 1
 
 
@@ -66,11 +93,17 @@ def test_s2_2_1_resolved_alert_is_noted_once_on_its_open_request(client, api, wo
     assert "Alert resolved at 2026-11-02 09:20 (Asia/Shanghai)" in notes[0].body  # the tenant's time
     assert notes[0].data["fingerprint"] == "a1b2c3d4e5f60718"
     # A resolution of an alert that opened nothing (or of another client) changes nothing.
-    other = client.post(f"{URL}?client_id={client_id}", json=payload(alert(status="resolved", fingerprint="ffff")),
-                        headers=api.bearer(secret))  # fmt: skip
-    assert other.json == {"opened": 0, "updated": 0, "ignored": 1,
-                          "requests": [{"fingerprint": "ffff", "status": "resolved", "action": "ignored",
-                                        "number": None}]}  # fmt: skip
+    other = client.post(
+        f"{URL}?client_id={client_id}",
+        json=payload(alert(status="resolved", fingerprint="ffff")),
+        headers=api.bearer(secret),
+    )
+    assert other.json == {
+        "opened": 0,
+        "updated": 0,
+        "ignored": 1,
+        "requests": [{"fingerprint": "ffff", "status": "resolved", "action": "ignored", "number": None}],
+    }
     # The request can be read back with its public timeline.
     reader = api.token(scopes=["requests:read"])
     timeline = client.get("/api/v1/requests/1", headers=api.bearer(reader)).json["timeline"]
@@ -84,13 +117,23 @@ def test_s2_2_1_a_fired_alert_after_its_request_closed_opens_a_new_one(client, a
     req = db.session.scalar(select(ServiceRequest))
     services.close_by_vendor(req, world.person("alpha", "vendor_admin"), "fixed")
     db.session.commit()
-    response = client.post(f"{URL}?client_id={client_id}", json=payload(alert(starts="2026-11-02T00:59:00Z")),
-                           headers=api.bearer(secret))  # fmt: skip
+    response = client.post(
+        f"{URL}?client_id={client_id}", json=payload(alert(starts="2026-11-02T00:59:00Z")), headers=api.bearer(secret)
+    )
     assert response.json["opened"] == 1 and count_requests(db) == 2
 
 
-@pytest.mark.parametrize(("severity", "priority"), [("critical", "urgent"), ("warning", "high"), ("info", "low"),
-                                                    ("page", "normal"), (None, "normal"), ("CRITICAL", "urgent")])
+@pytest.mark.parametrize(
+    ("severity", "priority"),
+    [
+        ("critical", "urgent"),
+        ("warning", "high"),
+        ("info", "low"),
+        ("page", "normal"),
+        (None, "normal"),
+        ("CRITICAL", "urgent"),
+    ],
+)
 def test_s2_2_1_severity_label_sets_the_priority(client, api, world, db, severity, priority):
     secret = api.token(scopes=["alerts:write"], client_index=0)  # a client's token implies the client
     response = client.post(URL, json=payload(alert(severity=severity, summary="")), headers=api.bearer(secret))
@@ -101,8 +144,11 @@ def test_s2_2_1_severity_label_sets_the_priority(client, api, world, db, severit
 
 def test_s2_2_1_several_alerts_in_one_notification(client, api, world, db):
     secret = api.token(scopes=["alerts:write"], client_index=0)
-    body = payload(alert(fingerprint="one"), alert(fingerprint="two", severity="warning"),
-                   alert(status="resolved", fingerprint="three"))  # fmt: skip
+    body = payload(
+        alert(fingerprint="one"),
+        alert(fingerprint="two", severity="warning"),
+        alert(status="resolved", fingerprint="three"),
+    )
     response = client.post(URL, json=body, headers=api.bearer(secret))
     assert (response.json["opened"], response.json["updated"], response.json["ignored"]) == (2, 0, 1)
     assert [a["number"] for a in response.json["requests"]] == [1, 2, None]

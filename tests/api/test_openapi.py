@@ -59,13 +59,17 @@ def test_s2_1_1_answers_match_the_documented_schemas(client, api, world):
 
     secret = api.token()
     client_id = world.clients("alpha")[0].id
-    created = client.post("/api/v1/requests", json={"client_id": client_id, "category": "FAULT", "subject": "x"},
-                          headers=api.bearer(secret))  # fmt: skip
+    created = client.post(
+        "/api/v1/requests",
+        json={"client_id": client_id, "category": "FAULT", "subject": "x"},
+        headers=api.bearer(secret),
+    )
     check("Request", created.json)
     check("RequestPage", client.get("/api/v1/requests", headers=api.bearer(secret)).json)
     check("Event", client.post("/api/v1/requests/1/comments", json={"body": "ok"}, headers=api.bearer(secret)).json)
     check("Request", client.get("/api/v1/requests/1", headers=api.bearer(secret)).json)
-    summary = client.post(f"/api/v1/alerts/alertmanager?client_id={client_id}", json=payload(alert()),
-                          headers=api.bearer(secret))  # fmt: skip
+    summary = client.post(
+        f"/api/v1/alerts/alertmanager?client_id={client_id}", json=payload(alert()), headers=api.bearer(secret)
+    )
     check("AlertSummary", summary.json)
     check("Error", client.get("/api/v1/requests/99", headers=api.bearer(secret)).json)

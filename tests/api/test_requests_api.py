@@ -11,8 +11,13 @@ from saas.requests.models import Channel, RequestEvent, ServiceRequest
 
 
 def new_request(client_id=None, **fields):
-    body = {"category": "GENERAL", "subject": "VPN 无法连接", "description": "Since 09:00", "priority": "high",
-            **fields}  # fmt: skip
+    body = {
+        "category": "GENERAL",
+        "subject": "VPN 无法连接",
+        "description": "Since 09:00",
+        "priority": "high",
+        **fields,
+    }
     if client_id is not None:
         body["client_id"] = client_id
     return body
@@ -40,8 +45,9 @@ def test_s2_1_1_revoked_token_gets_401(client, api, db):
 
 def test_s2_1_1_missing_scope_is_403_with_the_scope_named(client, api, world):
     reader = api.token(scopes=["requests:read"])
-    response = client.post("/api/v1/requests", json=new_request(world.clients("alpha")[0].id),
-                           headers=api.bearer(reader))  # fmt: skip
+    response = client.post(
+        "/api/v1/requests", json=new_request(world.clients("alpha")[0].id), headers=api.bearer(reader)
+    )
     assert response.status_code == 403 and "requests:write" in response.json["reason"]
     writer = api.token(scopes=["requests:write"])
     response = client.get("/api/v1/requests", headers=api.bearer(writer))
@@ -71,8 +77,12 @@ def test_s7_1_another_vendors_requests_and_clients_are_not_found(client, api, wo
     response = client.get("/api/v1/requests/1", headers=api.bearer(secret))
     assert response.json["subject"] == "alpha's own"  # number 1 is alpha's own #1, never beta's
     assert db.session.scalar(select(func.count(RequestEvent.id))) == before
-    assert db.session.scalar(select(func.count(ServiceRequest.id)).where(
-        ServiceRequest.tenant_id == world.tenant("beta").id)) == 3  # fmt: skip
+    assert (
+        db.session.scalar(
+            select(func.count(ServiceRequest.id)).where(ServiceRequest.tenant_id == world.tenant("beta").id)
+        )
+        == 3
+    )
 
 
 def test_s7_1_a_client_token_reads_and_raises_for_its_own_client_only(client, api, world):
@@ -100,8 +110,9 @@ def test_s2_1_1_raise_list_read_and_reply_round_trip_with_keyset_pages(client, a
     numbers = []
     for i in range(5):
         clock.set(datetime(2026, 11, 2, 1, i, tzinfo=UTC))
-        response = client.post("/api/v1/requests", json=new_request(client_id, subject=f"Request {i}"),
-                               headers=api.bearer(secret))  # fmt: skip
+        response = client.post(
+            "/api/v1/requests", json=new_request(client_id, subject=f"Request {i}"), headers=api.bearer(secret)
+        )
         assert response.status_code == 201, response.json
         assert response.headers["Location"].endswith(f"/api/v1/requests/{response.json['number']}")
         numbers.append(response.json["number"])
@@ -121,11 +132,17 @@ def test_s2_1_1_raise_list_read_and_reply_round_trip_with_keyset_pages(client, a
         assert sorted(seen) == sorted(numbers) and len(seen) == len(set(seen))
         assert seen == (numbers if status == "open" else numbers[::-1])  # soonest due first; newest first
     # A reply from an unrestricted (vendor) token is the vendor's response: it acknowledges the request.
-    services.reply(db.session.get(ServiceRequest, _id(db, numbers[0])), world.person("alpha", "vendor_engineer"),
-                   "internal only", by_client=False, internal=True)  # fmt: skip
+    services.reply(
+        db.session.get(ServiceRequest, _id(db, numbers[0])),
+        world.person("alpha", "vendor_engineer"),
+        "internal only",
+        by_client=False,
+        internal=True,
+    )
     db.session.commit()
-    response = client.post(f"/api/v1/requests/{numbers[0]}/comments", json={"body": "We are on it"},
-                           headers=api.bearer(secret))  # fmt: skip
+    response = client.post(
+        f"/api/v1/requests/{numbers[0]}/comments", json={"body": "We are on it"}, headers=api.bearer(secret)
+    )
     assert response.status_code == 201 and response.json["kind"] == "reply"
     response = client.get(f"/api/v1/requests/{numbers[0]}", headers=api.bearer(secret))
     assert "Set-Cookie" not in response.headers and response.cache_control.no_store
@@ -178,8 +195,15 @@ def test_s2_1_1_bad_bodies_queries_and_cursors_are_json_errors(client, api):
     assert response.status_code == 400 and response.is_json
     response = client.post("/api/v1/requests", json={"category": "GENERAL", "subject": "x"}, headers=api.bearer(secret))
     assert response.status_code == 422 and "client_id" in response.json["reason"]
-    for query in ("status=sleeping", "limit=0", "limit=101", "after=%%%", "after=bm9wZQ", "client_id=x",
-                  "status=open&after=MQ"):  # fmt: skip
+    for query in (
+        "status=sleeping",
+        "limit=0",
+        "limit=101",
+        "after=%%%",
+        "after=bm9wZQ",
+        "client_id=x",
+        "status=open&after=MQ",
+    ):
         response = client.get(f"/api/v1/requests?{query}", headers=api.bearer(secret))
         assert response.status_code == 422 and response.is_json, query
     for path, method in (("/api/v1/nowhere", "GET"), ("/api/v1/requests/1", "DELETE"), ("/api/v1/requests/x", "GET")):
@@ -240,8 +264,11 @@ def test_s2_1_1_the_same_idempotency_key_answers_the_first_answer_and_raises_onc
     first = client.post("/api/v1/requests", json=body, headers=headers)
     assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
     again = client.post("/api/v1/requests", json=body, headers=headers)  # the answer was lost: sent again
-    assert (again.status_code, again.get_json(), again.headers["Location"]) == (201, first.get_json(),
-                                                                              first.headers["Location"])  # fmt: skip
+    assert (again.status_code, again.get_json(), again.headers["Location"]) == (
+        201,
+        first.get_json(),
+        first.headers["Location"],
+    )
     assert again.headers["Idempotent-Replayed"] == "true"
     other = client.post("/api/v1/requests", json={**body, "subject": "另一件事"}, headers=headers)
     assert other.status_code == 422 and other.get_json()["error"] == "Unprocessable"
@@ -251,8 +278,9 @@ def test_s2_1_1_the_same_idempotency_key_answers_the_first_answer_and_raises_onc
     assert client.post("/api/v1/requests", json=body, headers={**headers, "Idempotency-Key": ""}).status_code == 400
     beta_secret = api.token("beta")  # another tenant's token with the same key is another request altogether
     beta_body = new_request(world.clients("beta")[0].id)
-    beta = client.post("/api/v1/requests", json=beta_body, headers={**api.bearer(beta_secret),
-                                                                    "Idempotency-Key": "erp-ticket-77"})  # fmt: skip
+    beta = client.post(
+        "/api/v1/requests", json=beta_body, headers={**api.bearer(beta_secret), "Idempotency-Key": "erp-ticket-77"}
+    )
     assert beta.status_code == 201 and "Idempotent-Replayed" not in beta.headers
     assert db.session.scalar(select(func.count(ServiceRequest.id))) == 3
 

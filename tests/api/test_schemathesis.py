@@ -25,8 +25,13 @@ def fuzz(operation, headers: dict, mode: GenerationMode, **fixed) -> None:
     """Send MAX_EXAMPLES generated requests of one operation; each answer is checked against the document."""
 
     @given(case=operation.as_strategy(generation_mode=mode, **fixed))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case):
         case.call_and_validate(headers=headers, checks=CHECKS)
 
@@ -45,7 +50,11 @@ def test_s4_1_the_api_never_answers_500_and_always_as_documented(app, api, mode)
         for operation in found:
             fuzz(operation, tokens["vendor"], mode)
             has_number = any(p.name == "number" for p in operation.path_parameters)
-            fuzz(operation, tokens["client"], mode, **({"path_parameters": {"number": request.number}}
-                                                       if has_number else {}))  # fmt: skip
+            fuzz(
+                operation,
+                tokens["client"],
+                mode,
+                **({"path_parameters": {"number": request.number}} if has_number else {}),
+            )
     finally:
         app.config["RATELIMIT_ENABLED"] = True

@@ -17,8 +17,14 @@ def make_token(client, data):
 
 def test_s2_1_1_token_is_hashed_at_rest_and_its_secret_shown_once(client, api, world, db):
     client.sign_in("vendor_admin@alpha.example.com")
-    response = make_token(client, {"name": "Client ITSM", "scopes": ["requests:read", "requests:write"],
-                                   "client_id": str(world.clients("alpha")[0].id)})  # fmt: skip
+    response = make_token(
+        client,
+        {
+            "name": "Client ITSM",
+            "scopes": ["requests:read", "requests:write"],
+            "client_id": str(world.clients("alpha")[0].id),
+        },
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     secret = re.search(r'data-testid="token-secret">(ac_[A-Za-z0-9_-]{40,})<', html).group(1)
@@ -72,8 +78,9 @@ def test_s2_1_1_a_token_needs_a_name_and_a_scope_and_one_of_our_clients(client, 
 
 def test_s2_2_1_the_page_tells_how_to_point_alertmanager_here(client, api, world):
     client.sign_in("vendor_admin@alpha.example.com")
-    response = make_token(client, {"name": "Prometheus", "scopes": ["alerts:write"],
-                                   "client_id": str(world.clients("alpha")[1].id)})  # fmt: skip
+    response = make_token(
+        client, {"name": "Prometheus", "scopes": ["alerts:write"], "client_id": str(world.clients("alpha")[1].id)}
+    )
     html = response.get_data(as_text=True)
     secret = re.search(r'data-testid="token-secret">(ac_[^<]+)<', html).group(1)
     config = re.search(r'data-testid="alertmanager-config"><code>(.*?)</code>', html, re.S).group(1)

@@ -22,8 +22,11 @@ def lint_imports(where: Path) -> subprocess.CompletedProcess:
 def copy_of_the_code(tmp_path):
     """The product's packages and pyproject.toml, copied where they may be broken."""
     for package in ("saas", "plugins"):
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns(
-            "__pycache__", "static", "translations", "templates"))  # fmt: skip
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "static", "translations", "templates"),
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
@@ -34,14 +37,28 @@ def test_the_import_contracts_are_kept():
     assert "0 broken" in result.stdout
 
 
-@pytest.mark.parametrize(("module", "line", "contract"), [
-    ("saas/core/money.py", "from saas.billing import models", "Core imports no domain and no plugin"),
-    ("saas/contracts/models.py", "from saas.requests import services", "Contracts imports no other domain"),
-    ("saas/requests/services.py", "from plugins.payments_bank import services", "The product never imports a plugin"),
-    ("plugins/payments_cheque/services.py", "from saas.billing import views", "Plugins use only the public modules"),
-    ("plugins/payments_cheque/services.py", "from plugins.payments_bank import models",
-     "Plugins are independent of each other"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("saas/core/money.py", "from saas.billing import models", "Core imports no domain and no plugin"),
+        ("saas/contracts/models.py", "from saas.requests import services", "Contracts imports no other domain"),
+        (
+            "saas/requests/services.py",
+            "from plugins.payments_bank import services",
+            "The product never imports a plugin",
+        ),
+        (
+            "plugins/payments_cheque/services.py",
+            "from saas.billing import views",
+            "Plugins use only the public modules",
+        ),
+        (
+            "plugins/payments_cheque/services.py",
+            "from plugins.payments_bank import models",
+            "Plugins are independent of each other",
+        ),
+    ],
+)
 def test_a_contract_broken_on_purpose_fails(copy_of_the_code, module, line, contract):
     path = copy_of_the_code / module
     path.write_text(path.read_text() + f"\n{line}  # noqa\n")

@@ -22,8 +22,13 @@ def at_local(day: date, hour=0, minute=30) -> datetime:
 def test_s3_1_2_periods_anchor_on_the_31st_and_come_back_after_short_months():
     """Effective 31 January (leap year): boundaries 29 Feb, 31 Mar, 30 Apr, 31 May; the periods tile the year."""
     anchor = date(2028, 1, 31)
-    assert [period(anchor, n).end for n in range(5)] == [date(2028, 2, 29), date(2028, 3, 31), date(2028, 4, 30),
-                                                         date(2028, 5, 31), date(2028, 6, 30)]  # fmt: skip
+    assert [period(anchor, n).end for n in range(5)] == [
+        date(2028, 2, 29),
+        date(2028, 3, 31),
+        date(2028, 4, 30),
+        date(2028, 5, 31),
+        date(2028, 6, 30),
+    ]
     year = periods_between(anchor, anchor, date(2029, 1, 31))
     assert len(year) == 12 and sum(p.days for p in year) == 366
     assert all(a.end == b.start for a, b in zip(year, year[1:], strict=False))
@@ -37,8 +42,13 @@ def signed(db, world, make_contract, clock):
     clock.set(at_local(date(2028, 1, 20), 10))
 
     def make(**terms):
-        contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2028, 1, 31),
-                                 lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")], **terms)
+        contract = make_contract(
+            world.tenant("alpha"),
+            world.clients("alpha")[0],
+            effective=date(2028, 1, 31),
+            lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
+            **terms,
+        )
         signing.send_for_signatures(contract)
         for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
             document = signing.documents(contract)[0]
@@ -72,8 +82,12 @@ def Invoice_numbers():  # noqa: N802 (reads like the table)
 def test_s3_1_2_month_by_month_through_a_leap_february_exactly_one_invoice_per_period(signed, clock, db):
     contract = signed()
     made = run_days(clock, date(2028, 1, 25), date(2028, 6, 2))
-    assert made == {date(2028, 2, 29): ["INV-2028-000001"], date(2028, 3, 31): ["INV-2028-000002"],
-                    date(2028, 4, 30): ["INV-2028-000003"], date(2028, 5, 31): ["INV-2028-000004"]}  # fmt: skip
+    assert made == {
+        date(2028, 2, 29): ["INV-2028-000001"],
+        date(2028, 3, 31): ["INV-2028-000002"],
+        date(2028, 4, 30): ["INV-2028-000003"],
+        date(2028, 5, 31): ["INV-2028-000004"],
+    }
     invoices = db.session.scalars(select(Invoice).order_by(Invoice.id)).all()
     assert [(i.period_start, i.period_last_day, i.total, i.due_date) for i in invoices] == [
         (date(2028, 1, 31), date(2028, 2, 28), Decimal("8000.00"), date(2028, 3, 30)),
@@ -88,8 +102,9 @@ def test_s3_1_2_month_by_month_through_a_leap_february_exactly_one_invoice_per_p
     assert tasks.start_run(contract.tenant_id) == 0
     assert db.session.scalar(select(func.count(Invoice.id))) == 4
     assert db.session.scalar(select(InvoiceNumber.last_value)) == 4
-    run = db.session.scalar(select(BillingRun).where(BillingRun.run_day == date(2028, 5, 31),
-                                                     BillingRun.tenant_id == contract.tenant_id))
+    run = db.session.scalar(
+        select(BillingRun).where(BillingRun.run_day == date(2028, 5, 31), BillingRun.tenant_id == contract.tenant_id)
+    )
     assert run.invoices_created == 1 and run.finished_at is not None
 
 
@@ -97,12 +112,19 @@ def test_s3_1_3_a_fee_changed_mid_period_is_prorated_by_days(signed, clock, db, 
     """Remote support 3,000 → 4,500 from 15 March: the period 29 Feb – 30 Mar (31 days) splits 15/16."""
     contract = signed()
     clock.set(at_local(date(2028, 3, 10), 10))
-    lines = [{"service_id": ln.service_id, "description": ln.description, "quantity": ln.quantity,
-              "monthly_fee": Decimal("4500.00") if ln.monthly_fee == Decimal("3000.00") else ln.monthly_fee}
-             for ln in contract.lines]  # fmt: skip
+    lines = [
+        {
+            "service_id": ln.service_id,
+            "description": ln.description,
+            "quantity": ln.quantity,
+            "monthly_fee": Decimal("4500.00") if ln.monthly_fee == Decimal("3000.00") else ln.monthly_fee,
+        }
+        for ln in contract.lines
+    ]
     terms = {name: getattr(contract, name) for name in changes.TERM_FIELDS}
-    change = changes.propose_amendment(contract, terms, lines, date(2028, 3, 15), "扩容", world.person("alpha",
-                                                                                                  "vendor_admin"))
+    change = changes.propose_amendment(
+        contract, terms, lines, date(2028, 3, 15), "扩容", world.person("alpha", "vendor_admin")
+    )
     for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
         document = signing.documents_for(contract, change.subject)[0]
         changes.sign_change(change, party, world.person("alpha", role), document.id, document.sha256)
@@ -136,8 +158,9 @@ def test_s10_3_a_termination_mid_period_bills_the_days_in_force_then_stops(signe
     assert [(ln.days, ln.amount) for ln in last.lines] == [(16, Decimal("1548.39")), (16, Decimal("2580.65"))]
 
 
-def test_s3_1_2_a_chunk_that_dies_before_commit_leaves_no_invoice_and_no_gap(signed, clock, db, world,
-                                                                            make_signed_contract):  # fmt: skip
+def test_s3_1_2_a_chunk_that_dies_before_commit_leaves_no_invoice_and_no_gap(
+    signed, clock, db, world, make_signed_contract
+):
     first = signed()
     clock.set(at_local(date(2028, 1, 20), 10))
     second = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[1], effective=date(2028, 1, 31))
@@ -179,7 +202,7 @@ def test_s3_1_2_dry_run_shows_the_next_bill_and_writes_nothing(signed, clock, db
     clock.set(at_local(date(2028, 2, 29), 9))
     client.sign_in(world.person("alpha", "vendor_billing").email)
     page = client.get("/t/alpha/billing/runs").get_data(as_text=True)
-    dry = page[page.index('data-testid="dry-run"'):]
+    dry = page[page.index('data-testid="dry-run"') :]
     assert "2028-01-31 – 2028-02-28" in dry and "8,000.00" in dry
     assert db.session.scalar(select(func.count(Invoice.id))) == 0
     client.post_form("/logout")

@@ -23,12 +23,15 @@ def test_s8_1_4_reminder_days_are_whole_days_between_minus_60_and_365():
             parse_reminder_days(bad)
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("3, x", "“x” is not a whole number of days."),
-    ("-61,1", "-61 is outside -60 to 365 days."),
-    ("1,400", "400 is outside -60 to 365 days."),
-    ("1.5", "“1.5” is not a whole number of days."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("3, x", "“x” is not a whole number of days."),
+        ("-61,1", "-61 is outside -60 to 365 days."),
+        ("1,400", "400 is outside -60 to 365 days."),
+        ("1.5", "“1.5” is not a whole number of days."),
+    ],
+)
 def test_s8_1_4_bad_reminder_days_are_refused_with_a_message_and_nothing_lost(client, world, db, typed, message):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     response = client.post_form(URL, {"review_invoices": "y", "reminder_days": typed})
@@ -41,7 +44,8 @@ def test_s8_1_4_bad_reminder_days_are_refused_with_a_message_and_nothing_lost(cl
 
 
 def test_s3_1_2_the_vendor_admin_saves_the_billing_settings_and_new_invoices_wait_for_review(
-        client, world, db, make_signed_contract, clock):  # fmt: skip
+    client, world, db, make_signed_contract, clock
+):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     page = client.get(URL).get_data(as_text=True)
     assert 'value="-3,1,7,30"' in page  # the defaults until the tenant saves its own
@@ -54,8 +58,9 @@ def test_s3_1_2_the_vendor_admin_saves_the_billing_settings_and_new_invoices_wai
     db.session.expire_all()
     assert (row.review_invoices, row.reminder_days) == (False, "")
     assert db.session.scalar(select(func.count(BillingSettings.id))) == 1
-    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == "billing.settings_changed")) == 2  # fmt: skip
+    assert (
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "billing.settings_changed")) == 2
+    )
 
     client.post_form(URL, {"review_invoices": "y", "reminder_days": "1"})
     shanghai = ZoneInfo("Asia/Shanghai")

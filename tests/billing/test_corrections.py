@@ -22,10 +22,15 @@ def contract(db, world, make_signed_contract, clock):
 
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))
     client = world.clients("alpha")[0]
-    add_contact(client, {"name": "李会计", "title": "", "email": "finance@client.example.com", "phone": "",
-                         "is_billing": True})  # fmt: skip
-    return make_signed_contract(world.tenant("alpha"), client, effective=date(2028, 1, 1),
-                                lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")])  # fmt: skip
+    add_contact(
+        client, {"name": "李会计", "title": "", "email": "finance@client.example.com", "phone": "", "is_billing": True}
+    )
+    return make_signed_contract(
+        world.tenant("alpha"),
+        client,
+        effective=date(2028, 1, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
+    )
 
 
 def bill(world, contract, clock, day):
@@ -42,8 +47,9 @@ def latest(db):
 
 
 def pay(world, amount, reference, invoice):
-    payment, _ = payments.record(world.tenant("alpha"), invoice.client_id, "manual", reference, Decimal(amount), "CNY",
-                                 invoice_id=invoice.id)  # fmt: skip
+    payment, _ = payments.record(
+        world.tenant("alpha"), invoice.client_id, "manual", reference, Decimal(amount), "CNY", invoice_id=invoice.id
+    )
     payments.succeed(payment, [invoice])
 
 
@@ -120,8 +126,11 @@ def test_s3_1_1_drafts_wait_for_review_then_go_out_dated_and_mailed(db, client, 
     assert client.post_form(f"/t/alpha/billing/{draft.id}/issue").status_code == 302
     db.session.expire_all()
     issued = db.session.get(Invoice, draft.id)
-    assert (issued.status, issued.issue_date, issued.due_date) == (InvoiceStatus.ISSUED, date(2028, 2, 3),
-                                                                   date(2028, 3, 4))  # fmt: skip
+    assert (issued.status, issued.issue_date, issued.due_date) == (
+        InvoiceStatus.ISSUED,
+        date(2028, 2, 3),
+        date(2028, 3, 4),
+    )
     mail = db.session.scalar(select(MailMessage))
     assert mail.to == "finance@client.example.com" and "INV-2028-000001" in mail.subject
     assert [a["filename"] for a in mail.attachments] == ["INV-2028-000001-zh.pdf", "INV-2028-000001-en.pdf"]
@@ -133,8 +142,9 @@ def test_s3_1_1_credit_note_and_void_through_the_screens(db, client, world, cont
     bill(world, contract, clock, date(2028, 2, 1))
     january = latest(db)
     client.sign_in(world.person("alpha", "vendor_billing").email)
-    response = client.post_form(f"/t/alpha/billing/{january.id}/credit-notes", {"amount": "9000", "reason": "x"},
-                                follow_redirects=True)  # fmt: skip
+    response = client.post_form(
+        f"/t/alpha/billing/{january.id}/credit-notes", {"amount": "9000", "reason": "x"}, follow_redirects=True
+    )
     assert "A credit note is above zero and at most" in response.get_data(as_text=True)
     client.post_form(f"/t/alpha/billing/{january.id}/credit-notes", {"amount": "800.00", "reason": "SLA credit"})
     page = client.get(f"/t/alpha/billing/{january.id}").get_data(as_text=True)
@@ -157,16 +167,28 @@ def test_s8_1_4_receivables_are_aged_by_days_past_due(db, client, world, contrac
         bill(world, contract, clock, day)  # due 2 March, 31 March, 1 May, 31 May
     invoices = db.session.scalars(select(Invoice).order_by(Invoice.id)).all()
     pay(world, "1000.00", "T-1", invoices[0])
-    db.session.add(CreditEntry(tenant_id=invoices[0].tenant_id, client_id=invoices[0].client_id,
-                               amount=Decimal("12.50"), currency="CNY", note="overpayment"))  # fmt: skip
+    db.session.add(
+        CreditEntry(
+            tenant_id=invoices[0].tenant_id,
+            client_id=invoices[0].client_id,
+            amount=Decimal("12.50"),
+            currency="CNY",
+            note="overpayment",
+        )
+    )
     db.session.commit()
     clock.set(datetime(2028, 5, 10, 9, tzinfo=SHANGHAI))
     from saas.billing.receivables import ageing
 
     rows, totals = ageing(world.tenant("alpha"), date(2028, 5, 10))
     (row,) = rows
-    assert row.buckets == {"not_due": Decimal("8000.00"), "d0_30": Decimal("8000.00"), "d31_60": Decimal("8000.00"),
-                           "d61_90": Decimal("7000.00"), "d90_plus": Decimal("0")}  # fmt: skip
+    assert row.buckets == {
+        "not_due": Decimal("8000.00"),
+        "d0_30": Decimal("8000.00"),
+        "d31_60": Decimal("8000.00"),
+        "d61_90": Decimal("7000.00"),
+        "d90_plus": Decimal("0"),
+    }
     assert (row.total, row.credit, row.invoices) == (Decimal("31000.00"), Decimal("12.50"), 4)
     assert totals[0].total == Decimal("31000.00")
     client.sign_in(world.person("alpha", "vendor_billing").email)
@@ -196,7 +218,8 @@ def test_s3_1_1_a_full_credit_note_voids_and_a_credit_invoice_takes_no_credit_no
 
 
 def test_s8_2_voiding_an_overdue_invoice_withdraws_its_penalty_and_puts_back_those_it_carried(
-        db, world, contract, clock):  # fmt: skip
+    db, world, contract, clock
+):
     from saas.billing import late
     from saas.billing.penalty_models import LatePenalty, PenaltyStatus
 

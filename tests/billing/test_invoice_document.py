@@ -24,12 +24,18 @@ def to_bill(db, world, make_signed_contract, clock):
 
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))
     client = world.clients("alpha")[0]
-    add_contact(client, {"name": "李会计", "title": "", "email": "finance@client.example.com", "phone": "",
-                         "is_billing": True})  # fmt: skip
-    add_contact(client, {"name": "王经理", "title": "", "email": "it@client.example.com", "phone": "",
-                         "is_billing": False})  # fmt: skip
-    contract = make_signed_contract(world.tenant("alpha"), client, effective=date(2028, 1, 1),
-                                    lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.50")])  # fmt: skip
+    add_contact(
+        client, {"name": "李会计", "title": "", "email": "finance@client.example.com", "phone": "", "is_billing": True}
+    )
+    add_contact(
+        client, {"name": "王经理", "title": "", "email": "it@client.example.com", "phone": "", "is_billing": False}
+    )
+    contract = make_signed_contract(
+        world.tenant("alpha"),
+        client,
+        effective=date(2028, 1, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.50")],
+    )
     clock.set(datetime(2028, 2, 1, 1, tzinfo=SHANGHAI))
     db.session.commit()
     return contract
@@ -81,8 +87,10 @@ def test_s3_1_2_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(ap
     from saas.billing import document
     from saas.core.clients import add_contact
 
-    add_contact(world.clients("alpha")[0], {"name": "张出纳", "title": "", "email": "cashier@client.example.com",
-                                            "phone": "", "is_billing": True})  # fmt: skip
+    add_contact(
+        world.clients("alpha")[0],
+        {"name": "张出纳", "title": "", "email": "cashier@client.example.com", "phone": "", "is_billing": True},
+    )
     db.session.commit()
     made, render = [], document.render_pdf
     monkeypatch.setattr(document, "render_pdf", lambda inv, language: made.append(language) or render(inv, language))
@@ -116,4 +124,5 @@ def test_s3_1_2_an_issued_invoice_is_mailed_to_billing_contacts_with_its_pdfs(ap
     assert "发票" in pdf_text(files["INV-2028-000001-zh.pdf"])
     assert db.session.scalars(select(MailMessage.attachments)).first() == [
         {"filename": "INV-2028-000001-zh.pdf", "mimetype": "application/pdf"},
-        {"filename": "INV-2028-000001-en.pdf", "mimetype": "application/pdf"}]
+        {"filename": "INV-2028-000001-en.pdf", "mimetype": "application/pdf"},
+    ]

@@ -34,8 +34,9 @@ def contract_of(db, world, make_signed_contract, clock):
     def make(slug="alpha", client_index=0, **terms):
         clock.set(at(date(2027, 12, 20), 10))  # signed before it takes effect: whole months
         terms.setdefault("lines", [("REMOTE", "1", "3000.00")])
-        return make_signed_contract(world.tenant(slug), world.clients(slug)[client_index], effective=date(2028, 1, 1),
-                                    **terms)  # fmt: skip
+        return make_signed_contract(
+            world.tenant(slug), world.clients(slug)[client_index], effective=date(2028, 1, 1), **terms
+        )
 
     return make
 
@@ -52,8 +53,15 @@ def invoices_of(db, contract) -> list[Invoice]:
 
 
 def pay(world, invoice, amount, reference, slug="alpha", client_index=0):
-    payment, _created = payments.record(world.tenant(slug), world.clients(slug)[client_index].id, "manual", reference,
-                                        Decimal(amount), "CNY", invoice_id=invoice.id)  # fmt: skip
+    payment, _created = payments.record(
+        world.tenant(slug),
+        world.clients(slug)[client_index].id,
+        "manual",
+        reference,
+        Decimal(amount),
+        "CNY",
+        invoice_id=invoice.id,
+    )
     payments.succeed(payment, [invoice])
     payments.db.session.commit()
 
@@ -63,7 +71,8 @@ def count(db, model) -> int:
 
 
 def test_s8_1_4_an_invoice_becomes_overdue_on_the_first_local_day_after_its_due_date_and_its_breach_is_recorded_once(
-        db, world, contract_of, clock):  # fmt: skip
+    db, world, contract_of, clock
+):
     """Shanghai (UTC+8) finds the breach at its midnight, when the UTC date is still the due date; a UTC tenant
     finds it eight hours later. Each breach is recorded once, with the evidence as it stood, whatever re-runs."""
     world.tenant("beta").timezone = "UTC"
@@ -82,15 +91,41 @@ def test_s8_1_4_an_invoice_becomes_overdue_on_the_first_local_day_after_its_due_
     assert mark_overdue_invoices() == 1
     breach = db.session.scalar(select(PaymentBreach))
     assert (breach.tenant_id, breach.client_id, breach.invoice_id, breach.contract_id) == (
-        alpha.tenant_id, alpha.client_id, january.id, alpha.id)
-    assert (breach.clause, breach.invoice_number, breach.due_date, breach.total, breach.unpaid, breach.currency,
-            breach.found_on, breach.days_late) == ("8.1.4", "INV-2028-000001", date(2028, 3, 2), Decimal("3000.00"),
-                                                   Decimal("3000.00"), "CNY", date(2028, 3, 3), 1)  # fmt: skip
+        alpha.tenant_id,
+        alpha.client_id,
+        january.id,
+        alpha.id,
+    )
+    assert (
+        breach.clause,
+        breach.invoice_number,
+        breach.due_date,
+        breach.total,
+        breach.unpaid,
+        breach.currency,
+        breach.found_on,
+        breach.days_late,
+    ) == (
+        "8.1.4",
+        "INV-2028-000001",
+        date(2028, 3, 2),
+        Decimal("3000.00"),
+        Decimal("3000.00"),
+        "CNY",
+        date(2028, 3, 3),
+        1,
+    )
     assert breach.detected_at == clock.now()
     penalty = db.session.scalar(select(LatePenalty))
-    assert (penalty.breach_id, penalty.contract_id, penalty.clause, penalty.status, penalty.basis, penalty.rate,
-            penalty.amount) == (breach.id, alpha.id, "8.2", PenaltyStatus.PROPOSED, Decimal("3000.00"),
-                                Decimal("0.1000"), Decimal("300.00"))  # fmt: skip
+    assert (
+        penalty.breach_id,
+        penalty.contract_id,
+        penalty.clause,
+        penalty.status,
+        penalty.basis,
+        penalty.rate,
+        penalty.amount,
+    ) == (breach.id, alpha.id, "8.2", PenaltyStatus.PROPOSED, Decimal("3000.00"), Decimal("0.1000"), Decimal("300.00"))
     db.session.expire_all()
     assert (january.status, beta_january.status) == (InvoiceStatus.OVERDUE, InvoiceStatus.ISSUED)
 
@@ -99,8 +134,9 @@ def test_s8_1_4_an_invoice_becomes_overdue_on_the_first_local_day_after_its_due_
     assert mark_overdue_invoices() == 1
     clock.set(at(date(2028, 3, 10), 0, 10))
     assert mark_overdue_invoices() == 0
-    rows = db.session.execute(select(PaymentBreach.tenant_id, PaymentBreach.found_on, PaymentBreach.days_late)
-                              .order_by(PaymentBreach.id)).all()  # fmt: skip
+    rows = db.session.execute(
+        select(PaymentBreach.tenant_id, PaymentBreach.found_on, PaymentBreach.days_late).order_by(PaymentBreach.id)
+    ).all()
     assert rows == [(alpha.tenant_id, date(2028, 3, 3), 1), (beta.tenant_id, date(2028, 3, 3), 1)]  # unchanged
     assert count(db, LatePenalty) == 2
     assert late.record_breaches(world.tenant("alpha"), date(2028, 3, 11)) == 0  # even asked directly
@@ -115,7 +151,8 @@ def test_s8_1_4_an_invoice_becomes_overdue_on_the_first_local_day_after_its_due_
 
 
 def test_s8_2_the_penalty_is_unpaid_times_rate_rounded_half_up_once_after_a_partial_payment_before_the_due_date(
-        db, world, contract_of, clock):  # fmt: skip
+    db, world, contract_of, clock
+):
     """12.5% of the 100.04 left unpaid is 12.505: 12.51 half-up (half-even would give 12.50)."""
     contract = contract_of(penalty_rate=Decimal("0.1250"))
     clock.set(at(date(2028, 2, 1)))
@@ -176,8 +213,11 @@ def propose(db, world, contract, clock) -> tuple[Invoice, LatePenalty]:
 
 
 def penalty_lines(db):
-    return db.session.execute(select(InvoiceLine.invoice_id, InvoiceLine.amount, InvoiceLine.description,
-                                     InvoiceLine.source).where(InvoiceLine.kind == "penalty")).all()  # fmt: skip
+    return db.session.execute(
+        select(InvoiceLine.invoice_id, InvoiceLine.amount, InvoiceLine.description, InvoiceLine.source).where(
+            InvoiceLine.kind == "penalty"
+        )
+    ).all()
 
 
 def test_s8_2_a_confirmed_penalty_is_billed_once_on_the_next_monthly_invoice(db, world, contract_of, clock, client):
@@ -188,7 +228,10 @@ def test_s8_2_a_confirmed_penalty_is_billed_once_on_the_next_monthly_invoice(db,
     assert response.status_code == 302
     db.session.expire_all()
     assert (penalty.status, penalty.note, penalty.decided_by_id) == (
-        PenaltyStatus.CONFIRMED, "已电话通知财务", world.person("alpha", "vendor_billing").id)
+        PenaltyStatus.CONFIRMED,
+        "已电话通知财务",
+        world.person("alpha", "vendor_billing").id,
+    )
     assert penalty_lines(db) == []  # confirmed: waiting for the next invoice
 
     clock.set(at(date(2028, 4, 1)))
@@ -199,12 +242,20 @@ def test_s8_2_a_confirmed_penalty_is_billed_once_on_the_next_monthly_invoice(db,
     assert (invoice_id, amount) == (march.id, Decimal("300.00"))
     assert "INV-2028-000001" in description and "§8.2" in description and "§8.1.4" in description
     assert len(description.split(" / ")) == 2  # Chinese / English: the invoice is read in both
-    assert source == {"penalty_id": penalty.id, "breach_id": penalty.breach_id, "clause": "8.2",
-                      "late_invoice": "INV-2028-000001", "key": f"billing.penalty:{penalty.id}"}
+    assert source == {
+        "penalty_id": penalty.id,
+        "breach_id": penalty.breach_id,
+        "clause": "8.2",
+        "late_invoice": "INV-2028-000001",
+        "key": f"billing.penalty:{penalty.id}",
+    }
     assert (march.total, march.balance) == (Decimal("3300.00"), Decimal("3300.00"))
     db.session.expire_all()
     assert (penalty.status, penalty.billed_invoice_id, penalty.billed_at) == (
-        PenaltyStatus.BILLED, march.id, clock.now())
+        PenaltyStatus.BILLED,
+        march.id,
+        clock.now(),
+    )
 
     clock.set(at(date(2028, 4, 1), 0, 10))
     mark_overdue_invoices()  # February is late now: its penalty is proposed, not billed
@@ -214,7 +265,9 @@ def test_s8_2_a_confirmed_penalty_is_billed_once_on_the_next_monthly_invoice(db,
     assert april.total == Decimal("3000.00")
     assert len(penalty_lines(db)) == 1
     assert db.session.scalars(select(LatePenalty.status).order_by(LatePenalty.id)).all() == [
-        PenaltyStatus.BILLED, PenaltyStatus.PROPOSED]
+        PenaltyStatus.BILLED,
+        PenaltyStatus.PROPOSED,
+    ]
 
 
 def test_s8_2_a_waived_penalty_needs_a_reason_and_is_never_billed(db, world, contract_of, clock, client):
@@ -258,10 +311,13 @@ def test_s8_2_a_double_click_confirms_once(db, world, contract_of, clock, client
     assert "confirmed already" in second.get_data(as_text=True)
     db.session.expire_all()
     assert (penalty.status, penalty.note) == (PenaltyStatus.CONFIRMED, "确认")
-    assert db.session.scalar(select(func.count(AuditEvent.id))
-                             .where(AuditEvent.action == "billing.penalty_confirmed")) == 1  # fmt: skip
-    waive = client.post_form(f"/t/alpha/billing/penalties/{penalty.id}/waive", {"reason": "late"},
-                             headers={"HX-Request": "true"})  # fmt: skip
+    assert (
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "billing.penalty_confirmed"))
+        == 1
+    )
+    waive = client.post_form(
+        f"/t/alpha/billing/penalties/{penalty.id}/waive", {"reason": "late"}, headers={"HX-Request": "true"}
+    )
     assert "can no longer be waived" in waive.get_data(as_text=True)
     db.session.expire_all()
     assert penalty.status == PenaltyStatus.CONFIRMED
@@ -299,12 +355,19 @@ def test_s8_2_confirm_and_waive_at_the_same_moment_one_wins(db, world, contract_
     assert sorted(outcomes) == ["done", "refused"]
     db.session.expire_all()
     assert db.session.get(LatePenalty, penalty.id).status in (PenaltyStatus.CONFIRMED, PenaltyStatus.WAIVED)
-    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action.in_(("billing.penalty_confirmed", "billing.penalty_waived")))) == 1  # fmt: skip
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.action.in_(("billing.penalty_confirmed", "billing.penalty_waived"))
+            )
+        )
+        == 1
+    )
 
 
-def test_s8_2_the_penalties_screen_for_billing_staff_proposed_first_with_the_evidence(db, world, contract_of, clock,
-                                                                                        client):  # fmt: skip
+def test_s8_2_the_penalties_screen_for_billing_staff_proposed_first_with_the_evidence(
+    db, world, contract_of, clock, client
+):
     contract = contract_of(penalty_rate=Decimal("0.0500"))
     january, first = propose(db, world, contract, clock)
     late.confirm(first, world.person("alpha", "vendor_admin"))
@@ -316,8 +379,20 @@ def test_s8_2_the_penalties_screen_for_billing_staff_proposed_first_with_the_evi
     client.sign_in(world.person("alpha", "vendor_billing").email)
     page = client.get("/t/alpha/billing/penalties/").get_data(as_text=True)
     assert page.index(f'id="penalty-{second.id}"') < page.index(f'id="penalty-{first.id}"')  # proposed first
-    for text in ("INV-2028-000001", "INV-2028-000002", "2028-03-03", "2028-04-01", "1 day late", "¥3,000.00",
-                 "¥150.00", "× 5%", "Confirmed", "Proposed", "§8.1.4", "§8.2"):  # fmt: skip
+    for text in (
+        "INV-2028-000001",
+        "INV-2028-000002",
+        "2028-03-03",
+        "2028-04-01",
+        "1 day late",
+        "¥3,000.00",
+        "¥150.00",
+        "× 5%",
+        "Confirmed",
+        "Proposed",
+        "§8.1.4",
+        "§8.2",
+    ):
         assert text in page, text
     assert page.count('data-testid="confirm-penalty"') == 1  # only the proposed one can still be decided
     confirmed = client.get("/t/alpha/billing/penalties/?status=confirmed").get_data(as_text=True)
@@ -352,13 +427,15 @@ def test_s8_2_the_penalties_screen_pages_by_keyset_proposed_first(db, world, con
     assert seen == sorted(ids[4:], reverse=True) + sorted(ids[:4], reverse=True)
     assert after3 is None
     client.sign_in(world.person("alpha", "vendor_billing").email)
-    more = client.get(f"/t/alpha/billing/penalties/?after={after[0]}-{after[1]}",
-                      headers={"HX-Request": "true"}).get_data(as_text=True)  # fmt: skip
+    more = client.get(
+        f"/t/alpha/billing/penalties/?after={after[0]}-{after[1]}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "<html" not in more and f'id="penalty-{second[0].id}"' in more
 
 
-def test_s8_1_4_the_contract_page_lists_the_late_payments_for_the_vendor_and_the_client(db, world, contract_of, clock,
-                                                                                        client):  # fmt: skip
+def test_s8_1_4_the_contract_page_lists_the_late_payments_for_the_vendor_and_the_client(
+    db, world, contract_of, clock, client
+):
     contract = contract_of()
     _january, penalty = propose(db, world, contract, clock)
     client.sign_in(world.person("alpha", "vendor_billing").email)
@@ -366,7 +443,8 @@ def test_s8_1_4_the_contract_page_lists_the_late_payments_for_the_vendor_and_the
     assert 'data-testid="payment-breaches"' in page and "INV-2028-000001" in page and "¥300.00" in page
     client.sign_in(world.person("alpha", "vendor_engineer").email)
     assert 'data-testid="payment-breaches"' not in client.get(f"/t/alpha/contracts/{contract.id}").get_data(
-        as_text=True)
+        as_text=True
+    )
 
     client.sign_in(world.person("alpha", "client_user").email)
     portal = client.get(f"/t/alpha/portal/contracts/{contract.id}").get_data(as_text=True)
@@ -386,8 +464,7 @@ def obligation(contract):
     return next(r for r in rows if r.key == "client_payment")
 
 
-def test_s8_1_4_the_compliance_row_counts_invoices_due_paid_on_time_and_breached(db, world, contract_of, clock,
-                                                                                 client):  # fmt: skip
+def test_s8_1_4_the_compliance_row_counts_invoices_due_paid_on_time_and_breached(db, world, contract_of, clock, client):
     contract = contract_of()
     clock.set(at(date(2028, 4, 1)))
     bill(world, contract, date(2028, 4, 1))  # January, February, March: all due 1 May

@@ -39,8 +39,9 @@ def _instructions(tenant, invoice):
 def _start(tenant, invoice, method, membership, return_url):
     if method != NAME:
         return None
-    payment, _created = payments.record(tenant, invoice.client_id, NAME, f"trade-{invoice.id}", invoice.balance,
-                                        invoice.currency, invoice_id=invoice.id)  # fmt: skip
+    payment, _created = payments.record(
+        tenant, invoice.client_id, NAME, f"trade-{invoice.id}", invoice.balance, invoice.currency, invoice_id=invoice.id
+    )
     return f"https://pay.example.com/cashier?trade={payment.reference}&back={return_url}"
 
 
@@ -48,8 +49,11 @@ def _start(tenant, invoice, method, membership, return_url):
 def _notification(tenant, method, request):
     if method != NAME:
         return None
-    payment = _db.session.scalar(select(Payment).where(Payment.tenant_id == tenant.id, Payment.provider == NAME,
-                                                       Payment.reference == request.form.get("trade", "")))
+    payment = _db.session.scalar(
+        select(Payment).where(
+            Payment.tenant_id == tenant.id, Payment.provider == NAME, Payment.reference == request.form.get("trade", "")
+        )
+    )
     if payment is None or request.form.get("sign") != "good" or Decimal(request.form["amount"]) != payment.amount:
         return "refused", 400
     payments.succeed(payment)
@@ -64,8 +68,12 @@ def _reconcile(tenant, today):
 
 @hookimpl
 def _lines(tenant, contract_ids, today):
-    return [line for contract_id in contract_ids for line in STATE["waiting"].get(contract_id, [])
-            if line.key not in STATE["billed"]]  # fmt: skip
+    return [
+        line
+        for contract_id in contract_ids
+        for line in STATE["waiting"].get(contract_id, [])
+        if line.key not in STATE["billed"]
+    ]
 
 
 @hookimpl
@@ -89,9 +97,16 @@ def pay_app(app, db, world):
     from saas.core.tenants import set_plugin_enabled
     from saas.testing.fixtures import SaasClient
 
-    other = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                                             "SECRET_KEY": "x", "SERVER_NAME": None},
-                       extra_plugins={NAME: paydemo}, clock=app.extensions["clock"])  # fmt: skip
+    other = create_app(
+        "testing",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "x",
+            "SERVER_NAME": None,
+        },
+        extra_plugins={NAME: paydemo},
+        clock=app.extensions["clock"],
+    )
     other.test_client_class = SaasClient
     with other.app_context():
         set_plugin_enabled(world.tenant("alpha"), NAME, True, other.extensions["plugins"].plugin_names())
@@ -170,8 +185,7 @@ def test_hook_saas_payment_start_sends_the_payer_to_the_provider(pay_app, world,
         assert _db.session.get(Invoice, invoice).status == InvoiceStatus.ISSUED
 
 
-def test_hook_saas_payment_notification_is_committed_before_success_and_refusals_write_nothing(
-        pay_app, world, invoice):  # fmt: skip
+def test_hook_saas_payment_notification_is_committed_before_success_and_refusals_write_nothing(pay_app, world, invoice):
     browser = pay_app.test_client()
     browser.sign_in(world.person("alpha", "client_user").email)
     browser.post_form(f"/t/alpha/portal/invoices/{invoice}/pay", {"method": NAME})
@@ -203,7 +217,8 @@ def test_hook_saas_payment_reconcile_runs_for_the_tenants_that_enabled_the_metho
 
 
 def test_hook_saas_billing_lines_and_saas_billing_lines_billed_go_on_the_next_invoice_once(
-        pay_app, world, make_signed_contract, clock):  # fmt: skip
+    pay_app, world, make_signed_contract, clock
+):
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))
     contract = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2028, 1, 1))
     STATE["waiting"][contract.id] = [
@@ -220,10 +235,14 @@ def test_hook_saas_billing_lines_and_saas_billing_lines_billed_go_on_the_next_in
         # the waiting lines go on the contract's latest invoice of the run, rounded once
         assert february.total == Decimal("3000.00") + Decimal("50.00") - Decimal("120.00")
         assert STATE["billed"] == {f"{NAME}:fee:1": february.id, f"{NAME}:credit:2": february.id}
-        lines = _db.session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == february.id)
-                                    .order_by(InvoiceLine.position)).all()  # fmt: skip
+        lines = _db.session.scalars(
+            select(InvoiceLine).where(InvoiceLine.invoice_id == february.id).order_by(InvoiceLine.position)
+        ).all()
         assert [(ln.kind, ln.amount) for ln in lines] == [
-            ("fee", Decimal("3000.00")), ("credit", Decimal("-120.00")), ("fee", Decimal("50.00"))]
+            ("fee", Decimal("3000.00")),
+            ("credit", Decimal("-120.00")),
+            ("fee", Decimal("50.00")),
+        ]
         clock.set(datetime(2028, 4, 2, 1, tzinfo=SHANGHAI))
         services.bill(tenant, [contract.id], date(2028, 4, 2))
         _db.session.commit()

@@ -24,10 +24,12 @@ def owed(db, world, make_signed_contract, clock):
     tenant = world.tenant("alpha")
     contracts = [make_signed_contract(tenant, c, effective=date(2028, 1, 1)) for c in world.clients("alpha")]
     for i, c in enumerate(world.clients("alpha")):
-        add_contact(c, {"name": "财务", "title": "", "email": f"ap{i + 1}@client.example.com", "phone": "",
-                        "is_billing": True})  # fmt: skip
-        add_contact(c, {"name": "IT", "title": "", "email": f"it{i + 1}@client.example.com", "phone": "",
-                        "is_billing": False})  # fmt: skip
+        add_contact(
+            c, {"name": "财务", "title": "", "email": f"ap{i + 1}@client.example.com", "phone": "", "is_billing": True}
+        )
+        add_contact(
+            c, {"name": "IT", "title": "", "email": f"it{i + 1}@client.example.com", "phone": "", "is_billing": False}
+        )
     no_mail = {"name": "无邮箱", "title": "", "email": "", "phone": "", "is_billing": True}
     add_contact(world.clients("alpha")[0], no_mail)
     clock.set(datetime(2028, 2, 1, 1, tzinfo=SHANGHAI))
@@ -37,15 +39,19 @@ def owed(db, world, make_signed_contract, clock):
 
 
 def reminders_sent(db) -> list[tuple[str, str]]:
-    return db.session.execute(select(MailMessage.to, MailMessage.dedupe_key).where(
-        MailMessage.dedupe_key.startswith("reminder:")).order_by(MailMessage.id)).all()  # fmt: skip
+    return db.session.execute(
+        select(MailMessage.to, MailMessage.dedupe_key)
+        .where(MailMessage.dedupe_key.startswith("reminder:"))
+        .order_by(MailMessage.id)
+    ).all()
 
 
 def test_s8_1_4_reminders_go_out_exactly_on_the_scheduled_days_once_and_not_for_paid_invoices(owed, db, world, clock):
     first, second = owed
     assert first.due_date == date(2028, 3, 2)
-    payment, _created = payments.record(world.tenant("alpha"), second.client_id, "manual", "T-1", Decimal("3000.00"),
-                                        "CNY", invoice_id=second.id)  # fmt: skip
+    payment, _created = payments.record(
+        world.tenant("alpha"), second.client_id, "manual", "T-1", Decimal("3000.00"), "CNY", invoice_id=second.id
+    )
     payments.succeed(payment, [second])  # the second client paid: never reminded
     db.session.commit()
     sent_on = {}
@@ -68,14 +74,18 @@ def test_s8_1_4_reminders_go_out_exactly_on_the_scheduled_days_once_and_not_for_
 
 def test_s8_1_4_a_reminder_tells_the_amount_owed_the_due_date_the_days_late_and_the_link(owed, db, world, clock):
     first, _second = owed
-    payment, _created = payments.record(world.tenant("alpha"), first.client_id, "manual", "T-1", Decimal("1000.00"),
-                                        "CNY", invoice_id=first.id)  # fmt: skip
+    payment, _created = payments.record(
+        world.tenant("alpha"), first.client_id, "manual", "T-1", Decimal("1000.00"), "CNY", invoice_id=first.id
+    )
     payments.succeed(payment, [first])
     db.session.commit()
     clock.set(datetime(2028, 3, 9, 9, tzinfo=SHANGHAI))
     assert reminders.send_payment_reminders() == 2  # both clients owe: one invoice each
-    mail = db.session.scalar(select(MailMessage).where(MailMessage.to == "ap1@client.example.com",
-                                                       MailMessage.dedupe_key.startswith("reminder:")))
+    mail = db.session.scalar(
+        select(MailMessage).where(
+            MailMessage.to == "ap1@client.example.com", MailMessage.dedupe_key.startswith("reminder:")
+        )
+    )
     assert mail.subject.count("INV-2028-000001") == 2  # both languages
     assert "Overdue" in mail.subject
     assert "¥2,000.00" in mail.body_text  # what is still owed, not the total
@@ -87,8 +97,11 @@ def test_s8_1_4_a_reminder_tells_the_amount_owed_the_due_date_the_days_late_and_
 def test_s8_1_4_reminders_before_the_due_date_say_when_it_is_due(owed, db, clock):
     clock.set(datetime(2028, 2, 28, 9, tzinfo=SHANGHAI))
     reminders.send_payment_reminders()
-    mail = db.session.scalar(select(MailMessage).where(MailMessage.to == "ap1@client.example.com",
-                                                       MailMessage.dedupe_key.startswith("reminder:")))
+    mail = db.session.scalar(
+        select(MailMessage).where(
+            MailMessage.to == "ap1@client.example.com", MailMessage.dedupe_key.startswith("reminder:")
+        )
+    )
     assert "It is due in 3 days." in mail.body_text and "Payment reminder" in mail.subject
 
 
@@ -112,8 +125,9 @@ def test_s8_1_4_reminders_follow_the_tenants_own_days_and_local_date(owed, db, w
 def test_s8_1_4_a_reminder_queued_for_an_invoice_paid_since_is_not_sent(owed, db, world, clock):
     first, second = owed
     clock.set(datetime(2028, 3, 3, 9, tzinfo=SHANGHAI))
-    payment, _created = payments.record(world.tenant("alpha"), first.client_id, "manual", "T-1", Decimal("3000.00"),
-                                        "CNY", invoice_id=first.id)  # fmt: skip
+    payment, _created = payments.record(
+        world.tenant("alpha"), first.client_id, "manual", "T-1", Decimal("3000.00"), "CNY", invoice_id=first.id
+    )
     payments.succeed(payment, [first])
     db.session.commit()
     assert reminders.mail_reminders(world.tenant("alpha").id, "2028-03-03", [first.id, second.id]) == 1

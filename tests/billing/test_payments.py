@@ -20,8 +20,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def invoices(db, world, make_signed_contract, clock):
     """Two monthly invoices of 8,000.00 for alpha's first client (January and February 2028)."""
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))  # signed before it takes effect: whole months
-    contract = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2028, 1, 1),
-                                    lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")])  # fmt: skip
+    contract = make_signed_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2028, 1, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
+    )
     clock.set(datetime(2028, 3, 2, 1, tzinfo=SHANGHAI))
     services.bill(world.tenant("alpha"), [contract.id], date(2028, 3, 2))
     db.session.commit()
@@ -29,8 +33,15 @@ def invoices(db, world, make_signed_contract, clock):
 
 
 def pay(world, amount, reference, invoice=None, provider="manual"):
-    payment, _created = payments.record(world.tenant("alpha"), world.clients("alpha")[0].id, provider, reference,
-                                        Decimal(amount), "CNY", invoice_id=invoice.id if invoice else None)
+    payment, _created = payments.record(
+        world.tenant("alpha"),
+        world.clients("alpha")[0].id,
+        provider,
+        reference,
+        Decimal(amount),
+        "CNY",
+        invoice_id=invoice.id if invoice else None,
+    )
     return payment
 
 
@@ -82,7 +93,9 @@ def test_s3_2_2_a_reversal_reopens_the_invoices_and_withdraws_the_credit(invoice
     payments.reverse(cheque, "退票：存款不足")
     db.session.commit()
     assert [(i.status, i.balance) for i in (january, february)] == [
-        (InvoiceStatus.ISSUED, Decimal("8000.00")), (InvoiceStatus.ISSUED, Decimal("8000.00"))]
+        (InvoiceStatus.ISSUED, Decimal("8000.00")),
+        (InvoiceStatus.ISSUED, Decimal("8000.00")),
+    ]
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("0.00")
     assert cheque.status == PaymentStatus.REVERSED
     amounts = db.session.scalars(select(PaymentAllocation.amount).order_by(PaymentAllocation.id)).all()
@@ -107,8 +120,15 @@ def test_s3_2_1_failed_payments_never_allocate(invoices, world, db):
 def test_s3_2_1_payments_belong_to_the_client_and_are_amounts(invoices, world, db):
     january, _ = invoices
     with pytest.raises(payments.PaymentError):
-        payments.record(world.tenant("alpha"), world.clients("alpha")[1].id, "manual", "X", Decimal("1"), "CNY",
-                        invoice_id=january.id)  # another client's invoice
+        payments.record(
+            world.tenant("alpha"),
+            world.clients("alpha")[1].id,
+            "manual",
+            "X",
+            Decimal("1"),
+            "CNY",
+            invoice_id=january.id,
+        )  # another client's invoice
     with pytest.raises(payments.PaymentError):
         payments.record(world.tenant("beta"), world.clients("alpha")[0].id, "manual", "X", Decimal("1"), "CNY")
     with pytest.raises(payments.PaymentError):
@@ -166,8 +186,9 @@ def test_s3_2_1_billing_staff_record_a_transfer_against_the_invoice(invoices, wo
     assert client.post_form(url, data).status_code == 403
 
 
-def test_s8_1_4_an_invoice_unpaid_after_its_due_date_becomes_overdue_and_stays_so_until_paid(invoices, world, db,
-                                                                                             clock):  # fmt: skip
+def test_s8_1_4_an_invoice_unpaid_after_its_due_date_becomes_overdue_and_stays_so_until_paid(
+    invoices, world, db, clock
+):
     from saas.billing.tasks import mark_overdue_invoices
 
     january, february = invoices  # both issued 2 March 2028, due 1 April (net 30)

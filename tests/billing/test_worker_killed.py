@@ -30,10 +30,23 @@ pytestmark = pytest.mark.redis
 
 def start_worker(app, redis_url: str, worker_class: str, *extra: str) -> subprocess.Popen:
     """An RQ worker process on the test database, listening to the billing queue."""
-    env = {**os.environ, "AFTERCARE_ENV": "testing", "SECRET_KEY": "test-secret-key", "PYTHONPATH": str(ROOT),
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}  # fmt: skip
-    command = [str(Path(sys.executable).with_name("rq")), "worker", "-w", worker_class, "--url", redis_url,
-               *extra, "billing"]  # fmt: skip
+    env = {
+        **os.environ,
+        "AFTERCARE_ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+    }
+    command = [
+        str(Path(sys.executable).with_name("rq")),
+        "worker",
+        "-w",
+        worker_class,
+        "--url",
+        redis_url,
+        *extra,
+        "billing",
+    ]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
 
 
@@ -64,8 +77,10 @@ def four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clo
     """Four contracts in force from January 2028, the clock at February's run, chunks of two on the real Redis."""
     tenant = world.tenant("alpha")
     clock.set(datetime(2028, 1, 20, 10, tzinfo=SHANGHAI))
-    contracts = [make_signed_contract(tenant, client, effective=date(2028, 1, 1), title=f"Agreement {n}")
-                 for n, client in enumerate(world.clients("alpha") * 2)]  # fmt: skip
+    contracts = [
+        make_signed_contract(tenant, client, effective=date(2028, 1, 1), title=f"Agreement {n}")
+        for n, client in enumerate(world.clients("alpha") * 2)
+    ]
     kwargs = real_redis.connection_pool.connection_kwargs
     app.extensions["redis"], app.config["BILLING_CHUNK_SIZE"] = real_redis, 2
     clock.set(datetime(2028, 2, 1, 0, 30, tzinfo=SHANGHAI))
@@ -83,10 +98,12 @@ def assert_each_contract_billed_once_without_gaps(db, contracts):
 @pytest.mark.skipif(test_database_kind() != "postgresql", reason="holds a PostgreSQL row lock from outside")
 @pytest.mark.parametrize("worker_class", ["saas.jobs.AppSimpleWorker", "saas.jobs.AppWorker"])
 def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
-        app, db, world, make_signed_contract, clock, real_redis, worker_class):  # fmt: skip
+    app, db, world, make_signed_contract, clock, real_redis, worker_class
+):
     """As deployed (the billing queue's worker runs jobs in its own process) and with a forked work horse."""
-    tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clock,
-                                                                          real_redis)  # fmt: skip
+    tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(
+        app, world, make_signed_contract, clock, real_redis
+    )
     dsn = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
     worker = None
     try:
@@ -101,21 +118,27 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
             def chunk_waiting():  # the chunk has written its rows and waits for the run's row
                 return watcher.execute(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = "
-                    "'Lock' AND query LIKE '%%FROM billing_run%%FOR UPDATE'").fetchone()  # fmt: skip
+                    "'Lock' AND query LIKE '%%FROM billing_run%%FOR UPDATE'"
+                ).fetchone()
 
             (horse_pid,) = wait_for(chunk_waiting, 60, "the first chunk to block inside its transaction")
             # it has inserted invoices and lines already: its transaction holds their tables' write locks
             written = watcher.execute(
                 "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = %s AND "
-                "l.mode = 'RowExclusiveLock' AND c.relname IN ('invoice', 'invoice_line')", (horse_pid,)).fetchall()
+                "l.mode = 'RowExclusiveLock' AND c.relname IN ('invoice', 'invoice_line')",
+                (horse_pid,),
+            ).fetchall()
             assert sorted(r[0] for r in written) == ["invoice", "invoice_line"]
             # a work horse runs in a session of its own (RQ calls setsid): kill it and its worker, by pid
             for pid in (*children(worker.pid), worker.pid):
                 os.kill(pid, signal.SIGKILL)
             worker.wait(timeout=10)
             blocker.rollback()  # the lock goes; the dead horse's transaction can only roll back
-            wait_for(lambda: not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
-                                                 (horse_pid,)).fetchone(), 30, "the killed chunk to roll back")
+            wait_for(
+                lambda: not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (horse_pid,)).fetchone(),
+                30,
+                "the killed chunk to roll back",
+            )
         db.session.expire_all()
         assert db.session.scalar(select(func.count(Invoice.id))) == 0, "a killed chunk committed nothing"
 
@@ -139,14 +162,16 @@ def test_s3_1_2_a_worker_killed_mid_chunk_then_a_re_run_bills_once_without_gaps(
 @pytest.mark.skipif(test_database_kind() != "sqlite", reason="holds SQLite's write lock from outside")
 @pytest.mark.parametrize("worker_class", ["saas.jobs.AppSimpleWorker", "saas.jobs.AppWorker"])
 def test_s3_1_2_on_sqlite_a_worker_killed_waiting_in_its_chunk_then_a_re_run_bills_once_without_gaps(
-        app, db, world, make_signed_contract, clock, real_redis, worker_class):  # fmt: skip
+    app, db, world, make_signed_contract, clock, real_redis, worker_class
+):
     """The embedded database: a chunk job takes the write lock when it begins, so it waits while another holds it."""
     import sqlite3
 
     from rq.registry import StartedJobRegistry
 
-    tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(app, world, make_signed_contract, clock,
-                                                                          real_redis)  # fmt: skip
+    tenant, contracts, redis_url = four_contracts_billed_in_chunks_of_two(
+        app, world, make_signed_contract, clock, real_redis
+    )
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     try:
         assert tasks.start_run(tenant.id) == 2

@@ -11,10 +11,15 @@ from tests.browser.test_browser import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_s3_2_1_a_transfer_recorded_in_the_browser_pays_the_invoice(page, browser, live_server, world, db, clock,
-                                                                    make_signed_contract, artifacts_dir):  # fmt: skip
-    contract = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2026, 2, 1),
-                                    lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.00")])  # fmt: skip
+def test_s3_2_1_a_transfer_recorded_in_the_browser_pays_the_invoice(
+    page, browser, live_server, world, db, clock, make_signed_contract, artifacts_dir
+):
+    contract = make_signed_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2026, 2, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.00")],
+    )
     services.bill(world.tenant("alpha"), [contract.id], date(2026, 3, 1))
     db.session.commit()
     clock.set(datetime(2026, 3, 5, 2, 0, tzinfo=UTC))

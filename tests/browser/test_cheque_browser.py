@@ -15,17 +15,28 @@ pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def test_s3_2_2_a_cheque_recorded_cleared_and_returned_in_the_browser(page, browser, live_server, world, db, clock,
-                                                                      enable_plugin, make_signed_contract,
-                                                                      artifacts_dir):  # fmt: skip
+def test_s3_2_2_a_cheque_recorded_cleared_and_returned_in_the_browser(
+    page, browser, live_server, world, db, clock, enable_plugin, make_signed_contract, artifacts_dir
+):
     alpha = world.tenant("alpha")
     enable_plugin(alpha, "payments_cheque")
-    save_plugin_settings(alpha, "payments_cheque", {"payee": "Alpha 信息技术有限公司",
-                                                    "deposit_bank": "招商银行北京分行", "bounce_fee": "50.00",
-                                                    "instructions": ""})  # fmt: skip
+    save_plugin_settings(
+        alpha,
+        "payments_cheque",
+        {
+            "payee": "Alpha 信息技术有限公司",
+            "deposit_bank": "招商银行北京分行",
+            "bounce_fee": "50.00",
+            "instructions": "",
+        },
+    )
     clock.set(datetime(2026, 1, 20, 10, tzinfo=SHANGHAI))
-    contract = make_signed_contract(alpha, world.clients("alpha")[0], effective=date(2026, 2, 1),
-                                    lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.00")])  # fmt: skip
+    contract = make_signed_contract(
+        alpha,
+        world.clients("alpha")[0],
+        effective=date(2026, 2, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.00")],
+    )
     clock.set(datetime(2026, 3, 1, 1, tzinfo=SHANGHAI))
     services.bill(alpha, [contract.id], date(2026, 3, 1))
     db.session.commit()

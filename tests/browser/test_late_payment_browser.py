@@ -16,10 +16,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_s8_2_billing_staff_waive_and_confirm_penalties_in_the_browser(
-        page, browser, live_server, world, db, clock, make_signed_contract, artifacts_dir):  # fmt: skip
+    page, browser, live_server, world, db, clock, make_signed_contract, artifacts_dir
+):
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))
-    contract = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2028, 1, 1),
-                                    lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")])  # fmt: skip
+    contract = make_signed_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2028, 1, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
+    )
     clock.set(datetime(2028, 3, 1, 1, tzinfo=SHANGHAI))
     services.bill(world.tenant("alpha"), [contract.id], date(2028, 3, 1))  # January and February, due 31 March
     db.session.commit()

@@ -11,8 +11,9 @@ from tests.browser.test_browser import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_s4_2_request_round_trip_in_the_browser(page, browser, live_server, world, make_signed_contract, db,
-                                                artifacts_dir):  # fmt: skip
+def test_s4_2_request_round_trip_in_the_browser(
+    page, browser, live_server, world, make_signed_contract, db, artifacts_dir
+):
     tenant = world.tenant("alpha")
     make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 1, 1))
     services.categories(tenant)
@@ -64,15 +65,20 @@ POLLED = [
 
 
 @pytest.mark.parametrize(("email", "url"), POLLED)
-def test_s4_2_sla_panel_poll_refreshes_in_the_browser(page, live_server, world, make_signed_contract, db, clock,
-                                                      email, url):  # fmt: skip
+def test_s4_2_sla_panel_poll_refreshes_in_the_browser(
+    page, live_server, world, make_signed_contract, db, clock, email, url
+):
     """The SLA panel's 30-second poll (HTMX) brings the panel alone, swaps it in, and the time left moves on."""
     clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # a Monday, 10:00 in Shanghai
     tenant = world.tenant("alpha")
     make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
     fault = next(c for c in services.categories(tenant) if c.code == "FAULT")
-    req = services.create_request(tenant, world.clients("alpha")[0].id, {"category_id": fault.id, "subject": "ERP"},
-                                  world.person("alpha", "client_user"))  # fmt: skip
+    req = services.create_request(
+        tenant,
+        world.clients("alpha")[0].id,
+        {"category_id": fault.id, "subject": "ERP"},
+        world.person("alpha", "client_user"),
+    )
     db.session.commit()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

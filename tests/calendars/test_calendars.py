@@ -16,8 +16,9 @@ def at(y, m, d, hh, mm=0) -> datetime:
 
 
 #: 2026: Monday 5 October is still in the National Day holiday; Saturday 10 October is a make-up working day.
-OFFICE = CalendarSpec(holidays=frozenset({date(2026, 10, 5)}),
-                      workdays={date(2026, 10, 10): [(time(9), time(12)), (time(13), time(18))]})  # fmt: skip
+OFFICE = CalendarSpec(
+    holidays=frozenset({date(2026, 10, 5)}), workdays={date(2026, 10, 10): [(time(9), time(12)), (time(13), time(18))]}
+)
 
 
 def test_s4_1_friday_evening_request_skips_the_weekend_and_a_holiday_monday():

@@ -19,8 +19,13 @@ NOT_NUMBERS = ["sNaN", "NaN", "Infinity", "-Infinity", "1e400", "9" * 40, "ï¼‘ï¼
 @pytest.fixture
 def in_force(db, world, make_contract):
     """Alpha's first client's contract, signed by both parties."""
-    contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2026, 1, 31),
-                             lines=[("REMOTE", "1", "3000.00")], term_years=2)  # fmt: skip
+    contract = make_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2026, 1, 31),
+        lines=[("REMOTE", "1", "3000.00")],
+        term_years=2,
+    )
     signing.send_for_signatures(contract)
     for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
         document = signing.documents(contract)[0]
@@ -39,16 +44,21 @@ def form_fields(html: str) -> dict:
 
 def amendment_form(client, contract) -> dict:
     fields = form_fields(client.get(f"/t/alpha/contracts/{contract.id}/amend").get_data(as_text=True))
-    fields.update({"effective_date": "2026-08-01", "reason": "x",
-                   "lines-0-service_id": str(contract.lines[0].service_id)})  # fmt: skip
-    return {k: v for k, v in fields.items() if not k.startswith("lines-") or k.endswith(
-        ("service_id", "description", "quantity", "monthly_fee"))}  # fmt: skip
+    fields.update(
+        {"effective_date": "2026-08-01", "reason": "x", "lines-0-service_id": str(contract.lines[0].service_id)}
+    )
+    return {
+        k: v
+        for k, v in fields.items()
+        if not k.startswith("lines-") or k.endswith(("service_id", "description", "quantity", "monthly_fee"))
+    }
 
 
 @pytest.mark.parametrize("value", NOT_NUMBERS)
 @pytest.mark.parametrize("field", ["lines-0-quantity", "lines-0-monthly_fee", "penalty_rate"])
-def test_s10_2_an_amendment_with_a_number_that_is_none_is_refused_with_a_message(client, db, world, in_force, field,
-                                                                                 value):
+def test_s10_2_an_amendment_with_a_number_that_is_none_is_refused_with_a_message(
+    client, db, world, in_force, field, value
+):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     data = {**amendment_form(client, in_force), field: value}
     response = client.post_form(f"/t/alpha/contracts/{in_force.id}/amend", data)
@@ -83,7 +93,9 @@ def test_s8_2_full_width_digits_are_refused_in_the_readers_language(client, db, 
 
 def test_s7_1_a_document_id_past_64_bits_is_not_found(client, db, world, in_force):
     client.sign_in(world.person("alpha", "vendor_admin").email)
-    for url in (f"/t/alpha/contracts/{in_force.id}/documents/99999999999999999999",
-                f"/t/alpha/contracts/{in_force.id}/documents/4294967296/pdf",
-                f"/t/alpha/portal/contracts/{in_force.id}/documents/99999999999999999999"):  # fmt: skip
+    for url in (
+        f"/t/alpha/contracts/{in_force.id}/documents/99999999999999999999",
+        f"/t/alpha/contracts/{in_force.id}/documents/4294967296/pdf",
+        f"/t/alpha/portal/contracts/{in_force.id}/documents/99999999999999999999",
+    ):
         assert client.get(url).status_code in (403, 404), url

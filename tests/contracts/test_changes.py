@@ -16,8 +16,13 @@ from saas.core.errors import ServiceError
 @pytest.fixture
 def in_force(db, world, make_contract):
     """Alpha's first client's contract, signed by both parties (terms: on-site within 24 hours)."""
-    contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2026, 1, 31),
-                             lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")], term_years=2)  # fmt: skip
+    contract = make_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2026, 1, 31),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
+        term_years=2,
+    )
     signing.send_for_signatures(contract)
     for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
         document = signing.documents(contract)[0]
@@ -32,10 +37,12 @@ def sign_through_screens(client, world, contract, change, db):
     for role, base in (("vendor_admin", "/t/alpha/contracts"), ("client_admin", "/t/alpha/portal/contracts")):
         client.sign_in(world.person("alpha", role).email)
         page = client.get(f"{base}/{contract.id}/changes/{change.id}").get_data(as_text=True)
-        doc_id, sha = re.search(r'name="document_id" value="(\d+)"><input type="hidden" name="sha256" value="(\w+)"',
-                                page).groups()  # fmt: skip
-        client.post_form(f"{base}/{contract.id}/changes/{change.id}/sign",
-                         {"document_id": doc_id, "sha256": sha, "confirm": "y"})  # fmt: skip
+        doc_id, sha = re.search(
+            r'name="document_id" value="(\d+)"><input type="hidden" name="sha256" value="(\w+)"', page
+        ).groups()
+        client.post_form(
+            f"{base}/{contract.id}/changes/{change.id}/sign", {"document_id": doc_id, "sha256": sha, "confirm": "y"}
+        )
         client.post_form("/logout")
     db.session.expire_all()
 
@@ -69,10 +76,20 @@ def test_s10_2_amendment_applies_only_when_both_have_signed(client, db, world, i
     catalogue = {s.code: s for s in services.list_services(world.tenant("alpha"))}
     terms = {name: getattr(in_force, name) for name in services.TERM_FIELDS}
     terms["onsite_arrival_hours"] = 8
-    lines = [{"service_id": catalogue["REMOTE"].id, "description": "远程技术支持", "quantity": Decimal(1),
-              "monthly_fee": Decimal("3000.00")},
-             {"service_id": catalogue["ONSITE"].id, "description": "现场技术支持（加急）", "quantity": Decimal(2),
-              "monthly_fee": Decimal("4500.00")}]  # fmt: skip
+    lines = [
+        {
+            "service_id": catalogue["REMOTE"].id,
+            "description": "远程技术支持",
+            "quantity": Decimal(1),
+            "monthly_fee": Decimal("3000.00"),
+        },
+        {
+            "service_id": catalogue["ONSITE"].id,
+            "description": "现场技术支持（加急）",
+            "quantity": Decimal(2),
+            "monthly_fee": Decimal("4500.00"),
+        },
+    ]
     change = changes.propose_amendment(in_force, terms, lines, date(2026, 7, 1), "增加驻场")
     db.session.commit()
     assert change.number == f"{in_force.number}-A1"
@@ -105,8 +122,11 @@ def test_s10_2_amendment_screens_show_old_and_new(client, db, world, in_force):
     for key in ("csrf_token", "add_line", "lang", "next"):  # other forms and buttons on the page
         fields.pop(key, None)
     fields.update({"effective_date": "2026-08-01", "consult_response_hours": "4", "reason": "提速"})
-    fields = {k: v for k, v in fields.items() if not k.startswith("lines-") or k.endswith(("description", "quantity",
-              "monthly_fee"))}  # fmt: skip
+    fields = {
+        k: v
+        for k, v in fields.items()
+        if not k.startswith("lines-") or k.endswith(("description", "quantity", "monthly_fee"))
+    }
     for i, line in enumerate(in_force.lines):
         fields[f"lines-{i}-service_id"] = str(line.service_id)
     response = client.post_form(f"/t/alpha/contracts/{in_force.id}/amend", fields)
@@ -119,8 +139,15 @@ def test_s10_2_amendment_screens_show_old_and_new(client, db, world, in_force):
 
 def test_s10_2_proposals_that_change_nothing_or_fall_outside_the_term_are_refused(db, world, in_force):
     terms = {name: getattr(in_force, name) for name in services.TERM_FIELDS}
-    lines = [{"service_id": ln.service_id, "description": ln.description, "quantity": ln.quantity,
-              "monthly_fee": ln.monthly_fee} for ln in in_force.lines]  # fmt: skip
+    lines = [
+        {
+            "service_id": ln.service_id,
+            "description": ln.description,
+            "quantity": ln.quantity,
+            "monthly_fee": ln.monthly_fee,
+        }
+        for ln in in_force.lines
+    ]
     with pytest.raises(ServiceError, match="changes nothing"):
         changes.propose_amendment(in_force, terms, lines, date(2026, 7, 1), "")
     with pytest.raises(ServiceError, match="within the contract's term"):

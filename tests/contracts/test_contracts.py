@@ -29,8 +29,9 @@ def activate(db, contract):
         (date(2025, 3, 31), 2, date(2027, 3, 30), date(2027, 2, 28)),  # the window starts on a clamped month end
     ],
 )
-def test_s1_2_term_end_and_renewal_window_follow_month_ends(db, world, make_contract, effective, years, last,
-                                                            renewal_from):  # fmt: skip
+def test_s1_2_term_end_and_renewal_window_follow_month_ends(
+    db, world, make_contract, effective, years, last, renewal_from
+):
     contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=effective, term_years=years)
     assert services.last_day(contract) == last
     assert services.renewal_window_start(contract) == renewal_from
@@ -77,9 +78,10 @@ def test_contract_numbers_are_gapless_per_tenant_and_year(db, clock, world, make
 
 def test_s3_1_1_monthly_total_rounds_each_line_once(db, world, make_contract):
     contract = make_contract(
-        world.tenant("alpha"), world.clients("alpha")[0],
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
         lines=[("REMOTE", "1.5", "1000.01"), ("ONSITE", "3", "333.33"), ("FAULT", "0.33", "0.05")],
-    )  # fmt: skip
+    )
     # 1500.015 -> 1500.02 (half-up); 999.99; 0.0165 -> 0.02
     assert services.monthly_total(contract) == Decimal("2500.03")
     db.session.expire_all()
@@ -130,13 +132,24 @@ def test_draft_form_creates_a_contract_from_the_catalogue(client, db, world):
     remote = next(s for s in services.list_services(world.tenant("alpha")) if s.code == "REMOTE")
     client.sign_in(world.person("alpha", "vendor_billing").email)
     form = {
-        "client_id": str(world.clients("alpha")[1].id), "title": "2026 售后服务协议", "effective_date": "2026-01-31",
-        "term_years": "1", "renewal_notice_months": "1", "service_response_hours": "4", "onsite_arrival_hours": "24",
-        "fault_response_hours": "2", "consult_response_hours": "8", "penalty_rate": "0.10",
-        "dispute_deadline_months": "3", "payment_net_days": "30", "confidentiality_years": "2",
-        "lines-0-service_id": str(remote.id), "lines-0-description": "", "lines-0-quantity": "2",
+        "client_id": str(world.clients("alpha")[1].id),
+        "title": "2026 售后服务协议",
+        "effective_date": "2026-01-31",
+        "term_years": "1",
+        "renewal_notice_months": "1",
+        "service_response_hours": "4",
+        "onsite_arrival_hours": "24",
+        "fault_response_hours": "2",
+        "consult_response_hours": "8",
+        "penalty_rate": "0.10",
+        "dispute_deadline_months": "3",
+        "payment_net_days": "30",
+        "confidentiality_years": "2",
+        "lines-0-service_id": str(remote.id),
+        "lines-0-description": "",
+        "lines-0-quantity": "2",
         "lines-0-monthly_fee": "",
-    }  # fmt: skip
+    }
     more = client.post_form("/t/alpha/contracts/new", {**form, "add_line": "1"}).get_data(as_text=True)
     assert 'name="lines-1-service_id"' in more  # one more line, nothing saved
     assert db.session.scalar(select(Contract)) is None
@@ -176,11 +189,13 @@ def test_s7_1_a_client_sees_only_its_own_contracts(client, db, world, make_contr
 
 
 def test_hook_saas_contract_obligations_lists_each_measurable_clause(client, world, make_contract):
-    contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], onsite_arrival_hours=6,
-                             penalty_rate=Decimal("0.1250"))  # fmt: skip
+    contract = make_contract(
+        world.tenant("alpha"), world.clients("alpha")[0], onsite_arrival_hours=6, penalty_rate=Decimal("0.1250")
+    )
     client.sign_in(world.person("alpha", "vendor_admin").email)
-    tab = client.get(f"/t/alpha/contracts/{contract.id}?tab=obligations", headers={"HX-Request": "true",
-                     "HX-Target": "contract-tab"}).get_data(as_text=True)  # fmt: skip
+    tab = client.get(
+        f"/t/alpha/contracts/{contract.id}?tab=obligations", headers={"HX-Request": "true", "HX-Target": "contract-tab"}
+    ).get_data(as_text=True)
     assert "<html" not in tab
     for clause in ("§1.2", "§4.1", "§2.1.2", "§2.2.2", "§2.3.2", "§3.1.2", "§8.2", "§7.2", "Part 2 §7.2"):
         assert f">{clause}<" in tab
@@ -209,16 +224,20 @@ def test_default_terms_are_read_without_writing_and_prefill_new_contracts(client
     page = client.get("/t/alpha/contracts/defaults").get_data(as_text=True)
     assert 'value="HT-{year}-{seq}"' in page
     assert db.session.scalar(select(ContractDefaults)) is None  # reading the page writes nothing
-    form = {**{k: str(v) for k, v in services.draft_terms(world.tenant("alpha")).items()},
-            "onsite_arrival_hours": "6", "number_pattern": "SV-{year}-{seq}"}  # fmt: skip
+    form = {
+        **{k: str(v) for k, v in services.draft_terms(world.tenant("alpha")).items()},
+        "onsite_arrival_hours": "6",
+        "number_pattern": "SV-{year}-{seq}",
+    }
     assert client.post_form("/t/alpha/contracts/defaults", form).status_code == 302
     assert db.session.scalar(select(ContractDefaults)).onsite_arrival_hours == 6
     new = client.get("/t/alpha/contracts/new").get_data(as_text=True)
     assert 'name="onsite_arrival_hours" required type="number" value="6"' in new
 
 
-def test_s1_1_the_first_two_contracts_of_a_year_drafted_at_once_take_numbers_one_and_two(db, clock, world, app,
-                                                                                          make_contract):  # fmt: skip
+def test_s1_1_the_first_two_contracts_of_a_year_drafted_at_once_take_numbers_one_and_two(
+    db, clock, world, app, make_contract
+):
     """Nobody has a counter for the year yet: both find none, both make one; the loser waits and takes the next."""
     from saas.extensions import db as database
     from saas.testing.race import at_once

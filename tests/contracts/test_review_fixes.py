@@ -30,8 +30,16 @@ def test_s10_2_signed_fee_lines_cannot_be_removed_or_added(db, in_force):
     with pytest.raises(TamperError):
         db.session.commit()
     db.session.rollback()
-    db.session.add(ContractLine(tenant_id=in_force.tenant_id, client_id=in_force.client_id, contract_id=in_force.id,
-                                description="smuggled", quantity=Decimal(1), monthly_fee=Decimal(1)))  # fmt: skip
+    db.session.add(
+        ContractLine(
+            tenant_id=in_force.tenant_id,
+            client_id=in_force.client_id,
+            contract_id=in_force.id,
+            description="smuggled",
+            quantity=Decimal(1),
+            monthly_fee=Decimal(1),
+        )
+    )
     with pytest.raises(TamperError):
         db.session.commit()
     db.session.rollback()
@@ -63,8 +71,15 @@ def test_s1_2_an_amendment_extending_the_term_takes_the_contract_out_of_the_rene
     refresh_contract_statuses()
     assert db.session.get(Contract, in_force.id).status == ContractStatus.EXPIRING
     terms = {name: getattr(in_force, name) for name in services.TERM_FIELDS} | {"term_years": 3}
-    lines = [{"service_id": ln.service_id, "description": ln.description, "quantity": ln.quantity,
-              "monthly_fee": ln.monthly_fee} for ln in in_force.lines]  # fmt: skip
+    lines = [
+        {
+            "service_id": ln.service_id,
+            "description": ln.description,
+            "quantity": ln.quantity,
+            "monthly_fee": ln.monthly_fee,
+        }
+        for ln in in_force.lines
+    ]
     change = changes.propose_amendment(in_force, terms, lines, date(2027, 1, 5), "")
     document = signing.documents_for(in_force, change.subject)[0]
     for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
@@ -75,8 +90,15 @@ def test_s1_2_an_amendment_extending_the_term_takes_the_contract_out_of_the_rene
 
 def test_s10_2_retyping_the_same_rate_is_not_a_change(db, in_force):
     terms = {name: getattr(in_force, name) for name in services.TERM_FIELDS} | {"penalty_rate": Decimal("0.1")}
-    lines = [{"service_id": ln.service_id, "description": ln.description, "quantity": ln.quantity,
-              "monthly_fee": ln.monthly_fee} for ln in in_force.lines]  # fmt: skip
+    lines = [
+        {
+            "service_id": ln.service_id,
+            "description": ln.description,
+            "quantity": ln.quantity,
+            "monthly_fee": ln.monthly_fee,
+        }
+        for ln in in_force.lines
+    ]
     with pytest.raises(ServiceError, match="changes nothing"):
         changes.propose_amendment(in_force, terms, lines, date(2026, 6, 1), "")
 
@@ -115,8 +137,9 @@ def test_s1_2_a_reminder_that_failed_to_send_goes_out_on_the_next_run(app, db, c
 
 
 def test_s14_pdf_of_a_contract_with_a_chinese_number_downloads(client, db, world, make_contract):
-    services.save_defaults(world.tenant("alpha"), services.draft_terms(world.tenant("alpha"))
-                           | {"number_pattern": "售后-{year}-{seq}"})  # fmt: skip
+    services.save_defaults(
+        world.tenant("alpha"), services.draft_terms(world.tenant("alpha")) | {"number_pattern": "售后-{year}-{seq}"}
+    )
     db.session.commit()
     contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0])
     signing.send_for_signatures(contract)

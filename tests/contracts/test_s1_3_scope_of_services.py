@@ -16,8 +16,9 @@ def test_s1_3_the_standard_catalogue_covers_each_service_of_section_2_once(db, w
 
 
 def test_s1_3_the_agreement_names_the_services_it_covers_in_both_languages(db, world, make_contract):
-    contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0],
-                             lines=[("REMOTE", "1", "3000.00"), ("CONSULT", "2", "800.00")])  # fmt: skip
+    contract = make_contract(
+        world.tenant("alpha"), world.clients("alpha")[0], lines=[("REMOTE", "1", "3000.00"), ("CONSULT", "2", "800.00")]
+    )
     signing.send_for_signatures(contract)
     zh, en = (document.html for document in signing.documents(contract))
     assert [line.description for line in contract.lines] == ["远程技术支持（7×24）", "售后咨询服务"]

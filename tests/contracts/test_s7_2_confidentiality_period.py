@@ -7,8 +7,9 @@ from saas.contracts import changes, signing
 
 def test_s7_2_confidentiality_runs_the_agreed_years_after_the_last_day(db, world, make_signed_contract):
     # A one-year term from 1 March 2023 ends on 29 February 2024; a year later there is no 29 February.
-    contract = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2023, 3, 1),
-                                    confidentiality_years=1)  # fmt: skip
+    contract = make_signed_contract(
+        world.tenant("alpha"), world.clients("alpha")[0], effective=date(2023, 3, 1), confidentiality_years=1
+    )
     assert changes.confidentiality_ends(contract) == date(2025, 2, 28)
     contract.confidentiality_years = 3
     assert changes.confidentiality_ends(contract) == date(2027, 2, 28)

@@ -15,15 +15,27 @@ from saas.core.errors import ServiceError
 from saas.core.models import AppendOnlyError, AuditEvent
 
 #: The seed's blanks, each given a value no other number on the page has.
-BLANKS = {"term_years": 3, "renewal_notice_months": 5, "service_response_hours": 7, "onsite_arrival_hours": 19,
-          "fault_response_hours": 11, "consult_response_hours": 13, "dispute_deadline_months": 17}  # fmt: skip
+BLANKS = {
+    "term_years": 3,
+    "renewal_notice_months": 5,
+    "service_response_hours": 7,
+    "onsite_arrival_hours": 19,
+    "fault_response_hours": 11,
+    "consult_response_hours": 13,
+    "dispute_deadline_months": 17,
+}
 
 
 @pytest.fixture
 def sent(db, world, make_contract):
     """A contract of alpha's first client, sent for signatures (documents frozen as version 1)."""
-    contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2026, 1, 31),
-                             lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.50")], **BLANKS)  # fmt: skip
+    contract = make_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2026, 1, 31),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "2", "2500.50")],
+        **BLANKS,
+    )
     signing.send_for_signatures(contract)
     db.session.commit()
     return contract
@@ -44,8 +56,9 @@ def test_s10_1_both_parties_sign_and_the_contract_takes_effect(client, db, clock
     vendor_page = f"/t/alpha/contracts/{sent.id}?tab=signatures"
     client.sign_in(world.person("alpha", "vendor_admin").email)
     doc_id, sha = sign_form(client, vendor_page)
-    unconfirmed = client.post_form(f"/t/alpha/contracts/{sent.id}/sign", {"document_id": doc_id, "sha256": sha},
-                                   follow_redirects=True)  # fmt: skip
+    unconfirmed = client.post_form(
+        f"/t/alpha/contracts/{sent.id}/sign", {"document_id": doc_id, "sha256": sha}, follow_redirects=True
+    )
     assert "Tick the box to confirm you sign." in unconfirmed.get_data(as_text=True)
     client.post_form(f"/t/alpha/contracts/{sent.id}/sign", {"document_id": doc_id, "sha256": sha, "confirm": "y"})
     db.session.expire_all()
@@ -55,8 +68,11 @@ def test_s10_1_both_parties_sign_and_the_contract_takes_effect(client, db, clock
     client.sign_in(world.person("alpha", "client_admin").email)
     portal_page = f"/t/alpha/portal/contracts/{sent.id}?tab=signatures"
     doc_id, sha = sign_form(client, portal_page, language="en")
-    done = client.post_form(f"/t/alpha/portal/contracts/{sent.id}/sign",
-                            {"document_id": doc_id, "sha256": sha, "confirm": "y"}, follow_redirects=True)  # fmt: skip
+    done = client.post_form(
+        f"/t/alpha/portal/contracts/{sent.id}/sign",
+        {"document_id": doc_id, "sha256": sha, "confirm": "y"},
+        follow_redirects=True,
+    )
     assert "Signed for Party A (the client)." in done.get_data(as_text=True)
     db.session.expire_all()
     contract = db.session.get(Contract, sent.id)
@@ -145,8 +161,11 @@ def test_s14_pdf_embeds_fonts_and_carries_the_text(client, db, world, sent, lang
     assert world.clients("alpha")[0].legal_name.replace(" ", "") in text
     if language == "zh_Hans_CN":
         assert "甲方" in text and "乙方" in text
-    fonts = [page["/Resources"]["/Font"][name].get_object() for page in reader.pages[:1]
-             for name in page["/Resources"]["/Font"]]  # fmt: skip
+    fonts = [
+        page["/Resources"]["/Font"][name].get_object()
+        for page in reader.pages[:1]
+        for name in page["/Resources"]["/Font"]
+    ]
     descriptors = [
         f["/FontDescriptor"] if "/FontDescriptor" in f else f["/DescendantFonts"][0].get_object()["/FontDescriptor"]
         for f in fonts
@@ -166,8 +185,9 @@ def test_s7_1_confidential_document_access_is_audited(client, db, world, sent):
 
 
 @pytest.mark.parametrize("client_signed_first", [False, True], ids=["first-signature", "second-signature"])
-def test_s10_1_the_vendor_admin_signing_twice_at_once_signs_once_and_is_told(client, db, world, sent, app,
-                                                                             client_signed_first):  # fmt: skip
+def test_s10_1_the_vendor_admin_signing_twice_at_once_signs_once_and_is_told(
+    client, db, world, sent, app, client_signed_first
+):
     """Two tabs, the sign button pressed in both at the same moment: one signature, a message, never a 500."""
     from saas.contracts.models import ContractSignature
     from saas.testing.race import at_once
@@ -184,8 +204,12 @@ def test_s10_1_the_vendor_admin_signing_twice_at_once_signs_once_and_is_told(cli
         browser.sign_in(email)
         doc_id, sha = sign_form(browser, page)
         forms.append({"document_id": doc_id, "sha256": sha, "confirm": "y", "csrf_token": browser.csrf_token(page)})
-    answers = at_once(*(lambda b=b, f=f: b.post(f"/t/alpha/contracts/{sent.id}/sign", data=f)
-                        for b, f in zip(browsers, forms, strict=True)))  # fmt: skip
+    answers = at_once(
+        *(
+            lambda b=b, f=f: b.post(f"/t/alpha/contracts/{sent.id}/sign", data=f)
+            for b, f in zip(browsers, forms, strict=True)
+        )
+    )
     assert [a.status_code for a in answers] == [302, 302]
     assert len(db.session.scalars(select(ContractSignature).where(ContractSignature.party == "B")).all()) == 1
     db.session.expire_all()

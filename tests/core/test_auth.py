@@ -107,8 +107,14 @@ def test_security_headers_and_content_security_policy(client, world):
 
 
 def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path):
-    app = create_app("production", overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
-                                               "SECRET_KEY": "k", "BASE_URL": "https://aftercare.example.com"})
+    app = create_app(
+        "production",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+            "SECRET_KEY": "k",
+            "BASE_URL": "https://aftercare.example.com",
+        },
+    )
     response = app.test_client().get("/login", base_url="https://aftercare.example.com")
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("aftercare_session=")]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -41,9 +41,18 @@ def test_create_tenant_user_and_enable_plugin(app, db):
     short = run(app, "create-user", "a@example.com", "--name", "A", "--password", "short")
     assert short.exit_code != 0 and "at least 12" in short.output
     made = run(
-        app, "create-user", "Admin@Example.com", "--name", "Admin", "--password", "long-enough-password",
-        "--tenant", "acme", "--role", "vendor_admin",
-    )  # fmt: skip
+        app,
+        "create-user",
+        "Admin@Example.com",
+        "--name",
+        "Admin",
+        "--password",
+        "long-enough-password",
+        "--tenant",
+        "acme",
+        "--role",
+        "vendor_admin",
+    )
     assert made.exit_code == 0, made.output
     user = db.session.scalar(select(User).where(User.email == "admin@example.com"))
     assert user.memberships[0].role == "vendor_admin"

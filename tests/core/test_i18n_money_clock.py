@@ -139,4 +139,3 @@ def test_timestamps_come_back_aware_in_utc(db, make_tenant, clock):
     db.session.expire_all()
     assert tenant.created_at == datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)
     assert tenant.created_at.tzinfo is not None
-

@@ -113,4 +113,3 @@ def test_a_job_that_failed_is_queued_again_when_asked_again(db, rq_mode):
     again = enqueue(math.sqrt, 4, job_id="root-once", retries=0)
     assert again.id.startswith("root-once-") and again.get_status() == "queued"
     assert enqueue(math.sqrt, 4, job_id=again.id, retries=0).id == again.id  # queued: not queued twice
-

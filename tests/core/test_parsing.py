@@ -80,9 +80,13 @@ def test_s7_1_parse_date_and_datetime_take_ordinary_times():
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("9999-12-31T23:59:59-12:00", "out_of_range"), ("0001-01-01T00:00", "out_of_range"),
-     ("2026-11-02T09:50", "no_timezone"), ("yesterday", "not_a_date")],
-)  # fmt: skip
+    [
+        ("9999-12-31T23:59:59-12:00", "out_of_range"),
+        ("0001-01-01T00:00", "out_of_range"),
+        ("2026-11-02T09:50", "no_timezone"),
+        ("yesterday", "not_a_date"),
+    ],
+)
 def test_s7_1_parse_datetime_refuses_with_a_reason(text, reason):
     with pytest.raises(InvalidDate) as caught:
         parse_datetime(text, require_timezone=True)

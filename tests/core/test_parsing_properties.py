@@ -35,12 +35,36 @@ many = settings(max_examples=300, deadline=None)
 #: Text as people and machines send it: anything, plus the shapes that used to get through.
 NASTY = st.one_of(
     st.text(),
-    st.sampled_from(["sNaN", "NaN", "-nan", "Infinity", "-inf", "1e400", "1E+999999", "9" * 40, "１００", "٣", "0x10",
-                     "1_000", " 1 ", "+.5", "-0", "1.", ".", "", "\x00", "1\n", "²"]),  # fmt: skip
+    st.sampled_from(
+        [
+            "sNaN",
+            "NaN",
+            "-nan",
+            "Infinity",
+            "-inf",
+            "1e400",
+            "1E+999999",
+            "9" * 40,
+            "１００",
+            "٣",
+            "0x10",
+            "1_000",
+            " 1 ",
+            "+.5",
+            "-0",
+            "1.",
+            ".",
+            "",
+            "\x00",
+            "1\n",
+            "²",
+        ]
+    ),
     st.from_regex(r"[+-]?[0-9]{0,40}(\.[0-9]{0,6})?([eE][+-]?[0-9]{1,6})?", fullmatch=True),
 )
-AMOUNTS = st.decimals(min_value=Decimal(-(10**15) + 1), max_value=Decimal(10**15 - 1), places=2,
-                      allow_nan=False, allow_infinity=False)  # fmt: skip
+AMOUNTS = st.decimals(
+    min_value=Decimal(-(10**15) + 1), max_value=Decimal(10**15 - 1), places=2, allow_nan=False, allow_infinity=False
+)
 
 
 @many
@@ -50,8 +74,15 @@ def test_s3_1_1_parse_amount_only_ever_refuses_with_invalid_amount(text, places,
     try:
         amount = parse_amount(text, places=places, negative=negative)
     except InvalidAmount as exc:
-        assert exc.reason in {"empty", "not_a_number", "non_ascii_digits", "too_many_decimals", "too_large",
-                              "negative", "float"}  # fmt: skip
+        assert exc.reason in {
+            "empty",
+            "not_a_number",
+            "non_ascii_digits",
+            "too_many_decimals",
+            "too_large",
+            "negative",
+            "float",
+        }
         return
     assert amount.is_finite() and amount == amount.quantize(Decimal(1).scaleb(-places))
     assert len(str(abs(amount).to_integral_value(rounding="ROUND_DOWN")).lstrip("0")) <= MAX_AMOUNT_DIGITS
@@ -99,8 +130,7 @@ OFFSETS = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(lambd
 
 
 @many
-@given(st.one_of(NASTY, st.datetimes(timezones=st.one_of(st.none(), OFFSETS)).map(datetime.isoformat)),
-       st.booleans())  # fmt: skip
+@given(st.one_of(NASTY, st.datetimes(timezones=st.one_of(st.none(), OFFSETS)).map(datetime.isoformat)), st.booleans())
 @example("9999-12-31T23:59:59-12:00", True)
 @example("0001-01-01T00:00:00+14:00", True)
 def test_s7_1_parse_datetime_never_overflows(text, require_timezone):
@@ -123,8 +153,7 @@ def test_s7_1_parse_datetime_round_trips_aware_times_in_utc(when):
 
 
 @many
-@given(st.one_of(NASTY, st.builds(lambda t, i: f"{t.isoformat()}|{i}", st.datetimes(timezones=OFFSETS),
-                                  st.integers())))  # fmt: skip
+@given(st.one_of(NASTY, st.builds(lambda t, i: f"{t.isoformat()}|{i}", st.datetimes(timezones=OFFSETS), st.integers())))
 def test_s7_1_parse_cursor_is_a_cursor_or_invalid_cursor(text):
     for timed in (False, True):
         try:
@@ -160,8 +189,10 @@ def test_s7_1_safe_filename_is_one_name_fit_for_any_header_or_disk(name):
 
 
 @many
-@given(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=100),
-       st.sampled_from(["pdf", "txt", "log", "xlsx"]))  # fmt: skip
+@given(
+    st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=100),
+    st.sampled_from(["pdf", "txt", "log", "xlsx"]),
+)
 def test_s7_1_safe_filename_keeps_chinese_names(stem, extension):
     name = f"{stem}.{extension}"
     assert safe_filename(name) == __import__("unicodedata").normalize("NFC", name)

@@ -217,8 +217,15 @@ def test_s7_1_an_invitation_accepted_twice_at_once_makes_one_account_and_no_erro
     forms = []
     for browser in browsers:
         page = browser.get(link).get_data(as_text=True)
-        forms.append({"name": "Twice", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-                      "csrf_token": browser.csrf_token(link), "_once": once_token(page)})  # fmt: skip
+        forms.append(
+            {
+                "name": "Twice",
+                "password": NEW_PASSWORD,
+                "confirm": NEW_PASSWORD,
+                "csrf_token": browser.csrf_token(link),
+                "_once": once_token(page),
+            }
+        )
     if same_form:
         forms[1]["_once"] = forms[0]["_once"]
     answers = at_once(*(lambda b=b, f=f: b.post(link, data=f) for b, f in zip(browsers, forms, strict=True)))

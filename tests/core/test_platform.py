@@ -80,8 +80,14 @@ def test_outbox_shows_each_tenant_only_its_own_mail(client, make_user, world):
 
 def test_s1_1_vendor_admin_keeps_the_organisation_details(client, db, world):
     client.sign_in(world.person("alpha", "vendor_admin").email)
-    form = {"name": "Alpha", "legal_name": "阿尔法信息技术有限公司", "uscc": "bad", "address": "上海",
-            "timezone": "UTC", "currency": "CNY"}  # fmt: skip
+    form = {
+        "name": "Alpha",
+        "legal_name": "阿尔法信息技术有限公司",
+        "uscc": "bad",
+        "address": "上海",
+        "timezone": "UTC",
+        "currency": "CNY",
+    }
     bad = client.post_form("/t/alpha/organisation", form).get_data(as_text=True)
     assert "This is not a valid unified social credit code." in bad
     assert client.post_form("/t/alpha/organisation", {**form, "uscc": ""}).status_code == 302

@@ -35,8 +35,11 @@ def start(app, name, module):
     from saas import create_app
     from saas.extensions import db
 
-    other = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                                             "SECRET_KEY": "x"}, extra_plugins={name: module})  # fmt: skip
+    other = create_app(
+        "testing",
+        overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x"},
+        extra_plugins={name: module},
+    )
     with other.app_context():
         db.engine.dispose()
     return other
@@ -47,10 +50,12 @@ BAD = {
     "another plugin's name": (plugin_blueprint("payments_bank", __name__), "blueprint is 'plugin_site_visits'"),
     "tenant-facing, moved": (plugin_blueprint("site_visits", __name__), "at '/t/<tenant>/p/site_visits'"),
     "public, not its name": (plugin_public_blueprint("visits", __name__, "/visits"), "named 'site_visits' or"),
-    "public, a longer plugin's name": (plugin_public_blueprint("site_visits_sandbox", __name__, "/x"),
-                                       "this name is plugin 'site_visits_sandbox'"),
+    "public, a longer plugin's name": (
+        plugin_public_blueprint("site_visits_sandbox", __name__, "/x"),
+        "this name is plugin 'site_visits_sandbox'",
+    ),
     "public, under /t/": (plugin_public_blueprint("site_visits", __name__, "/t/<tenant>/visits"), "mounted under /t/"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -64,8 +69,11 @@ def test_a_plugin_blueprint_named_against_the_rule_stops_start_up(app, db, case)
     from saas import create_app
 
     with pytest.raises(PluginBlueprintError, match="plugin 'site_visits': blueprint") as error:
-        create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                                         "SECRET_KEY": "x"}, extra_plugins=plugins)  # fmt: skip
+        create_app(
+            "testing",
+            overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x"},
+            extra_plugins=plugins,
+        )
     assert message in str(error.value)
 
 
@@ -83,8 +91,7 @@ def test_a_plugin_blueprint_named_after_its_plugin_is_registered(app, db):
 def test_every_installed_plugins_blueprints_follow_the_rule(app):
     """The shipped plugins pass the rule: tenant-facing under /t/<tenant>/p/<name>/, the sandbox's gateway declared."""
     pm = app.extensions["plugins"]
-    owners = {bp.name: impl.plugin_name for impl in pm.hook.saas_blueprints.get_hookimpls()
-              for bp in impl.function()}  # fmt: skip
+    owners = {bp.name: impl.plugin_name for impl in pm.hook.saas_blueprints.get_hookimpls() for bp in impl.function()}
     plugin_bps = {name: owner for name, owner in owners.items() if owner not in CORE_PARTS}
     assert plugin_bps["plugin_payments_epay"] == "payments_epay"
     assert plugin_bps["payments_epay_sandbox"] == "payments_epay_sandbox"  # not tenant-facing, declared so

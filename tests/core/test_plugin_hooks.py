@@ -315,9 +315,15 @@ def tickets_app(app, db):
 
 
 #: The contracts and requests domains' figures (no contract or request in the world fixture yet).
-CONTRACT_CARDS = {"Contracts in force": "0", "In the renewal window": "0", "Awaiting signatures": "0",
-                  "Open requests": "0", "Due within 2 hours": "0", "Waiting on client": "0",
-                  "SLA breaches this month": "0"}
+CONTRACT_CARDS = {
+    "Contracts in force": "0",
+    "In the renewal window": "0",
+    "Awaiting signatures": "0",
+    "Open requests": "0",
+    "Due within 2 hours": "0",
+    "Waiting on client": "0",
+    "SLA breaches this month": "0",
+}
 
 
 def test_hook_saas_dashboard_cards_core_figures(client, world):
@@ -487,9 +493,16 @@ def test_every_audited_action_has_a_label():
     from saas.core.audit import ACTION_LABELS
 
     root = Path(__file__).resolve().parents[2]
-    recorded = {m for path in [*root.glob("saas/**/*.py"), *root.glob("plugins/**/*.py")]
-                for m in re.findall(r'audit\.record\(\s*"([a-z_.]+)"', path.read_text())}  # fmt: skip
+    recorded = {
+        m
+        for path in [*root.glob("saas/**/*.py"), *root.glob("plugins/**/*.py")]
+        for m in re.findall(r'audit\.record\(\s*"([a-z_.]+)"', path.read_text())
+    }
     # actions named by a variable or an f-string
-    recorded |= {"contracts.document_viewed", "contracts.document_downloaded", "contracts.amendment_proposed",
-                 "contracts.termination_proposed"}
+    recorded |= {
+        "contracts.document_viewed",
+        "contracts.document_downloaded",
+        "contracts.amendment_proposed",
+        "contracts.termination_proposed",
+    }
     assert recorded and recorded <= set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))

@@ -25,11 +25,13 @@ def test_every_table_is_a_tenants_or_declared_platform_wide(db):
 
 @postgresql_only
 def test_every_tenant_table_has_row_level_security_forced_with_the_tenant_policy(db):
-    rows = db.session.execute(text("""
+    rows = db.session.execute(
+        text("""
         SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
                array(SELECT polname::text FROM pg_policy WHERE polrelid = c.oid ORDER BY polname)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = current_schema() AND c.relkind = 'r'""")).all()
+        WHERE n.nspname = current_schema() AND c.relkind = 'r'""")
+    ).all()
     assert len(rows) > 50
     for name, enabled, forced, policies in rows:
         if name in PLATFORM_TABLES:
@@ -42,11 +44,13 @@ def test_every_tenant_table_has_row_level_security_forced_with_the_tenant_policy
 @postgresql_only
 def test_the_app_connects_as_a_role_the_policies_apply_to(db):
     """RLS is on in this run: not a superuser, no BYPASSRLS, and the owner of no table."""
-    role, superuser, bypass = db.session.execute(text(
-        "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()  # fmt: skip
+    role, superuser, bypass = db.session.execute(
+        text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    ).one()
     assert (superuser, bypass) == (False, False)
-    owned = db.session.scalar(text(
-        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tableowner = current_user"))
+    owned = db.session.scalar(
+        text("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tableowner = current_user")
+    )
     assert owned == 0, f"{role} owns tables"
 
 

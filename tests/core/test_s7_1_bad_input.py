@@ -109,8 +109,13 @@ def own_rows(app, db, world, enable_plugin):
     alpha = world.tenant("alpha")
     for name in plugin_manager().plugin_names():
         enable_plugin(alpha, name)
-    rows = rows_of(alpha, world.clients("alpha")[0], world.person("alpha", "client_admin"),
-                   world.person("alpha", "vendor_admin"), db)  # fmt: skip
+    rows = rows_of(
+        alpha,
+        world.clients("alpha")[0],
+        world.person("alpha", "client_admin"),
+        world.person("alpha", "vendor_admin"),
+        db,
+    )
     return {**rows, "number": 1}
 
 
@@ -141,7 +146,6 @@ def test_s7_1_no_get_route_answers_500_to_ids_past_64_bits(app, db, client, worl
     assert not failures, "\n".join(failures)
 
 
-
 def test_s7_1_control_characters_in_forms_and_queries_are_dropped(app, db, client, world):
     """NUL in a form field or a search failed on PostgreSQL (text cannot hold it): now it never arrives."""
     from saas.core.models import Client
@@ -150,7 +154,8 @@ def test_s7_1_control_characters_in_forms_and_queries_are_dropped(app, db, clien
     client.sign_in(world.person("alpha", "vendor_admin").email)
     for url in ("/t/alpha/requests/?q=%00", "/t/alpha/clients?q=a%00", "/t/alpha/contracts/?q=a%00"):
         assert client.get(url).status_code == 200, url
-    response = client.post_form("/t/alpha/clients/new", {"legal_name": "甲\x00乙\x01公司", "uscc": valid_uscc(999),
-                                                         "address": "北京\r\n海淀"})  # fmt: skip
+    response = client.post_form(
+        "/t/alpha/clients/new", {"legal_name": "甲\x00乙\x01公司", "uscc": valid_uscc(999), "address": "北京\r\n海淀"}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(Client.legal_name).where(Client.uscc == valid_uscc(999))) == "甲乙公司"

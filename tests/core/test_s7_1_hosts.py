@@ -65,8 +65,9 @@ def test_s7_1_links_on_pages_are_built_on_base_url_not_on_the_host_header(app, a
 def test_s7_1_invitation_links_are_built_on_base_url(app, attacker, db, world):
     from saas.core.models import MailMessage
 
-    response = attacker.post_form("/t/alpha/people/invite", {"email": "new.person@example.com",
-                                                             "role": "vendor_engineer"})  # fmt: skip
+    response = attacker.post_form(
+        "/t/alpha/people/invite", {"email": "new.person@example.com", "role": "vendor_engineer"}
+    )
     assert response.status_code == 302
     [mail] = db.session.query(MailMessage).filter_by(to="new.person@example.com").all()
     assert re.search(rf"{re.escape(app.config['BASE_URL'])}/invite/\S+", mail.body_text)

@@ -46,8 +46,9 @@ def test_s7_1_invoice_pdfs_are_never_cached(client, db, world, contract, clock):
 def test_s7_1_agreement_pdfs_and_service_record_exports_are_never_cached(client, world, contract):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     for extension in ("csv", "xlsx"):
-        export = client.get(f"/t/alpha/records/export.{extension}?contract={contract.id}&start=2026-11-01"
-                            "&end=2026-11-30")  # fmt: skip
+        export = client.get(
+            f"/t/alpha/records/export.{extension}?contract={contract.id}&start=2026-11-01&end=2026-11-30"
+        )
         assert export.status_code == 200 and "attachment" in export.headers["Content-Disposition"]
         assert never_cached(export), extension
     document = signing.documents(contract)[0]
@@ -59,9 +60,17 @@ def test_s7_1_agreement_pdfs_and_service_record_exports_are_never_cached(client,
 def test_s7_1_request_attachments_are_never_cached(client, db, world, contract):
     client.sign_in(world.person("alpha", "client_user").email)
     cats = {c.code: c for c in tickets.categories(world.tenant("alpha"))}
-    response = client.post_form("/t/alpha/portal/requests/new", {
-        "category_id": cats["FAULT"].id, "priority": "urgent", "subject": "ERP 无法登录", "description": "报错",
-        "attachment": (io.BytesIO(b"trace"), "error.log")}, content_type="multipart/form-data")  # fmt: skip
+    response = client.post_form(
+        "/t/alpha/portal/requests/new",
+        {
+            "category_id": cats["FAULT"].id,
+            "priority": "urgent",
+            "subject": "ERP 无法登录",
+            "description": "报错",
+            "attachment": (io.BytesIO(b"trace"), "error.log"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     row = db.session.scalar(select(RequestAttachment))
     portal = client.get(f"/t/alpha/portal/requests/{row.request_id}/files/{row.id}")

@@ -107,8 +107,7 @@ def test_s7_1_an_operator_password_reset_ends_every_sign_in(app, client, enginee
     assert unknown.exit_code != 0 and "no account" in unknown.output
 
 
-def test_s7_1_deactivating_ends_the_sign_ins_and_reactivating_does_not_revive_them(app, db, client, device,
-                                                                                 engineer):  # fmt: skip
+def test_s7_1_deactivating_ends_the_sign_ins_and_reactivating_does_not_revive_them(app, db, client, device, engineer):
     client.sign_in(engineer.email)
     result = app.test_cli_runner().invoke(args=["saas", "deactivate-user", engineer.email])
     assert result.exit_code == 0, result.output

@@ -49,8 +49,11 @@ def one_row_pages(monkeypatch):
         if "limit" in (func.__kwdefaults__ or {}):
             monkeypatch.setitem(func.__kwdefaults__, "limit", 1)
         else:
-            positional = [p for p in inspect.signature(func).parameters.values() if p.default is not p.empty
-                          and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
+            positional = [
+                p
+                for p in inspect.signature(func).parameters.values()
+                if p.default is not p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
             defaults = [1 if p.name == "limit" else p.default for p in positional]
             monkeypatch.setattr(func, "__defaults__", tuple(defaults))
         patched += 1
@@ -160,7 +163,10 @@ def test_s7_1_templates_keep_their_statements_inside_blocks(app):
         if not any(True for _ in tree.find_all(nodes.Block)):
             continue  # no block, no fragment (macros, documents, mail)
         checked += 1
-        offences += [f"{name}:{node.lineno}: {type(node).__name__} outside a block"
-                     for node in outside_blocks(tree) if isinstance(node, DEFINES)]  # fmt: skip
+        offences += [
+            f"{name}:{node.lineno}: {type(node).__name__} outside a block"
+            for node in outside_blocks(tree)
+            if isinstance(node, DEFINES)
+        ]
     assert checked > 50
     assert not offences, "move these into the blocks that use them:\n" + "\n".join(offences)

@@ -173,8 +173,9 @@ def rows_of(tenant, client, person, vendor_admin, db):
     certificate = add_certificate(member, {"name": f"Certificate {client.id}", "expires_on": date(2026, 2, 1)})
     rule = save_rule(tenant, {"category_id": category.id, "team_role": "system_engineer"})
     set_contract_engineers(contract, [member.id])
-    service_request = create_request(tenant, client.id, {"category_id": category.id, "subject": f"Marker {client.id}"},
-                                     person)  # fmt: skip
+    service_request = create_request(
+        tenant, client.id, {"category_id": category.id, "subject": f"Marker {client.id}"}, person
+    )
     request_file = attach(service_request, timeline(service_request, True)[0], "log.txt", "text/plain", b"x", False)
     bill(tenant, [contract.id], date(2026, 2, 1))  # the first period (January) has ended by then
     invoice = db.session.scalar(select(Invoice).where(Invoice.contract_id == contract.id))
@@ -207,15 +208,29 @@ def rows_of(tenant, client, person, vendor_admin, db):
         },
     )
     profile = add_preset(tenant, "icbc")
-    transfer = f":20:S\n:25:{account.account_number}\n:61:2601150115C7,77NTRFNONREF//ISO-{client.id}\n" \
-        f":86:/NAME/{client.legal_name}/REMI/x\n"  # fmt: skip
+    transfer = (
+        f":20:S\n:25:{account.account_number}\n:61:2601150115C7,77NTRFNONREF//ISO-{client.id}\n"
+        f":86:/NAME/{client.legal_name}/REMI/x\n"
+    )
     statement = import_statement(tenant, account, "s.sta", transfer.encode(), "mt940").statement
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
-    cheque = record_cheque(tenant, {"client_id": client.id, "invoice_id": 0, "number": f"{client.id:08d}",
-                                    "drawee_bank": "中国建设银行", "drawer_name": client.legal_name,
-                                    "drawer_account": "", "cheque_date": date(2026, 1, 10), "amount": 100,
-                                    "currency": "CNY", "received_on": date(2026, 1, 10), "note": ""},
-                           vendor_admin)  # fmt: skip
+    cheque = record_cheque(
+        tenant,
+        {
+            "client_id": client.id,
+            "invoice_id": 0,
+            "number": f"{client.id:08d}",
+            "drawee_bank": "中国建设银行",
+            "drawer_name": client.legal_name,
+            "drawer_account": "",
+            "cheque_date": date(2026, 1, 10),
+            "amount": 100,
+            "currency": "CNY",
+            "received_on": date(2026, 1, 10),
+            "note": "",
+        },
+        vendor_admin,
+    )
     db.session.commit()
     return {
         "tenant": tenant.slug,

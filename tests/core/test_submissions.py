@@ -14,8 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_s7_1_every_form_is_built_on_the_products_form_with_its_one_time_token():
     """A form on FlaskForm directly would have no one-time submission token: a double click could make two."""
-    direct = [str(path.relative_to(ROOT)) for folder in ("saas", "plugins") for path in (ROOT / folder).rglob("*.py")
-              if re.search(r"class \w+\(FlaskForm\)", path.read_text()) and path != ROOT / "saas/core/forms.py"]
+    direct = [
+        str(path.relative_to(ROOT))
+        for folder in ("saas", "plugins")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"class \w+\(FlaskForm\)", path.read_text()) and path != ROOT / "saas/core/forms.py"
+    ]
     assert direct == []
     from saas.core.forms import AppForm, LoginForm
 
@@ -32,14 +36,16 @@ def test_s7_1_the_sign_in_form_has_no_one_time_token_and_others_have_a_fresh_one
 def test_s7_1_a_token_sent_by_another_person_does_not_show_them_the_first_result(client, world, db, app):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     token = once_token(client.get("/t/alpha/clients/new").get_data(as_text=True))
-    made = client.post_form("/t/alpha/clients/new",
-                            {"legal_name": "上海某某公司", "uscc": valid_uscc(515151), "_once": token})
+    made = client.post_form(
+        "/t/alpha/clients/new", {"legal_name": "上海某某公司", "uscc": valid_uscc(515151), "_once": token}
+    )
     assert made.status_code == 302
     assert db.session.scalar(select(FormSubmission.location).where(FormSubmission.token == token)) == made.location
     other = app.test_client()
     other.sign_in(world.person("alpha", "vendor_engineer").email)
-    answer = other.post_form("/t/alpha/clients/new",
-                             {"legal_name": "另一家", "uscc": valid_uscc(616161), "_once": token})  # fmt: skip
+    answer = other.post_form(
+        "/t/alpha/clients/new", {"legal_name": "另一家", "uscc": valid_uscc(616161), "_once": token}
+    )
     assert answer.status_code == 303 and answer.location != made.location
     from saas.core.models import Client
 

@@ -25,8 +25,11 @@ def setup(db, world, make_signed_contract, clock):
     category = services.categories(tenant)[0]
     requests = []
     for client, person in ((first, "client_user"), (second, "client_admin_2")):
-        requests.append(services.create_request(tenant, client.id, {"category_id": category.id, "subject": "磁盘告警"},
-                                                world.person("alpha", person)))  # fmt: skip
+        requests.append(
+            services.create_request(
+                tenant, client.id, {"category_id": category.id, "subject": "磁盘告警"}, world.person("alpha", person)
+            )
+        )
         db.session.commit()
     return {"tenant": tenant, "clients": (first, second), "contracts": contracts, "requests": requests}
 
@@ -43,12 +46,24 @@ def test_s12_3_the_whole_process_with_one_rejection_each_step_recorded_with_who(
     """received → handling → outcome proposed → rejected (handling) → outcome proposed → confirmed."""
     tenant, (client, _other) = setup["tenant"], setup["clients"]
     user, engineer = world.person("alpha", "client_user"), world.person("alpha", "vendor_engineer")
-    fb = feedback.submit(tenant, client.id, user, {"kind": "complaint", "subject": "工程师迟到",
-                                                    "body": "约好九点，十点才到。",
-                                                    "request_id": setup["requests"][0].id})  # fmt: skip
+    fb = feedback.submit(
+        tenant,
+        client.id,
+        user,
+        {
+            "kind": "complaint",
+            "subject": "工程师迟到",
+            "body": "约好九点，十点才到。",
+            "request_id": setup["requests"][0].id,
+        },
+    )
     db.session.commit()
-    assert (fb.reference, fb.status, fb.channel, fb.contract_id) == ("F-1", S.RECEIVED, "portal",
-                                                                     setup["contracts"][0].id)  # fmt: skip
+    assert (fb.reference, fb.status, fb.channel, fb.contract_id) == (
+        "F-1",
+        S.RECEIVED,
+        "portal",
+        setup["contracts"][0].id,
+    )
     assert fb.contact_name == user.name and fb.request_id == setup["requests"][0].id
     clock.advance(hours=1)
     feedback.take_up(fb, engineer, "我来跟进")
@@ -132,18 +147,32 @@ def test_s12_2_feedback_about_another_clients_request_is_refused(setup, world, d
     tenant, (first, _second) = setup["tenant"], setup["clients"]
     foreign = setup["requests"][1]
     with pytest.raises(ServiceError):
-        feedback.submit(tenant, first.id, world.person("alpha", "client_user"),
-                        {"kind": "complaint", "subject": "x", "request_id": foreign.id})  # fmt: skip
+        feedback.submit(
+            tenant,
+            first.id,
+            world.person("alpha", "client_user"),
+            {"kind": "complaint", "subject": "x", "request_id": foreign.id},
+        )
     with pytest.raises(ServiceError):
-        feedback.log(tenant, first.id, world.person("alpha", "vendor_engineer"),
-                     {"kind": "complaint", "subject": "x", "channel": "phone", "contact_name": "王经理",
-                      "request_number": foreign.number})  # fmt: skip
+        feedback.log(
+            tenant,
+            first.id,
+            world.person("alpha", "vendor_engineer"),
+            {
+                "kind": "complaint",
+                "subject": "x",
+                "channel": "phone",
+                "contact_name": "王经理",
+                "request_number": foreign.number,
+            },
+        )
     db.session.rollback()
     client.sign_in(world.person("alpha", "client_user").email)
     form = client.get("/t/alpha/portal/feedback/new").get_data(as_text=True)
     assert setup["requests"][0].reference in form and f'value="{foreign.id}"' not in form
-    response = client.post_form("/t/alpha/portal/feedback/new",
-                                {"kind": "complaint", "subject": "x", "request_id": foreign.id})  # fmt: skip
+    response = client.post_form(
+        "/t/alpha/portal/feedback/new", {"kind": "complaint", "subject": "x", "request_id": foreign.id}
+    )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(Feedback.id))) == 0
 
@@ -155,18 +184,35 @@ def test_s12_2_phone_and_email_feedback_is_logged_with_who_said_it(setup, world,
     with pytest.raises(ServiceError):
         feedback.log(tenant, first.id, engineer, {"kind": "praise", "subject": "x", "channel": "phone"})  # who?
     with pytest.raises(ServiceError):
-        feedback.log(tenant, first.id, world.person("alpha", "client_admin"),
-                     {"kind": "praise", "subject": "x", "channel": "phone", "contact_name": "王"})  # fmt: skip
+        feedback.log(
+            tenant,
+            first.id,
+            world.person("alpha", "client_admin"),
+            {"kind": "praise", "subject": "x", "channel": "phone", "contact_name": "王"},
+        )
     db.session.rollback()
     client.sign_in(engineer.email)
-    response = client.post_form("/t/alpha/feedback/new", {
-        "client_id": first.id, "channel": "phone", "kind": "praise", "subject": "感谢张工连夜处理",
-        "contact_name": "王经理", "contact_detail": "13800000000",
-        "request_number": setup["requests"][0].number})  # fmt: skip
+    response = client.post_form(
+        "/t/alpha/feedback/new",
+        {
+            "client_id": first.id,
+            "channel": "phone",
+            "kind": "praise",
+            "subject": "感谢张工连夜处理",
+            "contact_name": "王经理",
+            "contact_detail": "13800000000",
+            "request_number": setup["requests"][0].number,
+        },
+    )
     assert response.status_code == 302
     fb = db.session.scalar(select(Feedback))
     assert (fb.channel, fb.contact_name, fb.logged_by_id, fb.raised_by_id, fb.request_id) == (
-        "phone", "王经理", engineer.id, None, setup["requests"][0].id)
+        "phone",
+        "王经理",
+        engineer.id,
+        None,
+        setup["requests"][0].id,
+    )
     assert mails_about(fb) == ["vendor_admin@alpha.example.com"]
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "感谢张工连夜处理" in detail and "王经理" in detail
@@ -205,8 +251,10 @@ def test_s12_3_portal_and_vendor_screens_walk_the_process(setup, world, db, clie
     """The client gives feedback about its request, the vendor lists, takes up and proposes, the client confirms."""
     req = setup["requests"][0]
     client.sign_in(world.person("alpha", "client_user").email)
-    response = client.post_form("/t/alpha/portal/feedback/new", {"kind": "complaint", "subject": "现场响应慢",
-                                                                  "body": "等了两小时", "request_id": req.id})
+    response = client.post_form(
+        "/t/alpha/portal/feedback/new",
+        {"kind": "complaint", "subject": "现场响应慢", "body": "等了两小时", "request_id": req.id},
+    )
     assert response.status_code == 302
     fb = db.session.scalar(select(Feedback))
     assert fb.request_id == req.id
@@ -237,8 +285,9 @@ def test_s12_3_the_vendor_list_pages_by_keyset_and_numbers_count_per_tenant(setu
     user = world.person("alpha", "client_user")
     made = [feedback.submit(tenant, first.id, user, {"kind": "suggestion", "subject": f"建议 {i}"}) for i in range(3)]
     beta = world.tenant("beta")
-    other = feedback.submit(beta, world.clients("beta")[0].id, world.person("beta", "client_user"),
-                            {"kind": "praise", "subject": "好"})  # fmt: skip
+    other = feedback.submit(
+        beta, world.clients("beta")[0].id, world.person("beta", "client_user"), {"kind": "praise", "subject": "好"}
+    )
     db.session.commit()
     assert [f.number for f in made] == [1, 2, 3] and other.number == 1
     page, after = feedback.list_feedback(tenant, limit=2)

@@ -29,10 +29,18 @@ def setup(db, world, make_signed_contract, clock):
     """Alpha's first client under a contract in force, an office-hours calendar with a holiday Monday 30 Nov."""
     tenant, client = world.tenant("alpha"), world.clients("alpha")[0]
     clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
-    contract = make_signed_contract(tenant, client, effective=date(2026, 11, 1), service_response_hours=4,
-                                    fault_response_hours=2, onsite_arrival_hours=8)  # fmt: skip
-    office = calendar_service.save_calendar(tenant, {"name": "Office", "timezone": "Asia/Shanghai",
-                                                     **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}})
+    contract = make_signed_contract(
+        tenant,
+        client,
+        effective=date(2026, 11, 1),
+        service_response_hours=4,
+        fault_response_hours=2,
+        onsite_arrival_hours=8,
+    )
+    office = calendar_service.save_calendar(
+        tenant,
+        {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}},
+    )
     calendar_service.add_day(office, date(2026, 11, 30), "holiday", "Company day")
     always = calendar_service.save_calendar(tenant, {"name": "7x24", "timezone": "Asia/Shanghai", "always": True})
     services.add_standard_categories(tenant, always=always, office=office)
@@ -43,9 +51,12 @@ def setup(db, world, make_signed_contract, clock):
 
 def raise_at(setup, world, clock, when, code="GENERAL", subject="数据库连接超时"):
     clock.set(when)
-    req = services.create_request(setup["tenant"], setup["client"].id,
-                                  {"category_id": setup["cats"][code].id, "priority": "normal", "subject": subject},
-                                  world.person("alpha", "client_user"))  # fmt: skip
+    req = services.create_request(
+        setup["tenant"],
+        setup["client"].id,
+        {"category_id": setup["cats"][code].id, "priority": "normal", "subject": subject},
+        world.person("alpha", "client_user"),
+    )
     db.session.commit()
     return req
 
@@ -101,18 +112,30 @@ def test_s12_1_visits_and_breaches_appear_with_their_clauses(setup, world, clock
     db.session.add(engineer)
     db.session.flush()
     clock.set(local(2026, 11, 3, 11, 0))
-    services.record_visit(req, world.person("alpha", "vendor_engineer"), engineer, local(2026, 11, 3, 10, 0),
-                          local(2026, 11, 3, 10, 50), "更换硬盘")  # fmt: skip
+    services.record_visit(
+        req,
+        world.person("alpha", "vendor_engineer"),
+        engineer,
+        local(2026, 11, 3, 10, 0),
+        local(2026, 11, 3, 10, 50),
+        "更换硬盘",
+    )
     db.session.commit()
     record = records.service_record(setup["contract"], date(2026, 11, 1), date(2026, 11, 30))
     line = record.lines[0]
     assert [(v.engineer, v.arrived_at, v.departed_at, v.arrival) for v in line.visits] == [
-        ("张工", local(2026, 11, 3, 10, 0), local(2026, 11, 3, 10, 50), records.BREACHED)]
+        ("张工", local(2026, 11, 3, 10, 0), local(2026, 11, 3, 10, 50), records.BREACHED)
+    ]
     assert line.breaches == [("arrival", "8.1.1"), ("response", "8.1.2")]
     assert line.response == records.BREACHED and line.resolution == records.PENDING
     summary = record.summary
-    assert (summary.requests, summary.responded_in_time, summary.responded_late, summary.visits,
-            summary.arrivals_late) == (1, 0, 1, 1, 1)  # fmt: skip
+    assert (
+        summary.requests,
+        summary.responded_in_time,
+        summary.responded_late,
+        summary.visits,
+        summary.arrivals_late,
+    ) == (1, 0, 1, 1, 1)
     assert summary.breaches == {"8.1.1": 1, "8.1.2": 1}
 
 
@@ -125,8 +148,10 @@ def test_s12_1_csv_has_a_bom_and_the_rows_in_local_time(setup, world, clock, db,
     contract = setup["contract"]
     response = client.get(f"/t/alpha/records/export.csv?contract={contract.id}&start=2026-11-01&end=2026-11-30")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert "attachment" in response.headers["Content-Disposition"] and contract.number in \
-        response.headers["Content-Disposition"]  # fmt: skip
+    assert (
+        "attachment" in response.headers["Content-Disposition"]
+        and contract.number in response.headers["Content-Disposition"]
+    )
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
@@ -215,9 +240,11 @@ def test_s12_1_a_client_sees_only_its_own_record(setup, world, clock, db, client
     assert client.get(f"/t/alpha/portal/records/export.csv?contract={contract.id}").status_code == 200
     client.post_form("/logout")
     client.sign_in(world.person("alpha", "client_admin_2").email)
-    for url in (f"/t/alpha/portal/records/?contract={contract.id}",
-                f"/t/alpha/portal/records/export.csv?contract={contract.id}",
-                f"/t/alpha/portal/records/export.xlsx?contract={contract.id}"):  # fmt: skip
+    for url in (
+        f"/t/alpha/portal/records/?contract={contract.id}",
+        f"/t/alpha/portal/records/export.csv?contract={contract.id}",
+        f"/t/alpha/portal/records/export.xlsx?contract={contract.id}",
+    ):
         assert client.get(url).status_code == 404, url
     page = client.get("/t/alpha/portal/records/").get_data(as_text=True)
     assert contract.number not in page and "数据库连接超时" not in page

@@ -16,24 +16,32 @@ from saas.team.models import TeamMember
 def alpha(db, world, make_signed_contract, clock):
     clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # Monday 10:00 in Shanghai
     tenant = world.tenant("alpha")
-    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1),
-                                    fault_response_hours=2)  # fmt: skip
+    contract = make_signed_contract(
+        tenant, world.clients("alpha")[0], effective=date(2026, 11, 1), fault_response_hours=2
+    )
     services.categories(tenant)
     db.session.commit()
     return {"tenant": tenant, "contract": contract, "cats": {c.code: c for c in services.categories(tenant)}}
 
 
 def raise_(alpha, world, code):
-    return services.create_request(alpha["tenant"], world.clients("alpha")[0].id,
-                                   {"category_id": alpha["cats"][code].id, "subject": code},
-                                   world.person("alpha", "client_user"))  # fmt: skip
+    return services.create_request(
+        alpha["tenant"],
+        world.clients("alpha")[0].id,
+        {"category_id": alpha["cats"][code].id, "subject": code},
+        world.person("alpha", "client_user"),
+    )
 
 
 def obligation_rows(client, contract_id) -> dict[str, tuple[str, str, str]]:
-    tab = client.get(f"/t/alpha/contracts/{contract_id}?tab=obligations",
-                     headers={"HX-Request": "true", "HX-Target": "contract-tab"}).get_data(as_text=True)
-    rows = re.findall(r'<tr><td class="nowrap">([^<]+)</td><td>([^<]+)</td><td>[^<]*</td><td class="num">([^<]+)'
-                      r'</td><td class="num">([^<]+)</td><td class="num">([^<]+)</td></tr>', tab)  # fmt: skip
+    tab = client.get(
+        f"/t/alpha/contracts/{contract_id}?tab=obligations", headers={"HX-Request": "true", "HX-Target": "contract-tab"}
+    ).get_data(as_text=True)
+    rows = re.findall(
+        r'<tr><td class="nowrap">([^<]+)</td><td>([^<]+)</td><td>[^<]*</td><td class="num">([^<]+)'
+        r'</td><td class="num">([^<]+)</td><td class="num">([^<]+)</td></tr>',
+        tab,
+    )
     return {f"{clause} {label}": (applied, met, breached) for clause, label, applied, met, breached in rows}
 
 
@@ -70,15 +78,17 @@ def terminate(contract, world, last_day):
 
 
 def test_hook_saas_contract_sections_s10_4_open_requests_listed_to_close_or_hand_over(
-        client, world, alpha, clock, db, make_signed_contract):  # fmt: skip
+    client, world, alpha, clock, db, make_signed_contract
+):
     """After termination the ended agreement's open requests are listed; one is handed over, one closed."""
     first, second = raise_(alpha, world, "GENERAL"), raise_(alpha, world, "FAULT")
     done = raise_(alpha, world, "CONSULT")
     services.change_status(done, RequestStatus.RESOLVED, world.person("alpha", "vendor_engineer"), by_client=False)
     services.change_status(done, RequestStatus.CLOSED, world.person("alpha", "client_user"), by_client=True)
     terminate(alpha["contract"], world, date(2026, 11, 30))
-    successor = make_signed_contract(alpha["tenant"], world.clients("alpha")[0], effective=date(2026, 12, 1),
-                                     title="续签协议")  # fmt: skip
+    successor = make_signed_contract(
+        alpha["tenant"], world.clients("alpha")[0], effective=date(2026, 12, 1), title="续签协议"
+    )
     db.session.commit()
     contract_id = alpha["contract"].id
     client.sign_in(world.person("alpha", "vendor_admin").email)
@@ -86,7 +96,7 @@ def test_hook_saas_contract_sections_s10_4_open_requests_listed_to_close_or_hand
     clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     refresh_contract_statuses()
     page = client.get(f"/t/alpha/contracts/{contract_id}").get_data(as_text=True)
-    section = page[page.index('data-testid="ended-open-requests"'):]
+    section = page[page.index('data-testid="ended-open-requests"') :]
     assert first.reference in section and second.reference in section and done.reference not in section
     assert f"Hand over to {successor.number}" in section
     client.post_form(f"/t/alpha/requests/{first.id}/handover", {"contract_id": successor.id})
@@ -104,8 +114,9 @@ def test_hook_saas_contract_sections_s10_4_open_requests_listed_to_close_or_hand
     assert other.contract_id == successor.id
 
 
-def test_s10_4_hand_over_only_to_an_agreement_in_force_of_the_same_client(client, world, alpha, db,
-                                                                          make_signed_contract):  # fmt: skip
+def test_s10_4_hand_over_only_to_an_agreement_in_force_of_the_same_client(
+    client, world, alpha, db, make_signed_contract
+):
     req = raise_(alpha, world, "GENERAL")
     db.session.commit()
     other_client = make_signed_contract(alpha["tenant"], world.clients("alpha")[1], effective=date(2026, 11, 1))
@@ -114,5 +125,6 @@ def test_s10_4_hand_over_only_to_an_agreement_in_force_of_the_same_client(client
     db.session.expire_all()
     assert req.contract_id == alpha["contract"].id
     beta_contract = make_signed_contract(world.tenant("beta"), world.clients("beta")[0], effective=date(2026, 11, 1))
-    assert client.post_form(f"/t/alpha/requests/{req.id}/handover",
-                            {"contract_id": beta_contract.id}).status_code == 404
+    assert (
+        client.post_form(f"/t/alpha/requests/{req.id}/handover", {"contract_id": beta_contract.id}).status_code == 404
+    )

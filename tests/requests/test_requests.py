@@ -27,10 +27,18 @@ def setup(db, world, make_signed_contract, clock):
     """Alpha's first client under a contract in force, an office-hours calendar with a holiday Monday 30 Nov."""
     tenant, client = world.tenant("alpha"), world.clients("alpha")[0]
     clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
-    contract = make_signed_contract(tenant, client, effective=date(2026, 11, 1), service_response_hours=4,
-                                    fault_response_hours=2, onsite_arrival_hours=8)  # fmt: skip
-    office = calendar_service.save_calendar(tenant, {"name": "Office", "timezone": "Asia/Shanghai",
-                                                     **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}})
+    contract = make_signed_contract(
+        tenant,
+        client,
+        effective=date(2026, 11, 1),
+        service_response_hours=4,
+        fault_response_hours=2,
+        onsite_arrival_hours=8,
+    )
+    office = calendar_service.save_calendar(
+        tenant,
+        {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}},
+    )
     calendar_service.add_day(office, date(2026, 11, 30), "holiday", "Company day")
     always = calendar_service.save_calendar(tenant, {"name": "7x24", "timezone": "Asia/Shanghai", "always": True})
     services.add_standard_categories(tenant, always=always, office=office)
@@ -40,9 +48,12 @@ def setup(db, world, make_signed_contract, clock):
 
 
 def raise_request(setup, world, code="GENERAL", priority="normal", **extra):
-    req = services.create_request(setup["tenant"], setup["client"].id,
-                                  {"category_id": setup["cats"][code].id, "priority": priority,
-                                   "subject": "数据库连接超时", **extra}, world.person("alpha", "client_user"))
+    req = services.create_request(
+        setup["tenant"],
+        setup["client"].id,
+        {"category_id": setup["cats"][code].id, "priority": priority, "subject": "数据库连接超时", **extra},
+        world.person("alpha", "client_user"),
+    )
     db.session.commit()
     return req
 
@@ -76,7 +87,9 @@ def test_s4_1_friday_1755_holiday_monday_two_pauses_exact_due_times(setup, world
     assert req.resolution_due_at == local(2026, 12, 2, 14, 25)
     assert req.next_due_at == req.resolution_due_at
     assert [(p.started_at, p.ended_at) for p in req.pauses] == [
-        (local(2026, 12, 1, 10, 0), local(2026, 12, 1, 14, 0)), (local(2026, 12, 2, 9, 0), local(2026, 12, 2, 10, 30))]
+        (local(2026, 12, 1, 10, 0), local(2026, 12, 1, 14, 0)),
+        (local(2026, 12, 2, 9, 0), local(2026, 12, 2, 10, 30)),
+    ]
     clock.set(local(2026, 12, 2, 14, 24))
     services.change_status(req, RequestStatus.RESOLVED, engineer, by_client=False)
     db.session.commit()
@@ -95,8 +108,12 @@ def test_s2_2_2_fault_around_the_clock_and_the_sweep_records_the_breach_once(set
     assert sla.sweep() == 0  # a second run records nothing more
     db.session.expire_all()
     breach = db.session.scalar(select(SlaBreach))
-    assert (breach.kind, breach.clause, breach.due_at, breach.met_at) == ("response", "8.1.2",
-                                                                         local(2026, 11, 29, 1, 0), None)
+    assert (breach.kind, breach.clause, breach.due_at, breach.met_at) == (
+        "response",
+        "8.1.2",
+        local(2026, 11, 29, 1, 0),
+        None,
+    )
     assert breach.evidence["calendar"]["always"] is True and breach.evidence["target_hours"] == 2
     assert breach.evidence["received_at"] == local(2026, 11, 28, 23, 0).astimezone(UTC).isoformat()
     assert req.response_breached and not req.resolution_breached
@@ -143,7 +160,8 @@ def test_s2_1_2_onsite_arrival_is_measured_against_the_recorded_arrival(setup, w
     db.session.commit()
     breaches = db.session.scalars(select(SlaBreach)).all()
     assert [(b.request_id, b.kind, b.clause, b.met_at) for b in breaches] == [
-        (late.id, "arrival", "8.1.1", local(2026, 11, 27, 10, 20))]
+        (late.id, "arrival", "8.1.1", local(2026, 11, 27, 10, 20))
+    ]
     assert on_time.first_arrival_at == local(2026, 11, 27, 9, 40) and not on_time.arrival_breached
     with pytest.raises(ServiceError):
         services.record_visit(on_time, engineer, member, local(2026, 11, 27, 17, 0), None)  # in the future
@@ -205,10 +223,15 @@ def test_s10_4_no_request_without_a_contract_in_force(setup, world, clock, db):
     clock.set(local(2026, 11, 26, 10, 0))
     other = world.clients("alpha")[1]
     with pytest.raises(ServiceError, match="no service agreement in force"):
-        services.create_request(setup["tenant"], other.id, {"category_id": setup["cats"]["GENERAL"].id,
-                                                            "subject": "x"}, world.person("alpha", "vendor_admin"))
-    change = changes.propose_termination(setup["contract"], date(2026, 11, 30), "双方协商一致",
-                                         world.person("alpha", "vendor_admin"))  # fmt: skip
+        services.create_request(
+            setup["tenant"],
+            other.id,
+            {"category_id": setup["cats"]["GENERAL"].id, "subject": "x"},
+            world.person("alpha", "vendor_admin"),
+        )
+    change = changes.propose_termination(
+        setup["contract"], date(2026, 11, 30), "双方协商一致", world.person("alpha", "vendor_admin")
+    )
     for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
         document = signing.documents_for(setup["contract"], change.subject)[0]
         changes.sign_change(change, party, world.person("alpha", role), document.id, document.sha256)
@@ -225,9 +248,18 @@ def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(setup, 
     clock.set(local(2026, 11, 26, 10, 0))
     first, second = raise_request(setup, world), raise_request(setup, world)
     assert (first.number, second.number) == (1, 2)
-    phone = services.create_request(setup["tenant"], setup["client"].id, {
-        "category_id": setup["cats"]["CONSULT"].id, "subject": "电话咨询", "requester_name": "赵先生",
-        "requester_contact": "010-12345678"}, world.person("alpha", "vendor_engineer"), channel=Channel.PHONE)
+    phone = services.create_request(
+        setup["tenant"],
+        setup["client"].id,
+        {
+            "category_id": setup["cats"]["CONSULT"].id,
+            "subject": "电话咨询",
+            "requester_name": "赵先生",
+            "requester_contact": "010-12345678",
+        },
+        world.person("alpha", "vendor_engineer"),
+        channel=Channel.PHONE,
+    )
     db.session.commit()
     assert phone.requester_id is None and phone.response_hours == 8  # consult_response_hours
     mails = db.session.scalars(select(MailMessage.to).where(MailMessage.subject.contains("#1"))).all()
@@ -239,8 +271,11 @@ def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(setup, 
 def test_s4_1_time_left_of_a_page_equals_each_request_on_its_own(setup, world, clock, db):
     """The queue walks each calendar once per page: the working time left must be what each row alone gives."""
     clock.set(local(2026, 11, 27, 17, 55))
-    reqs = [raise_request(setup, world, code=code, priority=priority)
-            for code in ("GENERAL", "FAULT", "ONSITE", "CONSULT") for priority in ("urgent", "normal", "low")]
+    reqs = [
+        raise_request(setup, world, code=code, priority=priority)
+        for code in ("GENERAL", "FAULT", "ONSITE", "CONSULT")
+        for priority in ("urgent", "normal", "low")
+    ]
     services.change_status(reqs[0], "waiting_on_client", world.person("alpha", "vendor_engineer"), by_client=False)
     db.session.commit()
     specs = sla.tenant_specs(setup["tenant"].id)

@@ -9,10 +9,12 @@ from saas.requests import services
 def test_s2_3_2_a_consulting_request_takes_the_consulting_hours_and_counts_on_its_own_row(alpha, world, clock):
     tenant, contract = alpha["tenant"], alpha["contract"]
     asker = world.person("alpha", "client_user")
-    consult = services.create_request(tenant, contract.client_id, {"category_id": alpha["cats"]["CONSULT"].id,
-                                                                   "subject": "许可证咨询"}, asker)  # fmt: skip
-    general = services.create_request(tenant, contract.client_id, {"category_id": alpha["cats"]["GENERAL"].id,
-                                                                   "subject": "账号问题"}, asker)  # fmt: skip
+    consult = services.create_request(
+        tenant, contract.client_id, {"category_id": alpha["cats"]["CONSULT"].id, "subject": "许可证咨询"}, asker
+    )
+    general = services.create_request(
+        tenant, contract.client_id, {"category_id": alpha["cats"]["GENERAL"].id, "subject": "账号问题"}, asker
+    )
     db.session.commit()
     assert (consult.response_hours, general.response_hours) == (8, 4)  # consult_response_hours, service_response
     clock.advance(hours=1)

@@ -15,10 +15,18 @@ def test_s4_2_files_sent_with_a_logged_request_are_the_clients_to_see(office_alp
     team.save_rule(alpha["tenant"], {"category_id": alpha["cats"]["FAULT"].id, "team_role": "system_engineer"})
     db.session.commit()
     client.sign_in(world.person("alpha", "vendor_engineer").email)
-    client.post_form("/t/alpha/requests/new", {
-        "client_id": world.clients("alpha")[0].id, "category_id": alpha["cats"]["FAULT"].id, "priority": "normal",
-        "channel": "phone", "subject": "故障", "attachment": (io.BytesIO(b"log"), "trace.log")},
-        content_type="multipart/form-data")  # fmt: skip
+    client.post_form(
+        "/t/alpha/requests/new",
+        {
+            "client_id": world.clients("alpha")[0].id,
+            "category_id": alpha["cats"]["FAULT"].id,
+            "priority": "normal",
+            "channel": "phone",
+            "subject": "故障",
+            "attachment": (io.BytesIO(b"log"), "trace.log"),
+        },
+        content_type="multipart/form-data",
+    )
     req = db.session.scalar(select(services.ServiceRequest))
     assert req.assignee_id == member.id
     client.post_form("/logout")

@@ -23,17 +23,25 @@ def local(*args):
 
 
 def test_s4_2_a_request_from_portal_to_breach_record_and_api_in_both_languages(
-        client, world, make_signed_contract, clock, db):  # fmt: skip
+    client, world, make_signed_contract, clock, db
+):
     tenant, acme = world.tenant("alpha"), world.clients("alpha")[0]
     clock.set(local(2026, 11, 2, 9, 0))
-    contract = make_signed_contract(tenant, acme, effective=date(2026, 11, 1), service_response_hours=4,
-                                    onsite_arrival_hours=8)  # fmt: skip
-    office = calendar_service.save_calendar(tenant, {"name": "Office", "timezone": "Asia/Shanghai",
-                                                     **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}})
+    contract = make_signed_contract(
+        tenant, acme, effective=date(2026, 11, 1), service_response_hours=4, onsite_arrival_hours=8
+    )
+    office = calendar_service.save_calendar(
+        tenant,
+        {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}},
+    )
     services.add_standard_categories(tenant, office=office)
     cats = {c.code: c for c in services.categories(tenant)}
-    member = TeamMember(tenant_id=tenant.id, name="李工", team_role="system_engineer",
-                        user_id=world.person("alpha", "vendor_engineer").id)  # fmt: skip
+    member = TeamMember(
+        tenant_id=tenant.id,
+        name="李工",
+        team_role="system_engineer",
+        user_id=world.person("alpha", "vendor_engineer").id,
+    )
     db.session.add(member)
     db.session.commit()
 
@@ -42,8 +50,15 @@ def test_s4_2_a_request_from_portal_to_breach_record_and_api_in_both_languages(
     client.sign_in(world.person("alpha", "client_user").email)
     client.post_form("/language", {"lang": "zh_Hans_CN", "next": "/t/alpha/portal/requests/new"})
     assert "新建服务请求" in client.get("/t/alpha/portal/requests/new").get_data(as_text=True)
-    client.post_form("/t/alpha/portal/requests/new", {"category_id": cats["ONSITE"].id, "priority": "high",
-                                                      "subject": "核心交换机掉线", "description": "三楼网络中断"})
+    client.post_form(
+        "/t/alpha/portal/requests/new",
+        {
+            "category_id": cats["ONSITE"].id,
+            "priority": "high",
+            "subject": "核心交换机掉线",
+            "description": "三楼网络中断",
+        },
+    )
     req = db.session.scalar(select(ServiceRequest))
     assert req.arrival_due_at == local(2026, 11, 3, 10, 0)  # 8 office hours: Mon 10-12, 13-18, Tue 9-10
     client.post_form("/logout")
@@ -71,19 +86,28 @@ def test_s4_2_a_request_from_portal_to_breach_record_and_api_in_both_languages(
     assert sla.sweep() == 0
     client.sign_in(world.person("alpha", "vendor_engineer").email)
     clock.set(local(2026, 11, 3, 15, 0))
-    client.post_form(f"/t/alpha/requests/{req.id}/visits", {"engineer_id": member.id,
-                                                            "arrived_at": "2026-11-03T13:40",
-                                                            "departed_at": "2026-11-03T14:50", "note": "更换光模块"})
+    client.post_form(
+        f"/t/alpha/requests/{req.id}/visits",
+        {
+            "engineer_id": member.id,
+            "arrived_at": "2026-11-03T13:40",
+            "departed_at": "2026-11-03T14:50",
+            "note": "更换光模块",
+        },
+    )
     clock.set(local(2026, 11, 3, 15, 5))
     client.post_form(f"/t/alpha/requests/{req.id}/status", {"to_status": "resolved"})
     breach = db.session.scalar(select(SlaBreach))
     assert (breach.kind, breach.clause, breach.due_at) == ("arrival", "8.1.1", local(2026, 11, 3, 12, 0))
-    assert breach.evidence["pauses"] == [[local(2026, 11, 2, 11, 0).astimezone(UTC).isoformat(),
-                                          local(2026, 11, 2, 14, 0).astimezone(UTC).isoformat()]]
+    assert breach.evidence["pauses"] == [
+        [local(2026, 11, 2, 11, 0).astimezone(UTC).isoformat(), local(2026, 11, 2, 14, 0).astimezone(UTC).isoformat()]
+    ]
 
     # The request page in both languages.
-    for lang, words in (("en", ["On-site visits", "Breach recorded", "Missed"]),
-                        ("zh_Hans_CN", ["上门服务", "违约", "超时"])):  # fmt: skip
+    for lang, words in (
+        ("en", ["On-site visits", "Breach recorded", "Missed"]),
+        ("zh_Hans_CN", ["上门服务", "违约", "超时"]),
+    ):
         client.post_form("/language", {"lang": lang, "next": "/t/alpha/"})
         page = client.get(f"/t/alpha/requests/{req.id}").get_data(as_text=True)
         for word in words:
@@ -95,9 +119,10 @@ def test_s4_2_a_request_from_portal_to_breach_record_and_api_in_both_languages(
     client.post_form("/language", {"lang": "en", "next": "/t/alpha/"})
     record = client.get(f"/t/alpha/portal/records/?contract={contract.id}&start=2026-11-01&end=2026-11-30")
     text = record.get_data(as_text=True)
-    assert "核心交换机掉线" in text, text[text.find("<main"):][:3000]
-    exported = client.get(f"/t/alpha/portal/records/export.csv?contract={contract.id}"
-                          f"&start=2026-11-01&end=2026-11-30").get_data(as_text=True)  # fmt: skip
+    assert "核心交换机掉线" in text, text[text.find("<main") :][:3000]
+    exported = client.get(
+        f"/t/alpha/portal/records/export.csv?contract={contract.id}&start=2026-11-01&end=2026-11-30"
+    ).get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert any("核心交换机掉线" in cell for row in rows for cell in row)
     client.post_form("/logout")
@@ -105,10 +130,14 @@ def test_s4_2_a_request_from_portal_to_breach_record_and_api_in_both_languages(
     # The compliance view counts it: the arrival applied once and was breached; the response was met.
     client.sign_in(world.person("alpha", "vendor_admin").email)
     client.post_form("/language", {"lang": "en", "next": "/t/alpha/"})
-    tab = client.get(f"/t/alpha/contracts/{contract.id}?tab=obligations",
-                     headers={"HX-Request": "true", "HX-Target": "contract-tab"}).get_data(as_text=True)
-    arrival = re.search(r"§2\.1\.2</td><td>On-site arrival</td><td>[^<]*</td>"
-                        r'<td class="num">(\d+)</td><td class="num">(\d+)</td><td class="num">(\d+)</td>', tab)
+    tab = client.get(
+        f"/t/alpha/contracts/{contract.id}?tab=obligations", headers={"HX-Request": "true", "HX-Target": "contract-tab"}
+    ).get_data(as_text=True)
+    arrival = re.search(
+        r"§2\.1\.2</td><td>On-site arrival</td><td>[^<]*</td>"
+        r'<td class="num">(\d+)</td><td class="num">(\d+)</td><td class="num">(\d+)</td>',
+        tab,
+    )
     assert arrival.groups() == ("1", "0", "1")
 
     # And the API tells the same.

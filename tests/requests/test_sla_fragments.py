@@ -18,9 +18,12 @@ def fault(db, world, make_signed_contract, clock):
     tenant = world.tenant("alpha")
     make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
     category = next(c for c in services.categories(tenant) if c.code == "FAULT")
-    req = services.create_request(tenant, world.clients("alpha")[0].id,
-                                  {"category_id": category.id, "subject": "ERP 无法登录"},
-                                  world.person("alpha", "client_user"))  # fmt: skip
+    req = services.create_request(
+        tenant,
+        world.clients("alpha")[0].id,
+        {"category_id": category.id, "subject": "ERP 无法登录"},
+        world.person("alpha", "client_user"),
+    )
     db.session.commit()
     return req
 
@@ -31,8 +34,9 @@ def time_left(panel: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize(("who", "base"), [("vendor_engineer", "/t/alpha/requests"),
-                                           ("client_user", "/t/alpha/portal/requests")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "base"), [("vendor_engineer", "/t/alpha/requests"), ("client_user", "/t/alpha/portal/requests")]
+)
 def test_s4_2_sla_panel_poll_answers_the_panel_and_keeps_it_current(client, world, fault, clock, who, base):
     client.sign_in(world.person("alpha", who).email)
     page = client.get(f"{base}/{fault.id}").get_data(as_text=True)
@@ -49,8 +53,9 @@ def test_s4_2_sla_panel_poll_answers_the_panel_and_keeps_it_current(client, worl
     assert time_left(later) != time_left(panel)
 
 
-@pytest.mark.parametrize(("who", "base"), [("vendor_engineer", "/t/alpha/requests"),
-                                           ("client_user", "/t/alpha/portal/requests")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "base"), [("vendor_engineer", "/t/alpha/requests"), ("client_user", "/t/alpha/portal/requests")]
+)
 def test_s4_2_request_page_answers_htmx_with_its_content(client, world, fault, who, base):
     client.sign_in(world.person("alpha", who).email)
     response = client.get(f"{base}/{fault.id}", headers=HTMX)

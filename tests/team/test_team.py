@@ -27,15 +27,27 @@ def setup(db, world, make_signed_contract, clock):
 
 
 def add(setup, name, role="system_engineer", availability="available", user=None, active=True):
-    return team.save_member(setup["tenant"], {"name": name, "team_role": role, "availability": availability,
-                                              "user_id": user.id if user else None, "active": active})
+    return team.save_member(
+        setup["tenant"],
+        {
+            "name": name,
+            "team_role": role,
+            "availability": availability,
+            "user_id": user.id if user else None,
+            "active": active,
+        },
+    )
 
 
 def raise_request(setup, world, code="FAULT", client_index=0):
     client = world.clients("alpha")[client_index]
-    req = services.create_request(setup["tenant"], client.id, {"category_id": setup["cats"][code].id,
-                                  "subject": "数据库无法连接"}, world.person("alpha", "vendor_engineer"),
-                                  channel="phone")  # fmt: skip
+    req = services.create_request(
+        setup["tenant"],
+        client.id,
+        {"category_id": setup["cats"][code].id, "subject": "数据库无法连接"},
+        world.person("alpha", "vendor_engineer"),
+        channel="phone",
+    )
     db.session.commit()
     return req
 
@@ -106,8 +118,9 @@ def test_s5_1_auto_assignment_is_an_internal_assigned_event_on_the_timeline(setu
     team.save_rule(setup["tenant"], {"category_id": setup["cats"]["FAULT"].id, "team_role": "system_engineer"})
     db.session.commit()
     req = raise_request(setup, world)
-    events = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == req.id)
-                                .order_by(RequestEvent.id)).all()  # fmt: skip
+    events = db.session.scalars(
+        select(RequestEvent).where(RequestEvent.request_id == req.id).order_by(RequestEvent.id)
+    ).all()
     assigned = [e for e in events if e.kind == "assigned"]
     assert len(assigned) == 1 and {e.kind for e in events} == {"assigned", "created"}
     assert assigned[0].internal and assigned[0].actor_id is None and assigned[0].body == "赵工"
@@ -152,14 +165,16 @@ def test_s5_1_linked_account_must_be_the_tenants_own_staff_once(setup, world, db
 def test_s5_2_certificate_expiry_warned_once_per_threshold_as_the_clock_moves(setup, world, db, clock):
     engineer = world.person("alpha", "vendor_engineer")
     member = add(setup, "赵工", user=engineer)
-    cert = team.add_certificate(member, {"name": "Oracle OCP", "issuer": "Oracle", "number": "OCP-1",
-                                         "expires_on": date(2026, 12, 31)})
+    cert = team.add_certificate(
+        member, {"name": "Oracle OCP", "issuer": "Oracle", "number": "OCP-1", "expires_on": date(2026, 12, 31)}
+    )
     team.add_certificate(member, {"name": "RHCE", "expires_on": None})  # never expires: never warned
     db.session.commit()
 
     def mails():
-        return db.session.scalars(select(MailMessage).where(MailMessage.dedupe_key.startswith("team-certificate:"))
-                                  .order_by(MailMessage.id)).all()  # fmt: skip
+        return db.session.scalars(
+            select(MailMessage).where(MailMessage.dedupe_key.startswith("team-certificate:")).order_by(MailMessage.id)
+        ).all()
 
     clock.set(datetime(2026, 11, 30, 1, 0, tzinfo=UTC))  # 31 days before, in Shanghai
     assert warn_expiring_certificates() == 0 and mails() == []
@@ -206,22 +221,40 @@ def test_s5_2_dashboard_card_counts_expiring_certificates_for_admins(setup, worl
 def test_s5_2_admin_adds_a_member_with_a_certificate(setup, world, db, client):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     engineer = world.person("alpha", "vendor_engineer")
-    response = client.post_form("/t/alpha/team/new", {"name": "周工", "team_role": "dba", "skills": "Oracle RAC",
-                                                      "phone": "13800000000", "availability": "available",
-                                                      "user_id": engineer.id, "active": "y"})
+    response = client.post_form(
+        "/t/alpha/team/new",
+        {
+            "name": "周工",
+            "team_role": "dba",
+            "skills": "Oracle RAC",
+            "phone": "13800000000",
+            "availability": "available",
+            "user_id": engineer.id,
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     member = db.session.scalar(select(TeamMember).where(TeamMember.name == "周工"))
     assert member.user_id == engineer.id and member.team_role == "dba"
-    response = client.post_form(f"/t/alpha/team/{member.id}/certificates",
-                                {"name": "Oracle OCP", "issuer": "Oracle", "number": "OCP-9",
-                                 "issued_on": "2024-01-01", "expires_on": "2026-12-01"})
+    response = client.post_form(
+        f"/t/alpha/team/{member.id}/certificates",
+        {
+            "name": "Oracle OCP",
+            "issuer": "Oracle",
+            "number": "OCP-9",
+            "issued_on": "2024-01-01",
+            "expires_on": "2026-12-01",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/t/alpha/team/").get_data(as_text=True)
     assert "周工" in page and "Oracle OCP" in page and "badge-expiring" in page  # within 30 days: highlighted
     assert client.get(f"/t/alpha/team/{member.id}").status_code == 200
     # A certificate cannot expire before it was issued: a form error, nothing saved.
-    response = client.post_form(f"/t/alpha/team/{member.id}/certificates",
-                                {"name": "CCNP", "issued_on": "2025-01-01", "expires_on": "2024-01-01"})
+    response = client.post_form(
+        f"/t/alpha/team/{member.id}/certificates",
+        {"name": "CCNP", "issued_on": "2025-01-01", "expires_on": "2024-01-01"},
+    )
     assert response.status_code == 422 and "cannot expire before" in response.get_data(as_text=True)
     cert = db.session.scalar(select(TeamCertificate).where(TeamCertificate.member_id == member.id))
     response = client.post_form(f"/t/alpha/team/{member.id}/certificates/{cert.id}/delete")
@@ -234,8 +267,9 @@ def test_s5_3_availability_changes_by_htmx(setup, world, db, client):
     mine, other = add(setup, "我", user=engineer), add(setup, "别人")
     db.session.commit()
     client.sign_in(engineer.email)
-    response = client.post_form(f"/t/alpha/team/{mine.id}/availability", {"availability": "away"},
-                                headers={"HX-Request": "true"})
+    response = client.post_form(
+        f"/t/alpha/team/{mine.id}/availability", {"availability": "away"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200 and f'id="member-{mine.id}"' in response.get_data(as_text=True)
     assert "<html" not in response.get_data(as_text=True)
     db.session.expire_all()
@@ -252,8 +286,12 @@ def test_s5_1_engineer_cannot_edit_and_clients_cannot_see(setup, world, db, clie
     assert client.get("/t/alpha/team/new").status_code == 403
     assert client.post_form(f"/t/alpha/team/{member.id}", {"name": "改名", "team_role": "dba"}).status_code == 403
     assert client.post_form(f"/t/alpha/team/{member.id}/certificates", {"name": "X"}).status_code == 403
-    assert client.post_form("/t/alpha/team/rules", {"category_id": setup["cats"]["FAULT"].id,
-                                                    "team_role": "dba"}).status_code == 403
+    assert (
+        client.post_form(
+            "/t/alpha/team/rules", {"category_id": setup["cats"]["FAULT"].id, "team_role": "dba"}
+        ).status_code
+        == 403
+    )
     contract_url = f"/t/alpha/team/contracts/{setup['contracts'][0].id}"
     assert client.get(contract_url).status_code == 200
     assert client.post_form(contract_url, {"member_ids": member.id}).status_code == 403
@@ -268,8 +306,10 @@ def test_s5_1_engineer_cannot_edit_and_clients_cannot_see(setup, world, db, clie
 def test_s5_1_another_tenants_user_is_refused_with_a_form_error(setup, world, db, client):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     outsider = world.person("beta", "vendor_engineer")
-    response = client.post_form("/t/alpha/team/new", {"name": "外人", "team_role": "dba", "availability": "available",
-                                                      "user_id": outsider.id, "active": "y"})
+    response = client.post_form(
+        "/t/alpha/team/new",
+        {"name": "外人", "team_role": "dba", "availability": "available", "user_id": outsider.id, "active": "y"},
+    )
     assert response.status_code == 422
     assert "Link one of your own staff, or nobody." in response.get_data(as_text=True)
     assert "beta.example.com" not in response.get_data(as_text=True)
@@ -281,8 +321,10 @@ def test_s5_1_screens_rules_and_contract_engineers(setup, world, db, client):
     db.session.commit()
     client.sign_in(world.person("alpha", "vendor_admin").email)
     fault = setup["cats"]["FAULT"]
-    assert client.post_form("/t/alpha/team/rules", {"category_id": fault.id,
-                                                    "team_role": "system_engineer"}).status_code == 302
+    assert (
+        client.post_form("/t/alpha/team/rules", {"category_id": fault.id, "team_role": "system_engineer"}).status_code
+        == 302
+    )
     page = client.get("/t/alpha/team/rules").get_data(as_text=True)
     assert "System engineer" in page and setup["contracts"][0].number in page
     contract = setup["contracts"][0]

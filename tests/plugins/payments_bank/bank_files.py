@@ -169,8 +169,9 @@ def camt_batch(message_id: str = "20170323312345678900000") -> bytes:
               <DbtrAcct><Id><IBAN>{payer}</IBAN></Id></DbtrAcct></RltdPties>
             <RmtInf><Strd><CdtrRefInf><Ref>{ref}</Ref></CdtrRefInf></Strd></RmtInf>
           </TxDtls>"""
-    details = tx.format(amount="2187.00", payer="CH5604835012345678009", ref="302388292000011111111111111") + \
-        tx.format(amount="1296.00", payer="CH3608387000001080173", ref="302388292000022222222222222")  # fmt: skip
+    details = tx.format(amount="2187.00", payer="CH5604835012345678009", ref="302388292000011111111111111") + tx.format(
+        amount="1296.00", payer="CH3608387000001080173", ref="302388292000022222222222222"
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="{CAMT_V4}">
   <BkToCstmrStmt>
@@ -202,14 +203,17 @@ def camt_statements(*statements: tuple[str, str, list[tuple[str, str, str]]]) ->
     """A CAMT.053 v2 file of several Stmt: each (IBAN, currency, [(amount, currency of the Amt, ref)])."""
     stmts = []
     for number, (iban, currency, entries) in enumerate(statements, 1):
-        ntries = "".join(f"""
+        ntries = "".join(
+            f"""
       <Ntry>
         <Amt Ccy="{ccy}">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
         <BookgDt><Dt>2028-03-0{number}</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef>
         <NtryDtls><TxDtls><Refs><AcctSvcrRef>{ref}</AcctSvcrRef></Refs>
           <RltdPties><Dbtr><Nm>上海明远制造有限公司</Nm></Dbtr></RltdPties>
           <RmtInf><Ustrd>服务费 {ref}</Ustrd></RmtInf></TxDtls></NtryDtls>
-      </Ntry>""" for amount, ccy, ref in entries)
+      </Ntry>"""
+            for amount, ccy, ref in entries
+        )
         stmts.append(f"""
     <Stmt>
       <Id>STMT-{number}</Id><CreDtTm>2028-03-05T08:00:00</CreDtTm>
@@ -218,7 +222,7 @@ def camt_statements(*statements: tuple[str, str, list[tuple[str, str, str]]]) ->
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
   <BkToCstmrStmt>
-    <GrpHdr><MsgId>CAMT-MULTI</MsgId><CreDtTm>2028-03-05T08:00:00</CreDtTm></GrpHdr>{''.join(stmts)}
+    <GrpHdr><MsgId>CAMT-MULTI</MsgId><CreDtTm>2028-03-05T08:00:00</CreDtTm></GrpHdr>{"".join(stmts)}
   </BkToCstmrStmt>
 </Document>
 """.encode()

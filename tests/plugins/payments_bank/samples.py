@@ -12,8 +12,12 @@ ACCOUNT = "0200001219200012345"
 
 def mt940(lines: list[tuple], account: str = ACCOUNT) -> bytes:
     """An MT940 statement: lines are (date, 'C' or 'D', amount, bank reference or '', :86: text)."""
-    rows = [":20:STMT" + lines[0][0].strftime("%y%m%d"), f":25:ICBKCNBJ/{account}", ":28C:00012/001",
-            ":60F:C" + lines[0][0].strftime("%y%m%d") + "CNY100000,00"]  # fmt: skip
+    rows = [
+        ":20:STMT" + lines[0][0].strftime("%y%m%d"),
+        f":25:ICBKCNBJ/{account}",
+        ":28C:00012/001",
+        ":60F:C" + lines[0][0].strftime("%y%m%d") + "CNY100000,00",
+    ]
     for day, mark, amount, reference, details in lines:
         ref = f"//{reference}" if reference else ""
         rows.append(f":61:{day:%y%m%d}{day:%m%d}{mark}{amount.replace('.', ',')}NTRFNONREF{ref}")
@@ -37,18 +41,18 @@ def camt053(entries: list[dict], version: str = CAMT_V2, account: str = ACCOUNT)
         status = e.get("status", "BOOK")
         ntries.append(f"""
       <Ntry>
-        <Amt Ccy="CNY">{e['amount']}</Amt>
+        <Amt Ccy="CNY">{e["amount"]}</Amt>
         <CdtDbtInd>{kind}</CdtDbtInd>{reversal}
-        <Sts>{status if version == CAMT_V2 else f'<Cd>{status}</Cd>'}</Sts>
-        <BookgDt><Dt>{e['day'].isoformat()}</Dt></BookgDt>
-        <ValDt><Dt>{e['day'].isoformat()}</Dt></ValDt>
-        <AcctSvcrRef>{e.get('ref', '')}</AcctSvcrRef>
+        <Sts>{status if version == CAMT_V2 else f"<Cd>{status}</Cd>"}</Sts>
+        <BookgDt><Dt>{e["day"].isoformat()}</Dt></BookgDt>
+        <ValDt><Dt>{e["day"].isoformat()}</Dt></ValDt>
+        <AcctSvcrRef>{e.get("ref", "")}</AcctSvcrRef>
         <BkTxCd><Prtry><Cd>TRF</Cd></Prtry></BkTxCd>
         <NtryDtls><TxDtls>
-          <Refs><AcctSvcrRef>{e.get('ref', '')}</AcctSvcrRef></Refs>
-          <RltdPties>{party.format(name=e.get('name', ''))}
-            <DbtrAcct><Id><Othr><Id>{e.get('from', '6222020200112233445')}</Id></Othr></Id></DbtrAcct></RltdPties>
-          <RmtInf><Ustrd>{e.get('remark', '')}</Ustrd></RmtInf>
+          <Refs><AcctSvcrRef>{e.get("ref", "")}</AcctSvcrRef></Refs>
+          <RltdPties>{party.format(name=e.get("name", ""))}
+            <DbtrAcct><Id><Othr><Id>{e.get("from", "6222020200112233445")}</Id></Othr></Id></DbtrAcct></RltdPties>
+          <RmtInf><Ustrd>{e.get("remark", "")}</Ustrd></RmtInf>
         </TxDtls></NtryDtls>
       </Ntry>""")
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -58,14 +62,28 @@ def camt053(entries: list[dict], version: str = CAMT_V2, account: str = ACCOUNT)
     <Stmt>
       <Id>STMT-20280305</Id>
       <CreDtTm>2028-03-05T08:00:00</CreDtTm>
-      <Acct><Id><Othr><Id>{account}</Id></Othr></Id><Ccy>CNY</Ccy></Acct>{''.join(ntries)}
+      <Acct><Id><Othr><Id>{account}</Id></Othr></Id><Ccy>CNY</Ccy></Acct>{"".join(ntries)}
     </Stmt>
   </BkToCstmrStmt>
 </Document>""".encode()
 
 
-CCB_HEADERS = ["账号", "账户名称", "交易时间", "借方发生额（支取）", "贷方发生额（收入）", "余额", "币种", "对方户名",
-               "对方账号", "对方开户机构", "交易日期", "摘要", "备注", "交易流水号"]  # fmt: skip
+CCB_HEADERS = [
+    "账号",
+    "账户名称",
+    "交易时间",
+    "借方发生额（支取）",
+    "贷方发生额（收入）",
+    "余额",
+    "币种",
+    "对方户名",
+    "对方账号",
+    "对方开户机构",
+    "交易日期",
+    "摘要",
+    "备注",
+    "交易流水号",
+]
 
 
 def ccb_csv(rows: list[dict], encoding: str = "gb18030") -> bytes:
@@ -78,14 +96,26 @@ def ccb_csv(rows: list[dict], encoding: str = "gb18030") -> bytes:
     writer.writerow(CCB_HEADERS)
     for r in rows:
         credit, debit = r.get("credit", ""), r.get("debit", "")
-        writer.writerow([ACCOUNT, "阿尔法信息技术有限公司", f"{r['day']:%Y%m%d} 09:30:00", debit, credit,
-                         "1,000,000.00", "人民币", r.get("name", ""), "6217000010001234567", "中国建设银行上海分行",
-                         f"{r['day']:%Y%m%d}", r.get("summary", "转账"), r.get("remark", ""),
-                         r.get("serial", "")])  # fmt: skip
+        writer.writerow(
+            [
+                ACCOUNT,
+                "阿尔法信息技术有限公司",
+                f"{r['day']:%Y%m%d} 09:30:00",
+                debit,
+                credit,
+                "1,000,000.00",
+                "人民币",
+                r.get("name", ""),
+                "6217000010001234567",
+                "中国建设银行上海分行",
+                f"{r['day']:%Y%m%d}",
+                r.get("summary", "转账"),
+                r.get("remark", ""),
+                r.get("serial", ""),
+            ]
+        )
     writer.writerow(["合计", "", "", "", "", "", "", "", "", "", "", "", "", ""])
     return out.getvalue().encode(encoding)
-
-
 
 
 def icbc_xlsx(rows: list[dict]) -> bytes:
@@ -98,10 +128,23 @@ def icbc_xlsx(rows: list[dict]) -> bytes:
     for r in rows:
         credit, debit = r.get("credit"), r.get("debit")
         when = datetime.combine(r["day"], r.get("time", datetime.min.time()))
-        sheet.append(["", ACCOUNT, "31001500000050012345", when,
-                      "贷" if credit else "借", float(debit) if debit else None, float(credit) if credit else None, "",
-                      r.get("summary", "网银转账"), r.get("remark", ""), r.get("name", ""), 123456.78,
-                      "人民币"])  # fmt: skip
+        sheet.append(
+            [
+                "",
+                ACCOUNT,
+                "31001500000050012345",
+                when,
+                "贷" if credit else "借",
+                float(debit) if debit else None,
+                float(credit) if credit else None,
+                "",
+                r.get("summary", "网银转账"),
+                r.get("remark", ""),
+                r.get("name", ""),
+                123456.78,
+                "人民币",
+            ]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

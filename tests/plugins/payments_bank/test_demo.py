@@ -20,13 +20,19 @@ def test_s3_2_1_demo_statement_pays_the_oldest_invoice_and_leaves_two_lines_wait
     for tenant in db.session.scalars(select(Tenant).order_by(Tenant.id)):
         statement = db.session.scalar(select(BankStatement).where(BankStatement.tenant_id == tenant.id))
         assert (statement.format, statement.lines_new, statement.lines_matched, statement.debits_skipped) == (
-            "csv", 3, 1, 1)
-        lines = db.session.scalars(select(StatementLine).where(StatementLine.tenant_id == tenant.id)
-                                   .order_by(StatementLine.id)).all()  # fmt: skip
+            "csv",
+            3,
+            1,
+            1,
+        )
+        lines = db.session.scalars(
+            select(StatementLine).where(StatementLine.tenant_id == tenant.id).order_by(StatementLine.id)
+        ).all()
         assert [line.status for line in lines] == [LineStatus.MATCHED, LineStatus.UNMATCHED, LineStatus.UNMATCHED]
         first = db.session.scalar(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id))
-        oldest = db.session.scalar(select(Invoice).where(Invoice.client_id == first.id)
-                                   .order_by(Invoice.issue_date, Invoice.id))  # fmt: skip
+        oldest = db.session.scalar(
+            select(Invoice).where(Invoice.client_id == first.id).order_by(Invoice.issue_date, Invoice.id)
+        )
         assert (lines[0].client_id, oldest.balance) == (first.id, Decimal("0.00"))
         assert oldest.status == InvoiceStatus.PAID
         assert "利息" in lines[2].remark

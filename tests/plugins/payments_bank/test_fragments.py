@@ -47,8 +47,16 @@ def test_s3_2_1_statement_screens_answer_htmx_with_their_block(db, client, world
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
     db.session.commit()
     client.sign_in(world.person("alpha", "vendor_billing").email)
-    for path in ("statements", f"statements/{statement.id}", "statements/import", "unmatched", "profiles",
-                 f"profiles/{profile.id}", "profiles/new", f"lines/{line.id}"):  # fmt: skip
+    for path in (
+        "statements",
+        f"statements/{statement.id}",
+        "statements/import",
+        "unmatched",
+        "profiles",
+        f"profiles/{profile.id}",
+        "profiles/new",
+        f"lines/{line.id}",
+    ):
         response = client.get(f"{BASE}/{path}", headers=HTMX)
         body = response.get_data(as_text=True)
         assert response.status_code == 200, path

@@ -34,8 +34,7 @@ def test_s3_2_1_statement_import_never_takes_a_line_twice(db, world, bank):
     assert overlapping.counts == {"new": 1, "known": 1, "debits": 0, "matched": 0}
     db.session.commit()
     assert count(db, StatementLine) == 3 and count(db, BankStatement) == 3
-    assert db.session.scalars(select(StatementLine.amount).order_by(StatementLine.id)).all() == [
-        8000, 1500, 300]
+    assert db.session.scalars(select(StatementLine.amount).order_by(StatementLine.id)).all() == [8000, 1500, 300]
 
     # Without the bank's reference (an ICBC export has none): the same content is the same line, but two identical
     # transfers on one day in one file are two lines.
@@ -67,9 +66,15 @@ def test_s3_2_1_without_a_bank_reference_the_time_of_day_tells_identical_transfe
 
     tenant = world.tenant("alpha")
     profile = imports.add_preset(tenant, "icbc")
-    morning = {"day": date(2028, 3, 8), "credit": "99.00", "name": "成都天府教育科技有限公司", "remark": "电费分摊",
-               "time": time(10, 15, 0)}  # fmt: skip
+    morning = {
+        "day": date(2028, 3, 8),
+        "credit": "99.00",
+        "name": "成都天府教育科技有限公司",
+        "remark": "电费分摊",
+        "time": time(10, 15, 0),
+    }
     afternoon = {**morning, "time": time(15, 40, 0)}
+
     # Two files cut at noon, each with one of two identical transfers of the day: two lines, not one.
     def counts(filename, *rows):
         return imports.import_statement(tenant, bank, filename, icbc_xlsx(list(rows)), "table", profile).counts
@@ -91,8 +96,9 @@ def test_s3_2_1_the_very_same_file_again_is_refused_naming_when_it_was_imported(
     from plugins.payments_bank.services import save_account
 
     tenant = world.tenant("alpha")
-    data = ccb_csv([{"day": date(2028, 3, 5), "credit": "1,500.00", "name": "杭州青禾物流股份有限公司",
-                     "serial": "C1"}])  # fmt: skip
+    data = ccb_csv(
+        [{"day": date(2028, 3, 5), "credit": "1,500.00", "name": "杭州青禾物流股份有限公司", "serial": "C1"}]
+    )
     profile = imports.add_preset(tenant, "ccb")
     clock.set(datetime(2028, 3, 6, 1, 30, tzinfo=UTC))
     imports.import_statement(tenant, bank, "建行0305.csv", data, "table", profile)
@@ -103,16 +109,29 @@ def test_s3_2_1_the_very_same_file_again_is_refused_naming_when_it_was_imported(
         raise AssertionError("imported the same file twice")
     except StatementError as exc:
         when = datetime(2028, 3, 6, 1, 30, tzinfo=UTC).astimezone(ZoneInfo(tenant.timezone))
-        assert str(exc) == (f"This file was imported already on {when:%Y-%m-%d %H:%M} (as 建行0305.csv): nothing was "
-                            "written.")  # fmt: skip
+        assert str(exc) == (
+            f"This file was imported already on {when:%Y-%m-%d %H:%M} (as 建行0305.csv): nothing was written."
+        )
     db.session.rollback()
     assert count(db, BankStatement) == 1
-    assert db.session.scalar(select(func.count(AuditEvent.id))
-                             .where(AuditEvent.action == "payments_bank.statement_imported")) == 1  # fmt: skip
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "payments_bank.statement_imported")
+        )
+        == 1
+    )
     # The same table export for another account (it names none) is that account's statement.
-    other = save_account(tenant, {"bank_name": "中国建设银行", "branch": "", "account_name": "阿尔法",
-                                  "account_number": "31050161373600001234", "currency": "CNY",
-                                  "is_default": False})  # fmt: skip
+    other = save_account(
+        tenant,
+        {
+            "bank_name": "中国建设银行",
+            "branch": "",
+            "account_name": "阿尔法",
+            "account_number": "31050161373600001234",
+            "currency": "CNY",
+            "is_default": False,
+        },
+    )
     assert imports.import_statement(tenant, other, "建行0305.csv", data, "table", profile).counts["new"] == 1
 
 
@@ -132,9 +151,11 @@ def test_s3_2_1_a_statement_is_taken_only_for_exactly_the_account_it_names(db, w
 
 
 def upload(client, data, filename, fmt, account_id):
-    return client.post_form(f"{BASE}/statements/import", {"account_id": str(account_id), "format": fmt,
-                                                          "file": (io.BytesIO(data), filename)},
-                            content_type="multipart/form-data")  # fmt: skip
+    return client.post_form(
+        f"{BASE}/statements/import",
+        {"account_id": str(account_id), "format": fmt, "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_s3_2_1_billing_staff_import_a_ccb_csv_through_the_preset(db, client, world, bank):
@@ -145,16 +166,27 @@ def test_s3_2_1_billing_staff_import_a_ccb_csv_through_the_preset(db, client, wo
     assert (profile.header_row, profile.columns["reference"]) == (3, "交易流水号")
     form = client.get(f"{BASE}/statements/import").get_data(as_text=True)
     assert f'value="profile:{profile.id}"' in form and "MT940" in form and "CAMT.053" in form
-    data = ccb_csv([
-        {"day": date(2028, 3, 5), "credit": "1,500.00", "name": "杭州青禾物流股份有限公司", "remark": "货款",
-         "serial": "CCB-0001"},
-        {"day": date(2028, 3, 5), "debit": "25.00", "summary": "手续费", "serial": "CCB-0002"},
-    ])  # fmt: skip
+    data = ccb_csv(
+        [
+            {
+                "day": date(2028, 3, 5),
+                "credit": "1,500.00",
+                "name": "杭州青禾物流股份有限公司",
+                "remark": "货款",
+                "serial": "CCB-0001",
+            },
+            {"day": date(2028, 3, 5), "debit": "25.00", "summary": "手续费", "serial": "CCB-0002"},
+        ]
+    )
     response = upload(client, data, "建行明细.csv", f"profile:{profile.id}", bank.id)
     assert response.status_code == 302
     statement = db.session.scalar(select(BankStatement))
     assert (statement.filename, statement.format, statement.lines_new, statement.debits_skipped) == (
-        "建行明细.csv", "csv", 1, 1)
+        "建行明细.csv",
+        "csv",
+        1,
+        1,
+    )
     assert statement.imported_by_id == world.person("alpha", "vendor_billing").id and len(statement.sha256) == 64
     page = client.get(response.location).get_data(as_text=True)
     assert "1 new line(s), 0 matched at once; 0 already known; 1 debit(s) skipped." in page
@@ -186,8 +218,15 @@ def test_s3_2_1_a_bad_file_is_refused_with_the_line_and_nothing_is_written(db, c
 
 def test_s3_2_1_import_profiles_are_edited_and_checked(db, client, world, bank):
     client.sign_in(world.person("alpha", "vendor_admin").email)
-    data = {"name": "农业银行 ABC", "header_row": "2", "date_format": "%Y%m%d", "date": "交易日期", "credit": "",
-            "amount": "", "remark": "附言"}  # fmt: skip
+    data = {
+        "name": "农业银行 ABC",
+        "header_row": "2",
+        "date_format": "%Y%m%d",
+        "date": "交易日期",
+        "credit": "",
+        "amount": "",
+        "remark": "附言",
+    }
     response = client.post_form(f"{BASE}/profiles/new", data)
     assert response.status_code == 422
     assert "Name the credit amount column, or a signed amount column." in response.get_data(as_text=True)
@@ -208,8 +247,9 @@ def test_s3_2_1_import_profiles_are_edited_and_checked(db, client, world, bank):
 def test_s3_2_1_statements_list_in_keyset_pages(db, client, world, bank):
     tenant = world.tenant("alpha")
     for n in range(27):
-        imports.import_statement(tenant, bank, f"s{n:02d}.sta", mt940([(date(2028, 3, 1), "C", f"{n + 1}.00",
-                                                                         f"REF{n}", "x")]), "mt940")  # fmt: skip
+        imports.import_statement(
+            tenant, bank, f"s{n:02d}.sta", mt940([(date(2028, 3, 1), "C", f"{n + 1}.00", f"REF{n}", "x")]), "mt940"
+        )
     db.session.commit()
     client.sign_in(world.person("alpha", "vendor_billing").email)
     page = client.get(f"{BASE}/statements").get_data(as_text=True)
@@ -217,5 +257,9 @@ def test_s3_2_1_statements_list_in_keyset_pages(db, client, world, bank):
     last = db.session.scalar(select(BankStatement.id).where(BankStatement.filename == "s02.sta"))
     more = client.get(f"{BASE}/statements?after={last}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "s01.sta" in more and "s00.sta" in more and "<html" not in more
-    assert db.session.scalar(select(func.count()).select_from(StatementLine)
-                             .where(StatementLine.status == LineStatus.UNMATCHED)) == 27  # fmt: skip
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(StatementLine).where(StatementLine.status == LineStatus.UNMATCHED)
+        )
+        == 27
+    )

@@ -29,8 +29,10 @@ def test_s3_2_1_a_reference_running_on_into_digits_is_read_as_the_number_billing
     assert invoice_number_of("RF13 2026 0000 38 3") is None and printed("INV-2026-000038") == "RF13 2026 0000 38"
     assert invoice_numbers_in("RF13 2026 0000 38 3月") == ["INV-2026-000038"]
     # Where both readings could be issued numbers, both are kept, longest first: the tenant's invoices decide.
-    assert invoice_mentions("RF13 2028 1000 88 3月 inv-2028-000001") == [("INV-2028-1000883", "INV-2028-100088"),
-                                                                         ("INV-2028-000001",)]  # fmt: skip
+    assert invoice_mentions("RF13 2028 1000 88 3月 inv-2028-000001") == [
+        ("INV-2028-1000883", "INV-2028-100088"),
+        ("INV-2028-000001",),
+    ]
 
 
 def test_s3_2_1_bank_transfer_is_an_offline_payment_method(db, world, bank):

@@ -22,8 +22,9 @@ def transfer(world, bank, amount, remark, name="", day=date(2028, 3, 5), ref=Non
     """Import a one-line MT940 statement for alpha; returns its line."""
     details = f"/NAME/{name}/REMI/{remark}" if name else remark
     reference = ref or f"{day:%Y%m%d}{abs(hash((amount, remark, name))) % 10**6:06d}"
-    imports.import_statement(world.tenant("alpha"), bank, "s.sta", mt940([(day, "C", amount, reference, details)]),
-                             "mt940")  # fmt: skip
+    imports.import_statement(
+        world.tenant("alpha"), bank, "s.sta", mt940([(day, "C", amount, reference, details)]), "mt940"
+    )
     return db_line(reference)
 
 
@@ -44,12 +45,18 @@ def test_s3_2_1_a_transfer_quoting_the_reference_pays_that_invoice_exactly(db, w
     remark = "货款 " + printed(february.number).lower()  # lower case, spaces: still the reference
     line = transfer(world, bank, "8000.00", remark, name="付款人不同名也可")
     db.session.commit()
-    assert state(db, january, february) == [(InvoiceStatus.ISSUED, Decimal("8000.00")),
-                                            (InvoiceStatus.PAID, Decimal("0.00"))]  # fmt: skip
+    assert state(db, january, february) == [
+        (InvoiceStatus.ISSUED, Decimal("8000.00")),
+        (InvoiceStatus.PAID, Decimal("0.00")),
+    ]
     assert (line.status, line.matched_how, line.client_id) == (LineStatus.MATCHED, "reference", february.client_id)
     payment = db.session.get(Payment, line.payment_id)
     assert (payment.provider, payment.status, payment.amount, payment.invoice_id) == (
-        "payments_bank", PaymentStatus.SUCCEEDED, Decimal("8000.00"), february.id)
+        "payments_bank",
+        PaymentStatus.SUCCEEDED,
+        Decimal("8000.00"),
+        february.id,
+    )
     assert payment.received_on == date(2028, 3, 5) and payment.data["remark"] == remark
     assert payments.credit_balance(february.client_id, "CNY") == Decimal("0.00")
 
@@ -58,8 +65,10 @@ def test_s3_2_1_an_overpayment_by_reference_becomes_the_clients_credit(db, world
     january, february = invoices
     transfer(world, bank, "9000.00", f"RF付款 {printed(january.number).replace(' ', '')}")
     db.session.commit()
-    assert state(db, january, february) == [(InvoiceStatus.PAID, Decimal("0.00")),
-                                            (InvoiceStatus.ISSUED, Decimal("8000.00"))]  # fmt: skip
+    assert state(db, january, february) == [
+        (InvoiceStatus.PAID, Decimal("0.00")),
+        (InvoiceStatus.ISSUED, Decimal("8000.00")),
+    ]
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("1000.00")
 
 
@@ -83,8 +92,17 @@ def test_s3_2_1_a_mistyped_reference_and_an_ambiguous_payer_wait_for_a_person(db
     assert state(db, january, february) == [(InvoiceStatus.ISSUED, Decimal("8000.00"))] * 2
     assert db.session.scalar(select(func.count(Payment.id))) == 0
     # Once January is paid otherwise, February is the only invoice of that client for that amount.
-    payments.succeed(payments.record(world.tenant("alpha"), january.client_id, "manual", "CASH-1",
-                                     Decimal("8000.00"), "CNY", invoice_id=january.id)[0])  # fmt: skip
+    payments.succeed(
+        payments.record(
+            world.tenant("alpha"),
+            january.client_id,
+            "manual",
+            "CASH-1",
+            Decimal("8000.00"),
+            "CNY",
+            invoice_id=january.id,
+        )[0]
+    )
     assert matching.reconcile(world.tenant("alpha")) == 1
     db.session.commit()
     assert (ambiguous.status, ambiguous.matched_how) == (LineStatus.MATCHED, "name_and_amount")
@@ -124,15 +142,18 @@ def test_s3_2_1_billing_staff_match_a_waiting_line_through_the_screens(db, clien
     fragment = client.get(f"{BASE}/lines/{line.id}?client_id={first.id}", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert january.number in body and february.number in body and "<html" not in body
-    response = client.post_form(f"{BASE}/lines/{line.id}/match", {"client_id": str(second.id),
-                                                                  "invoice_id": str(february.id)})  # fmt: skip
+    response = client.post_form(
+        f"{BASE}/lines/{line.id}/match", {"client_id": str(second.id), "invoice_id": str(february.id)}
+    )
     assert response.status_code == 422  # February is not the second client's
     assert db.session.scalar(select(func.count(Payment.id))) == 0
     data = {"client_id": str(first.id), "invoice_id": str(february.id)}
     assert client.post_form(f"{BASE}/lines/{line.id}/match", data).status_code == 302
     # February first as chosen, the rest to the oldest open invoice.
-    assert state(db, january, february) == [(InvoiceStatus.PARTIALLY_PAID, Decimal("6000.00")),
-                                            (InvoiceStatus.PAID, Decimal("0.00"))]  # fmt: skip
+    assert state(db, january, february) == [
+        (InvoiceStatus.PARTIALLY_PAID, Decimal("6000.00")),
+        (InvoiceStatus.PAID, Decimal("0.00")),
+    ]
     again = client.post_form(f"{BASE}/lines/{line.id}/match", {"client_id": str(first.id), "invoice_id": ""})
     assert again.status_code == 302
     assert "This line was already dealt with." in client.get(again.location).get_data(as_text=True)
@@ -153,8 +174,11 @@ def test_s3_2_1_a_line_that_is_not_a_client_payment_is_set_aside_with_its_reason
     assert response.status_code == 422 and "Say why this is not a client payment." in response.get_data(as_text=True)
     assert client.post_form(f"{BASE}/lines/{line.id}/set-aside", {"reason": "活期利息"}).status_code == 302
     db.session.expire_all()
-    assert (line.status, line.reason, line.decided_by_id) == (LineStatus.IGNORED, "活期利息",
-                                                              world.person("alpha", "vendor_admin").id)  # fmt: skip
+    assert (line.status, line.reason, line.decided_by_id) == (
+        LineStatus.IGNORED,
+        "活期利息",
+        world.person("alpha", "vendor_admin").id,
+    )
     client.post_form(f"{BASE}/lines/{line.id}/match", {"client_id": str(world.clients("alpha")[0].id)})
     assert db.session.scalar(select(func.count(Payment.id))) == 0  # set aside: it pays nothing afterwards
     page = client.get(f"{BASE}/lines/{line.id}").get_data(as_text=True)
@@ -164,8 +188,9 @@ def test_s3_2_1_a_line_that_is_not_a_client_payment_is_set_aside_with_its_reason
 def test_s3_2_1_a_camt_credit_in_another_currency_waits_for_a_person(db, world, invoices, bank):
     january, _february = invoices
     data = camt053([{"day": date(2028, 3, 5), "amount": "1100.00", "remark": printed(january.number), "ref": "U-1"}])
-    imports.import_statement(world.tenant("alpha"), bank, "usd.xml", data.replace(b'Ccy="CNY"', b'Ccy="USD"'),
-                             "camt053")  # fmt: skip
+    imports.import_statement(
+        world.tenant("alpha"), bank, "usd.xml", data.replace(b'Ccy="CNY"', b'Ccy="USD"'), "camt053"
+    )
     db.session.commit()
     line = db.session.scalar(select(StatementLine))
     assert (line.currency, line.status) == ("USD", LineStatus.UNMATCHED)
@@ -210,12 +235,20 @@ def test_s3_2_1_a_camt_reversal_is_skipped_as_debits_are_never_a_second_payment(
     paid = camt053([{"day": date(2028, 3, 5), "amount": "8000.00", "remark": reference, "ref": "R-1"}])
     assert imports.import_statement(tenant, bank, "0305.xml", paid, "camt053").counts["matched"] == 1
     # The next day the bank takes the credit back (DBIT, RvslInd) and returns a fee it had charged (CRDT, RvslInd).
-    taken_back = camt053([
-        {"day": date(2028, 3, 6), "amount": "8000.00", "credit": False, "reversal": True, "remark": reference,
-         "ref": "R-2"},
-        {"day": date(2028, 3, 6), "amount": "35.00", "reversal": True, "remark": "手续费冲正", "ref": "R-3"},
-        {"day": date(2028, 3, 6), "amount": "8000.00", "status": "PDNG", "remark": reference, "ref": "R-4"},
-    ])  # fmt: skip
+    taken_back = camt053(
+        [
+            {
+                "day": date(2028, 3, 6),
+                "amount": "8000.00",
+                "credit": False,
+                "reversal": True,
+                "remark": reference,
+                "ref": "R-2",
+            },
+            {"day": date(2028, 3, 6), "amount": "35.00", "reversal": True, "remark": "手续费冲正", "ref": "R-3"},
+            {"day": date(2028, 3, 6), "amount": "8000.00", "status": "PDNG", "remark": reference, "ref": "R-4"},
+        ]
+    )
     done = imports.import_statement(tenant, bank, "0306.xml", taken_back, "camt053")
     db.session.commit()
     assert done.counts == {"new": 0, "known": 0, "debits": 2, "matched": 0}
@@ -241,7 +274,8 @@ def test_s3_2_1_a_reference_running_on_into_digits_pays_the_invoice_that_exists(
 
 
 def test_s3_2_1_reconcile_goes_through_every_waiting_line_and_tries_only_those_that_could_match(
-        db, world, invoices, bank, clock, monkeypatch):  # fmt: skip
+    db, world, invoices, bank, clock, monkeypatch
+):
     january, _february = invoices
     tenant = world.tenant("alpha")
     monkeypatch.setattr(matching, "RECONCILE_BATCH", 2)

@@ -27,8 +27,10 @@ def staff(client, world, bank):
 
 def add_account(client, db, number: str, currency: str) -> BankAccount:
     """Add an account through the account form, as a person types it."""
-    response = client.post_form(f"{BASE}/accounts/new", {"bank_name": "Bank", "branch": "", "account_name": "Alpha",
-                                                         "account_number": number, "currency": currency})  # fmt: skip
+    response = client.post_form(
+        f"{BASE}/accounts/new",
+        {"bank_name": "Bank", "branch": "", "account_name": "Alpha", "account_number": number, "currency": currency},
+    )
     assert response.status_code == 302, html.unescape(response.get_data(as_text=True))
     return db.session.scalar(select(BankAccount).order_by(BankAccount.id.desc()).limit(1))
 
@@ -37,17 +39,27 @@ def account_of(world, db, number: str, currency: str) -> BankAccount:
     """Another account of alpha's, kept as the account form would keep it."""
     from plugins.payments_bank.services import save_account
 
-    account = save_account(world.tenant("alpha"), {"bank_name": "Bank", "branch": "", "account_name": "Alpha",
-                                                   "account_number": number, "currency": currency,
-                                                   "is_default": False})  # fmt: skip
+    account = save_account(
+        world.tenant("alpha"),
+        {
+            "bank_name": "Bank",
+            "branch": "",
+            "account_name": "Alpha",
+            "account_number": number,
+            "currency": currency,
+            "is_default": False,
+        },
+    )
     db.session.commit()
     return account
 
 
 def upload(client, data: bytes, filename: str, fmt: str, account_id: int):
-    return client.post_form(f"{BASE}/statements/import", {"account_id": str(account_id), "format": fmt,
-                                                          "file": (io.BytesIO(data), filename)},
-                            content_type="multipart/form-data")  # fmt: skip
+    return client.post_form(
+        f"{BASE}/statements/import",
+        {"account_id": str(account_id), "format": fmt, "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def imported(client, data: bytes, filename: str, fmt: str, account_id: int) -> str:
@@ -83,8 +95,9 @@ def test_s3_2_1_nonref_placeholder_references_never_make_a_line_known(db, world,
     assert amounts(db) == ["79.70", "149.50", "10.10"]
     # Another day's NONREF credit of that account is another line; the days already taken are not taken again.
     later = bank_files.postfinance(second_day="131219", extra=" 2")
-    assert "1 new line(s), 0 matched at once; 2 already known" in imported(staff, later, "later.sta", "mt940",
-                                                                            account.id)  # fmt: skip
+    assert "1 new line(s), 0 matched at once; 2 already known" in imported(
+        staff, later, "later.sta", "mt940", account.id
+    )
     assert amounts(db) == ["79.70", "149.50", "10.10", "10.10"]
 
 
@@ -95,16 +108,36 @@ def test_s3_2_1_lines_stored_under_a_placeholder_reference_before_are_still_know
 
     account = account_of(world, db, bank_files.POSTFINANCE_ACCOUNT, "CHF")
     tenant = world.tenant("alpha")
-    old = BankStatement(tenant_id=tenant.id, account_id=account.id, filename="old.sta", format="mt940", sha256="0" * 64,
-                        lines_new=1, lines_known=2)  # fmt: skip
+    old = BankStatement(
+        tenant_id=tenant.id,
+        account_id=account.id,
+        filename="old.sta",
+        format="mt940",
+        sha256="0" * 64,
+        lines_new=1,
+        lines_known=2,
+    )
     db.session.add(old)
     db.session.flush()
-    first = "GIRO AUS ONLINE-SIC 80532 AUFTRAGGEBER: ANNA MUSTER BEISPIELWEG  10 8000 ZUERICH 131209CH98765432 " \
-            "MITTEILUNGEN: RECHNUNG 2013-0412"  # fmt: skip
-    db.session.add(StatementLine(tenant_id=tenant.id, statement_id=old.id, account_id=account.id,
-                                 fingerprint=f"ref:{account.id}:NONREF", position=6, booked_on=date(2013, 12, 9),
-                                 amount="79.70", currency="CHF", remark=first, bank_reference="NONREF",
-                                 status=LineStatus.UNMATCHED))  # fmt: skip
+    first = (
+        "GIRO AUS ONLINE-SIC 80532 AUFTRAGGEBER: ANNA MUSTER BEISPIELWEG  10 8000 ZUERICH 131209CH98765432 "
+        "MITTEILUNGEN: RECHNUNG 2013-0412"
+    )
+    db.session.add(
+        StatementLine(
+            tenant_id=tenant.id,
+            statement_id=old.id,
+            account_id=account.id,
+            fingerprint=f"ref:{account.id}:NONREF",
+            position=6,
+            booked_on=date(2013, 12, 9),
+            amount="79.70",
+            currency="CHF",
+            remark=first,
+            bank_reference="NONREF",
+            status=LineStatus.UNMATCHED,
+        )
+    )
     db.session.commit()
     page = imported(staff, bank_files.postfinance(), "postfinance.sta", "mt940", account.id)
     assert "2 new line(s), 0 matched at once; 1 already known; 1 debit(s) skipped." in page
@@ -153,8 +186,10 @@ def test_s3_2_1_an_mt940_file_of_several_accounts_books_only_the_chosen_accounts
 
 def test_s3_2_1_a_file_of_only_other_accounts_is_refused_naming_each_of_them(db, staff, bank):
     page = refused(staff, bank_files.rabobank(), "rabo.sta", "mt940", bank.id)
-    assert (f"This file holds the statements of the accounts 1291.99.348EUR and 1526.89.184EUR; none of them is "
-            f"{ACCOUNT} (CNY).") in page  # fmt: skip
+    assert (
+        f"This file holds the statements of the accounts 1291.99.348EUR and 1526.89.184EUR; none of them is "
+        f"{ACCOUNT} (CNY)."
+    ) in page
     staff.post_form("/language", {"lang": "zh_Hans_CN"})
     page = refused(staff, bank_files.rabobank(), "rabo.sta", "mt940", bank.id)
     assert "1291.99.348EUR和1526.89.184EUR" in page and "This file holds" not in page
@@ -163,9 +198,11 @@ def test_s3_2_1_a_file_of_only_other_accounts_is_refused_naming_each_of_them(db,
 
 def test_s3_2_1_a_camt_file_of_several_statements_books_only_the_chosen_accounts_entries(db, world, staff):
     ours, theirs = "PL61109010140000071219812874", bank_files.MBANK_IBAN
-    data = bank_files.camt_statements((theirs, "PLN", [("100.00", "PLN", "A-1"), ("200.00", "PLN", "A-2")]),
-                                      (ours, "PLN", [("300.00", "PLN", "B-1")]),
-                                      (ours, "EUR", [("400.00", "EUR", "C-1")]))  # fmt: skip
+    data = bank_files.camt_statements(
+        (theirs, "PLN", [("100.00", "PLN", "A-1"), ("200.00", "PLN", "A-2")]),
+        (ours, "PLN", [("300.00", "PLN", "B-1")]),
+        (ours, "EUR", [("400.00", "EUR", "C-1")]),
+    )
     account = account_of(world, db, ours, "PLN")
     page = imported(staff, data, "camt.xml", "camt053", account.id)
     assert "1 new line(s)" in page
@@ -208,8 +245,12 @@ def test_s3_2_1_an_account_entered_as_its_domestic_number_matches_its_iban(db, s
 
 
 def test_s3_2_1_lines_in_another_currency_than_the_accounts_are_flagged(db, staff, bank):
-    data = camt053([{"day": date(2028, 3, 5), "amount": "8000.00", "ref": "CAMT-1"},
-                    {"day": date(2028, 3, 5), "amount": "1200.00", "ref": "CAMT-2"}])  # fmt: skip
+    data = camt053(
+        [
+            {"day": date(2028, 3, 5), "amount": "8000.00", "ref": "CAMT-1"},
+            {"day": date(2028, 3, 5), "amount": "1200.00", "ref": "CAMT-2"},
+        ]
+    )
     data = data.replace(b'<Amt Ccy="CNY">1200.00', b'<Amt Ccy="USD">1200.00')
     page = imported(staff, data, "usd.xml", "camt053", bank.id)
     assert "2 new line(s)" in page
@@ -219,14 +260,17 @@ def test_s3_2_1_lines_in_another_currency_than_the_accounts_are_flagged(db, staf
     assert db.session.scalar(select(StatementLine.currency).where(StatementLine.amount == 1200)) == "USD"
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("NaN", "the entry's amount (Amt) is not a number"),
-    ("Infinity", "the entry's amount (Amt) is not a number"),
-    ("1E+30", "the entry's amount (Amt) is not a number"),
-    ("1E+999999", "the entry's amount (Amt) is not a number"),
-    ("100.005", "100.005 has more than two decimals: an amount is never rounded on import."),
-    ("10000000000000000.00", "10000000000000000.00 is larger than any amount a bank books."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("NaN", "the entry's amount (Amt) is not a number"),
+        ("Infinity", "the entry's amount (Amt) is not a number"),
+        ("1E+30", "the entry's amount (Amt) is not a number"),
+        ("1E+999999", "the entry's amount (Amt) is not a number"),
+        ("100.005", "100.005 has more than two decimals: an amount is never rounded on import."),
+        ("10000000000000000.00", "10000000000000000.00 is larger than any amount a bank books."),
+    ],
+)
 def test_s3_2_1_a_camt_amount_no_account_holds_is_refused_with_its_line(db, staff, bank, amount, message):
     data = camt053([{"day": date(2028, 3, 5), "amount": amount, "ref": "CAMT-1"}])
     page = refused(staff, data, "bad.xml", "camt053", bank.id)
@@ -249,8 +293,10 @@ def test_s3_2_1_a_table_amount_in_exponent_form_is_refused_not_a_500(db, staff, 
 
     staff.post_form(f"{BASE}/profiles/presets", {"preset": "ccb"})
     profile = db.session.scalar(select(ImportProfile))
-    for written, message in (("1E+20", "Row 4: 1E+20 is not an amount."),
-                             ("10000000000000000.00", "Row 4: 10000000000000000.00 is larger than any amount")):
-        data = ccb_csv([{"day": date(2028, 3, 5), "credit": written, "serial": "C1"}])  # fmt: skip
+    for written, message in (
+        ("1E+20", "Row 4: 1E+20 is not an amount."),
+        ("10000000000000000.00", "Row 4: 10000000000000000.00 is larger than any amount"),
+    ):
+        data = ccb_csv([{"day": date(2028, 3, 5), "credit": written, "serial": "C1"}])
         assert message in refused(staff, data, "big.csv", f"profile:{profile.id}", bank.id)
     assert count(db, StatementLine) == 0

@@ -16,8 +16,12 @@ def invoices(db, world, enable_plugin, make_signed_contract, clock):
     2 March (due 1 April); the clock then stands on 10 March 2028."""
     enable_plugin(world.tenant("alpha"), "payments_cheque")
     clock.set(datetime(2027, 12, 20, 10, tzinfo=SHANGHAI))  # signed before it takes effect: whole months
-    contract = make_signed_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2028, 1, 1),
-                                    lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")])  # fmt: skip
+    contract = make_signed_contract(
+        world.tenant("alpha"),
+        world.clients("alpha")[0],
+        effective=date(2028, 1, 1),
+        lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
+    )
     clock.set(datetime(2028, 3, 2, 1, tzinfo=SHANGHAI))
     services.bill(world.tenant("alpha"), [contract.id], date(2028, 3, 2))
     db.session.commit()

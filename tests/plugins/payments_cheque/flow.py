@@ -12,10 +12,19 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def cheque_data(client, invoice=None, **overrides) -> dict:
     """The record form as staff fill it in for a cheque of 8,000.00 dated 3 March 2028."""
-    data = {"client_id": client.id, "invoice_id": invoice.id if invoice else 0, "number": "10203040",
-            "drawee_bank": "中国工商银行北京海淀支行", "drawer_name": client.legal_name, "drawer_account": "",
-            "cheque_date": "2028-03-03", "amount": "8000.00", "currency": "CNY", "received_on": "2028-03-03",
-            "note": ""}  # fmt: skip
+    data = {
+        "client_id": client.id,
+        "invoice_id": invoice.id if invoice else 0,
+        "number": "10203040",
+        "drawee_bank": "中国工商银行北京海淀支行",
+        "drawer_name": client.legal_name,
+        "drawer_account": "",
+        "cheque_date": "2028-03-03",
+        "amount": "8000.00",
+        "currency": "CNY",
+        "received_on": "2028-03-03",
+        "note": "",
+    }
     data.update(overrides)
     return data
 

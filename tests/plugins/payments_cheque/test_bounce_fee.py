@@ -30,8 +30,9 @@ def run_month(db, world, clock, day: date):
 
 
 def lines_of(db, invoice):
-    return db.session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
-                              .order_by(InvoiceLine.position)).all()  # fmt: skip
+    return db.session.scalars(
+        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.position)
+    ).all()
 
 
 def test_s3_2_2_bounce_fee_is_billed_once_on_the_next_invoice(db, world, invoices, staff, clock):
@@ -40,7 +41,10 @@ def test_s3_2_2_bounce_fee_is_billed_once_on_the_next_invoice(db, world, invoice
     db.session.commit()
     cheque = bounce_one(db, world, staff, january)
     assert (cheque.bounce_fee, cheque.fee_contract_id, cheque.fee_invoice_id) == (
-        Decimal("50.00"), january.contract_id, None)
+        Decimal("50.00"),
+        january.contract_id,
+        None,
+    )
     page = staff.get(f"{BASE}/{cheque.id}").get_data(as_text=True)
     assert "waits for the next invoice of agreement" in page
 
@@ -59,7 +63,8 @@ def test_s3_2_2_bounce_fee_is_billed_once_on_the_next_invoice(db, world, invoice
     april = db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
     assert (april.period_start, april.total) == (date(2028, 4, 1), Decimal("8000.00"))
     assert [ln.kind for ln in lines_of(db, april)] == ["fee", "fee"] and all(
-        "key" not in ln.source for ln in lines_of(db, april))
+        "key" not in ln.source for ln in lines_of(db, april)
+    )
     fee_lines = db.session.scalars(select(InvoiceLine.invoice_id).where(InvoiceLine.amount == Decimal("50.00"))).all()
     assert fee_lines == [march.id]
     page = staff.get(f"{BASE}/{cheque.id}").get_data(as_text=True)

@@ -14,12 +14,16 @@ from tests.plugins.payments_cheque.flow import BASE, cheque_data, cheques, recor
 
 
 def allocations(db, invoice):
-    return db.session.scalars(select(PaymentAllocation.amount).where(PaymentAllocation.invoice_id == invoice.id)
-                              .order_by(PaymentAllocation.id)).all()  # fmt: skip
+    return db.session.scalars(
+        select(PaymentAllocation.amount)
+        .where(PaymentAllocation.invoice_id == invoice.id)
+        .order_by(PaymentAllocation.id)
+    ).all()
 
 
 def test_s3_2_2_a_cheque_cleared_pays_the_invoice_a_later_bounce_reopens_it_and_a_second_cheque_pays_it_again(
-        db, world, invoices, staff):  # fmt: skip
+    db, world, invoices, staff
+):
     january, february = invoices
     client = world.clients("alpha")[0]
     assert staff.get(f"{BASE}/new").status_code == 200
@@ -50,14 +54,22 @@ def test_s3_2_2_a_cheque_cleared_pays_the_invoice_a_later_bounce_reopens_it_and_
     assert allocations(db, january) == [Decimal("8000.00"), Decimal("-8000.00")]  # written as new rows
     page = staff.get(f"{BASE}/{first.id}").get_data(as_text=True)
     history = page.split('data-testid="cheque-history"')[1].split("</ol>")[0]
-    for expected in ("2028-03-03", "2028-03-04", "招商银行北京分行", "2028-03-06", "2028-03-09",
-                     "付款行退票：签章与预留印鉴不符", world.person("alpha", "vendor_billing").name):
+    for expected in (
+        "2028-03-03",
+        "2028-03-04",
+        "招商银行北京分行",
+        "2028-03-06",
+        "2028-03-09",
+        "付款行退票：签章与预留印鉴不符",
+        world.person("alpha", "vendor_billing").name,
+    ):
         assert expected in history
     assert 'data-testid="cheque-steps"' not in page  # a bounced cheque goes nowhere
 
     # A replacement cheque pays it again.
-    second = record(staff, db, cheque_data(client, january, number="10203041", cheque_date="2028-03-10",
-                                           received_on="2028-03-10"))  # fmt: skip
+    second = record(
+        staff, db, cheque_data(client, january, number="10203041", cheque_date="2028-03-10", received_on="2028-03-10")
+    )
     step(staff, second, "deposit", on="2028-03-10")
     step(staff, second, "clear", on="2028-03-10")
     db.session.expire_all()
@@ -65,15 +77,23 @@ def test_s3_2_2_a_cheque_cleared_pays_the_invoice_a_later_bounce_reopens_it_and_
     assert allocations(db, january) == [Decimal("8000.00"), Decimal("-8000.00"), Decimal("8000.00")]
     invoice_page = staff.get(f"/t/alpha/billing/{january.id}").get_data(as_text=True)
     assert "中国工商银行北京海淀支行 10203040" in invoice_page and "中国工商银行北京海淀支行 10203041" in invoice_page
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("payments_cheque."))
-                                 .order_by(AuditEvent.id)).all()  # fmt: skip
-    assert actions == ["payments_cheque.recorded", "payments_cheque.deposited", "payments_cheque.cleared",
-                       "payments_cheque.bounced", "payments_cheque.recorded", "payments_cheque.deposited",
-                       "payments_cheque.cleared"]  # fmt: skip
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.startswith("payments_cheque.")).order_by(AuditEvent.id)
+    ).all()
+    assert actions == [
+        "payments_cheque.recorded",
+        "payments_cheque.deposited",
+        "payments_cheque.cleared",
+        "payments_cheque.bounced",
+        "payments_cheque.recorded",
+        "payments_cheque.deposited",
+        "payments_cheque.cleared",
+    ]
 
 
 def test_s3_2_2_a_cheque_bounced_before_clearing_fails_its_payment_and_never_touches_the_invoice(
-        db, world, invoices, staff):  # fmt: skip
+    db, world, invoices, staff
+):
     january, _february = invoices
     cheque = record(staff, db, cheque_data(world.clients("alpha")[0], january))
     step(staff, cheque, "deposit", on="2028-03-04")
@@ -88,7 +108,8 @@ def test_s3_2_2_a_cheque_bounced_before_clearing_fails_its_payment_and_never_tou
 
 
 def test_s3_2_2_a_cheque_for_no_invoice_pays_the_oldest_first_the_rest_is_credit_and_a_bounce_takes_it_all_back(
-        db, world, invoices, staff):  # fmt: skip
+    db, world, invoices, staff
+):
     january, february = invoices
     client = world.clients("alpha")[0]
     cheque = record(staff, db, cheque_data(client, amount="17000.00"))
@@ -100,7 +121,9 @@ def test_s3_2_2_a_cheque_for_no_invoice_pays_the_oldest_first_the_rest_is_credit
     step(staff, cheque, "bounce", on="2028-03-08", reason="退票")
     db.session.expire_all()
     assert [(i.status, i.balance) for i in (january, february)] == [
-        (InvoiceStatus.ISSUED, Decimal("8000.00")), (InvoiceStatus.ISSUED, Decimal("8000.00"))]
+        (InvoiceStatus.ISSUED, Decimal("8000.00")),
+        (InvoiceStatus.ISSUED, Decimal("8000.00")),
+    ]
     assert payments.credit_balance(client.id, "CNY") == Decimal("0.00")
     assert cheque.fee_contract_id is None  # no fee set: nothing to bill
 
@@ -111,15 +134,24 @@ def test_s3_2_2_a_cheque_for_no_invoice_pays_the_oldest_first_the_rest_is_credit
         ([], "clear", {"on": "2028-03-05"}, "The cheque is “Received”: it cannot become “Cleared”."),
         ([], "bounce", {"on": "2028-03-05", "reason": "x"}, "The cheque is “Received”: it cannot become “Bounced”."),
         (["deposit"], "deposit", {"on": "2028-03-05"}, "This cheque was already deposited."),
-        (["deposit", "clear"], "deposit", {"on": "2028-03-05"},
-         "The cheque is “Cleared”: it cannot become “Deposited”."),
+        (
+            ["deposit", "clear"],
+            "deposit",
+            {"on": "2028-03-05"},
+            "The cheque is “Cleared”: it cannot become “Deposited”.",
+        ),
         (["deposit", "bounce"], "clear", {"on": "2028-03-05"}, "The cheque is “Bounced”: it cannot become “Cleared”."),
-        (["deposit", "bounce"], "bounce", {"on": "2028-03-05", "reason": "x"},
-         "This cheque was already marked bounced."),
+        (
+            ["deposit", "bounce"],
+            "bounce",
+            {"on": "2028-03-05", "reason": "x"},
+            "This cheque was already marked bounced.",
+        ),
     ],
 )
-def test_s3_2_2_transitions_that_are_not_allowed_are_refused(db, world, invoices, staff, status_path, action, data,
-                                                             message):  # fmt: skip
+def test_s3_2_2_transitions_that_are_not_allowed_are_refused(
+    db, world, invoices, staff, status_path, action, data, message
+):
     january, _ = invoices
     cheque = record(staff, db, cheque_data(world.clients("alpha")[0], january))
     for done in status_path:
@@ -144,8 +176,9 @@ def test_s3_2_2_transitions_that_are_not_allowed_are_refused(db, world, invoices
         ("bounce", {"on": "2028-03-05", "reason": ""}, "This field is required."),
     ],
 )
-def test_s3_2_2_a_step_with_a_bad_date_or_no_reason_is_shown_again_with_the_error(db, world, invoices, staff,
-                                                                                 action, data, message):  # fmt: skip
+def test_s3_2_2_a_step_with_a_bad_date_or_no_reason_is_shown_again_with_the_error(
+    db, world, invoices, staff, action, data, message
+):
     january, _ = invoices
     cheque = record(staff, db, cheque_data(world.clients("alpha")[0], january, cheque_date="2028-03-01"))
     if action == "bounce":
@@ -174,8 +207,9 @@ def test_s3_2_2_the_same_bank_and_number_twice_is_refused(db, world, invoices, s
     assert again.status_code == 422
     body = again.get_data(as_text=True)
     assert "Cheque 10203040 of 中国工商银行北京海淀支行 is already in the register (received on 2028-03-03)." in body
-    spaced = staff.post_form(f"{BASE}/new", cheque_data(client, february, number="1020 3040",
-                                                         drawee_bank=" 中国工商银行北京海淀支行 "))  # fmt: skip
+    spaced = staff.post_form(
+        f"{BASE}/new", cheque_data(client, february, number="1020 3040", drawee_bank=" 中国工商银行北京海淀支行 ")
+    )
     assert spaced.status_code == 422
     assert len(cheques(db)) == 1 and db.session.scalar(select(func.count(Payment.id))) == 1
     # the same number of another bank is another cheque
@@ -219,7 +253,8 @@ def test_s3_2_2_the_invoice_choice_follows_the_client(db, world, invoices, staff
     assert "8,000.00" in body
     for foreign in (other_client.id, world.clients("beta")[0].id, 999999):
         body = staff.get(f"{BASE}/new/invoices?client_id={foreign}", headers={"HX-Request": "true"}).get_data(
-            as_text=True)
+            as_text=True
+        )
         assert "INV-" not in body
     page = staff.get(f"{BASE}/new?client_id={client.id}").get_data(as_text=True)
     assert "INV-2028-000002" in page and 'hx-get="/t/alpha/p/payments_cheque/new/invoices"' in page
@@ -263,8 +298,9 @@ def test_s3_2_2_two_people_clearing_the_same_cheque_at_once_credit_once(db, app,
     db.session.expire_all()
     assert allocations(db, january) == [Decimal("8000.00")]
     assert payments.credit_balance(january.client_id, "CNY") == Decimal("1000.00")
-    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == "payments_cheque.cleared")) == 1  # fmt: skip
+    assert (
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "payments_cheque.cleared")) == 1
+    )
 
 
 def test_s3_2_2_the_register_filters_by_status_and_client_and_pages_by_keyset(db, world, invoices, staff):
@@ -292,4 +328,3 @@ def test_s3_2_2_only_billing_staff_and_admins_keep_the_register(db, client, worl
         assert client.get(url).status_code == 403
     assert client.post_form(f"{BASE}/new", cheque_data(world.clients("alpha")[0])).status_code == 403
     assert cheques(db) == []
-

@@ -21,32 +21,43 @@ def test_hook_saas_demo_data_plays_a_bounced_cheque_and_its_replacement(app, db,
     for slug in ("huayun", "deltaops"):
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
         assert plugin_settings(tenant, "payments_cheque") == {
-            "payee": tenant.legal_name, "deposit_bank": f"招商银行{tenant.address[:2]}分行营业部",
+            "payee": tenant.legal_name,
+            "deposit_bank": f"招商银行{tenant.address[:2]}分行营业部",
             "bounce_fee": "50.00",
-            "instructions": "请在支票背面注明发票号，并将支票寄送或送达我司财务部（工作日 9:00–17:30）。"}  # fmt: skip
+            "instructions": "请在支票背面注明发票号，并将支票寄送或送达我司财务部（工作日 9:00–17:30）。",
+        }
         first_client = db.session.scalar(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id))
-        invoices = db.session.scalars(select(Invoice).where(Invoice.client_id == first_client.id)
-                                      .order_by(Invoice.period_start)).all()  # fmt: skip
+        invoices = db.session.scalars(
+            select(Invoice).where(Invoice.client_id == first_client.id).order_by(Invoice.period_start)
+        ).all()
         assert len(invoices) == 4
         *_older, paid, newest = invoices
         assert (paid.status, paid.balance) == (InvoiceStatus.PAID, Decimal("0.00"))
         assert newest.balance == newest.total and newest.status == InvoiceStatus.ISSUED
-        bounced, replacement = db.session.scalars(select(Cheque).where(Cheque.tenant_id == tenant.id)
-                                                  .order_by(Cheque.id)).all()  # fmt: skip
+        bounced, replacement = db.session.scalars(
+            select(Cheque).where(Cheque.tenant_id == tenant.id).order_by(Cheque.id)
+        ).all()
         assert (bounced.status, replacement.status) == (ChequeStatus.BOUNCED, ChequeStatus.CLEARED)
         assert bounced.cleared_on < bounced.bounced_on < replacement.received_on <= replacement.cleared_on
         assert bounced.invoice_id == replacement.invoice_id == paid.id
         assert (bounced.bounce_fee, bounced.fee_contract_id, bounced.fee_invoice_id) == (
-            Decimal("50.00"), paid.contract_id, None)  # waits for the next invoice
-        amounts = db.session.scalars(select(PaymentAllocation.amount).where(PaymentAllocation.invoice_id == paid.id)
-                                     .order_by(PaymentAllocation.id)).all()  # fmt: skip
+            Decimal("50.00"),
+            paid.contract_id,
+            None,
+        )  # waits for the next invoice
+        amounts = db.session.scalars(
+            select(PaymentAllocation.amount)
+            .where(PaymentAllocation.invoice_id == paid.id)
+            .order_by(PaymentAllocation.id)
+        ).all()
         assert amounts == [paid.total, -paid.total, paid.total]
         # the next month's run puts the fee on the next invoice
         clock.set(datetime(2026, 7, 1, 1, tzinfo=SHANGHAI))
         services.bill(tenant, [paid.contract_id], datetime(2026, 7, 1).date())
         db.session.commit()
-        june = db.session.scalars(select(Invoice).where(Invoice.client_id == first_client.id)
-                                  .order_by(Invoice.period_start.desc())).first()  # fmt: skip
+        june = db.session.scalars(
+            select(Invoice).where(Invoice.client_id == first_client.id).order_by(Invoice.period_start.desc())
+        ).first()
         assert june.total == newest.total + Decimal("50.00")
         db.session.expire_all()
         assert bounced.fee_invoice_id == june.id

@@ -8,8 +8,12 @@ import pytest
 from saas.core.tenants import save_plugin_settings
 from tests.plugins.payments_cheque.flow import BASE, cheque_data, record, step
 
-SETTINGS = {"payee": "北京阿尔法信息技术有限公司", "deposit_bank": "招商银行北京分行", "bounce_fee": "50.00",
-            "instructions": "请于到期日前将支票送达我司财务部。"}  # fmt: skip
+SETTINGS = {
+    "payee": "北京阿尔法信息技术有限公司",
+    "deposit_bank": "招商银行北京分行",
+    "bounce_fee": "50.00",
+    "instructions": "请于到期日前将支票送达我司财务部。",
+}
 
 
 def instructions_block(html: str) -> str:
@@ -34,8 +38,13 @@ def test_s3_2_2_cheque_instructions_on_the_invoice_page_portal_and_pdf(app, db, 
     db.session.commit()
     client.sign_in(world.person("alpha", "vendor_billing").email)
     block = instructions_block(client.get(f"/t/alpha/billing/{january.id}").get_data(as_text=True))
-    for expected in ("北京阿尔法信息技术有限公司", "8,000.00", "INV-2028-000001", world.tenant("alpha").legal_name,
-                     "请于到期日前将支票送达我司财务部。"):
+    for expected in (
+        "北京阿尔法信息技术有限公司",
+        "8,000.00",
+        "INV-2028-000001",
+        world.tenant("alpha").legal_name,
+        "请于到期日前将支票送达我司财务部。",
+    ):
         assert expected in block
     assert "招商银行北京分行" not in block  # where the vendor deposits is its own business
     client.post_form("/logout")
@@ -69,7 +78,8 @@ def test_s3_2_2_a_paid_invoice_shows_no_cheque_instructions(db, world, invoices,
     step(staff, cheque, "deposit", on="2028-03-04")
     step(staff, cheque, "clear", on="2028-03-05")
     assert 'data-testid="instructions-payments_cheque"' not in staff.get(f"/t/alpha/billing/{january.id}").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_s3_2_2_the_client_sees_its_own_cheques_and_no_other_clients(db, client, world, invoices, staff):
@@ -113,8 +123,12 @@ def test_hook_saas_nav_items_and_saas_dashboard_cards_of_cheques(db, client, wor
     record(staff, db, cheque_data(world.clients("alpha")[0], None))
     staff.post_form("/logout")
     seen = {}
-    for role, home in [("vendor_admin", "/t/alpha/"), ("vendor_billing", "/t/alpha/"),
-                       ("vendor_engineer", "/t/alpha/"), ("client_admin", "/t/alpha/portal/")]:  # fmt: skip
+    for role, home in [
+        ("vendor_admin", "/t/alpha/"),
+        ("vendor_billing", "/t/alpha/"),
+        ("vendor_engineer", "/t/alpha/"),
+        ("client_admin", "/t/alpha/portal/"),
+    ]:
         client.sign_in(world.person("alpha", role).email)
         page = client.get(home).get_data(as_text=True)
         seen[role] = (nav_links(page), page)
@@ -125,7 +139,9 @@ def test_hook_saas_nav_items_and_saas_dashboard_cards_of_cheques(db, client, wor
     assert settings not in seen["vendor_billing"][0]
     assert not [link for link in seen["vendor_engineer"][0] if "payments_cheque" in link]
     assert seen["client_admin"][0].count(f"{BASE}/portal") == 1 and f"{BASE}/" not in seen["client_admin"][0]
-    card = re.search(r'<span class="stat-value">(\d+)</span><span class="stat-label">Cheques not cleared yet</span>',
-                     seen["vendor_billing"][1])  # fmt: skip
+    card = re.search(
+        r'<span class="stat-value">(\d+)</span><span class="stat-label">Cheques not cleared yet</span>',
+        seen["vendor_billing"][1],
+    )
     assert card and card.group(1) == "1"
     assert "Cheques not cleared yet" not in seen["vendor_engineer"][1]

@@ -24,8 +24,9 @@ def elsewhere(app, live_server, monkeypatch):
     return url
 
 
-def test_s3_2_3_a_client_pays_an_invoice_online_in_the_browser(page, browser, live_server, elsewhere, alpha, invoice,
-                                                               artifacts_dir):  # fmt: skip
+def test_s3_2_3_a_client_pays_an_invoice_online_in_the_browser(
+    page, browser, live_server, elsewhere, alpha, invoice, artifacts_dir
+):
     sign_in(page, live_server, "client_admin@alpha.example.com", "/t/alpha/portal/")
     page.goto(f"{live_server}/t/alpha/portal/invoices/{invoice.id}")
     expect(page.get_by_test_id("invoice-status")).to_have_text("Issued")
@@ -62,8 +63,9 @@ def test_s3_2_3_a_client_pays_an_invoice_online_in_the_browser(page, browser, li
     staff.screenshot(path=str(artifacts_dir / "epay-trade.png"), full_page=True)
 
 
-def test_s3_2_3_a_client_who_cancels_at_the_cashier_still_owes_the_invoice(page, live_server, elsewhere, alpha,
-                                                                           invoice, artifacts_dir):  # fmt: skip
+def test_s3_2_3_a_client_who_cancels_at_the_cashier_still_owes_the_invoice(
+    page, live_server, elsewhere, alpha, invoice, artifacts_dir
+):
     sign_in(page, live_server, "client_admin@alpha.example.com", "/t/alpha/portal/")
     page.goto(f"{live_server}/t/alpha/portal/invoices/{invoice.id}")
     page.get_by_test_id("pay-payments_epay").click()

@@ -35,24 +35,41 @@ def state(db, trade_id: int) -> tuple:
     trade = db.session.get(EpayTrade, trade_id)
     payment = db.session.get(Payment, trade.payment_id)
     invoice = db.session.get(Invoice, trade.invoice_id)
-    return (trade.status, trade.trade_no, dict(trade.notification), payment.status, invoice.status, invoice.balance,
-            allocations(db), db.session.scalar(select(func.count(AuditEvent.id))),
-            db.session.scalar(select(func.count(Payment.id))))  # fmt: skip
+    return (
+        trade.status,
+        trade.trade_no,
+        dict(trade.notification),
+        payment.status,
+        invoice.status,
+        invoice.balance,
+        allocations(db),
+        db.session.scalar(select(func.count(AuditEvent.id))),
+        db.session.scalar(select(func.count(Payment.id))),
+    )
 
 
 def test_s3_2_3_pay_starts_a_trade_for_the_balance_with_a_pending_payment(app, db, alpha, invoice, payer):
     trade = press_pay(payer, invoice)
     again = press_pay(payer, invoice)  # a second press is a trade of its own
     assert re.fullmatch(r"AC20280202[0-9a-f]{24}", trade.out_trade_no) and again.out_trade_no != trade.out_trade_no
-    assert (trade.amount, trade.currency, trade.status, trade.provider) == (Decimal("3000.00"), "CNY", "created",
-                                                                             "sandbox")
+    assert (trade.amount, trade.currency, trade.status, trade.provider) == (
+        Decimal("3000.00"),
+        "CNY",
+        "created",
+        "sandbox",
+    )
     assert trade.subject == f"Invoice {invoice.number} of {alpha.legal_name}"
     base = app.config["BASE_URL"]  # not the Host the payer's browser sent (the test client's "localhost")
     assert trade.notify_url == f"{base}{NOTIFY}"
     assert trade.return_url == f"{base}/t/alpha/portal/invoices/{invoice.id}?returned=1"
     payment = db.session.get(Payment, trade.payment_id)
     assert (payment.provider, payment.reference, payment.amount, payment.status, payment.invoice_id) == (
-        "payments_epay", trade.out_trade_no, Decimal("3000.00"), PaymentStatus.PENDING, invoice.id)
+        "payments_epay",
+        trade.out_trade_no,
+        Decimal("3000.00"),
+        PaymentStatus.PENDING,
+        invoice.id,
+    )
     assert db.session.get(Invoice, invoice.id).status == InvoiceStatus.ISSUED
 
     # The go page forwards the payer to the gateway with a request the merchant's key signed.
@@ -67,8 +84,7 @@ def test_s3_2_3_pay_starts_a_trade_for_the_balance_with_a_pending_payment(app, d
     assert keys.verify(app.merchant_public_key, keys.signing_string(params, exclude=("sign",)), params["sign"])
 
 
-def test_s3_2_3_a_signed_notification_pays_the_invoice_once_however_often_it_comes(db, alpha, invoice, payer,
-                                                                                   provider):  # fmt: skip
+def test_s3_2_3_a_signed_notification_pays_the_invoice_once_however_often_it_comes(db, alpha, invoice, payer, provider):
     trade = press_pay(payer, invoice)
     gateway_trade = paid_at_gateway(db, open_at_gateway(payer, trade))
     notification = sandbox.notification(gateway_trade)
@@ -133,8 +149,9 @@ def test_s3_2_3_out_of_order_finished_before_success_then_closed_credits_once(db
     assert allocations(db) == 1
 
 
-def test_s3_2_3_a_closed_trade_fails_its_payment_and_money_that_still_comes_is_not_lost(db, alpha, invoice, payer,
-                                                                                        provider):  # fmt: skip
+def test_s3_2_3_a_closed_trade_fails_its_payment_and_money_that_still_comes_is_not_lost(
+    db, alpha, invoice, payer, provider
+):
     trade = press_pay(payer, invoice)
     gateway_trade = open_at_gateway(payer, trade)
     assert sandbox.cancel(gateway_trade)
@@ -168,8 +185,11 @@ def _flipped_sign(gateway_trade, params):
 def _merchant_signed(gateway_trade, params):
     """Signed, but with the merchant's own key: anyone holding it must not be able to pay invoices."""
     data = {k: v for k, v in params.items() if k not in ("sign", "sign_type")}
-    return {**data, "sign_type": "RSA2",
-            "sign": keys.sign(gateway_trade.app.merchant_private_key, keys.signing_string(data))}  # fmt: skip
+    return {
+        **data,
+        "sign_type": "RSA2",
+        "sign": keys.sign(gateway_trade.app.merchant_private_key, keys.signing_string(data)),
+    }
 
 
 REFUSED = {
@@ -187,8 +207,9 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("how", list(REFUSED))
-def test_s3_2_3_a_notification_that_does_not_check_out_is_refused_and_writes_nothing(db, alpha, invoice, payer,
-                                                                                     provider, how):  # fmt: skip
+def test_s3_2_3_a_notification_that_does_not_check_out_is_refused_and_writes_nothing(
+    db, alpha, invoice, payer, provider, how
+):
     trade = press_pay(payer, invoice)
     gateway_trade = paid_at_gateway(db, open_at_gateway(payer, trade))
     before = state(db, trade.id)
@@ -206,8 +227,15 @@ def test_s3_2_3_a_forged_return_url_marks_nothing_paid(db, alpha, invoice, payer
     gateway_trade = paid_at_gateway(db, open_at_gateway(payer, trade))
     before = state(db, trade.id)
     genuine = urlsplit(sandbox.return_url(gateway_trade)).query  # even the gateway's own signed return
-    forged = urlencode({"returned": "1", "out_trade_no": trade.out_trade_no, "trade_status": "TRADE_SUCCESS",
-                        "total_amount": "3000.00", "sign": "forged"})  # fmt: skip
+    forged = urlencode(
+        {
+            "returned": "1",
+            "out_trade_no": trade.out_trade_no,
+            "trade_status": "TRADE_SUCCESS",
+            "total_amount": "3000.00",
+            "sign": "forged",
+        }
+    )
     for query in (genuine, forged):
         page = payer.get(f"/t/alpha/portal/invoices/{invoice.id}?{query}").get_data(as_text=True)
         assert 'data-testid="payment-returned"' in page
@@ -215,8 +243,9 @@ def test_s3_2_3_a_forged_return_url_marks_nothing_paid(db, alpha, invoice, payer
     assert state(db, trade.id) == before
 
 
-def test_s3_2_3_a_trade_of_another_vendor_or_client_is_refused(db, alpha, invoice, payer, provider, world,
-                                                               enable_plugin, app):  # fmt: skip
+def test_s3_2_3_a_trade_of_another_vendor_or_client_is_refused(
+    db, alpha, invoice, payer, provider, world, enable_plugin, app
+):
     from saas.core.tenants import save_plugin_settings
 
     beta = world.tenant("beta")
@@ -262,13 +291,22 @@ def test_s3_2_3_only_cny_invoices_are_paid_online(db, alpha, invoice, payer):
 
 
 def test_s3_2_3_alipay_itself_gets_a_signed_page_pay_request_and_its_signed_notification_pays(
-        db, alpha, invoice, payer, provider):  # fmt: skip
+    db, alpha, invoice, payer, provider
+):
     from saas.core.tenants import save_plugin_settings
 
     (app_private, app_public), (alipay_private, alipay_public) = keys.generate(), keys.generate()
-    save_plugin_settings(alpha, "payments_epay", {"provider": "alipay", "app_id": "2021000123456789",
-                                                  "seller_id": "2088000000000001", "app_private_key": app_private,
-                                                  "alipay_public_key": alipay_public})  # fmt: skip
+    save_plugin_settings(
+        alpha,
+        "payments_epay",
+        {
+            "provider": "alipay",
+            "app_id": "2021000123456789",
+            "seller_id": "2088000000000001",
+            "app_private_key": app_private,
+            "alipay_public_key": alipay_public,
+        },
+    )
     db.session.commit()
     page = payer.get(f"/t/alpha/portal/invoices/{invoice.id}").get_data(as_text=True)
     assert 'data-testid="pay-payments_epay"' in page and "Pay CN¥3,000.00: Alipay<" in page
@@ -280,15 +318,32 @@ def test_s3_2_3_alipay_itself_gets_a_signed_page_pay_request_and_its_signed_noti
     assert keys.verify(app_public, keys.signing_string(params, exclude=("sign",)), params["sign"])
     biz = json.loads(params["biz_content"])
     assert (biz["out_trade_no"], biz["total_amount"], biz["product_code"], biz["time_expire"]) == (
-        trade.out_trade_no, "3000.00", "FAST_INSTANT_TRADE_PAY", "2028-02-02 11:00:00")  # Beijing time, 2 h on
+        trade.out_trade_no,
+        "3000.00",
+        "FAST_INSTANT_TRADE_PAY",
+        "2028-02-02 11:00:00",
+    )  # Beijing time, 2 h on
     assert params["timestamp"] == "2028-02-02 09:00:00"  # Beijing time, whatever the server's zone
 
-    notification = {"notify_time": "2028-02-02 09:01:00", "notify_type": "trade_status_sync", "notify_id": "n1",
-                    "app_id": "2021000123456789", "seller_id": "2088000000000001", "charset": "utf-8",
-                    "version": "1.0", "trade_no": "2028020222001400000000000001", "out_trade_no": trade.out_trade_no,
-                    "trade_status": "TRADE_SUCCESS", "total_amount": "3000.00", "subject": trade.subject}  # fmt: skip
-    forged = {**notification, "sign_type": "RSA2",
-              "sign": keys.sign(app_private, keys.signing_string(notification))}  # the merchant's key: not Alipay's
+    notification = {
+        "notify_time": "2028-02-02 09:01:00",
+        "notify_type": "trade_status_sync",
+        "notify_id": "n1",
+        "app_id": "2021000123456789",
+        "seller_id": "2088000000000001",
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": "2028020222001400000000000001",
+        "out_trade_no": trade.out_trade_no,
+        "trade_status": "TRADE_SUCCESS",
+        "total_amount": "3000.00",
+        "subject": trade.subject,
+    }
+    forged = {
+        **notification,
+        "sign_type": "RSA2",
+        "sign": keys.sign(app_private, keys.signing_string(notification)),
+    }  # the merchant's key: not Alipay's
     assert provider.post(NOTIFY, data=forged).status_code == 400
     signed = {**notification, "sign_type": "RSA2", "sign": keys.sign(alipay_private, keys.signing_string(notification))}
     response = provider.post(NOTIFY, data=signed)
@@ -311,7 +366,8 @@ def test_s3_2_3_no_pay_button_until_alipay_is_set_up(db, alpha, invoice, payer):
 
 
 def test_s3_2_3_a_refund_or_closing_at_the_provider_of_a_paid_trade_is_shown_to_a_person_and_moves_no_money(
-        db, alpha, invoice, payer, provider, caplog):  # fmt: skip
+    db, alpha, invoice, payer, provider, caplog
+):
     import logging
 
     trade = press_pay(payer, invoice)
@@ -320,16 +376,25 @@ def test_s3_2_3_a_refund_or_closing_at_the_provider_of_a_paid_trade_is_shown_to_
     assert provider.post(NOTIFY, data=paid).get_data(as_text=True) == "success"
     # The vendor refunds part of it at Alipay, then the rest (Alipay closes a trade refunded in full).
     partly = resigned(gateway_trade, paid, refund_fee="1000.00", gmt_refund="2028-02-03 10:00:00")
-    fully = resigned(gateway_trade, sandbox.notification(gateway_trade, "TRADE_CLOSED"), refund_fee="3000.00",
-                     gmt_refund="2028-02-04 10:00:00")  # fmt: skip
+    fully = resigned(
+        gateway_trade,
+        sandbox.notification(gateway_trade, "TRADE_CLOSED"),
+        refund_fee="3000.00",
+        gmt_refund="2028-02-04 10:00:00",
+    )
     with caplog.at_level(logging.WARNING, logger="plugins.payments_epay.services"):
         for params in (partly, partly, fully, fully):  # Alipay sends each again until it reads "success"
             assert provider.post(NOTIFY, data=params).get_data(as_text=True) == "success"
     db.session.expire_all()
-    events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "payments_epay.trade_refunded_at_provider").order_by(AuditEvent.id)).all()  # fmt: skip
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "payments_epay.trade_refunded_at_provider")
+        .order_by(AuditEvent.id)
+    ).all()
     assert [(e.target_id, e.data["provider_status"], e.data["refunded"], e.data["source"]) for e in events] == [
-        (trade.id, "paid", "1000.00", "notification"), (trade.id, "closed", "3000.00", "notification")]
+        (trade.id, "paid", "1000.00", "notification"),
+        (trade.id, "closed", "3000.00", "notification"),
+    ]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2 and all(trade.out_trade_no in w for w in warnings)
     # Nothing moved: the core's payment stands until a person records the refund.

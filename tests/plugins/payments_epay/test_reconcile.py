@@ -44,8 +44,9 @@ def statuses(db, *trades) -> list[tuple[str, str]]:
     return [(t.status, db.session.get(Payment, t.payment_id).status) for t in rows]
 
 
-def test_s3_2_3_reconcile_settles_a_trade_whose_notification_never_arrived(db, alpha, invoice, client, gateway,
-                                                                           held_back, fake_redis, clock):  # fmt: skip
+def test_s3_2_3_reconcile_settles_a_trade_whose_notification_never_arrived(
+    db, alpha, invoice, client, gateway, held_back, fake_redis, clock
+):
     trade = start(db, alpha, invoice, gateway)
     gateway_trade = open_live(client, alpha, trade)
     at_cashier(client, gateway_trade, "pay")
@@ -69,7 +70,8 @@ def test_s3_2_3_reconcile_settles_a_trade_whose_notification_never_arrived(db, a
 
 
 def test_s3_2_3_reconcile_closes_trades_left_unpaid_past_their_expiry_and_leaves_the_rest(
-        db, alpha, invoice, client, gateway, held_back, clock):  # fmt: skip
+    db, alpha, invoice, client, gateway, held_back, clock
+):
     opened = start(db, alpha, invoice, gateway)
     open_live(client, alpha, opened)  # the payer looked at the cashier and left
     never_opened = start(db, alpha, invoice, gateway)  # unknown to the provider
@@ -79,9 +81,11 @@ def test_s3_2_3_reconcile_closes_trades_left_unpaid_past_their_expiry_and_leaves
     assert reconcile_payments() == 0  # waiting at the provider, or unknown to it, and not expired: left open
     clock.advance(hours=2)  # opened and never_opened: 2 h 40 old; young: 2 h 10, within the quarter hour's grace
     assert reconcile_payments() == 2
-    assert statuses(db, opened, never_opened, young) == [("closed", PaymentStatus.FAILED),
-                                                         ("closed", PaymentStatus.FAILED),
-                                                         ("created", PaymentStatus.PENDING)]  # fmt: skip
+    assert statuses(db, opened, never_opened, young) == [
+        ("closed", PaymentStatus.FAILED),
+        ("closed", PaymentStatus.FAILED),
+        ("created", PaymentStatus.PENDING),
+    ]
     clock.advance(minutes=10)
     assert reconcile_payments() == 1
     assert statuses(db, young) == [("closed", PaymentStatus.FAILED)]
@@ -90,7 +94,8 @@ def test_s3_2_3_reconcile_closes_trades_left_unpaid_past_their_expiry_and_leaves
 
 
 def test_s3_2_3_reconcile_changes_nothing_when_the_provider_cannot_be_reached(
-        db, app, alpha, invoice, client, gateway, held_back, clock, monkeypatch):  # fmt: skip
+    db, app, alpha, invoice, client, gateway, held_back, clock, monkeypatch
+):
     trade = start(db, alpha, invoice, gateway)
     at_cashier(client, open_live(client, alpha, trade), "pay")
     with socket.socket() as s:  # a port nobody listens on
@@ -106,7 +111,8 @@ def test_s3_2_3_reconcile_changes_nothing_when_the_provider_cannot_be_reached(
 
 
 def test_s3_2_3_reconcile_asks_the_provider_with_no_transaction_open_and_commits_each_trade(
-        db, alpha, invoice, client, gateway, held_back, clock, monkeypatch):  # fmt: skip
+    db, alpha, invoice, client, gateway, held_back, clock, monkeypatch
+):
     from plugins.payments_epay.providers import AlipayProvider
 
     trades = [start(db, alpha, invoice, gateway) for _ in range(2)]

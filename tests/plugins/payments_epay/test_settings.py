@@ -26,8 +26,14 @@ def bare(pem: str) -> str:
 
 def alipay_form(key_pairs, **changes) -> dict:
     """A complete Alipay form: the app's private key as PEM, Alipay's public key as bare base64."""
-    return {"provider": "alipay", "app_id": APP_ID, "seller_id": SELLER_ID, "app_private_key": key_pairs["app"][0],
-            "alipay_public_key": bare(key_pairs["alipay"][1]), **changes}  # fmt: skip
+    return {
+        "provider": "alipay",
+        "app_id": APP_ID,
+        "seller_id": SELLER_ID,
+        "app_private_key": key_pairs["app"][0],
+        "alipay_public_key": bare(key_pairs["alipay"][1]),
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -81,8 +87,12 @@ def test_s3_2_3_saved_keys_are_never_shown_again_and_stay_when_left_empty(db, cl
         assert body[40:80] not in page  # not a piece of either key
         assert f"Saved, ends with …{keys.tail(pem)}. Leave empty to keep it." in page
     # Saved again with the key fields left empty: the keys stay as they were.
-    assert client.post_form(URL, alipay_form(key_pairs, app_private_key="", alipay_public_key="",
-                                             seller_id="2088000000000002")).status_code == 302  # fmt: skip
+    assert (
+        client.post_form(
+            URL, alipay_form(key_pairs, app_private_key="", alipay_public_key="", seller_id="2088000000000002")
+        ).status_code
+        == 302
+    )
     assert plugin_settings(alpha, "payments_epay") == {**saved, "seller_id": "2088000000000002"}
     # A page shown again with an error does not echo a key just typed either.
     other_private, _other_public = keys.generate()
@@ -93,24 +103,32 @@ def test_s3_2_3_saved_keys_are_never_shown_again_and_stay_when_left_empty(db, cl
 
 def _short_key() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 (too short: refused)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption()).decode()  # fmt: skip
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
 
 
-@pytest.mark.parametrize(("field", "value", "error"), [
-    ("app_private_key", "not a key", "This is not an RSA private key of 2048 bits or more."),
-    ("app_private_key", "short", "This is not an RSA private key of 2048 bits or more."),
-    ("app_private_key", "", "Alipay needs the app's private key."),
-    ("alipay_public_key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
-     "This is not an RSA public key of 2048 bits or more."),
-    ("alipay_public_key", "alipay private", "This is a private key: paste Alipay's public key here"),
-    ("alipay_public_key", "app public", "This is your app's own public key: paste Alipay's public key"),
-    ("alipay_public_key", "", "Alipay needs Alipay's public key."),
-    ("seller_id", "1234567890123456", "A seller ID is 2088 followed by 12 digits."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("app_private_key", "not a key", "This is not an RSA private key of 2048 bits or more."),
+        ("app_private_key", "short", "This is not an RSA private key of 2048 bits or more."),
+        ("app_private_key", "", "Alipay needs the app's private key."),
+        (
+            "alipay_public_key",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+            "This is not an RSA public key of 2048 bits or more.",
+        ),
+        ("alipay_public_key", "alipay private", "This is a private key: paste Alipay's public key here"),
+        ("alipay_public_key", "app public", "This is your app's own public key: paste Alipay's public key"),
+        ("alipay_public_key", "", "Alipay needs Alipay's public key."),
+        ("seller_id", "1234567890123456", "A seller ID is 2088 followed by 12 digits."),
+    ],
+)
 def test_s3_2_3_keys_and_ids_are_checked_by_loading_them(db, client, world, alpha, key_pairs, field, value, error):
-    value = {"short": _short_key(), "alipay private": key_pairs["alipay"][0],
-             "app public": key_pairs["app"][1]}.get(value, value)  # fmt: skip
+    value = {"short": _short_key(), "alipay private": key_pairs["alipay"][0], "app public": key_pairs["app"][1]}.get(
+        value, value
+    )
     client.sign_in(world.person("alpha", "vendor_admin").email)
     page = errors_in(client.post_form(URL, alipay_form(key_pairs, **{field: value})))
     assert error in page
@@ -147,8 +165,13 @@ def test_s3_2_3_unknown_provider_and_long_seller_id_refused(db, client, world, a
 def test_s3_2_3_choosing_the_sandbox_sets_up_its_app_and_keys(db, client, world, alpha):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     assert client.post_form(URL, {"provider": "sandbox", "app_id": "", "seller_id": ""}).status_code == 302
-    assert plugin_settings(alpha, "payments_epay") == {"provider": "sandbox", "app_id": "", "seller_id": "",
-                                                       "app_private_key": "", "alipay_public_key": ""}  # fmt: skip
+    assert plugin_settings(alpha, "payments_epay") == {
+        "provider": "sandbox",
+        "app_id": "",
+        "seller_id": "",
+        "app_private_key": "",
+        "alipay_public_key": "",
+    }
     app = sandbox.app_for(alpha)  # made by choosing it, with two fresh key pairs of its own
     assert app.app_id.isdigit() and len(app.app_id) == 16
     assert app.seller_id.startswith("2088") and len(app.seller_id) == 16

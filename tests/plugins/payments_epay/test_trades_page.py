@@ -9,8 +9,9 @@ from tests.plugins.payments_epay.conftest import NOTIFY, open_at_gateway, paid_a
 URL = "/t/alpha/p/payments_epay/trades"
 
 
-def test_s3_2_3_billing_staff_see_each_trade_with_the_providers_notification(db, app, alpha, invoice, payer, provider,
-                                                                            world):  # fmt: skip
+def test_s3_2_3_billing_staff_see_each_trade_with_the_providers_notification(
+    db, app, alpha, invoice, payer, provider, world
+):
     paid, waiting = press_pay(payer, invoice), press_pay(payer, invoice)
     gateway_trade = paid_at_gateway(db, open_at_gateway(payer, paid))
     assert provider.post(NOTIFY, data=sandbox.notification(gateway_trade)).get_data(as_text=True) == "success"
@@ -31,8 +32,9 @@ def test_s3_2_3_billing_staff_see_each_trade_with_the_providers_notification(db,
 
 
 def test_s3_2_3_the_trades_page_loads_more_in_pages(db, app, alpha, invoice, payer, world):
-    trades = [services.start(alpha, invoice, "https://example.com/back", "https://example.com/notify")
-              for _ in range(27)]  # fmt: skip
+    trades = [
+        services.start(alpha, invoice, "https://example.com/back", "https://example.com/notify") for _ in range(27)
+    ]
     db.session.commit()
     staff = app.test_client()
     staff.sign_in(world.person("alpha", "vendor_admin").email)

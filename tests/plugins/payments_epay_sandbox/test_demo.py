@@ -24,8 +24,11 @@ def test_s3_2_3_demo_clients_can_pay_their_newest_invoice_through_the_sandbox(ap
 
     huayun = db.session.scalar(select(Tenant).where(Tenant.slug == "huayun"))
     first = db.session.scalars(select(Client).where(Client.tenant_id == huayun.id).order_by(Client.id)).first()
-    newest = db.session.scalars(select(Invoice).where(Invoice.client_id == first.id, Invoice.status.in_(OPEN_INVOICES))
-                                .order_by(Invoice.issue_date.desc(), Invoice.id.desc())).first()  # fmt: skip
+    newest = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == first.id, Invoice.status.in_(OPEN_INVOICES))
+        .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    ).first()
     assert newest is not None and newest.balance > 0
     client.sign_in("client.admin1@huayun.example.com", DEMO_PASSWORD)
     page = client.get(f"/t/huayun/portal/invoices/{newest.id}").get_data(as_text=True)

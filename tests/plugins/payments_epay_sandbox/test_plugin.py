@@ -19,8 +19,7 @@ from tests.plugins.payments_epay_sandbox.test_sandbox import at_cashier
 SANDBOX_TABLES = {"payments_epay_sandbox_app", "payments_epay_sandbox_trade"}
 
 
-def test_hook_saas_payment_sandbox_offers_the_gateway_only_where_the_sandbox_is_enabled(app, db, alpha,
-                                                                                         enable_plugin):  # fmt: skip
+def test_hook_saas_payment_sandbox_offers_the_gateway_only_where_the_sandbox_is_enabled(app, db, alpha, enable_plugin):
     with app.test_request_context():
         offered = providers.sandbox_for(alpha)
         assert isinstance(offered, PaymentSandbox) and offered.gateway_url == sandbox.gateway_url()
@@ -28,8 +27,10 @@ def test_hook_saas_payment_sandbox_offers_the_gateway_only_where_the_sandbox_is_
         made = providers.sandbox_for(alpha, create=True)
         app_row = sandbox.app_for(alpha)
         assert (made.app_id, made.seller_id) == (app_row.app_id, app_row.seller_id)
-        assert (made.merchant_private_key, made.gateway_public_key) == (app_row.merchant_private_key,
-                                                                        app_row.gateway_public_key)  # fmt: skip
+        assert (made.merchant_private_key, made.gateway_public_key) == (
+            app_row.merchant_private_key,
+            app_row.gateway_public_key,
+        )
         assert providers.provider_for(alpha).gateway == sandbox.gateway_url()
         pm = app.extensions["plugins"]
         assert pm.for_tenant(alpha).saas_payment_sandbox(tenant=alpha, provider="wechat", create=False) is None
@@ -65,9 +66,14 @@ def test_a_production_instance_neither_loads_the_sandbox_nor_has_its_tables(app,
     from saas import create_app
     from saas.extensions import db
 
-    production = create_app("production", overrides={
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}", "SECRET_KEY": "x",
-        "BASE_URL": "https://aftercare.example.com"})  # fmt: skip
+    production = create_app(
+        "production",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
+            "SECRET_KEY": "x",
+            "BASE_URL": "https://aftercare.example.com",
+        },
+    )
     pm = production.extensions["plugins"]
     assert "payments_epay_sandbox" not in pm.plugin_names() and pm.get_plugin("payments_epay_sandbox") is None
     assert "payments_epay" in pm.plugin_names()
@@ -98,8 +104,12 @@ def test_s3_2_3_demo_clients_pay_through_the_sandbox_in_chinese_too(app, db, cli
     huayun = db.session.query(Tenant).filter_by(slug="huayun").one()
     assert plugin_settings(huayun, "payments_epay")["provider"] == "sandbox"
     first = db.session.query(Client).filter_by(tenant_id=huayun.id).order_by(Client.id).first()
-    newest = (db.session.query(Invoice).filter(Invoice.client_id == first.id, Invoice.status.in_(OPEN_INVOICES))
-              .order_by(Invoice.issue_date.desc(), Invoice.id.desc()).first())  # fmt: skip
+    newest = (
+        db.session.query(Invoice)
+        .filter(Invoice.client_id == first.id, Invoice.status.in_(OPEN_INVOICES))
+        .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+        .first()
+    )
     page = client.get(f"/t/huayun/portal/invoices/{newest.id}").get_data(as_text=True)
     assert 'data-testid="pay-payments_epay"' in page and "支付宝（沙箱）" in page
     response = client.post_form(f"/t/huayun/portal/invoices/{newest.id}/pay", {"method": "payments_epay"})

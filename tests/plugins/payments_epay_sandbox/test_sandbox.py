@@ -21,8 +21,9 @@ from tests.plugins.payments_epay.conftest import NOTIFY, cashier_url, open_at_ga
 @pytest.fixture
 def live_trade(db, alpha, invoice, live_server):
     """A trade whose notifications go to the live server, as a provider's would; opened at the sandbox gateway."""
-    trade = services.start(alpha, invoice, f"{live_server}/t/alpha/portal/invoices/{invoice.id}?returned=1",
-                           f"{live_server}{NOTIFY}")  # fmt: skip
+    trade = services.start(
+        alpha, invoice, f"{live_server}/t/alpha/portal/invoices/{invoice.id}?returned=1", f"{live_server}{NOTIFY}"
+    )
     db.session.commit()
     return trade
 
@@ -44,8 +45,10 @@ def test_s3_2_3_sandbox_gateway_checks_the_merchants_signature_app_and_timestamp
     params = dict(parse_qsl(query))
     biz = json.loads(params["biz_content"])
     cheaper = {**params, "biz_content": json.dumps({**biz, "total_amount": "0.01"})}
-    for changed, refusal in ((cheaper, "isv.invalid-signature"), ({**params, "app_id": "9021000000000000"},
-                                                                   "isv.invalid-app-id")):  # fmt: skip
+    for changed, refusal in (
+        (cheaper, "isv.invalid-signature"),
+        ({**params, "app_id": "9021000000000000"}, "isv.invalid-app-id"),
+    ):
         response = payer.get(f"{gateway}?{urlencode(changed)}")
         assert response.status_code == 400 and refusal in response.get_data(as_text=True)
     clock.advance(minutes=11)  # Alipay refuses requests stamped more than minutes away from its clock
@@ -71,7 +74,8 @@ def test_s3_2_3_sandbox_cashier_shows_merchant_subject_and_amount_marked_sandbox
 
 
 def test_s3_2_3_paying_at_the_sandbox_posts_the_signed_notification_and_returns_with_a_signed_return(
-        db, alpha, invoice, client, live_trade):  # fmt: skip
+    db, alpha, invoice, client, live_trade
+):
     gateway_trade = open_live(client, alpha, live_trade)
     response = at_cashier(client, gateway_trade, "pay")
     assert response.status_code == 303
@@ -90,7 +94,10 @@ def test_s3_2_3_paying_at_the_sandbox_posts_the_signed_notification_and_returns_
     assert refresh.startswith(live_trade.return_url + "&")
     returned = dict(parse_qsl(urlsplit(refresh).query))
     assert (returned["method"], returned["out_trade_no"], returned["total_amount"]) == (
-        "alipay.trade.page.pay.return", trade.out_trade_no, "3000.00")
+        "alipay.trade.page.pay.return",
+        trade.out_trade_no,
+        "3000.00",
+    )
     assert returned.pop("returned") == "1"  # the merchant's own parameter, which the gateway keeps
     assert provider_for(alpha).read_notification(returned) is not None  # the SDK verifies the gateway's signature
     # Paying again changes nothing and posts nothing.
@@ -115,7 +122,8 @@ def test_s3_2_3_cancelling_at_the_sandbox_closes_the_trade_and_its_payment(db, a
 
 
 def test_s3_2_3_the_notification_job_is_queued_once_and_retried_until_the_merchant_says_success(
-        app, db, alpha, invoice, client, live_trade, fake_redis, enable_plugin):  # fmt: skip
+    app, db, alpha, invoice, client, live_trade, fake_redis, enable_plugin
+):
     app.extensions["redis"] = fake_redis
     try:
         gateway_trade = open_live(client, alpha, live_trade)
@@ -146,8 +154,9 @@ def test_s3_2_3_the_notification_job_is_queued_once_and_retried_until_the_mercha
         app.extensions.pop("redis")
 
 
-def test_s3_2_3_sandbox_answers_trade_queries_in_alipays_signed_shape(db, app, alpha, invoice, client, live_trade,
-                                                                     live_server, monkeypatch):  # fmt: skip
+def test_s3_2_3_sandbox_answers_trade_queries_in_alipays_signed_shape(
+    db, app, alpha, invoice, client, live_trade, live_server, monkeypatch
+):
     monkeypatch.setitem(app.config, "BASE_URL", live_server)  # where a job (no request) finds the gateway
     provider = provider_for(alpha)
     assert provider.gateway == f"{live_server}/sandbox/alipay/gateway.do"
@@ -162,10 +171,14 @@ def test_s3_2_3_sandbox_answers_trade_queries_in_alipays_signed_shape(db, app, a
     # An answer signed by another key is not believed; a request signed by another key is refused.
     other_private, other_public = keys.generate()
     app_ = sandbox.app_for(alpha)
-    for wrong in (AlipayProvider("sandbox", app_.app_id, app_.seller_id, app_.merchant_private_key, other_public,
-                                 gateway=provider.gateway),
-                  AlipayProvider("sandbox", app_.app_id, app_.seller_id, other_private, app_.gateway_public_key,
-                                 gateway=provider.gateway)):  # fmt: skip
+    for wrong in (
+        AlipayProvider(
+            "sandbox", app_.app_id, app_.seller_id, app_.merchant_private_key, other_public, gateway=provider.gateway
+        ),
+        AlipayProvider(
+            "sandbox", app_.app_id, app_.seller_id, other_private, app_.gateway_public_key, gateway=provider.gateway
+        ),
+    ):
         with pytest.raises(ProviderError):
             wrong.query(live_trade.out_trade_no)
 
