@@ -32,7 +32,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, cl
 
 
 def configure(app, config_name, overrides):
+    from saas.config import check_production
+    from saas.core.secrets import parse_keys
+
     app.config.from_mapping(load_config(config_name, overrides))
+    if app.config["ENV_NAME"] == "production":
+        check_production(app.config)  # a missing or example SECRET_KEY stops start-up with what to do
+    parse_keys(app.config["ENCRYPTION_KEYS"])  # a malformed key stops start-up, not the first payment
 
 
 def init_logging(app):

@@ -142,6 +142,31 @@ def enable_plugin_cmd(slug, plugin, disable):
     click.echo(f"{plugin} {'disabled' if disable else 'enabled'} for {slug}")
 
 
+@saas_cli.command("new-encryption-key")
+def new_encryption_key_cmd():
+    """Print a fresh key for ENCRYPTION_KEYS (put it first to rotate, then run rotate-secrets)."""
+    from saas.core.secrets import new_key
+
+    click.echo(new_key())
+
+
+@saas_cli.command("rotate-secrets")
+def rotate_secrets_cmd():
+    """Seal every secret kept in the database again under the newest key of ENCRYPTION_KEYS."""
+    from saas.core.secret_rotation import rotate_all
+    from saas.core.secrets import SecretsError
+
+    try:
+        counts = rotate_all()
+    except SecretsError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    for place, rows in counts.items():
+        click.echo(f"{place}: {rows} sealed again")
+    click.echo("Every secret is sealed under the first key of ENCRYPTION_KEYS; the others can now be removed.")
+
+
 @saas_cli.command("users")
 def list_users():
     """List accounts and their memberships."""

@@ -20,6 +20,60 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _encryption_keys() -> str:
+    """ENCRYPTION_KEYS from the environment, else a per-instance Fernet key kept in instance/ (not in production)."""
+    if os.environ.get("ENCRYPTION_KEYS"):
+        return os.environ["ENCRYPTION_KEYS"]
+    from cryptography.fernet import Fernet
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "encryption_keys"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _testing_encryption_key() -> str:
+    """The test suite's one Fernet key, derived (not stored) so that every process of a run shares it."""
+    import base64
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(b"aftercare test suite").digest()).decode()
+
+
+#: How to make a key for ENCRYPTION_KEYS (error messages and docs/deploy.md say it).
+NEW_FERNET_KEY = 'python -c "from cryptography.fernet import Fernet as F; print(F.generate_key().decode())"'
+#: SECRET_KEY values that are examples, not secrets: production refuses them.
+PLACEHOLDER_SECRET_KEYS = frozenset({"change-me", "changeme", "secret", "secret-key", "dev", "development", "test"})
+#: The shortest SECRET_KEY production accepts (`python -c "import secrets; print(secrets.token_urlsafe(48))"`).
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting the app cannot start with; the message says which and what to do."""
+
+
+def check_production(settings: dict) -> None:
+    """Refuse to run in production with a missing or example SECRET_KEY, or without ENCRYPTION_KEYS."""
+    key = settings.get("SECRET_KEY") or ""
+    if not key:
+        raise ConfigError(
+            "SECRET_KEY is not set. In production it must come from the environment: "
+            'generate one with python -c "import secrets; print(secrets.token_urlsafe(48))" (docs/deploy.md).'
+        )
+    if key.lower() in PLACEHOLDER_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is an example value or shorter than {MIN_SECRET_KEY_LENGTH} characters: "
+            'generate one with python -c "import secrets; print(secrets.token_urlsafe(48))" (docs/deploy.md).'
+        )
+    if not settings.get("ENCRYPTION_KEYS"):
+        raise ConfigError(
+            "ENCRYPTION_KEYS is not set. In production the secrets kept in the database are sealed with it: "
+            f"generate one with {NEW_FERNET_KEY} (docs/deploy.md)."
+        )
+
+
 def _host_list(value: str | None) -> list[str] | None:
     """TRUSTED_HOSTS from the environment: "a.example.com, .example.org" -> a list; unset -> None."""
     if value is None:
@@ -30,8 +84,10 @@ def _host_list(value: str | None) -> list[str] | None:
 class Config:
     """Production-safe defaults; every value can be overridden from the environment."""
 
-    ENV_NAME = os.environ.get("AFTERCARE_ENV", "production")
+    ENV_NAME = "production"
     SECRET_KEY = None  # filled lazily by load_config so importing never writes files
+    #: Fernet keys, comma-separated, newest first, sealing the secrets kept in the database (saas/core/secrets.py).
+    ENCRYPTION_KEYS = None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'aftercare.db'}")
     #: The role that owns the tables, for `flask db upgrade` only (PostgreSQL); DATABASE_URL is then the app's
     #: own role, which owns nothing, so row-level security applies to it (docs/row-level-security.md).
@@ -104,6 +160,7 @@ class TestingConfig(DevelopmentConfig):
     RATELIMIT_ENABLED = True
     MAIL_BACKEND = "outbox"
     REDIS_URL = None
+    ENCRYPTION_KEYS = _testing_encryption_key()
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestingConfig}
@@ -115,9 +172,13 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
     cls = CONFIGS[name]
     settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
     settings.update(overrides or {})
+    production = name == "production"
     if not settings.get("SECRET_KEY"):
-        settings["SECRET_KEY"] = _secret_key()
-    if settings.get("TRUSTED_HOSTS") is None and name == "production":
+        # Production takes its key from the environment only (check_production says so); elsewhere one is made.
+        settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") if production else _secret_key()
+    if not settings.get("ENCRYPTION_KEYS"):
+        settings["ENCRYPTION_KEYS"] = os.environ.get("ENCRYPTION_KEYS") if production else _encryption_keys()
+    if settings.get("TRUSTED_HOSTS") is None and production:
         # A request naming another host is refused, so nothing can be built on a Host header the sender chose.
         settings["TRUSTED_HOSTS"] = [urlsplit(settings["BASE_URL"]).hostname]
     return settings

@@ -33,6 +33,8 @@ class SecretKeyField(TextAreaField):
 
 
 class EpaySettingsForm(PluginSettingsForm):
+    secret_fields = SECRETS
+
     provider = SelectField(_l("Payment provider"), choices=PROVIDERS, default="alipay")
     app_id = StringField(_l("Alipay app ID"), filters=[_strip])
     seller_id = StringField(

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.core.clock import now
+from saas.core.secrets import EncryptedText
 from saas.core.tenancy import TenantScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -26,9 +27,10 @@ class SandboxApp(TenantScoped, db.Model):
     app_id: Mapped[str] = mapped_column(String(16))
     #: 2088 and 12 digits, as Alipay's partner IDs.
     seller_id: Mapped[str] = mapped_column(String(16))
-    merchant_private_key: Mapped[str] = mapped_column(Text)
+    #: Private keys are sealed at rest (saas/core/secrets.py); the public halves are not secrets.
+    merchant_private_key: Mapped[str] = mapped_column(EncryptedText)
     merchant_public_key: Mapped[str] = mapped_column(Text)
-    gateway_private_key: Mapped[str] = mapped_column(Text)
+    gateway_private_key: Mapped[str] = mapped_column(EncryptedText)
     gateway_public_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

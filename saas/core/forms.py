@@ -259,6 +259,9 @@ class ConfirmForm(AppForm):
 class PluginSettingsForm(AppForm):
     """Base of a plugin's settings form: its fields are stored as the tenant's JSON settings."""
 
+    #: Fields stored sealed (saas/core/secrets.py) and read back opened: keys, passwords, API credentials.
+    secret_fields: tuple[str, ...] = ()
+
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         """Stored settings hold Decimals as strings (see settings_data): DecimalFields get Decimals back."""
         from decimal import Decimal

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from saas.core import audit
 from saas.core.errors import ServiceError
 from saas.core.models import Tenant, TenantPlugin, TenantStatus
+from saas.core.secrets import open_setting, seal_setting
 from saas.extensions import db
 
 
@@ -80,10 +81,20 @@ def set_plugin_enabled(tenant: Tenant, plugin: str, enabled: bool, installed: li
     return row
 
 
+def secret_settings(plugin: str) -> frozenset[str]:
+    """The settings a plugin's form declares secret (PluginSettingsForm.secret_fields): stored sealed."""
+    from saas.core.plugins import plugin_manager
+
+    pm = plugin_manager()
+    form = pm.info(plugin).settings_form if plugin in pm.plugin_names() else None
+    return frozenset(getattr(form, "secret_fields", ()))
+
+
 def save_plugin_settings(tenant: Tenant, plugin: str, settings: dict) -> None:
-    """Store a tenant's settings for a plugin (values already validated by the plugin's form)."""
+    """Store a tenant's settings for a plugin (values already validated by the plugin's form), secrets sealed."""
+    secret = secret_settings(plugin)
     row = plugin_row(tenant, plugin)
-    row.settings = dict(settings)
+    row.settings = {name: seal_setting(value) if name in secret else value for name, value in settings.items()}
     audit.record("plugin.settings_changed", tenant_id=tenant.id, plugin=plugin)
 
 
@@ -92,4 +103,4 @@ def plugin_settings(tenant: Tenant, plugin: str) -> dict:
     row = db.session.scalar(
         select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id, TenantPlugin.plugin == plugin)
     )
-    return dict(row.settings or {}) if row is not None else {}
+    return {name: open_setting(value) for name, value in (row.settings or {}).items()} if row is not None else {}

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, select, text
 
 from saas import create_app
+from saas.config import _testing_encryption_key
 from saas.core.clock import FrozenClock
 from saas.extensions import db as _db
 from saas.extensions import limiter
@@ -30,6 +31,11 @@ PG_TEST_DB = os.environ.get("AFTERCARE_TEST_PG_DB", f"aftercare_test_{os.getpid(
 #: The app's login role on PostgreSQL: not a superuser, no BYPASSRLS, owner of no table. One for the whole
 #: cluster (parallel test sessions share it), made by the first session that needs it.
 PG_APP_ROLE = os.environ.get("AFTERCARE_TEST_PG_ROLE", "aftercare_test_app")
+#: What a production-config app in a test needs to start (saas.config.check_production): keys for tests only.
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": "test-production-secret-key-not-for-real-use",
+    "ENCRYPTION_KEYS": _testing_encryption_key(),
+}
 #: The start of every test's clock: an ordinary Thursday morning in Shanghai.
 CLOCK_START = datetime(2026, 1, 15, 2, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from saas import create_app
 from saas.core.models import AuditEvent, TenantStatus, User
 from saas.core.tenants import set_tenant_status
-from saas.testing.fixtures import PASSWORD
+from saas.testing.fixtures import PASSWORD, PRODUCTION_SECRETS
 
 
 def events(db, action):
@@ -110,8 +110,8 @@ def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path):
     app = create_app(
         "production",
         overrides={
+            **PRODUCTION_SECRETS,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
-            "SECRET_KEY": "k",
             "BASE_URL": "https://aftercare.example.com",
         },
     )

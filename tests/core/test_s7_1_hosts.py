@@ -6,6 +6,7 @@ import pytest
 
 from saas import create_app
 from saas.config import load_config
+from saas.testing.fixtures import PRODUCTION_SECRETS
 
 FORGED = "attacker.example.net:44767"
 
@@ -25,8 +26,8 @@ def production(tmp_path):
     return create_app(
         "production",
         overrides={
+            **PRODUCTION_SECRETS,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
-            "SECRET_KEY": "k",
             "BASE_URL": "https://aftercare.example.com",
         },
     )
