@@ -80,8 +80,6 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     engine, app_role = owner_engine()
     with engine.connect() as connection:
-        if engine is not db.engine:
-            rls.platform_session(connection)  # data migrations see every tenant's rows
         context.configure(
             connection=connection,
             target_metadata=db.metadata,
@@ -90,6 +88,9 @@ def run_migrations_online():
             **conf_args,
         )
         with context.begin_transaction():
+            # Data migrations see every tenant's rows, whichever role runs them; for this transaction only, so a
+            # pooled connection of the app's own engine (one role for both) goes back to the pool without it.
+            rls.platform_transaction(connection)
             context.run_migrations()
             if app_role:
                 rls.grant_app_role(connection, app_role)

@@ -54,11 +54,10 @@ def unprotect(table: str) -> None:
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
-def platform_session(connection) -> None:
-    """Put a connection of its own (the migrations') in the platform scope for as long as it is open."""
+def platform_transaction(connection) -> None:
+    """Put the migrations' transaction in the platform scope (PostgreSQL), until it ends."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SELECT set_config('app.scope', 'platform', false)")
-        connection.commit()  # a setting of the session: it outlasts this transaction, which Alembic's must not join
+        connection.exec_driver_sql("SELECT set_config('app.scope', 'platform', true)")
 
 
 def grant_app_role(connection, role: str) -> None:
