@@ -53,6 +53,9 @@ def init_clock(app, clock):
 def init_database(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    from saas.jobs import enqueue
+
+    app.extensions["enqueue"] = enqueue  # how the outbox queues what follows a commit (saas/core/outbox.py)
     import saas.core.models  # noqa: F401  (register the core tables)
     import saas.core.submissions  # noqa: F401
     from saas.core import dbscope, sqlite

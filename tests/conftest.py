@@ -61,6 +61,33 @@ def office_alpha(db, world, make_signed_contract, clock):
 
 
 @pytest.fixture
+def sla_alpha(db, world, make_signed_contract, clock):
+    """Alpha's first client under a contract in force, an office-hours calendar with a holiday Monday 30 Nov."""
+    from saas.calendars import services as calendar_service
+
+    tenant, client = world.tenant("alpha"), world.clients("alpha")[0]
+    clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+    contract = make_signed_contract(
+        tenant,
+        client,
+        effective=date(2026, 11, 1),
+        service_response_hours=4,
+        fault_response_hours=2,
+        onsite_arrival_hours=8,
+    )
+    office = calendar_service.save_calendar(
+        tenant,
+        {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}},
+    )
+    calendar_service.add_day(office, date(2026, 11, 30), "holiday", "Company day")
+    always = calendar_service.save_calendar(tenant, {"name": "7x24", "timezone": "Asia/Shanghai", "always": True})
+    services.add_standard_categories(tenant, always=always, office=office)
+    db.session.commit()
+    cats = {c.code: c for c in services.categories(tenant)}
+    return {"tenant": tenant, "client": client, "contract": contract, "cats": cats, "office": office}
+
+
+@pytest.fixture
 def raise_request(world):
     """Raise a request of alpha's first client in a category (by code), as its client user; mail sent."""
 

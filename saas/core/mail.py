@@ -78,6 +78,16 @@ def send_mail(
     return message
 
 
+def mail_people(people, *, key: str, tenant_id: int | None, text_for: Callable[[bool], tuple[str, str]]) -> int:
+    """Mail each (user, is_vendor) of `people` once under `key` (text_for(is_vendor) gives subject and body)."""
+    sent = 0
+    for user, is_vendor in people:
+        subject, body = text_for(is_vendor)
+        send_mail(dedupe_key=f"{key}:{user.id}", to=user.email, subject=subject, body=body, tenant_id=tenant_id)
+        sent += 1
+    return sent
+
+
 def _send_smtp(to: str, subject: str, body: str, attachments: tuple[MailAttachment, ...] = ()) -> None:
     cfg = current_app.config
     msg = EmailMessage()

@@ -30,9 +30,9 @@ def send_after_commit(task, ids, *, key: str, queue: str = "mail", session=None)
 
 def send_committed(session) -> bool:
     """Queue the jobs of the transactions that have committed (called by OutboxSession.commit); True if any."""
-    from saas.jobs import enqueue
-
     committed = session.info.pop(_COMMITTED, {})
+    # The app's job runner (saas.jobs.enqueue, given by the app factory): the outbox knows no queue of its own.
+    enqueue = current_app.extensions["enqueue"] if committed else None
     for (key, queue), (task, ids) in committed.items():
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]

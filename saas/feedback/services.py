@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.links import external_url
-from saas.core.mail import both_languages, send_mail
+from saas.core.mail import both_languages, mail_people
 from saas.core.models import Client, Membership, Role, Tenant, User
 from saas.core.outbox import send_after_commit
 from saas.core.parsing import parse_id
@@ -349,17 +349,13 @@ def send_feedback_mail(event_ids: list[int]) -> int:
     for event in events:
         fb = db.session.get(Feedback, event.feedback_id)
         slug = db.session.get(Tenant, fb.tenant_id).slug
-        for user, is_vendor in recipients(event, fb):
+
+        def text_for(is_vendor, event=event, fb=fb, slug=slug):
             page = "feedback.detail" if is_vendor else "portal_feedback.portal_detail"
-            subject, body = _text(event, fb, external_url(page, tenant=slug, feedback_id=fb.id))
-            send_mail(
-                dedupe_key=f"feedback-event:{event.id}:{user.id}",
-                to=user.email,
-                subject=subject,
-                body=body,
-                tenant_id=fb.tenant_id,
-            )
-            sent += 1
+            return _text(event, fb, external_url(page, tenant=slug, feedback_id=fb.id))
+
+        key = f"feedback-event:{event.id}"
+        sent += mail_people(recipients(event, fb), key=key, tenant_id=fb.tenant_id, text_for=text_for)
     return sent
 
 

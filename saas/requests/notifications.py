@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.core.links import external_url
-from saas.core.mail import both_languages, send_mail
+from saas.core.mail import both_languages, mail_people
 from saas.core.models import Membership, Role
 from saas.extensions import db
 from saas.jobs import task
@@ -149,15 +149,11 @@ def send_request_mail(event_ids: list[int]) -> int:
     sent = 0
     for event in events:
         req = db.session.get(ServiceRequest, event.request_id)
-        for user, is_vendor in recipients(event, req):
+
+        def text_for(is_vendor, event=event, req=req):
             page = "requests.detail" if is_vendor else "portal_requests.portal_detail"
-            subject, body = _text(event, req, external_url(page, tenant=req.contract.tenant.slug, request_id=req.id))
-            send_mail(
-                dedupe_key=f"request-event:{event.id}:{user.id}",
-                to=user.email,
-                subject=subject,
-                body=body,
-                tenant_id=req.tenant_id,
-            )
-            sent += 1
+            return _text(event, req, external_url(page, tenant=req.contract.tenant.slug, request_id=req.id))
+
+        key = f"request-event:{event.id}"
+        sent += mail_people(recipients(event, req), key=key, tenant_id=req.tenant_id, text_for=text_for)
     return sent

@@ -10,14 +10,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from saas.contracts import signing
 from saas.contracts.models import ContractChange
 
 NOT_NUMBERS = ["sNaN", "NaN", "Infinity", "-Infinity", "1e400", "9" * 40, "１００"]
 
 
 @pytest.fixture
-def in_force(db, world, make_contract):
+def in_force(world, make_contract, signed_by_both):
     """Alpha's first client's contract, signed by both parties."""
     contract = make_contract(
         world.tenant("alpha"),
@@ -26,11 +25,7 @@ def in_force(db, world, make_contract):
         lines=[("REMOTE", "1", "3000.00")],
         term_years=2,
     )
-    signing.send_for_signatures(contract)
-    for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
-        document = signing.documents(contract)[0]
-        signing.sign(contract, party, world.person("alpha", role), document.id, document.sha256)
-    db.session.commit()
+    signed_by_both(contract)
     return contract
 
 

@@ -14,7 +14,7 @@ from saas.core.errors import ServiceError
 
 
 @pytest.fixture
-def in_force(db, world, make_contract):
+def in_force(world, make_contract, signed_by_both):
     """Alpha's first client's contract, signed by both parties (terms: on-site within 24 hours)."""
     contract = make_contract(
         world.tenant("alpha"),
@@ -23,11 +23,7 @@ def in_force(db, world, make_contract):
         lines=[("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")],
         term_years=2,
     )
-    signing.send_for_signatures(contract)
-    for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
-        document = signing.documents(contract)[0]
-        signing.sign(contract, party, world.person("alpha", role), document.id, document.sha256)
-    db.session.commit()
+    signed_by_both(contract)
     assert contract.status == ContractStatus.ACTIVE
     return contract
 

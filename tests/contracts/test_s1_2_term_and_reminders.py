@@ -12,13 +12,9 @@ from saas.core.models import MailMessage
 
 
 @pytest.fixture
-def in_force(db, world, make_contract):
+def in_force(world, make_contract, signed_by_both):
     contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0], effective=date(2026, 1, 31))
-    signing.send_for_signatures(contract)
-    for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
-        document = signing.documents(contract)[0]
-        signing.sign(contract, party, world.person("alpha", role), document.id, document.sha256)
-    db.session.commit()
+    signed_by_both(contract)
     return contract
 
 

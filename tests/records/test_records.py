@@ -2,14 +2,12 @@
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from saas.calendars import services as calendar_service
 from saas.core import dbscope
 from saas.extensions import db
 from saas.records import services as records
@@ -24,63 +22,38 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-@pytest.fixture
-def setup(db, world, make_signed_contract, clock):
-    """Alpha's first client under a contract in force, an office-hours calendar with a holiday Monday 30 Nov."""
-    tenant, client = world.tenant("alpha"), world.clients("alpha")[0]
-    clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
-    contract = make_signed_contract(
-        tenant,
-        client,
-        effective=date(2026, 11, 1),
-        service_response_hours=4,
-        fault_response_hours=2,
-        onsite_arrival_hours=8,
-    )
-    office = calendar_service.save_calendar(
-        tenant,
-        {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}},
-    )
-    calendar_service.add_day(office, date(2026, 11, 30), "holiday", "Company day")
-    always = calendar_service.save_calendar(tenant, {"name": "7x24", "timezone": "Asia/Shanghai", "always": True})
-    services.add_standard_categories(tenant, always=always, office=office)
-    db.session.commit()
-    cats = {c.code: c for c in services.categories(tenant)}
-    return {"tenant": tenant, "client": client, "contract": contract, "cats": cats, "office": office}
-
-
-def raise_at(setup, world, clock, when, code="GENERAL", subject="数据库连接超时"):
+def raise_at(sla_alpha, world, clock, when, code="GENERAL", subject="数据库连接超时"):
     clock.set(when)
     req = services.create_request(
-        setup["tenant"],
-        setup["client"].id,
-        {"category_id": setup["cats"][code].id, "priority": "normal", "subject": subject},
+        sla_alpha["tenant"],
+        sla_alpha["client"].id,
+        {"category_id": sla_alpha["cats"][code].id, "priority": "normal", "subject": subject},
         world.person("alpha", "client_user"),
     )
     db.session.commit()
     return req
 
 
-def test_s12_1_a_month_lists_exactly_the_requests_received_in_it_in_shanghai_time(setup, world, clock, db):
+def test_s12_1_a_month_lists_exactly_the_requests_received_in_it_in_shanghai_time(sla_alpha, world, clock, db):
     """23:30 on 30 November in Shanghai is still November; 00:10 on 1 December is December (16:10 UTC on the 30th)."""
-    raise_at(setup, world, clock, local(2026, 11, 2, 10, 0))
-    raise_at(setup, world, clock, local(2026, 11, 30, 23, 30))
-    raise_at(setup, world, clock, local(2026, 12, 1, 0, 10))
-    contract = setup["contract"]
+    raise_at(sla_alpha, world, clock, local(2026, 11, 2, 10, 0))
+    raise_at(sla_alpha, world, clock, local(2026, 11, 30, 23, 30))
+    raise_at(sla_alpha, world, clock, local(2026, 12, 1, 0, 10))
+    contract = sla_alpha["contract"]
     november = records.service_record(contract, date(2026, 11, 1), date(2026, 11, 30))
     december = records.service_record(contract, date(2026, 12, 1), date(2026, 12, 31))
     assert [line.number for line in november.lines] == [1, 2]
     assert [line.number for line in december.lines] == [3]
     assert november.summary.requests == 2 and december.summary.requests == 1
     # At 00:10 on 1 December in Shanghai (still 30 November in UTC) "this month" is December.
-    assert records.preset_period(setup["tenant"], "this_month") == (date(2026, 12, 1), date(2026, 12, 31))
-    assert records.preset_period(setup["tenant"], "last_month") == (date(2026, 11, 1), date(2026, 11, 30))
+    assert records.preset_period(sla_alpha["tenant"], "this_month") == (date(2026, 12, 1), date(2026, 12, 31))
+    assert records.preset_period(sla_alpha["tenant"], "last_month") == (date(2026, 11, 1), date(2026, 11, 30))
 
 
-def test_s12_1_response_and_resolution_times_count_only_working_hours_without_pauses(setup, world, clock, db):
+def test_s12_1_response_and_resolution_times_count_only_working_hours_without_pauses(sla_alpha, world, clock, db):
     """Raised Friday 17:00; Monday a holiday; answered Tuesday 09:30; waiting on the client 10:00–14:00; resolved
     Wednesday 10:00: 1 h 30 to respond, 7 h to resolve on the office calendar."""
-    req = raise_at(setup, world, clock, local(2026, 11, 27, 17, 0))
+    req = raise_at(sla_alpha, world, clock, local(2026, 11, 27, 17, 0))
     engineer, client_user = world.person("alpha", "vendor_engineer"), world.person("alpha", "client_user")
     clock.set(local(2026, 12, 1, 9, 30))
     services.reply(req, engineer, "正在排查", by_client=False)
@@ -91,7 +64,7 @@ def test_s12_1_response_and_resolution_times_count_only_working_hours_without_pa
     clock.set(local(2026, 12, 2, 10, 0))
     services.change_status(req, RequestStatus.RESOLVED, engineer, by_client=False)
     db.session.commit()
-    line = records.service_record(setup["contract"], date(2026, 11, 1), date(2026, 11, 30)).lines[0]
+    line = records.service_record(sla_alpha["contract"], date(2026, 11, 1), date(2026, 11, 30)).lines[0]
     assert line.first_response_at == local(2026, 12, 1, 9, 30)
     assert line.response_time == timedelta(hours=1, minutes=30)  # Friday 17:00–18:00, Tuesday 09:00–09:30
     assert line.response_due_at == local(2026, 12, 1, 12, 0) and line.response == records.MET
@@ -104,11 +77,11 @@ def test_s12_1_response_and_resolution_times_count_only_working_hours_without_pa
     assert records.working_hours(line.response_time) == records.Decimal("1.50")
 
 
-def test_s12_1_visits_and_breaches_appear_with_their_clauses(setup, world, clock, db):
+def test_s12_1_visits_and_breaches_appear_with_their_clauses(sla_alpha, world, clock, db):
     """An on-site request answered only by the engineer's late arrival: §8.1.2 and §8.1.1 are in the record."""
-    req = raise_at(setup, world, clock, local(2026, 11, 2, 9, 0), code="ONSITE")
+    req = raise_at(sla_alpha, world, clock, local(2026, 11, 2, 9, 0), code="ONSITE")
     assert req.arrival_due_at == local(2026, 11, 2, 18, 0)  # 8 working hours
-    engineer = TeamMember(tenant_id=setup["tenant"].id, name="张工", team_role="support_engineer")
+    engineer = TeamMember(tenant_id=sla_alpha["tenant"].id, name="张工", team_role="support_engineer")
     db.session.add(engineer)
     db.session.flush()
     clock.set(local(2026, 11, 3, 11, 0))
@@ -121,7 +94,7 @@ def test_s12_1_visits_and_breaches_appear_with_their_clauses(setup, world, clock
         "更换硬盘",
     )
     db.session.commit()
-    record = records.service_record(setup["contract"], date(2026, 11, 1), date(2026, 11, 30))
+    record = records.service_record(sla_alpha["contract"], date(2026, 11, 1), date(2026, 11, 30))
     line = record.lines[0]
     assert [(v.engineer, v.arrived_at, v.departed_at, v.arrival) for v in line.visits] == [
         ("张工", local(2026, 11, 3, 10, 0), local(2026, 11, 3, 10, 50), records.BREACHED)
@@ -139,13 +112,13 @@ def test_s12_1_visits_and_breaches_appear_with_their_clauses(setup, world, clock
     assert summary.breaches == {"8.1.1": 1, "8.1.2": 1}
 
 
-def test_s12_1_csv_has_a_bom_and_the_rows_in_local_time(setup, world, clock, db, client):
+def test_s12_1_csv_has_a_bom_and_the_rows_in_local_time(sla_alpha, world, clock, db, client):
     """The CSV opens in Excel with Chinese intact (UTF-8 BOM); one row per request; times in Shanghai time."""
-    raise_at(setup, world, clock, local(2026, 11, 2, 10, 0))
-    raise_at(setup, world, clock, local(2026, 11, 30, 23, 30), subject="打印机无法连接")
-    raise_at(setup, world, clock, local(2026, 12, 1, 0, 10))
+    raise_at(sla_alpha, world, clock, local(2026, 11, 2, 10, 0))
+    raise_at(sla_alpha, world, clock, local(2026, 11, 30, 23, 30), subject="打印机无法连接")
+    raise_at(sla_alpha, world, clock, local(2026, 12, 1, 0, 10))
     client.sign_in(world.person("alpha", "vendor_engineer").email)
-    contract = setup["contract"]
+    contract = sla_alpha["contract"]
     response = client.get(f"/t/alpha/records/export.csv?contract={contract.id}&start=2026-11-01&end=2026-11-30")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert (
@@ -161,43 +134,45 @@ def test_s12_1_csv_has_a_bom_and_the_rows_in_local_time(setup, world, clock, db,
     assert rows[1][2] == "General service request"
 
 
-def test_s12_1_xlsx_opens_with_a_title_and_the_rows(setup, world, clock, db, client):
+def test_s12_1_xlsx_opens_with_a_title_and_the_rows(sla_alpha, world, clock, db, client):
     """The workbook names the contract, client and period, then one row per request with real date cells."""
-    raise_at(setup, world, clock, local(2026, 11, 2, 10, 0))
-    raise_at(setup, world, clock, local(2026, 11, 3, 11, 15), subject="打印机无法连接")
+    raise_at(sla_alpha, world, clock, local(2026, 11, 2, 10, 0))
+    raise_at(sla_alpha, world, clock, local(2026, 11, 3, 11, 15), subject="打印机无法连接")
     client.sign_in(world.person("alpha", "vendor_admin").email)
-    contract = setup["contract"]
+    contract = sla_alpha["contract"]
     response = client.get(f"/t/alpha/records/export.xlsx?contract={contract.id}&start=2026-11-01&end=2026-11-30")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     title = sheet["A1"].value
-    assert contract.number in title and setup["client"].legal_name in title and "2026-11-01" in title
+    assert contract.number in title and sla_alpha["client"].legal_name in title and "2026-11-01" in title
     assert sheet["A3"].value == "Request number"
     assert [sheet.cell(row=r, column=1).value for r in (4, 5)] == ["#1", "#2"]
     assert sheet["B5"].value == datetime(2026, 11, 3, 11, 15) and sheet["F5"].value == "打印机无法连接"
     assert sheet.cell(row=7, column=1).value == "Requests" and sheet.cell(row=7, column=2).value == 2
 
 
-def test_s12_1_the_record_screen_shows_the_period_and_offers_the_downloads(setup, world, clock, db, client):
-    raise_at(setup, world, clock, local(2026, 11, 2, 10, 0))
+def test_s12_1_the_record_screen_shows_the_period_and_offers_the_downloads(sla_alpha, world, clock, db, client):
+    raise_at(sla_alpha, world, clock, local(2026, 11, 2, 10, 0))
     client.sign_in(world.person("alpha", "vendor_billing").email)
     assert client.get("/t/alpha/records/").status_code == 200
-    page = client.get(f"/t/alpha/records/?contract={setup['contract'].id}&preset=this_month").get_data(as_text=True)
+    page = client.get(f"/t/alpha/records/?contract={sla_alpha['contract'].id}&preset=this_month").get_data(as_text=True)
     assert "#1" in page and "数据库连接超时" in page and "export.xlsx" in page and "2026-11-30" in page
-    bad = client.get(f"/t/alpha/records/?contract={setup['contract'].id}&start=2026-11-30&end=2026-11-01")
+    bad = client.get(f"/t/alpha/records/?contract={sla_alpha['contract'].id}&start=2026-11-30&end=2026-11-01")
     assert bad.status_code == 200 and "The period must end on or after the day it starts." in bad.get_data(as_text=True)
 
 
-def test_s12_1_the_record_takes_a_fixed_number_of_queries(setup, world, clock, db):
+def test_s12_1_the_record_takes_a_fixed_number_of_queries(sla_alpha, world, clock, db):
     """3 requests or 30, with pauses, visits and breaches: the same number of SQL statements."""
     engineer = world.person("alpha", "vendor_engineer")
-    member = TeamMember(tenant_id=setup["tenant"].id, name="李工", team_role="support_engineer")
+    member = TeamMember(tenant_id=sla_alpha["tenant"].id, name="李工", team_role="support_engineer")
     db.session.add(member)
     db.session.flush()
 
     def raise_some(count, first_day):
         for i in range(count):
-            req = raise_at(setup, world, clock, local(2026, 11, first_day, 9, i), code="ONSITE" if i % 2 else "GENERAL")
+            req = raise_at(
+                sla_alpha, world, clock, local(2026, 11, first_day, 9, i), code="ONSITE" if i % 2 else "GENERAL"
+            )
             clock.set(local(2026, 11, first_day, 10, i))
             services.change_status(req, RequestStatus.WAITING_ON_CLIENT, engineer, by_client=False)
             services.change_status(req, RequestStatus.IN_PROGRESS, engineer, by_client=False)
@@ -215,7 +190,7 @@ def test_s12_1_the_record_takes_a_fixed_number_of_queries(setup, world, clock, d
 
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            record = records.service_record(setup["contract"], date(2026, 11, 1), date(2026, 11, 30))
+            record = records.service_record(sla_alpha["contract"], date(2026, 11, 1), date(2026, 11, 30))
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         return len(record.lines), len(seen)
@@ -230,10 +205,10 @@ def test_s12_1_the_record_takes_a_fixed_number_of_queries(setup, world, clock, d
     assert queries_30 == queries_3 <= 10  # contract, tenant, requests, categories, calendars, days, the rest 3
 
 
-def test_s12_1_a_client_sees_only_its_own_record(setup, world, clock, db, client, make_signed_contract):
+def test_s12_1_a_client_sees_only_its_own_record(sla_alpha, world, clock, db, client, make_signed_contract):
     """The second client of the same vendor asking for the first client's record gets 404, for the page and files."""
-    raise_at(setup, world, clock, local(2026, 11, 2, 10, 0))
-    contract = setup["contract"]
+    raise_at(sla_alpha, world, clock, local(2026, 11, 2, 10, 0))
+    contract = sla_alpha["contract"]
     client.sign_in(world.person("alpha", "client_user").email)
     own = client.get("/t/alpha/portal/records/?preset=this_month").get_data(as_text=True)
     assert contract.number in own and "数据库连接超时" in own  # its one contract is shown at once

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from saas.calendars import services as calendar_service
 from saas.contracts import changes, signing
 from saas.core.errors import ServiceError
 from saas.core.models import AppendOnlyError, MailMessage
@@ -22,48 +21,23 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-@pytest.fixture
-def setup(db, world, make_signed_contract, clock):
-    """Alpha's first client under a contract in force, an office-hours calendar with a holiday Monday 30 Nov."""
-    tenant, client = world.tenant("alpha"), world.clients("alpha")[0]
-    clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
-    contract = make_signed_contract(
-        tenant,
-        client,
-        effective=date(2026, 11, 1),
-        service_response_hours=4,
-        fault_response_hours=2,
-        onsite_arrival_hours=8,
-    )
-    office = calendar_service.save_calendar(
-        tenant,
-        {"name": "Office", "timezone": "Asia/Shanghai", **{f"hours_{d}": "09:00-12:00, 13:00-18:00" for d in range(5)}},
-    )
-    calendar_service.add_day(office, date(2026, 11, 30), "holiday", "Company day")
-    always = calendar_service.save_calendar(tenant, {"name": "7x24", "timezone": "Asia/Shanghai", "always": True})
-    services.add_standard_categories(tenant, always=always, office=office)
-    db.session.commit()
-    cats = {c.code: c for c in services.categories(tenant)}
-    return {"tenant": tenant, "client": client, "contract": contract, "cats": cats, "office": office}
-
-
-def raise_request(setup, world, code="GENERAL", priority="normal", **extra):
+def raise_request(sla_alpha, world, code="GENERAL", priority="normal", **extra):
     req = services.create_request(
-        setup["tenant"],
-        setup["client"].id,
-        {"category_id": setup["cats"][code].id, "priority": priority, "subject": "数据库连接超时", **extra},
+        sla_alpha["tenant"],
+        sla_alpha["client"].id,
+        {"category_id": sla_alpha["cats"][code].id, "priority": priority, "subject": "数据库连接超时", **extra},
         world.person("alpha", "client_user"),
     )
     db.session.commit()
     return req
 
 
-def test_s4_1_friday_1755_holiday_monday_two_pauses_exact_due_times(setup, world, clock, db):
+def test_s4_1_friday_1755_holiday_monday_two_pauses_exact_due_times(sla_alpha, world, clock, db):
     """The issue's example, to the minute: raised Friday 17:55, Monday a holiday, waiting on the client twice."""
-    category = setup["cats"]["GENERAL"]
+    category = sla_alpha["cats"]["GENERAL"]
     category.resolution_hours = {"urgent": 8, "high": 8, "normal": 8, "low": 8}
     clock.set(local(2026, 11, 27, 17, 55))  # a Friday
-    req = raise_request(setup, world)
+    req = raise_request(sla_alpha, world)
     # 4 working hours: 5 minutes on Friday, Monday off, then 09:00-12:00 and 13:00-13:55 on Tuesday.
     assert req.response_due_at == local(2026, 12, 1, 13, 55)
     assert req.resolution_due_at == local(2026, 12, 1, 17, 55)  # 8 h: 5 min Friday, then all of Tuesday
@@ -96,10 +70,10 @@ def test_s4_1_friday_1755_holiday_monday_two_pauses_exact_due_times(setup, world
     assert db.session.scalar(select(func.count(SlaBreach.id))) == 0  # resolved a minute early: no breach
 
 
-def test_s2_2_2_fault_around_the_clock_and_the_sweep_records_the_breach_once(setup, world, clock, db):
+def test_s2_2_2_fault_around_the_clock_and_the_sweep_records_the_breach_once(sla_alpha, world, clock, db):
     """A fault raised on Saturday night is due two hours later, 7x24; the sweep records §8.1.2 once."""
     clock.set(local(2026, 11, 28, 23, 0))
-    req = raise_request(setup, world, code="FAULT", priority="urgent")
+    req = raise_request(sla_alpha, world, code="FAULT", priority="urgent")
     assert req.kind == RequestKind.FAULT and req.response_hours == 2
     assert req.response_due_at == local(2026, 11, 29, 1, 0)
     assert sla.sweep() == 0
@@ -130,10 +104,10 @@ def test_s2_2_2_fault_around_the_clock_and_the_sweep_records_the_breach_once(set
     db.session.rollback()
 
 
-def test_s8_1_2_a_late_answer_is_recorded_at_once_with_when_it_came(setup, world, clock, db):
+def test_s8_1_2_a_late_answer_is_recorded_at_once_with_when_it_came(sla_alpha, world, clock, db):
     """Answered after the due time but before any sweep: the breach is recorded with the late answer's time."""
     clock.set(local(2026, 11, 28, 23, 0))
-    req = raise_request(setup, world, code="FAULT")
+    req = raise_request(sla_alpha, world, code="FAULT")
     clock.set(local(2026, 11, 29, 2, 15))
     services.change_status(req, RequestStatus.IN_PROGRESS, world.person("alpha", "vendor_engineer"), by_client=False)
     db.session.commit()
@@ -142,16 +116,16 @@ def test_s8_1_2_a_late_answer_is_recorded_at_once_with_when_it_came(setup, world
     assert sla.sweep() == 0
 
 
-def test_s2_1_2_onsite_arrival_is_measured_against_the_recorded_arrival(setup, world, clock, db):
+def test_s2_1_2_onsite_arrival_is_measured_against_the_recorded_arrival(sla_alpha, world, clock, db):
     """On-site: arrival due 8 working hours after the request; the engineer's recorded arrival decides."""
     clock.set(local(2026, 11, 26, 10, 0))  # Thursday
-    late = raise_request(setup, world, code="ONSITE")
-    on_time = raise_request(setup, world, code="ONSITE")
+    late = raise_request(sla_alpha, world, code="ONSITE")
+    on_time = raise_request(sla_alpha, world, code="ONSITE")
     assert late.arrival_due_at == local(2026, 11, 27, 10, 0)  # 8 working hours: Thu 10-12, 13-18, Fri 9-10
     clock.set(local(2026, 11, 26, 10, 30))
     for req in (late, on_time):
         services.reply(req, world.person("alpha", "vendor_engineer"), "已安排工程师上门", by_client=False)
-    member = TeamMember(tenant_id=setup["tenant"].id, name="李工", team_role="system_engineer")
+    member = TeamMember(tenant_id=sla_alpha["tenant"].id, name="李工", team_role="system_engineer")
     db.session.add(member)
     clock.set(local(2026, 11, 27, 16, 0))
     engineer = world.person("alpha", "vendor_engineer")
@@ -167,12 +141,12 @@ def test_s2_1_2_onsite_arrival_is_measured_against_the_recorded_arrival(setup, w
         services.record_visit(on_time, engineer, member, local(2026, 11, 27, 17, 0), None)  # in the future
 
 
-def test_s8_1_3_sweep_over_many_requests_records_each_deadline_once(setup, world, clock, db):
+def test_s8_1_3_sweep_over_many_requests_records_each_deadline_once(sla_alpha, world, clock, db):
     """Response and resolution deadlines of several requests, across chunks and repeated runs."""
     clock.set(local(2026, 11, 28, 23, 0))
     sla.SWEEP_CHUNK, saved = 2, sla.SWEEP_CHUNK
     try:
-        requests = [raise_request(setup, world, code="FAULT", priority="urgent") for _ in range(5)]
+        requests = [raise_request(sla_alpha, world, code="FAULT", priority="urgent") for _ in range(5)]
         services.reply(requests[0], world.person("alpha", "vendor_engineer"), "收到", by_client=False)
         db.session.commit()
         clock.set(local(2026, 11, 29, 8, 0))  # past response (01:00) and resolution (07:00)
@@ -184,10 +158,10 @@ def test_s8_1_3_sweep_over_many_requests_records_each_deadline_once(setup, world
     assert dict(kinds) == {"response": 4, "resolution": 5}
 
 
-def test_s4_2_the_client_confirms_or_reopens_and_cannot_resolve(setup, world, clock, db):
+def test_s4_2_the_client_confirms_or_reopens_and_cannot_resolve(sla_alpha, world, clock, db):
     """The workflow: the client may only answer, confirm or reopen; reopening restarts the clock."""
     clock.set(local(2026, 11, 26, 10, 0))
-    req = raise_request(setup, world)
+    req = raise_request(sla_alpha, world)
     client_user, engineer = world.person("alpha", "client_user"), world.person("alpha", "vendor_engineer")
     with pytest.raises(ServiceError):
         services.change_status(req, RequestStatus.RESOLVED, client_user, by_client=True)
@@ -207,9 +181,9 @@ def test_s4_2_the_client_confirms_or_reopens_and_cannot_resolve(setup, world, cl
         services.reply(req, client_user, "again", by_client=True)
 
 
-def test_s4_2_internal_notes_stay_with_the_vendor(setup, world, clock, db):
+def test_s4_2_internal_notes_stay_with_the_vendor(sla_alpha, world, clock, db):
     clock.set(local(2026, 11, 26, 10, 0))
-    req = raise_request(setup, world)
+    req = raise_request(sla_alpha, world)
     services.reply(req, world.person("alpha", "vendor_engineer"), "客户环境有问题", by_client=False, internal=True)
     services.reply(req, world.person("alpha", "client_user"), "internal?", by_client=True, internal=True)
     db.session.commit()
@@ -218,22 +192,22 @@ def test_s4_2_internal_notes_stay_with_the_vendor(setup, world, clock, db):
     assert req.first_response_at is None  # a note is not a response to the client
 
 
-def test_s10_4_no_request_without_a_contract_in_force(setup, world, clock, db):
+def test_s10_4_no_request_without_a_contract_in_force(sla_alpha, world, clock, db):
     """A client with no agreement in force cannot raise requests; after termination, neither can this one."""
     clock.set(local(2026, 11, 26, 10, 0))
     other = world.clients("alpha")[1]
     with pytest.raises(ServiceError, match="no service agreement in force"):
         services.create_request(
-            setup["tenant"],
+            sla_alpha["tenant"],
             other.id,
-            {"category_id": setup["cats"]["GENERAL"].id, "subject": "x"},
+            {"category_id": sla_alpha["cats"]["GENERAL"].id, "subject": "x"},
             world.person("alpha", "vendor_admin"),
         )
     change = changes.propose_termination(
-        setup["contract"], date(2026, 11, 30), "双方协商一致", world.person("alpha", "vendor_admin")
+        sla_alpha["contract"], date(2026, 11, 30), "双方协商一致", world.person("alpha", "vendor_admin")
     )
     for party, role in (("B", "vendor_admin"), ("A", "client_admin")):
-        document = signing.documents_for(setup["contract"], change.subject)[0]
+        document = signing.documents_for(sla_alpha["contract"], change.subject)[0]
         changes.sign_change(change, party, world.person("alpha", role), document.id, document.sha256)
     db.session.commit()
     clock.set(local(2026, 12, 1, 10, 0))
@@ -241,18 +215,18 @@ def test_s10_4_no_request_without_a_contract_in_force(setup, world, clock, db):
 
     refresh_contract_statuses()
     with pytest.raises(ServiceError, match="no service agreement in force"):
-        raise_request(setup, world)
+        raise_request(sla_alpha, world)
 
 
-def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(setup, world, clock, db):
+def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(sla_alpha, world, clock, db):
     clock.set(local(2026, 11, 26, 10, 0))
-    first, second = raise_request(setup, world), raise_request(setup, world)
+    first, second = raise_request(sla_alpha, world), raise_request(sla_alpha, world)
     assert (first.number, second.number) == (1, 2)
     phone = services.create_request(
-        setup["tenant"],
-        setup["client"].id,
+        sla_alpha["tenant"],
+        sla_alpha["client"].id,
         {
-            "category_id": setup["cats"]["CONSULT"].id,
+            "category_id": sla_alpha["cats"]["CONSULT"].id,
             "subject": "电话咨询",
             "requester_name": "赵先生",
             "requester_contact": "010-12345678",
@@ -268,17 +242,17 @@ def test_s4_2_numbers_count_per_tenant_and_mail_goes_to_the_right_people(setup, 
     assert sorted(phone_mails) == ["client_admin@alpha.example.com", "vendor_admin@alpha.example.com"]
 
 
-def test_s4_1_time_left_of_a_page_equals_each_request_on_its_own(setup, world, clock, db):
+def test_s4_1_time_left_of_a_page_equals_each_request_on_its_own(sla_alpha, world, clock, db):
     """The queue walks each calendar once per page: the working time left must be what each row alone gives."""
     clock.set(local(2026, 11, 27, 17, 55))
     reqs = [
-        raise_request(setup, world, code=code, priority=priority)
+        raise_request(sla_alpha, world, code=code, priority=priority)
         for code in ("GENERAL", "FAULT", "ONSITE", "CONSULT")
         for priority in ("urgent", "normal", "low")
     ]
     services.change_status(reqs[0], "waiting_on_client", world.person("alpha", "vendor_engineer"), by_client=False)
     db.session.commit()
-    specs = sla.tenant_specs(setup["tenant"].id)
+    specs = sla.tenant_specs(sla_alpha["tenant"].id)
     for hours in (0, 1, 30, 80, 200):
         at = local(2026, 11, 27, 17, 55) + timedelta(hours=hours)
         page = sla.clock_states(reqs, specs, at)
