@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from saas.core import audit
@@ -117,27 +116,6 @@ def remove_member(membership: Membership) -> None:
         role=membership.role,
     )
     db.session.delete(membership)
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="invitation")
-
-
-def invitation_token(invitation: Invitation) -> str:
-    """The signed token of the link e-mailed with an invitation."""
-    return _serializer().dumps([invitation.id, invitation.nonce])
-
-
-def invitation_from_token(token: str) -> Invitation | None:
-    """The pending invitation a token stands for; None when forged, stale, used, revoked or expired."""
-    try:
-        ident, nonce = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    invitation = db.session.get(Invitation, ident)
-    if invitation is None or not secrets.compare_digest(str(invitation.nonce), str(nonce)):
-        return None
-    return invitation if invitation.status_at(now()) == "pending" else None
 
 
 def invite(tenant: Tenant, *, email: str, role: str, client_id: int | None = None) -> Invitation:

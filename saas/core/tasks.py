@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from saas.core.clock import now
+from saas.core.invitation_tokens import invitation_token
 from saas.core.links import external_url
 from saas.core.mail import both_languages, send_mail
 from saas.core.models import Invitation
@@ -14,8 +15,6 @@ from saas.jobs import task
 @task
 def send_invitation_email(invitation_id: int) -> None:
     """E-mail the invitation link; running it again for the same link sends nothing more."""
-    from saas.core.people import invitation_token
-
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.status_at(now()) != "pending":
         return

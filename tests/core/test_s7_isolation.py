@@ -28,7 +28,8 @@ from saas.contracts.changes import propose_termination
 from saas.contracts.services import add_standard_services, create_draft, list_services
 from saas.contracts.signing import documents, send_for_signatures, sign
 from saas.core.clients import add_contact
-from saas.core.people import invitation_token, invite
+from saas.core.invitation_tokens import invitation_token
+from saas.core.people import invite
 from saas.core.plugins import plugin_manager
 from saas.feedback import services as feedback_service
 from saas.requests.services import attach, create_request, timeline

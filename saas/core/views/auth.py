@@ -8,8 +8,9 @@ from saas.core import dbscope
 from saas.core.auth import authenticate, sign_in, sign_out, sign_out_everywhere
 from saas.core.errors import ServiceError
 from saas.core.forms import ConfirmForm, LoginForm, SetPasswordForm
+from saas.core.invitation_tokens import invitation_from_token
 from saas.core.models import Role
-from saas.core.people import accept_invitation, create_user, invitation_from_token, user_by_email
+from saas.core.people import accept_invitation, create_user, user_by_email
 from saas.core.rendering import render
 from saas.core.security import safe_next_url
 from saas.extensions import db, limiter
