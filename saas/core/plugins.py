@@ -27,6 +27,7 @@ CORE_PARTS = {
     "feedback": "saas.feedback.plugin",
     "api": "saas.api.plugin",
     "billing": "saas.billing.plugin",
+    "credits": "saas.credits.plugin",
 }
 
 

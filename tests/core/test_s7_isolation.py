@@ -9,6 +9,7 @@ know fails the test: whoever adds a route says here how to fill it.
 import importlib
 import importlib.util
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -31,6 +32,7 @@ from saas.core.clients import add_contact
 from saas.core.invitation_tokens import invitation_token
 from saas.core.people import invite
 from saas.core.plugins import plugin_manager
+from saas.credits.models import ServiceCredit
 from saas.feedback import services as feedback_service
 from saas.requests.services import attach, create_request, timeline
 from saas.requests.services import categories as request_categories
@@ -125,6 +127,38 @@ def rows_of(tenant, client, person, vendor_admin, db):
     bill(tenant, [contract.id], date(2026, 3, 1))  # February, left owing after the credit of 1
     record_breaches(tenant, date(2026, 4, 15))  # found late: the client's breach and its proposed penalty
     penalty = db.session.scalar(select(LatePenalty).where(LatePenalty.contract_id == contract.id))
+    # A service credit of the client's own (as the nightly job proposes them: its evidence names its request).
+    credit = ServiceCredit(
+        tenant_id=tenant.id,
+        client_id=client.id,
+        contract_id=contract.id,
+        contract_line_id=contract.lines[0].id,
+        period_index=0,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 2, 1),
+        clause="8.2",
+        rule="whole_fee",
+        line_fee=100,
+        breaches=1,
+        requests=1,
+        breached_requests=1,
+        basis=100,
+        rate=Decimal("0.1"),
+        amount=10,
+        currency="CNY",
+        evidence=[
+            {
+                "breach_id": 0,
+                "request_id": service_request.id,
+                "request": service_request.number,
+                "kind": "response",
+                "clause": "8.1.2",
+                "due_at": "2026-01-15T04:00:00+00:00",
+                "met_at": None,
+            }
+        ],
+    )
+    db.session.add(credit)
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )
@@ -153,6 +187,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "request_id": service_request.id,
         "attachment_id": request_file.id,
         "feedback_id": feedback.id,
+        "credit_id": credit.id,
         "invoice_id": invoice.id,
         "penalty_id": penalty.id,
         "category_id": category.id,
