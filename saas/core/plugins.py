@@ -28,6 +28,7 @@ CORE_PARTS = {
     "api": "saas.api.plugin",
     "billing": "saas.billing.plugin",
     "credits": "saas.credits.plugin",
+    "notices": "saas.notices.plugin",
 }
 
 

@@ -34,6 +34,7 @@ from saas.core.people import invite
 from saas.core.plugins import plugin_manager
 from saas.credits.models import ServiceCredit
 from saas.feedback import services as feedback_service
+from saas.notices.services import send_notice
 from saas.requests.services import attach, create_request, timeline
 from saas.requests.services import categories as request_categories
 from saas.team.services import add_certificate, save_member, save_rule, set_contract_engineers
@@ -159,6 +160,13 @@ def rows_of(tenant, client, person, vendor_admin, db):
         ],
     )
     db.session.add(credit)
+    notice = send_notice(
+        contract,
+        "A",
+        person,
+        {"kind": "breach", "subject": f"Marker notice {client.id}", "body_zh": "x", "deadline": None},
+        [("evidence.txt", "text/plain", b"x")],
+    )
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )
@@ -188,6 +196,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "attachment_id": request_file.id,
         "feedback_id": feedback.id,
         "credit_id": credit.id,
+        "notice_id": notice.id,
+        "file_id": notice.files[0].id,
         "invoice_id": invoice.id,
         "penalty_id": penalty.id,
         "category_id": category.id,
