@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import selectinload
 
+from saas.billing.holds import owed_beyond_holds
 from saas.billing.models import Invoice, InvoiceStatus
 from saas.billing.payments import OPEN_INVOICES, lock
 from saas.billing.penalty_models import LatePenalty, PaymentBreach, PenaltyStatus
@@ -72,6 +73,9 @@ def record_breaches(tenant: Tenant, today: date) -> int:
         )
         .order_by(Invoice.id)
     ).all()
+    # The part of an invoice under dispute (§9) is held: a breach only for what is owed beyond it, on that basis.
+    owed = owed_beyond_holds(tenant, {r.id: r.balance for r in rows})
+    rows = [r for r in rows if r.id in owed]
     if not rows:
         return 0
     detected = now()
@@ -85,7 +89,7 @@ def record_breaches(tenant: Tenant, today: date) -> int:
             "invoice_number": r.number,
             "due_date": r.due_date,
             "total": r.total,
-            "unpaid": r.balance,
+            "unpaid": owed[r.id],
             "currency": r.currency,
             "found_on": today,
             "days_late": (today - r.due_date).days,
@@ -101,9 +105,9 @@ def record_breaches(tenant: Tenant, today: date) -> int:
             "breach_id": inserted[r.id],
             "contract_id": r.contract_id,
             "clause": "8.2",
-            "basis": r.balance,
+            "basis": owed[r.id],
             "rate": r.penalty_rate,
-            "amount": penalty_amount(r.balance, r.penalty_rate, r.currency),
+            "amount": penalty_amount(owed[r.id], r.penalty_rate, r.currency),
             "currency": r.currency,
             "status": S.PROPOSED,
             "note": "",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.billing import document
+from saas.billing.holds import owed_beyond_holds
 from saas.billing.models import Invoice
 from saas.billing.notify import billing_contacts
 from saas.billing.payments import OPEN_INVOICES
@@ -47,9 +48,9 @@ def invoices_to_remind(tenant: Tenant, today: date) -> list[int]:
     if not days:
         return []
     due_dates = [today - timedelta(days=d) for d in days]
-    return list(
-        db.session.scalars(
-            select(Invoice.id)
+    balances = dict(
+        db.session.execute(
+            select(Invoice.id, Invoice.balance)
             .where(
                 Invoice.tenant_id == tenant.id,
                 Invoice.status.in_(OPEN_INVOICES),
@@ -57,8 +58,10 @@ def invoices_to_remind(tenant: Tenant, today: date) -> list[int]:
                 Invoice.due_date.in_(due_dates),
             )
             .order_by(Invoice.id)
-        )
+        ).all()
     )
+    # An invoice owing nothing beyond what is held (under dispute, §9) is not reminded.
+    return sorted(owed_beyond_holds(tenant, balances))
 
 
 @task

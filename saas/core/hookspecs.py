@@ -96,5 +96,11 @@ def saas_billing_lines(tenant, contract_ids, today):
 
 
 @hookspec
+def saas_amounts_held(tenant, invoice_ids):
+    """Return {invoice id: Decimal} of the amounts of these invoices that are held (under dispute, §9): the held
+    part is owed no overdue breach, no late penalty and no reminder while it is held."""
+
+
+@hookspec
 def saas_billing_lines_billed(tenant, billed):
     """Mark BillingLines as billed: `billed` maps each line's key to the id of the invoice it went on."""

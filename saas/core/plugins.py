@@ -29,6 +29,7 @@ CORE_PARTS = {
     "billing": "saas.billing.plugin",
     "credits": "saas.credits.plugin",
     "notices": "saas.notices.plugin",
+    "disputes": "saas.disputes.plugin",
 }
 
 

@@ -319,6 +319,20 @@ def waive(credit: ServiceCredit, actor: User, reason: str) -> bool:
     return True
 
 
+def uphold(credit: ServiceCredit, actor: User, reason: str) -> bool:
+    """A dispute decided for the client (§9): the credit stands, confirmed even if billing staff had waived it, and
+    goes on the next invoice; False when it was confirmed or billed already."""
+    credit = lock(ServiceCredit, credit.id)
+    if credit.status in (S.CONFIRMED, S.BILLED):
+        return False
+    credit.status, credit.note, credit.decided_by_id, credit.decided_at = S.CONFIRMED, reason, actor.id, now()
+    audit.record(
+        "credits.credit_upheld", tenant_id=credit.tenant_id, target=credit, actor=actor, amount=str(credit.amount)
+    )
+    db.session.flush()
+    return True
+
+
 def line_description(line: ContractLine, period_start: date, period_end: date, breaches: int) -> str:
     """The credit's line on the next invoice, in both languages: the service line, the period and the clauses."""
     last = period_end - timedelta(days=1)

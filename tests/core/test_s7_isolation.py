@@ -33,6 +33,7 @@ from saas.core.invitation_tokens import invitation_token
 from saas.core.people import invite
 from saas.core.plugins import plugin_manager
 from saas.credits.models import ServiceCredit
+from saas.disputes.services import open_dispute
 from saas.feedback import services as feedback_service
 from saas.notices.services import send_notice
 from saas.requests.services import attach, create_request, timeline
@@ -160,6 +161,10 @@ def rows_of(tenant, client, person, vendor_admin, db):
         ],
     )
     db.session.add(credit)
+    db.session.flush()
+    dispute = open_dispute(
+        tenant, "A", person, subject="credit", subject_id=credit.id, contract=None, summary="x", client_id=client.id
+    )
     notice = send_notice(
         contract,
         "A",
@@ -197,6 +202,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "feedback_id": feedback.id,
         "credit_id": credit.id,
         "notice_id": notice.id,
+        "dispute_id": dispute.id,
         "file_id": notice.files[0].id,
         "invoice_id": invoice.id,
         "penalty_id": penalty.id,

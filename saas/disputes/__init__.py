@@ -1,0 +1,1 @@
+"""Disputes (§9): negotiation, mediation, arbitration and litigation, each step dated with its deadline and outcome."""
