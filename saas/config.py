@@ -80,6 +80,14 @@ class Config:
     PAGE_SIZE = 25
     #: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
     BILLING_CHUNK_SIZE = int(os.environ.get("BILLING_CHUNK_SIZE", "500"))
+    #: Without REDIS_URL, the serving process runs the periodic jobs itself (saas/core/scheduler.py); "0" turns it off.
+    EMBEDDED_SCHEDULER = os.environ.get("EMBEDDED_SCHEDULER", "1") != "0"
+    #: "json": one JSON object per log line (with the request id); anything else: plain text lines.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    #: The bearer token /metrics asks for; unset, /metrics answers 404 in production (open in development).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    #: How long /readyz keeps its answer (seconds), so a busy probe does not query the database each time.
+    READINESS_CACHE_SECONDS = 5
     #: Load the `saas.sandbox_plugins` entry points (stand-in payment gateways): never in production.
     SANDBOX_PLUGINS = False
 
@@ -104,6 +112,9 @@ class TestingConfig(DevelopmentConfig):
     RATELIMIT_ENABLED = True
     MAIL_BACKEND = "outbox"
     REDIS_URL = None
+    EMBEDDED_SCHEDULER = False
+    METRICS_TOKEN = None
+    READINESS_CACHE_SECONDS = 0
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestingConfig}
