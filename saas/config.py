@@ -86,6 +86,8 @@ class Config:
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     #: The bearer token /metrics asks for; unset, /metrics answers 404 in production (open in development).
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    #: /metrics without a token: open in development, 404 in production.
+    METRICS_OPEN = False
     #: How long /readyz keeps its answer (seconds), so a busy probe does not query the database each time.
     READINESS_CACHE_SECONDS = 5
     #: Load the `saas.sandbox_plugins` entry points (stand-in payment gateways): never in production.
@@ -97,6 +99,7 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     SANDBOX_PLUGINS = True
+    METRICS_OPEN = True
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"

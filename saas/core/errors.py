@@ -65,9 +65,10 @@ def install(app):
     def unavailable(error):
         # The database (or Redis) does not answer: one warning line, no stack trace, and a page that asks nothing
         # of it (no user loaded, no navigation). The pool's pre-ping finds the connections again once it is back.
-        from saas.extensions import db
+        from saas.extensions import db, login_manager
 
         g.dependency_down = True
+        g._login_user = login_manager.anonymous_user()  # Flask-Login's template context would load the user again
         g.pop("submission_token", None)  # the POST's one-time token cannot be settled in this database
         with contextlib.suppress(Exception):  # the connection is gone: nothing to roll back
             db.session.rollback()

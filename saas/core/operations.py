@@ -206,7 +206,7 @@ def metrics():
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return Response("unauthorized\n", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}, "text/plain")
-    elif current_app.config["ENV_NAME"] == "production":
+    elif not current_app.config.get("METRICS_OPEN"):
         abort(404)
     from saas.core import dbscope
 
