@@ -39,6 +39,10 @@ def configure(app, config_name, overrides):
 def init_logging(app):
     if not app.logger.handlers or app.config["ENV_NAME"] != "testing":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if logging.getLogger().handlers:  # the root's handler writes every line once, in LOG_FORMAT
+            from flask.logging import default_handler
+
+            app.logger.removeHandler(default_handler)  # Flask's own, on the "saas" logger: each line twice
     from saas.core.operations import configure_logging
 
     configure_logging(app.config["LOG_FORMAT"])  # LOG_FORMAT=json: a JSON object per line, with the request id

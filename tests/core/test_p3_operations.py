@@ -14,7 +14,6 @@ from saas import create_app
 from saas.core.plugins import hookimpl
 from saas.testing.fixtures import SaasClient, test_database_kind
 
-
 #: The rate limiter is one object for every app of the process: an app given REDIS_URL would move its counters there.
 MEMORY = "memory://"
 

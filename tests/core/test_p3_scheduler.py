@@ -197,7 +197,8 @@ print("held" if FileLock(sys.argv[1]).acquire() else "refused")
 
 
 def _other_process_takes(path) -> str:
-    done = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(path)], capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", _TRY_LOCK, str(path)]  # this interpreter, a fixed script
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     return done.stdout.strip()
 
 
