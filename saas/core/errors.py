@@ -84,6 +84,26 @@ def install(app):
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, unavailable)
 
+    # Registered after Flask-SQLAlchemy's (init_database), so it runs first: the end of a request whose connection
+    # the server just ended (a restart) is one warning, not a 500 with a stack trace after the answer was made.
+    app.teardown_appcontext(close_session)
+
+
+def close_session(exc=None):
+    """End the context's session; when its connection is already gone, drop it without rolling back."""
+    from flask import current_app
+
+    from saas.extensions import db
+
+    try:
+        db.session.remove()
+    except UNAVAILABLE as error:
+        detail = (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
+        current_app.logger.warning("the database went away while a session was closing: %s", detail)
+        with contextlib.suppress(Exception):
+            db.session.invalidate()
+        db.session.registry.clear()
+
 
 def error_title(code: int) -> str:
     """The translated title of an HTTP error page."""

@@ -283,3 +283,36 @@ def test_p3_an_unreachable_database_answers_503_json_on_the_api(outage):
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "30"
     assert answer.json["error"] == "Service unavailable"
+
+
+def test_p3_a_connection_ended_by_the_server_at_the_end_of_a_request_is_a_warning_not_a_500(
+    app, database_url, monkeypatch, caplog
+):
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from saas.extensions import db
+
+    served = other_app(database_url)
+
+    @served.get("/reads-the-database")
+    def reads():
+        db.session.execute(text("SELECT 1"))
+        return "read"
+
+    real_close = Session.close
+    ended = []
+
+    def close_on_a_dead_connection(session):
+        if not ended:  # PostgreSQL restarted between the answer and the session's ROLLBACK
+            ended.append(session)
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+        return real_close(session)
+
+    monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
+    with caplog.at_level(logging.WARNING):
+        answer = served.test_client().get("/reads-the-database")
+    assert (answer.status_code, answer.get_data(as_text=True)) == (200, "read")
+    assert ended
+    assert any("went away" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
