@@ -17,6 +17,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, cl
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder="core/templates")
     configure(app, config_name, overrides)
     init_logging(app)
+    init_operations(app)
     init_clock(app, clock)
     init_database(app)
     init_auth(app)
@@ -44,6 +45,20 @@ def configure(app, config_name, overrides):
 def init_logging(app):
     if not app.logger.handlers or app.config["ENV_NAME"] != "testing":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if logging.getLogger().handlers:  # the root's handler writes every line once, in LOG_FORMAT
+            from flask.logging import default_handler
+
+            app.logger.removeHandler(default_handler)  # Flask's own, on the "saas" logger: each line twice
+    from saas.core.operations import configure_logging
+
+    configure_logging(app.config["LOG_FORMAT"])  # LOG_FORMAT=json: a JSON object per line, with the request id
+
+
+def init_operations(app):
+    """Request ids and latency for every request (first, so they see all), /healthz, /readyz and /metrics."""
+    from saas.core import operations
+
+    operations.install(app)
 
 
 def init_clock(app, clock):

@@ -136,6 +136,16 @@ class Config:
     PAGE_SIZE = 25
     #: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
     BILLING_CHUNK_SIZE = int(os.environ.get("BILLING_CHUNK_SIZE", "500"))
+    #: Without REDIS_URL, the serving process runs the periodic jobs itself (saas/core/scheduler.py); "0" turns it off.
+    EMBEDDED_SCHEDULER = os.environ.get("EMBEDDED_SCHEDULER", "1") != "0"
+    #: "json": one JSON object per log line (with the request id); anything else: plain text lines.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    #: The bearer token /metrics asks for; unset, /metrics answers 404 in production (open in development).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    #: /metrics without a token: open in development, 404 in production.
+    METRICS_OPEN = False
+    #: How long /readyz keeps its answer (seconds), so a busy probe does not query the database each time.
+    READINESS_CACHE_SECONDS = 5
     #: Load the `saas.sandbox_plugins` entry points (stand-in payment gateways): never in production.
     SANDBOX_PLUGINS = False
 
@@ -145,6 +155,7 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     SANDBOX_PLUGINS = True
+    METRICS_OPEN = True
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
@@ -161,6 +172,9 @@ class TestingConfig(DevelopmentConfig):
     MAIL_BACKEND = "outbox"
     REDIS_URL = None
     ENCRYPTION_KEYS = _testing_encryption_key()
+    EMBEDDED_SCHEDULER = False
+    METRICS_TOKEN = None
+    READINESS_CACHE_SECONDS = 0
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestingConfig}

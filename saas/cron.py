@@ -1,16 +1,20 @@
 """Periodic jobs for `rq cron saas.cron`: every PeriodicJob that the core and the plugins declare.
 
-Cron strings are read in the cron process's local time; `make run` starts it with TZ=UTC.
+Cron strings are read in the cron process's local time; `make run` starts it with TZ=UTC. Without REDIS_URL
+the web process runs the same jobs itself (saas/core/scheduler.py).
 """
 
 from rq import cron
 
-from saas.core.plugins import build_plugin_manager
+from saas.core import plugins
 
 
 def periodic_jobs():
-    """Every PeriodicJob declared through the saas_periodic_jobs hook."""
-    return [job for jobs in build_plugin_manager().hook.saas_periodic_jobs() for job in jobs]
+    """Every PeriodicJob declared through the saas_periodic_jobs hook (the embedded scheduler runs the same list).
+
+    A malformed cron string stops `rq cron` here, naming the plugin that declared it.
+    """
+    return plugins.periodic_jobs(plugins.build_plugin_manager())
 
 
 for _job in periodic_jobs():

@@ -13,6 +13,6 @@ if [ -n "${REDIS_URL:-}" ]; then
   TZ=UTC "$BIN/rq" cron --url "$REDIS_URL" saas.cron & pids+=($!)
   echo "jobs: RQ workers (mail and default; billing) and rq cron started on $REDIS_URL"
 else
-  echo "jobs: REDIS_URL is not set, background jobs run inline in the web process"
+  echo "jobs: REDIS_URL is not set, background jobs run inline and the periodic jobs in the web process (docs/operations.md)"
 fi
 "$BIN/flask" --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -38,6 +38,13 @@ def saas_nav_items(tenant, membership):
 
 
 @hookimpl
+def saas_metrics():
+    from saas.billing.metrics import BillingRunCollector
+
+    return [BillingRunCollector()]
+
+
+@hookimpl
 def saas_periodic_jobs():
     from saas.billing.reminders import send_payment_reminders
     from saas.billing.tasks import mark_overdue_invoices, reconcile_payments, run_billing

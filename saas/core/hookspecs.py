@@ -46,6 +46,15 @@ def saas_periodic_jobs():
 
 
 @hookspec
+def saas_metrics():
+    """Return a list of prometheus-client collectors (objects whose collect() yields metric families) for /metrics.
+
+    collect() runs at each scrape, inside the request's app context and in the platform scope of the database
+    (every tenant's rows); a collector that raises loses only its own series for that scrape.
+    """
+
+
+@hookspec
 def saas_demo_data(tenant, session):
     """Add this plugin's demo rows for a freshly seeded demo `tenant` using `session`; return nothing."""
 

@@ -17,7 +17,13 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # During an outage (saas/core/errors.py) the user is not loaded: that would ask the database again.
+    if (
+        not g.get("dependency_down")
+        and current_user
+        and current_user.is_authenticated
+        and current_user.locale in languages
+    ):
         return current_user.locale
     for tag, _quality in request.accept_languages:
         tag = tag.lower()

@@ -12,9 +12,10 @@ ADMIN_ONLY = frozenset({Role.VENDOR_ADMIN})
 
 @hookimpl
 def saas_blueprints():
+    from saas.core import operations
     from saas.core.views import auth, console, platform, portal
 
-    return [auth.bp, platform.bp, console.bp, portal.bp]
+    return [auth.bp, platform.bp, console.bp, portal.bp, operations.bp]
 
 
 @hookimpl

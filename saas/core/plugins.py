@@ -69,7 +69,8 @@ class DashboardCard:
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A task run by `rq cron` on a cron schedule (UTC: the cron process runs with TZ=UTC)."""
+    """A task run on a cron schedule in UTC: by `rq cron` with Redis (run with TZ=UTC), else by the embedded
+    scheduler of the web process (saas/core/scheduler.py). The cron string is checked when the app is built."""
 
     func: Callable
     cron: str
@@ -158,7 +159,45 @@ def build_plugin_manager(extra_plugins: dict | None = None, sandboxes: bool | No
     for name, module in (extra_plugins or {}).items():
         pm.register(module, name=name)
     pm.check_pending()
+    periodic_jobs(pm)  # a malformed cron string stops start-up here, naming its plugin (web, workers, rq cron)
     return pm
+
+
+class PeriodicJobError(RuntimeError):
+    """A plugin declared a PeriodicJob whose cron string cannot be read: the app (and `rq cron`) does not start."""
+
+
+def cron_problem(cron: str) -> str | None:
+    """Why `cron` is not a five-field cron string (minute hour day month weekday), or None when it is one."""
+    from croniter import CroniterError, croniter
+
+    if not isinstance(cron, str):
+        return "is not a string"
+    fields = cron.split()
+    if len(fields) != 5:
+        return f"has {len(fields)} fields where a cron string has 5 (minute hour day month weekday)"
+    try:
+        croniter(cron)
+    except (CroniterError, ValueError) as error:
+        return f"cannot be read ({error})"
+    return None
+
+
+def periodic_jobs(pm: SaasPluginManager) -> list[PeriodicJob]:
+    """Every PeriodicJob of the core and the plugins (saas_periodic_jobs), each cron string checked."""
+    jobs = []
+    # One implementation at a time (in pluggy's calling order), to name the plugin whose declaration is wrong.
+    for impl in reversed(pm.hook.saas_periodic_jobs.get_hookimpls()):
+        for job in impl.function() or []:
+            problem = cron_problem(job.cron)
+            if problem:
+                func = f"{getattr(job.func, '__module__', '?')}.{getattr(job.func, '__qualname__', job.func)}"
+                raise PeriodicJobError(
+                    f"plugin {impl.plugin_name!r}: the periodic job {func} has the cron string {job.cron!r}, "
+                    f"which {problem}"
+                )
+            jobs.append(job)
+    return jobs
 
 
 def plugin_manager() -> SaasPluginManager:

@@ -63,6 +63,8 @@ def install(app):
 
     @app.context_processor
     def inject():
+        if g.get("dependency_down"):  # the 503 page of an outage: nothing that would ask the database
+            return {"nav_items": [], "my_tenants": [], "html_lang": i18n.html_lang()}
         return {
             "nav_items": _nav_items(),
             "my_tenants": _my_tenants(),

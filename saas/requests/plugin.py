@@ -29,6 +29,13 @@ def saas_nav_items(tenant, membership):
 
 
 @hookimpl
+def saas_metrics():
+    from saas.requests.metrics import SlaSweepCollector
+
+    return [SlaSweepCollector()]
+
+
+@hookimpl
 def saas_periodic_jobs():
     from saas.requests.tasks import sweep_sla_breaches
 

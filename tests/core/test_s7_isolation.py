@@ -58,6 +58,10 @@ PUBLIC = {
     "api.add_comment": "token-authenticated JSON API; isolation tested in tests/api",
     "api.alertmanager_webhook": "token-authenticated JSON API; isolation tested in tests/api",
     "api.openapi": "the API's description, the same for everyone",
+    "operations.healthz": "the process is alive: no tenant data (tests/core/test_p3_operations.py)",
+    "operations.readyz": "the database, Redis and migrations answer: no tenant data (tests/core/test_p3_operations.py)",
+    "operations.metrics": "platform-wide figures for the operator's Prometheus, a bearer token in production "
+    "(tests/core/test_p3_operations.py)",
     "billing_notify.notify": "payment providers' notifications: signed by the provider and verified by the method's "
     "plugin (tests/billing/test_payment_hooks.py, tests/plugins/payments_epay)",
     "payments_epay_sandbox.gateway": "the sandbox payment gateway (404 in production): the merchant's RSA2 signature "

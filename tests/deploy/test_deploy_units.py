@@ -185,6 +185,17 @@ def test_p3_deploy_gunicorn_serves_the_demo_in_production(running):
     assert response.headers["Strict-Transport-Security"]  # production's headers: served as in production
     log = (running["logs"] / "aftercare-web.log").read_text()
     assert "Booting worker" in log and log.count("Booting worker") >= 2  # WEB_CONCURRENCY=2 from the env file
+    request_id = response.headers["X-Request-ID"]
+    assert f"request_id={request_id}" in log  # the access log names each request as the app does
+
+
+def test_p3_deploy_health_readiness_and_metrics_answer_behind_gunicorn(running):
+    assert get(running["port"], "/healthz").status == 200
+    ready = get(running["port"], "/readyz")
+    assert ready.status == 200, ready.read()
+    assert get(running["port"], "/metrics").status == 401  # METRICS_TOKEN is set in the environment file
+    metrics = get(running["port"], "/metrics", {"Authorization": "Bearer deploy-check-token"})
+    assert metrics.status == 200 and "aftercare" in metrics.read().decode()
 
 
 def test_p3_deploy_the_workers_take_jobs_from_their_queues(running):
