@@ -30,3 +30,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proxy_allow_ips = forwarded_allow_ips
 #: Every worker imports the app itself: a code upgrade then needs only `systemctl reload aftercare-web`.
 preload_app = False
+
+
+def child_exit(server, worker):
+    """A worker gone: its multiprocess metrics files are marked dead, so gauges do not count it any more."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -58,15 +58,22 @@ def env_file(values: dict[str, str]) -> dict[str, str]:
     return {**example, **values}
 
 
+#: Stands for /run/aftercare (the units' RuntimeDirectory=) in the scratch environment.
+RUNTIME = Path(os.environ.get("TMPDIR", "/tmp")) / f"aftercare-run-{os.getpid()}"
+
+
 def command(name: str, environment: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """A unit's ExecStart as systemd runs it: its Environment= lines, ${VAR} expanded, this checkout for /opt."""
+    """A unit's ExecStart as systemd runs it: its Environment= lines, ${VAR} expanded, its RuntimeDirectory= made,
+    this checkout for /opt/aftercare."""
     settings = unit(name)
+    for directory in " ".join(settings.get("RuntimeDirectory", [])).split():
+        (RUNTIME / directory.removeprefix("aftercare").lstrip("/")).mkdir(parents=True, exist_ok=True)
     assert settings["WorkingDirectory"] == ["/opt/aftercare"]
     assert settings["EnvironmentFile"] == ["/etc/aftercare/aftercare.env"]
     env = {"PATH": os.environ["PATH"], **environment}
     for assignment in settings.get("Environment", []):
         key, _, value = assignment.partition("=")
-        env[key] = value
+        env[key] = value.replace("/run/aftercare", str(RUNTIME))
     line = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], settings["ExecStart"][0])
     argv = [part.replace("/opt/aftercare", str(ROOT)) for part in shlex.split(line)]
     return argv, env
@@ -186,6 +193,10 @@ def test_p3_deploy_gunicorn_serves_the_demo_in_production(running):
     log = (running["logs"] / "aftercare-web.log").read_text()
     assert "Booting worker" in log and log.count("Booting worker") >= 2  # WEB_CONCURRENCY=2 from the env file
     request_id = response.headers["X-Request-ID"]
+    deadline = time.monotonic() + 10  # the access log line is written once the answer has gone
+    while f"request_id={request_id}" not in log and time.monotonic() < deadline:
+        time.sleep(0.2)
+        log = (running["logs"] / "aftercare-web.log").read_text()
     assert f"request_id={request_id}" in log  # the access log names each request as the app does
 
 
