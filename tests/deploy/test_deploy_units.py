@@ -12,6 +12,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -59,7 +60,7 @@ def env_file(values: dict[str, str]) -> dict[str, str]:
 
 
 #: Stands for /run/aftercare (the units' RuntimeDirectory=) in the scratch environment.
-RUNTIME = Path(os.environ.get("TMPDIR", "/tmp")) / f"aftercare-run-{os.getpid()}"
+RUNTIME = Path(tempfile.gettempdir()) / f"aftercare-run-{os.getpid()}"
 
 
 def command(name: str, environment: dict[str, str]) -> tuple[list[str], dict[str, str]]:
