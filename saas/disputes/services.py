@@ -87,23 +87,24 @@ def venue(contract: Contract, stage: str) -> str:
 
 def subject_of(tenant: Tenant, kind: str, ident: int | None, client_id: int | None):
     """(contract, label, invoice to hold, amount, currency) of a dispute's subject in this tenant (and client)."""
+    # The label is kept as it was when the dispute opened, in no language: the subject's kind names it for readers.
     if kind == Subject.CREDIT:
         row = ServiceCredit.get_in(tenant, ident, client_id)
         if row is None:
             raise DisputeError(_("There is no such service credit."))
-        label = _(
-            "Service credit of %(amount)s %(currency)s for %(start)s",
-            amount=row.amount,
-            currency=row.currency,
-            start=row.period_start.isoformat(),
-        )
+        label = f"{row.amount} {row.currency} · {row.line.description} · {row.period_start.isoformat()}"
         return row.contract, label, None, row.amount, row.currency
     if kind == Subject.PENALTY:
         row = LatePenalty.get_in(tenant, ident, client_id)
         if row is None:
             raise DisputeError(_("There is no such penalty."))
-        label = _("Penalty of %(amount)s %(currency)s", amount=row.amount, currency=row.currency)
-        return row.contract, label, None, row.amount, row.currency
+        return (
+            row.contract,
+            f"{row.amount} {row.currency} · {row.breach.invoice_number}",
+            None,
+            row.amount,
+            row.currency,
+        )
     if kind == Subject.INVOICE:
         row = Invoice.get_in(tenant, ident, client_id)
         if row is None:
@@ -114,10 +115,7 @@ def subject_of(tenant: Tenant, kind: str, ident: int | None, client_id: int | No
         if row is None:
             raise DisputeError(_("There is no such breach."))
         contract = db.session.get(Contract, row.contract_id)
-        label = _(
-            "Breach of §%(clause)s on request #%(request)s", clause=row.clause, request=row.evidence.get("request")
-        )
-        return contract, label, None, None, contract.currency
+        return contract, f"§{row.clause} · #{row.evidence.get('request')}", None, None, contract.currency
     raise DisputeError(_("Say what the dispute is about."))
 
 
@@ -143,7 +141,7 @@ def open_dispute(
     if subject == Subject.OTHER:
         if contract is None:
             raise DisputeError(_("Choose the agreement the dispute is under."))
-        label, currency, subject_id = _("Other"), contract.currency, None
+        label, currency, subject_id = contract.number, contract.currency, None
     else:
         contract, label, held, default_amount, currency = subject_of(tenant, subject, subject_id, client_id)
         amount = default_amount if amount is None else amount
