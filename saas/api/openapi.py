@@ -37,7 +37,105 @@ REQUEST_NUMBER = {
 }
 SCOPE_NOTE = "Needs the scope `{scope}`."
 
+MONEY = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "A decimal amount, never a float."}
+PAGE_PARAMETERS = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+    {"name": "after", "in": "query", "schema": {"type": "string"}, "description": "The `next` of the previous page."},
+]
+
+
+def _page(item: str, description: str) -> dict:
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["items", "next"],
+        "properties": {"items": {"type": "array", "items": _ref(item)}, "next": {"type": ["string", "null"]}},
+    }
+
+
 SCHEMAS = {
+    "Breach": {
+        "type": "object",
+        "description": "A recorded breach of the vendor (§8.1.1–§8.1.3): the deadline it missed.",
+        "required": ["id", "clause", "kind", "request", "contract", "client_id", "due_at", "met_at", "detected_at"],
+        "properties": {
+            "id": ID,
+            "clause": {"type": "string", "examples": ["8.1.2"]},
+            "kind": {"type": "string", "enum": ["response", "arrival", "resolution"]},
+            "request": ID,
+            "contract": {"type": "string"},
+            "client_id": ID,
+            "due_at": _time(),
+            "met_at": _time("When it was met after all, late; null when still unmet when found."),
+            "detected_at": _time(),
+        },
+    },
+    "BreachPage": _page("Breach", "One page of breaches, newest first."),
+    "Credit": {
+        "type": "object",
+        "description": "A service credit (§8.2 for the vendor): the unperformed fee of a line × the penalty rate.",
+        "required": ["id", "contract", "client_id", "service_line", "period", "rule", "breaches", "amount", "status"],
+        "properties": {
+            "id": ID,
+            "contract": {"type": "string"},
+            "client_id": ID,
+            "service_line": {"type": "string"},
+            "period": {
+                "type": "object",
+                "properties": {
+                    "start": {"type": "string", "format": "date"},
+                    "end": {"type": "string", "format": "date"},
+                },
+            },
+            "rule": {"type": "string", "enum": ["whole_fee", "share_of_requests", "per_breach"]},
+            "breaches": {"type": "integer", "minimum": 0},
+            "line_fee": MONEY,
+            "unperformed_fee": MONEY,
+            "rate": MONEY,
+            "amount": MONEY,
+            "currency": {"type": "string"},
+            "status": {"type": "string", "enum": ["proposed", "confirmed", "billed", "waived"]},
+            "billed_invoice": {"type": ["string", "null"]},
+            "breach_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+    "CreditPage": _page("Credit", "One page of service credits, newest first."),
+    "Dispute": {
+        "type": "object",
+        "description": "A dispute (§9) and its steps: negotiation, mediation, arbitration, litigation.",
+        "required": ["number", "contract", "client_id", "subject", "status", "stage", "steps"],
+        "properties": {
+            "number": {"type": "string", "examples": ["ZY-2026-0001"]},
+            "contract": {"type": "string"},
+            "client_id": ID,
+            "subject": {"type": "string", "enum": ["credit", "penalty", "invoice", "breach", "other"]},
+            "subject_id": {"type": ["integer", "null"]},
+            "amount": {"type": ["string", "null"]},
+            "currency": {"type": "string"},
+            "raised_by": {"type": "string", "enum": ["A", "B"]},
+            "status": {"type": "string", "enum": ["open", "resolved", "withdrawn"]},
+            "stage": {"type": "string", "enum": ["negotiation", "mediation", "arbitration", "litigation"]},
+            "outcome": {"type": ["string", "null"]},
+            "opened_at": _time(),
+            "resolved_at": _time(),
+            "steps": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "stage": {"type": "string"},
+                        "clause": {"type": "string"},
+                        "venue": {"type": "string"},
+                        "opened_on": {"type": "string", "format": "date"},
+                        "deadline": {"type": "string", "format": "date"},
+                        "closed_on": {"type": ["string", "null"], "format": "date"},
+                        "result": {"type": ["string", "null"]},
+                    },
+                },
+            },
+        },
+    },
+    "DisputePage": _page("Dispute", "One page of disputes, newest first."),
     "Error": {
         "type": "object",
         "required": ["error", "reason"],
@@ -339,6 +437,47 @@ def document(server_url: str) -> dict:
                     "required": True,
                     "content": {"application/json": {"schema": _ref("AlertmanagerPayload")}},
                 },
+            ),
+        },
+        "/api/v1/breaches": {
+            "get": _operation(
+                "listBreaches",
+                "List the vendor's breaches (§8.1)",
+                "agreements:read",
+                {"200": _json("BreachPage", "One page of breaches."), **_errors(401, 403, 422, 429)},
+                parameters=PAGE_PARAMETERS,
+            ),
+        },
+        "/api/v1/credits": {
+            "get": _operation(
+                "listCredits",
+                "List service credits (§8.2)",
+                "agreements:read",
+                {"200": _json("CreditPage", "One page of service credits."), **_errors(401, 403, 422, 429)},
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["", "proposed", "confirmed", "billed", "waived"]},
+                    },
+                    *PAGE_PARAMETERS,
+                ],
+            ),
+        },
+        "/api/v1/disputes": {
+            "get": _operation(
+                "listDisputes",
+                "List disputes (§9)",
+                "agreements:read",
+                {"200": _json("DisputePage", "One page of disputes."), **_errors(401, 403, 422, 429)},
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["", "open", "resolved", "withdrawn"]},
+                    },
+                    *PAGE_PARAMETERS,
+                ],
             ),
         },
         "/api/v1/openapi.json": {

@@ -9,6 +9,7 @@ from saas.core.plugins import NavItem, PeriodicJob, hookimpl
 
 @hookimpl
 def saas_blueprints():
+    from saas.api import agreement_views  # noqa: F401  (its routes join the API's blueprint)
     from saas.api.console_views import bp as console_bp
     from saas.api.views import bp
 

@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
-from saas.requests.models import RequestEvent, ServiceRequest
+from saas.credits.models import ServiceCredit
+from saas.disputes.models import Dispute
+from saas.requests.models import RequestEvent, ServiceRequest, SlaBreach
 
 
 def iso(value: datetime | None) -> str | None:
@@ -68,4 +70,76 @@ def request_detail(req: ServiceRequest, events: list[RequestEvent]) -> dict:
         "description": req.description,
         "requester": {"name": req.requester_name, "contact": req.requester_contact},
         "timeline": [event_json(e) for e in events],
+    }
+
+
+def money(value) -> str | None:
+    """An amount as a decimal string ("250.00"): never a float."""
+    return None if value is None else f"{value:f}"
+
+
+def breach_json(breach: SlaBreach, request_number: int, contract_number: str) -> dict:
+    """A recorded breach of the vendor (§8.1.1–§8.1.3) with the deadline it missed."""
+    return {
+        "id": breach.id,
+        "clause": breach.clause,
+        "kind": breach.kind,
+        "request": request_number,
+        "contract": contract_number,
+        "client_id": breach.client_id,
+        "due_at": iso(breach.due_at),
+        "met_at": iso(breach.met_at),
+        "detected_at": iso(breach.detected_at),
+    }
+
+
+def credit_json(credit: ServiceCredit) -> dict:
+    """A service credit (§8.2 for the vendor): what it rests on, how it was computed, and where it stands."""
+    return {
+        "id": credit.id,
+        "contract": credit.contract.number,
+        "client_id": credit.client_id,
+        "service_line": credit.line.description,
+        "period": {"start": credit.period_start.isoformat(), "end": credit.period_last_day.isoformat()},
+        "rule": credit.rule,
+        "breaches": credit.breaches,
+        "line_fee": money(credit.line_fee),
+        "unperformed_fee": money(credit.basis),
+        "rate": money(credit.rate),
+        "amount": money(credit.amount),
+        "currency": credit.currency,
+        "status": credit.status,
+        "billed_invoice": credit.billed_invoice.number if credit.billed_invoice else None,
+        "breach_ids": [e["breach_id"] for e in credit.evidence],
+    }
+
+
+def dispute_json(dispute: Dispute) -> dict:
+    """A dispute (§9) with its steps."""
+    return {
+        "number": dispute.number,
+        "contract": dispute.contract.number,
+        "client_id": dispute.client_id,
+        "subject": dispute.subject,
+        "subject_id": dispute.subject_id,
+        "amount": money(dispute.amount),
+        "currency": dispute.currency,
+        "raised_by": dispute.raised_by_party,
+        "status": dispute.status,
+        "stage": dispute.stage,
+        "outcome": dispute.outcome or None,
+        "opened_at": iso(dispute.opened_at),
+        "resolved_at": iso(dispute.resolved_at),
+        "steps": [
+            {
+                "stage": step.stage,
+                "clause": step.clause,
+                "venue": step.venue,
+                "opened_on": step.opened_on.isoformat(),
+                "deadline": step.deadline.isoformat(),
+                "closed_on": step.closed_on.isoformat() if step.closed_on else None,
+                "result": step.result or None,
+            }
+            for step in dispute.steps
+        ],
     }

@@ -21,6 +21,7 @@ SCOPES = {
     "requests:read": _l("Read requests and their timelines"),
     "requests:write": _l("Raise requests and reply to them"),
     "alerts:write": _l("Send monitoring alerts (Alertmanager webhook)"),
+    "agreements:read": _l("Read breaches, service credits and disputes"),
 }
 #: Every secret starts so, which lets secret scanners and people recognise it.
 SECRET_PREFIX = "ac_"  # noqa: S105 (a fixed marker, not a secret)

@@ -30,7 +30,12 @@ class Api:
     def __init__(self, db, world):
         self.db, self.world = db, world
 
-    def token(self, slug="alpha", scopes=("requests:read", "requests:write", "alerts:write"), client_index=None):
+    def token(
+        self,
+        slug="alpha",
+        scopes=("requests:read", "requests:write", "alerts:write", "agreements:read"),
+        client_index=None,
+    ):
         """A live token of `slug` (restricted to one of its clients when client_index is given); returns its secret."""
         client = self.world.clients(slug)[client_index] if client_index is not None else None
         _token, secret = tokens.create_token(
