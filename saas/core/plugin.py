@@ -12,9 +12,9 @@ ADMIN_ONLY = frozenset({Role.VENDOR_ADMIN})
 
 @hookimpl
 def saas_blueprints():
-    from saas.core.views import auth, console, platform, portal
+    from saas.core.views import auth, console, platform, portal, webhooks
 
-    return [auth.bp, platform.bp, console.bp, portal.bp]
+    return [auth.bp, platform.bp, console.bp, portal.bp, webhooks.bp]
 
 
 @hookimpl
@@ -38,6 +38,7 @@ def saas_nav_items(tenant, membership):
         NavItem(_l("People"), "console.people", ADMIN_ONLY, order=80),
         NavItem(_l("Audit log"), "console.audit_log", ADMIN_ONLY, order=85),
         NavItem(_l("Outbox"), "console.outbox", ADMIN_ONLY, order=88),
+        NavItem(_l("Webhooks"), "webhooks.index", ADMIN_ONLY, order=94),
         NavItem(_l("Plugins"), "console.plugins", ADMIN_ONLY, order=90),
         NavItem(_l("Organisation"), "console.organisation", ADMIN_ONLY, order=95),
         NavItem(_l("Our organisation"), "portal.home", CLIENT_ROLES, order=10),
@@ -64,9 +65,10 @@ def saas_dashboard_cards(tenant, membership):
 
 @hookimpl
 def saas_periodic_jobs():
-    from saas.core.tasks import forget_old_form_tokens, notify_expired_invitations
+    from saas.core.tasks import deliver_due_webhooks, forget_old_form_tokens, notify_expired_invitations
 
     return [
         PeriodicJob(notify_expired_invitations, cron="15 1 * * *", queue="mail"),
         PeriodicJob(forget_old_form_tokens, cron="40 19 * * *"),
+        PeriodicJob(deliver_due_webhooks, cron="* * * * *", timeout=300),
     ]
