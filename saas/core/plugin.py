@@ -72,3 +72,42 @@ def saas_periodic_jobs():
         PeriodicJob(forget_old_form_tokens, cron="40 19 * * *"),
         PeriodicJob(deliver_due_webhooks, cron="* * * * *", timeout=300),
     ]
+
+
+@hookimpl(wrapper=True, specname="saas_demo_data")
+def webhooks_demo(tenant, session):
+    """Once every domain has played its demo: a webhook endpoint of the vendor's at an address where nothing
+    listens, registered three hours ago and sent a test event, replayed, so its log shows failed attempts and retries.
+
+    Registered after the domains' demos, which replay months of history: an endpoint failing all that time would
+    have been switched off long before today. From now on it hears of every event the demo's visitors cause.
+    """
+    from datetime import timedelta
+
+    from saas.core.clock import frozen_at, now
+    from saas.core.events import EVENT_TYPES
+    from saas.core.webhooks import UnsafeAddress, create_endpoint, deliver, due_deliveries, replay, send_test
+
+    result = yield
+    data = {
+        "url": "http://127.0.0.1:9/hook",
+        "description": "演示：客户的 ITSM（未运行，投递会失败） Demo: a client's ITSM (not running, deliveries fail)",
+        "events": list(EVENT_TYPES),
+    }
+    with frozen_at(now() - timedelta(hours=3)) as clock:
+        try:
+            endpoint = create_endpoint(tenant, data, None)
+        except UnsafeAddress:  # an instance that refuses private addresses (production) gets no demo endpoint
+            return result
+        ping = send_test(endpoint)
+        session.commit()  # sent now (inline) or by a worker: nothing listens there, so it fails
+        clock.advance(minutes=2)
+        replay(ping, None)  # a replay is retried on the backoff schedule, as events are
+        session.commit()
+        for minutes in (1, 5, 30):
+            clock.advance(minutes=minutes)
+            deliver(due_deliveries(now()))
+        clock.advance(hours=1)
+        send_test(endpoint)
+        session.commit()
+    return result

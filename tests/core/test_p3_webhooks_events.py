@@ -102,9 +102,7 @@ def test_p3_webhooks_invoice_issued_and_payment_received_are_published(db, world
     ]
 
 
-def test_p3_webhooks_only_the_tenants_own_endpoints_receive_its_events(
-    db, world, sla_alpha, receiver, second_receiver
-):
+def test_p3_webhooks_only_the_tenants_own_endpoints_receive_its_events(db, world, sla_alpha, receiver, second_receiver):
     register(sla_alpha["tenant"], receiver.url)
     register(world.tenant("beta"), second_receiver.url)
     raise_request(sla_alpha, world)

@@ -114,7 +114,7 @@ def test_p3_webhooks_the_delivery_log_pages_by_htmx_fragments(admin, db, world):
     fragment = admin.get(f"/t/alpha/webhooks/{endpoint.id}?after={next_after}", headers=hx)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body and "<tr" in body
-    assert f"/t/alpha/webhooks/deliveries/{newest[2]}" in body and f"deliveries/{newest[0]}\"" not in body
+    assert f"/t/alpha/webhooks/deliveries/{newest[2]}" in body and f'deliveries/{newest[0]}"' not in body
     for url in ("/t/alpha/webhooks/", f"/t/alpha/webhooks/{endpoint.id}", f"/t/alpha/webhooks/deliveries/{newest[0]}"):
         response = admin.get(url, headers=hx)
         assert response.status_code == 200 and "<html" not in response.get_data(as_text=True), url
