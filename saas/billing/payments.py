@@ -168,7 +168,7 @@ def succeed(payment: Payment, invoices: list[Invoice] | None = None) -> list[Pay
 def payment_event_data(payment: Payment, allocations: list[PaymentAllocation], credit: Decimal) -> dict:
     """What a webhook is told of a payment received: amount, method, and the invoices it paid (money as strings)."""
     paid = select(Invoice.id, Invoice.number).where(Invoice.id.in_([a.invoice_id for a in allocations]))
-    numbers = dict(db.session.execute(paid).tuples().all())
+    numbers = {row.id: row.number for row in db.session.execute(paid)}
     return {
         "payment": {
             "id": payment.id,

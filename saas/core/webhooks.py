@@ -80,7 +80,7 @@ def status_label(status: str) -> str:
     from flask_babel import lazy_gettext as _l
 
     labels = {
-        DeliveryStatus.PENDING: _l("Pending"),
+        DeliveryStatus.PENDING: _l("To be sent"),
         DeliveryStatus.SUCCEEDED: _l("Delivered"),
         DeliveryStatus.FAILED: _l("Failed"),
     }
