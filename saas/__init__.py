@@ -73,6 +73,7 @@ def init_database(app):
     app.extensions["enqueue"] = enqueue  # how the outbox queues what follows a commit (saas/core/outbox.py)
     import saas.core.models  # noqa: F401  (register the core tables)
     import saas.core.submissions  # noqa: F401
+    import saas.core.webhooks  # noqa: F401
     from saas.core import dbscope, sqlite
 
     with app.app_context():

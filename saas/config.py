@@ -148,6 +148,11 @@ class Config:
     READINESS_CACHE_SECONDS = 5
     #: Load the `saas.sandbox_plugins` entry points (stand-in payment gateways): never in production.
     SANDBOX_PLUGINS = False
+    #: Let webhook endpoints be private, loopback or link-local addresses (development and tests, for a local
+    #: receiver). Never in production: a webhook would let a tenant make this server call its own network (SSRF).
+    WEBHOOKS_ALLOW_PRIVATE = os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "") == "1"
+    #: Seconds a webhook delivery waits to connect, and then for the answer.
+    WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))
 
 
 class DevelopmentConfig(Config):
@@ -156,6 +161,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     SANDBOX_PLUGINS = True
     METRICS_OPEN = True
+    WEBHOOKS_ALLOW_PRIVATE = True
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"

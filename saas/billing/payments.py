@@ -18,7 +18,7 @@ from saas.billing.models import (
     PaymentAllocation,
     PaymentStatus,
 )
-from saas.core import audit
+from saas.core import audit, events
 from saas.core.clock import now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant
@@ -160,7 +160,31 @@ def succeed(payment: Payment, invoices: list[Invoice] | None = None) -> list[Pay
         credit=str(remaining),
     )
     db.session.flush()
+    if events.wanted(payment.tenant_id, "payment.received"):
+        events.publish(payment.tenant_id, "payment.received", payment_event_data(payment, allocations, remaining))
     return allocations
+
+
+def payment_event_data(payment: Payment, allocations: list[PaymentAllocation], credit: Decimal) -> dict:
+    """What a webhook is told of a payment received: amount, method, and the invoices it paid (money as strings)."""
+    paid = select(Invoice.id, Invoice.number).where(Invoice.id.in_([a.invoice_id for a in allocations]))
+    numbers = {row.id: row.number for row in db.session.execute(paid)}
+    return {
+        "payment": {
+            "id": payment.id,
+            "client_id": payment.client_id,
+            "method": payment.provider,
+            "reference": payment.reference,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "received_on": payment.received_on.isoformat() if payment.received_on else None,
+            "credit": str(credit),
+            "allocations": [
+                {"invoice_id": a.invoice_id, "invoice_number": numbers.get(a.invoice_id), "amount": str(a.amount)}
+                for a in allocations
+            ],
+        }
+    }
 
 
 def _open_invoices(payment: Payment) -> list[Invoice]:

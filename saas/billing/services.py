@@ -20,6 +20,7 @@ from saas.billing.models import (
 from saas.billing.periods import Period, period, periods_between
 from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractChange, ContractStatus
 from saas.contracts.services import term_end
+from saas.core import events
 from saas.core.bulk import among, insert_many
 from saas.core.clock import local_today, now
 from saas.core.counters import locked_counter
@@ -339,6 +340,29 @@ def issued(tenant: Tenant, invoice_ids: list[int]) -> None:
         ).all():
             payments.apply_credit(invoice)
     notify.note_issued(invoice_ids)
+    if events.wanted(tenant.id, "invoice.issued"):
+        issued_now = db.session.scalars(select(Invoice).where(among(Invoice.id, invoice_ids)).order_by(Invoice.id))
+        events.publish_many(tenant.id, "invoice.issued", [invoice_event_data(i) for i in issued_now])
+
+
+def invoice_event_data(invoice: Invoice) -> dict:
+    """What a webhook is told of an issued invoice: its number, ids, period and amounts (money as strings)."""
+    return {
+        "invoice": {
+            "id": invoice.id,
+            "number": invoice.number,
+            "client_id": invoice.client_id,
+            "contract_id": invoice.contract_id,
+            "status": invoice.status,
+            "currency": invoice.currency,
+            "total": str(invoice.total),
+            "balance": str(invoice.balance),
+            "period_start": invoice.period_start.isoformat(),
+            "period_end": invoice.period_end.isoformat(),
+            "issue_date": invoice.issue_date.isoformat(),
+            "due_date": invoice.due_date.isoformat(),
+        }
+    }
 
 
 def _insert_invoices(rows: list[dict]) -> list[int]:

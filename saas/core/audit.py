@@ -91,6 +91,11 @@ ACTION_LABELS = {
     "disputes.withdrawn": _l("Dispute withdrawn"),
     "billing.penalty_waived": _l("Penalty waived (§8.2)"),
     "billing.settings_changed": _l("Billing settings changed"),
+    "webhooks.endpoint_created": _l("Webhook endpoint registered"),
+    "webhooks.endpoint_changed": _l("Webhook endpoint changed"),
+    "webhooks.secret_rolled": _l("Webhook secret rolled"),
+    "webhooks.endpoint_disabled": _l("Webhook endpoint switched off after failing"),
+    "webhooks.replayed": _l("Webhook event replayed"),
 }
 
 

@@ -16,7 +16,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms import fields as wtf_fields
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from saas.core.models import Role
 from saas.core.parsing import (
@@ -291,3 +291,52 @@ class PluginSettingsForm(AppForm):
             return str(value)
 
         return {name: stored(field) for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class WebhookEndpointForm(AppForm):
+    """A webhook endpoint: where to send which events; its secret typed or made when it is created."""
+
+    url = StringField(
+        _l("Endpoint URL"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("Where each event is POSTed, such as https://itsm.example.com/hooks/aftercare."),
+    )
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+    events = wtf_fields.SelectMultipleField(
+        _l("Events"), choices=[], widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+    secret = StringField(
+        _l("Signing secret"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Leave empty to have one made for you; if you type one, at least 24 characters."),
+    )
+    enabled = BooleanField(_l("Enabled"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        from saas.core.events import EVENT_TYPES
+
+        super().__init__(*args, **kwargs)
+        self.events.choices = choices(EVENT_TYPES.items())
+
+    def validate_url(self, field):
+        from saas.core.webhooks import UnsafeAddress, checked_address
+
+        field.data = (field.data or "").strip()
+        try:
+            checked_address(field.data)
+        except UnsafeAddress as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_events(self, field):
+        # Not DataRequired: its `required` flag would make every checkbox required.
+        if not field.data:
+            raise ValidationError(_l("Choose at least one event."))
+
+    def validate_secret(self, field):
+        from saas.core.webhooks import MIN_SECRET_LENGTH
+
+        field.data = (field.data or "").strip()
+        if field.data and (len(field.data) < MIN_SECRET_LENGTH or any(c.isspace() for c in field.data)):
+            raise ValidationError(
+                _l("A secret needs at least %(num)d characters (letters, digits, symbols; no spaces).", num=24)
+            )

@@ -89,3 +89,57 @@ def forget_old_form_tokens() -> int:
     from saas.core.submissions import forget_old
 
     return forget_old()
+
+
+@task
+def deliver_webhooks(delivery_ids: list[int]) -> int:
+    """Send these webhook deliveries (those due and not being sent already); a failure waits for its retry."""
+    from saas.core.webhooks import deliver
+
+    return deliver(delivery_ids)
+
+
+@task
+def deliver_due_webhooks() -> int:
+    """Every minute: the webhook deliveries whose next attempt is due (retries, and those inline mode left)."""
+    from saas.core.webhooks import deliver, due_deliveries
+
+    return deliver(due_deliveries(now()))
+
+
+@task
+def notify_webhook_disabled(endpoint_ids: list[int]) -> int:
+    """Tell the tenant's admins, once, that an endpoint was switched off after failing for days; how many mails."""
+    from saas.core.models import Membership, Role
+    from saas.core.webhooks import DISABLE_AFTER, WebhookEndpoint
+
+    sent = 0
+    for endpoint in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))).all():
+        if endpoint.enabled or endpoint.disabled_at is None:
+            continue
+        link = external_url("webhooks.endpoint", tenant=endpoint.tenant.slug, endpoint_id=endpoint.id)
+        admins = db.session.scalars(
+            select(Membership).where(Membership.tenant_id == endpoint.tenant_id, Membership.role == Role.VENDOR_ADMIN)
+        ).all()
+
+        def render(e=endpoint, link=link):
+            return _(
+                "Every delivery to the webhook endpoint %(url)s has failed for %(days)d days, so it was switched "
+                "off on %(when)s UTC and is sent nothing more.\n\nIts delivery log says what the endpoint answered. "
+                "Once it works again, switch it back on and replay what it missed:\n%(link)s",
+                url=e.url,
+                days=DISABLE_AFTER.days,
+                when=e.disabled_at.strftime("%Y-%m-%d %H:%M"),
+                link=link,
+            )
+
+        for membership in admins:
+            send_mail(
+                dedupe_key=f"webhook-disabled:{endpoint.id}:{endpoint.disabled_at.isoformat()}:{membership.user_id}",
+                to=membership.user.email,
+                subject=both_languages(lambda e=endpoint: _("Webhook endpoint switched off: %(url)s", url=e.url)),
+                body=both_languages(render),
+                tenant_id=endpoint.tenant_id,
+            )
+            sent += 1
+    return sent

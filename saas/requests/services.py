@@ -9,7 +9,7 @@ from sqlalchemy.orm import load_only, raiseload, selectinload
 
 from saas.calendars.models import ServiceCalendar
 from saas.contracts.models import Contract, ContractStatus
-from saas.core import audit
+from saas.core import audit, events
 from saas.core.clock import local_date, local_today, now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Tenant, User
@@ -257,7 +257,30 @@ def create_request(
         if member is not None:
             assign(req, member, None, rule=how)
     add_event(req, "created", actor, to_status=S.NEW, body=req.description, data={"channel": channel})
+    events.publish(tenant.id, "request.created", event_data(req))
     return req
+
+
+def event_data(req: ServiceRequest, **extra) -> dict:
+    """What a webhook is told of a request: its number and ids and its key fields (not its description)."""
+    return {
+        "request": {
+            "id": req.id,
+            "number": req.number,
+            "reference": req.reference,
+            "client_id": req.client_id,
+            "contract_id": req.contract_id,
+            "subject": req.subject,
+            "kind": req.kind,
+            "priority": req.priority,
+            "status": req.status,
+            "channel": req.channel,
+            "received_at": req.received_at.isoformat() if req.received_at else None,
+            "response_due_at": req.response_due_at.isoformat() if req.response_due_at else None,
+            "resolution_due_at": req.resolution_due_at.isoformat() if req.resolution_due_at else None,
+        },
+        **extra,
+    }
 
 
 def add_event(
@@ -331,6 +354,11 @@ def change_status(req: ServiceRequest, to_status: str, actor: User, *, by_client
     sla.refresh_due(req)
     kind = "reopened" if current == S.RESOLVED and to_status == S.IN_PROGRESS else "status"
     add_event(req, kind, actor, from_status=current, to_status=to_status, body=note.strip())
+    events.publish(
+        req.tenant_id,
+        "request.status_changed",
+        event_data(req, from_status=str(current), to_status=str(to_status), by_client=by_client),
+    )
 
 
 def close_by_vendor(req: ServiceRequest, actor: User, reason: str) -> None:
@@ -347,6 +375,11 @@ def close_by_vendor(req: ServiceRequest, actor: User, reason: str) -> None:
     req.status, req.is_open, req.closed_at = S.CLOSED, False, at
     sla.refresh_due(req)
     add_event(req, "status", actor, from_status=previous, to_status=S.CLOSED, body=reason.strip())
+    events.publish(
+        req.tenant_id,
+        "request.status_changed",
+        event_data(req, from_status=str(previous), to_status=str(S.CLOSED), by_client=False),
+    )
 
 
 def reply(

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from saas.calendars.models import CalendarDay, ServiceCalendar
 from saas.calendars.services import spec_for
 from saas.calendars.working_time import ALWAYS, CalendarSpec, add_working_time, working_intervals, working_time_between
+from saas.core import events
 from saas.core.bulk import insert_many, insert_new
 from saas.core.clock import now
 from saas.core.outbox import send_after_commit
@@ -193,6 +194,35 @@ def _note_breaches(breached: list[tuple[ServiceRequest, str, datetime]], at: dat
     else:
         ids = db.session.scalars(insert(RequestEvent).returning(RequestEvent.id), rows).all()
     send_after_commit(send_request_mail, ids, key="request-mail")
+    _publish_breaches(breached, at)
+
+
+def _publish_breaches(breached: list[tuple[ServiceRequest, str, datetime]], at: datetime) -> None:
+    """One `breach.recorded` webhook event per breach, for the endpoints of each request's tenant."""
+    by_tenant: dict[int, list[dict]] = {}
+    for req, kind, due in breached:
+        by_tenant.setdefault(req.tenant_id, []).append(
+            {
+                "breach": {
+                    "kind": kind,
+                    "clause": BREACH_CLAUSES[kind],
+                    "due_at": due.isoformat(),
+                    "detected_at": at.isoformat(),
+                },
+                "request": {
+                    "id": req.id,
+                    "number": req.number,
+                    "reference": req.reference,
+                    "client_id": req.client_id,
+                    "contract_id": req.contract_id,
+                    "subject": req.subject,
+                    "priority": req.priority,
+                    "status": req.status,
+                },
+            }
+        )
+    for tenant_id, items in by_tenant.items():
+        events.publish_many(tenant_id, "breach.recorded", items)
 
 
 def overdue(req: ServiceRequest, at: datetime) -> list[str]:

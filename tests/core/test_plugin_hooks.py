@@ -168,7 +168,7 @@ def test_core_uses_the_same_hooks(app):
     assert pm.get_plugin(CORE) is core_plugin
     assert CORE not in pm.plugin_names()  # not something an operator can switch off
     core_bps = core_plugin.saas_blueprints()
-    assert {bp.name for bp in core_bps} == {"auth", "platform", "console", "portal", "operations"}
+    assert {bp.name for bp in core_bps} == {"auth", "platform", "console", "portal", "operations", "webhooks"}
     for bp in core_bps:
         assert app.blueprints[bp.name] is bp
     callers = {

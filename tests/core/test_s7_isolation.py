@@ -29,11 +29,13 @@ from saas.contracts.changes import propose_termination
 from saas.contracts.services import add_standard_services, create_draft, list_services
 from saas.contracts.signing import documents, send_for_signatures, sign
 from saas.core.clients import add_contact
+from saas.core.events import EVENT_TYPES
 from saas.core.invitation_tokens import invitation_token
 from saas.core.people import invite
 from saas.core.plugins import plugin_manager
 from saas.credits.models import ServiceCredit
 from saas.disputes.services import open_dispute
+from saas.core.webhooks import WebhookDelivery, create_endpoint
 from saas.feedback import services as feedback_service
 from saas.notices.services import send_notice
 from saas.requests.services import attach, create_request, timeline
@@ -100,6 +102,12 @@ def rows_of(tenant, client, person, vendor_admin, db):
     add_standard_services(tenant)
     db.session.flush()
     service = list_services(tenant)[0]
+    # First, so that every event below is published to it and its log has deliveries (to a closed port: failed).
+    endpoint = create_endpoint(
+        tenant,
+        {"url": "http://127.0.0.1:9/hook", "description": f"Hook of {client.legal_name}", "events": list(EVENT_TYPES)},
+        vendor_admin,
+    )
     contract = create_draft(
         tenant,
         client.id,
@@ -185,6 +193,9 @@ def rows_of(tenant, client, person, vendor_admin, db):
     invitation = invite(tenant, email=f"invitee-{client.id}@example.com", role="client_user", client_id=client.id)
     api_token, _secret = create_token(tenant, f"Token {client.id}", ["requests:read"], client.id, vendor_admin)
     db.session.commit()
+    delivery = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookDelivery.id)
+    )
     return {
         "tenant": tenant.slug,
         "tenant_id": tenant.id,
@@ -193,6 +204,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "membership_id": person.membership_in(tenant.id).id,
         "invitation_id": invitation.id,
         "token_id": api_token.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
         "contract_id": contract.id,
         "document_id": documents(contract)[0].id,
         "change_id": change.id,
