@@ -33,9 +33,9 @@ from saas.core.events import EVENT_TYPES
 from saas.core.invitation_tokens import invitation_token
 from saas.core.people import invite
 from saas.core.plugins import plugin_manager
+from saas.core.webhooks import WebhookDelivery, create_endpoint
 from saas.credits.models import ServiceCredit
 from saas.disputes.services import open_dispute
-from saas.core.webhooks import WebhookDelivery, create_endpoint
 from saas.feedback import services as feedback_service
 from saas.notices.services import send_notice
 from saas.requests.services import attach, create_request, timeline
@@ -59,6 +59,9 @@ PUBLIC = {
     "api.read_request": "token-authenticated JSON API; isolation tested in tests/api",
     "api.add_comment": "token-authenticated JSON API; isolation tested in tests/api",
     "api.alertmanager_webhook": "token-authenticated JSON API; isolation tested in tests/api",
+    "api.list_breaches": "token-authenticated JSON API; isolation tested in tests/api/test_p3_agreements_api.py",
+    "api.list_credits": "token-authenticated JSON API; isolation tested in tests/api/test_p3_agreements_api.py",
+    "api.list_disputes": "token-authenticated JSON API; isolation tested in tests/api/test_p3_agreements_api.py",
     "api.openapi": "the API's description, the same for everyone",
     "operations.healthz": "the process is alive: no tenant data (tests/core/test_p3_operations.py)",
     "operations.readyz": "the database, Redis and migrations answer: no tenant data (tests/core/test_p3_operations.py)",

@@ -11,6 +11,7 @@ from saas.billing import services
 from saas.billing.models import Invoice, InvoiceStatus, PaymentAllocation
 from saas.core.models import Client, Tenant
 from saas.core.tenants import plugin_settings
+from saas.credits.models import CreditStatus, ServiceCredit
 from saas.demo import seed_demo
 from tests.plugins.payments_cheque.flow import SHANGHAI
 
@@ -51,14 +52,22 @@ def test_hook_saas_demo_data_plays_a_bounced_cheque_and_its_replacement(app, db,
             .order_by(PaymentAllocation.id)
         ).all()
         assert amounts == [paid.total, -paid.total, paid.total]
-        # the next month's run puts the fee on the next invoice
+        # the next month's run puts the fee on the next invoice (with the service credits the demo confirmed, §8.2)
+        confirmed = sum(
+            db.session.scalars(
+                select(ServiceCredit.amount).where(
+                    ServiceCredit.contract_id == paid.contract_id, ServiceCredit.status == CreditStatus.CONFIRMED
+                )
+            ),
+            Decimal(0),
+        )
         clock.set(datetime(2026, 7, 1, 1, tzinfo=SHANGHAI))
         services.bill(tenant, [paid.contract_id], datetime(2026, 7, 1).date())
         db.session.commit()
         june = db.session.scalars(
             select(Invoice).where(Invoice.client_id == first_client.id).order_by(Invoice.period_start.desc())
         ).first()
-        assert june.total == newest.total + Decimal("50.00")
+        assert june.total == newest.total + Decimal("50.00") - confirmed
         db.session.expire_all()
         assert bounced.fee_invoice_id == june.id
         clock.set(datetime(2026, 6, 10, 9, tzinfo=SHANGHAI))
