@@ -155,7 +155,7 @@ def test_s9_1_a_deadline_in_the_past_is_refused(db, world, agreement):
     assert db.session.scalar(select(Dispute.id)) is None
 
 
-def test_s9_deadline_reminders_go_7_days_and_1_day_before_exactly_once(db, world, agreement, clock):
+def test_s9_1_deadline_reminders_go_7_days_and_1_day_before_exactly_once(db, world, agreement, clock):
     dispute = contest(agreement, world, waived_credit(agreement, world), deadline=date(2026, 12, 20))
     tenant = agreement["tenant"]
     sent = {}
@@ -173,7 +173,7 @@ def test_s9_deadline_reminders_go_7_days_and_1_day_before_exactly_once(db, world
     assert to == both and all(dispute.number in m.subject for m in mails)
 
 
-def test_s9_a_disputed_invoice_amount_has_no_late_penalty_while_open_and_has_one_after_it_is_lost(
+def test_s9_1_a_disputed_invoice_amount_has_no_late_penalty_while_open_and_has_one_after_it_is_lost(
     db, world, agreement, clock
 ):
     tenant, invoice = agreement["tenant"], agreement["invoice"]
@@ -208,7 +208,7 @@ def test_s9_a_disputed_invoice_amount_has_no_late_penalty_while_open_and_has_one
     assert penalty.basis == Decimal("3000.00") and penalty.amount == Decimal("300.00")
 
 
-def test_s9_a_partly_disputed_invoice_is_penalised_on_the_rest_only(db, world, agreement, clock):
+def test_s9_1_a_partly_disputed_invoice_is_penalised_on_the_rest_only(db, world, agreement, clock):
     tenant, invoice = agreement["tenant"], agreement["invoice"]
     services.open_dispute(
         tenant,
@@ -231,7 +231,7 @@ def test_s9_a_partly_disputed_invoice_is_penalised_on_the_rest_only(db, world, a
     assert db.session.scalar(select(LatePenalty)).amount == Decimal("200.00")
 
 
-def test_s9_a_settled_invoice_dispute_credits_the_agreed_amount(db, world, agreement):
+def test_s9_1_a_settled_invoice_dispute_credits_the_agreed_amount(db, world, agreement):
     tenant, invoice = agreement["tenant"], agreement["invoice"]
     dispute = services.open_dispute(
         tenant,
@@ -258,7 +258,7 @@ def test_s9_a_settled_invoice_dispute_credits_the_agreed_amount(db, world, agree
     assert db.session.get(Dispute, dispute.id).status == DisputeStatus.RESOLVED
 
 
-def test_s9_a_credit_dispute_decided_for_the_client_confirms_the_waived_credit(db, client, world, agreement):
+def test_s9_2_a_credit_dispute_decided_for_the_client_confirms_the_waived_credit(db, client, world, agreement):
     credit = waived_credit(agreement, world)
     dispute = contest(agreement, world, credit)
     client.sign_in(world.person("alpha", "vendor_admin").email)
@@ -273,7 +273,7 @@ def test_s9_a_credit_dispute_decided_for_the_client_confirms_the_waived_credit(d
     assert refused.status_code == 422 and "This dispute is closed." in refused.get_data(as_text=True)
 
 
-def test_s9_only_the_raising_party_withdraws_and_a_reason_is_needed(db, client, world, agreement):
+def test_s9_1_only_the_raising_party_withdraws_and_a_reason_is_needed(db, client, world, agreement):
     dispute = contest(agreement, world, waived_credit(agreement, world))
     client.sign_in(world.person("alpha", "vendor_admin").email)
     page = client.get(f"/t/alpha/disputes/{dispute.id}").get_data(as_text=True)
