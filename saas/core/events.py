@@ -16,6 +16,11 @@ EVENT_TYPES = {
     "breach.recorded": _l("Breach recorded"),
     "invoice.issued": _l("Invoice issued"),
     "payment.received": _l("Payment received"),
+    "credit.proposed": _l("Service credit proposed"),
+    "credit.decided": _l("Service credit confirmed, waived or upheld"),
+    "notice.sent": _l("Notice sent"),
+    "dispute.opened": _l("Dispute opened"),
+    "dispute.changed": _l("Dispute moved on, resolved or withdrawn"),
 }
 #: The test event an admin sends from the endpoint's page; no endpoint subscribes to it.
 PING = "ping"

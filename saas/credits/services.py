@@ -15,7 +15,7 @@ from saas.billing.payments import lock
 from saas.billing.periods import Period, periods_between
 from saas.billing.services import BILLABLE
 from saas.contracts.models import Contract, ContractLine, ServiceKind
-from saas.core import audit
+from saas.core import audit, events
 from saas.core.bulk import among, insert_new
 from saas.core.clock import local_date, now
 from saas.core.errors import ServiceError
@@ -239,7 +239,36 @@ def propose_credits(tenant: Tenant, today: date) -> int:
             }
         )
     inserted = insert_new(ServiceCredit, rows, ("contract_line_id", "period_start"), ("id",))
+    if inserted and events.wanted(tenant.id, "credit.proposed"):
+        new = db.session.scalars(
+            select(ServiceCredit)
+            .options(selectinload(ServiceCredit.contract), selectinload(ServiceCredit.line))
+            .where(ServiceCredit.id.in_([row.id for row in inserted]))
+            .order_by(ServiceCredit.id)
+        ).all()
+        events.publish_many(tenant.id, "credit.proposed", [event_data(c) for c in new])
     return len(inserted)
+
+
+def event_data(credit: ServiceCredit) -> dict:
+    """What a webhook tells of a credit: its id, agreement, line, period, amount and status."""
+    return {
+        "credit": {
+            "id": credit.id,
+            "contract": credit.contract.number,
+            "client_id": credit.client_id,
+            "service_line": credit.line.description,
+            "period_start": credit.period_start.isoformat(),
+            "amount": f"{credit.amount:f}",
+            "currency": credit.currency,
+            "status": credit.status,
+            "breaches": credit.breaches,
+        }
+    }
+
+
+def _decided(credit: ServiceCredit) -> None:
+    events.publish(credit.tenant_id, "credit.decided", event_data(credit))
 
 
 def _requests_with_deadlines(tenant, contracts, periods, lines) -> dict[tuple[int, date], set[int]]:
@@ -295,6 +324,7 @@ def confirm(credit: ServiceCredit, actor: User, note: str = "") -> bool:
         "credits.credit_confirmed", tenant_id=credit.tenant_id, target=credit, actor=actor, amount=str(credit.amount)
     )
     db.session.flush()
+    _decided(credit)
     return True
 
 
@@ -316,6 +346,7 @@ def waive(credit: ServiceCredit, actor: User, reason: str) -> bool:
         reason=reason,
     )
     db.session.flush()
+    _decided(credit)
     return True
 
 
@@ -330,6 +361,7 @@ def uphold(credit: ServiceCredit, actor: User, reason: str) -> bool:
         "credits.credit_upheld", tenant_id=credit.tenant_id, target=credit, actor=actor, amount=str(credit.amount)
     )
     db.session.flush()
+    _decided(credit)
     return True
 
 

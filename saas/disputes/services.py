@@ -16,7 +16,7 @@ from saas.billing.models import Invoice
 from saas.billing.payments import OPEN_INVOICES, lock
 from saas.billing.penalty_models import LatePenalty
 from saas.contracts.models import Contract
-from saas.core import audit
+from saas.core import audit, events
 from saas.core.bulk import among
 from saas.core.clock import local_today, now
 from saas.core.counters import locked_counter
@@ -191,7 +191,30 @@ def open_dispute(
     _open_step(dispute, contract, Stage.NEGOTIATION, today, deadline, venue(contract, Stage.NEGOTIATION))
     audit.record("disputes.opened", tenant_id=tenant.id, target=dispute, actor=actor, number=dispute.number)
     db.session.flush()
+    _publish(dispute, "dispute.opened")
     return dispute
+
+
+def _publish(dispute: Dispute, event_type: str) -> None:
+    """Tell the tenant's webhooks of the dispute as it now stands."""
+    events.publish(
+        dispute.tenant_id,
+        event_type,
+        {
+            "dispute": {
+                "id": dispute.id,
+                "number": dispute.number,
+                "contract": dispute.contract.number,
+                "client_id": dispute.client_id,
+                "subject": dispute.subject,
+                "subject_id": dispute.subject_id,
+                "status": dispute.status,
+                "stage": dispute.stage,
+                "outcome": dispute.outcome or None,
+                "deadline": dispute.current_step.deadline.isoformat() if dispute.current_step else None,
+            }
+        },
+    )
 
 
 def _open_step(dispute: Dispute, contract: Contract, stage: str, today: date, deadline: date, where: str) -> None:
@@ -249,6 +272,7 @@ def escalate(dispute: Dispute, actor: User, *, result: str, deadline: date | Non
         stage=following,
     )
     db.session.flush()
+    _publish(dispute, "dispute.changed")
     return dispute.current_step
 
 
@@ -311,6 +335,7 @@ def resolve(dispute: Dispute, actor: User, *, outcome: str, note: str, amount: D
         outcome=outcome,
     )
     db.session.flush()
+    _publish(dispute, "dispute.changed")
     return dispute
 
 
@@ -332,6 +357,7 @@ def withdraw(dispute: Dispute, actor: User, party: str, reason: str) -> Dispute:
     )
     audit.record("disputes.withdrawn", tenant_id=dispute.tenant_id, target=dispute, actor=actor, number=dispute.number)
     db.session.flush()
+    _publish(dispute, "dispute.changed")
     return dispute
 
 

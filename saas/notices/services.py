@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.contracts.models import Contract
-from saas.core import audit
+from saas.core import audit, events
 from saas.core.clock import add_months, local_today, now
 from saas.core.counters import locked_counter
 from saas.core.errors import ServiceError
@@ -143,6 +143,23 @@ def send_notice(
     )
     db.session.flush()
     send_after_commit(send_notice_mail, [notice.id], key="notice-mail")
+    events.publish(
+        tenant.id,
+        "notice.sent",
+        {
+            "notice": {
+                "id": notice.id,
+                "number": notice.number,
+                "kind": kind,
+                "clause": notice.clause,
+                "sender_party": sender_party,
+                "contract": contract.number,
+                "client_id": contract.client_id,
+                "deadline": deadline.isoformat() if deadline else None,
+                "digest": notice.digest,
+            }
+        },
+    )
     return notice
 
 
