@@ -261,6 +261,8 @@ class SlaBreach(ClientScoped, db.Model):
     #: Raised and due times, target hours, the calendar and every pause: how the due time was computed.
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
 
+    request: Mapped[ServiceRequest] = relationship()
+
 
 @event.listens_for(RequestEvent, "before_update")
 @event.listens_for(RequestEvent, "before_delete")

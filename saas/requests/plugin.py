@@ -9,9 +9,10 @@ from saas.requests import models  # noqa: F401  (register the tables)
 
 @hookimpl
 def saas_blueprints():
+    from saas.requests import breach_views
     from saas.requests.views import bp, portal_bp
 
-    return [bp, portal_bp]
+    return [bp, portal_bp, breach_views.bp, breach_views.portal_bp]
 
 
 @hookimpl
@@ -25,6 +26,8 @@ def saas_nav_items(tenant, membership):
         NavItem(_l("Requests"), "requests.index", VENDOR_ROLES, order=20),
         NavItem(_l("Request categories"), "requests.categories", frozenset({Role.VENDOR_ADMIN}), order=44),
         NavItem(_l("Our requests"), "portal_requests.portal_index", CLIENT_ROLES, order=10),
+        NavItem(_l("Breaches"), "breaches.index", VENDOR_ROLES, order=21),
+        NavItem(_l("Breaches"), "portal_breaches.portal_index", CLIENT_ROLES, order=11),
     ]
 
 
