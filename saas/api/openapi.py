@@ -61,7 +61,7 @@ SCHEMAS = {
         "properties": {
             "id": ID,
             "clause": {"type": "string", "examples": ["8.1.2"]},
-            "kind": {"type": "string", "enum": ["response", "arrival", "resolution"]},
+            "kind": {"type": "string", "enum": ["response", "arrival", "resolution", "not_fixed"]},
             "request": ID,
             "contract": {"type": "string"},
             "client_id": ID,

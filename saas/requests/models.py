@@ -241,6 +241,7 @@ class BreachKind(enum.StrEnum):
     RESPONSE = "response"  # §8.1.2 the response deadline was missed
     ARRIVAL = "arrival"  # §2.1.2 / §8.1.1 the engineer arrived late
     RESOLUTION = "resolution"  # §8.1.3 not handled within the resolution target
+    NOT_FIXED = "not_fixed"  # §8.1.1 below the agreed standard: the client rejected the resolution twice
 
 
 class SlaBreach(ClientScoped, db.Model):

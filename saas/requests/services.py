@@ -12,7 +12,7 @@ from saas.contracts.models import Contract, ContractStatus
 from saas.core import audit, events
 from saas.core.clock import local_date, local_today, now
 from saas.core.errors import ServiceError
-from saas.core.models import Client, Tenant, User
+from saas.core.models import Client, Membership, Tenant, User
 from saas.core.outbox import send_after_commit
 from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_filename
 from saas.core.tenancy import owned_by
@@ -354,10 +354,30 @@ def change_status(req: ServiceRequest, to_status: str, actor: User, *, by_client
     sla.refresh_due(req)
     kind = "reopened" if current == S.RESOLVED and to_status == S.IN_PROGRESS else "status"
     add_event(req, kind, actor, from_status=current, to_status=to_status, body=note.strip())
+    if kind == "reopened" and by_client:
+        sla.record_not_fixed(req, _client_rejections(req))
     events.publish(
         req.tenant_id,
         "request.status_changed",
         event_data(req, from_status=str(current), to_status=str(to_status), by_client=by_client),
+    )
+
+
+def _client_rejections(req: ServiceRequest) -> list[datetime]:
+    """When the client reopened the request's resolution, oldest first (the event just added included)."""
+    db.session.flush()
+    return list(
+        db.session.scalars(
+            select(RequestEvent.created_at)
+            .join(User, User.id == RequestEvent.actor_id)
+            .join(Membership, (Membership.user_id == User.id) & (Membership.tenant_id == req.tenant_id))
+            .where(
+                RequestEvent.request_id == req.id,
+                RequestEvent.kind == "reopened",
+                Membership.client_id == req.client_id,
+            )
+            .order_by(RequestEvent.id)
+        )
     )
 
 

@@ -19,7 +19,14 @@ from saas.requests.models import BreachKind, RequestEvent, RequestPause, Service
 from saas.requests.notifications import send_request_mail
 
 #: The agreement's clause for each missed deadline.
-BREACH_CLAUSES = {BreachKind.RESPONSE: "8.1.2", BreachKind.ARRIVAL: "8.1.1", BreachKind.RESOLUTION: "8.1.3"}
+BREACH_CLAUSES = {
+    BreachKind.RESPONSE: "8.1.2",
+    BreachKind.ARRIVAL: "8.1.1",
+    BreachKind.RESOLUTION: "8.1.3",
+    BreachKind.NOT_FIXED: "8.1.1",
+}
+#: A resolution the client rejects this many times is a service below the agreed standard (§8.1.1).
+REJECTIONS_FOR_BREACH = 2
 #: Requests the sweep handles per transaction.
 SWEEP_CHUNK = 2000
 
@@ -159,6 +166,35 @@ def record_breach_if_late(req: ServiceRequest, kind: str, met_at: datetime | Non
     return bool(inserted)
 
 
+def record_not_fixed(req: ServiceRequest, rejected_at: list[datetime]) -> bool:
+    """The client rejected the vendor's resolution REJECTIONS_FOR_BREACH times: a service below the agreed standard
+    (§8.1.1), recorded once per request with the rejections as its evidence."""
+    if len(rejected_at) < REJECTIONS_FOR_BREACH:
+        return False
+    at = rejected_at[-1]
+    row = {
+        "tenant_id": req.tenant_id,
+        "client_id": req.client_id,
+        "request_id": req.id,
+        "contract_id": req.contract_id,
+        "kind": BreachKind.NOT_FIXED,
+        "clause": BREACH_CLAUSES[BreachKind.NOT_FIXED],
+        "due_at": at,
+        "met_at": None,
+        "detected_at": at,
+        "evidence": {
+            "request": req.number,
+            "contract": req.contract.number if req.contract else None,
+            "received_at": req.received_at.isoformat(),
+            "rejected_at": [moment.isoformat() for moment in rejected_at],
+        },
+    }
+    inserted = _insert_breaches([row])
+    if inserted:
+        _note_breach(req, BreachKind.NOT_FIXED, at)
+    return bool(inserted)
+
+
 def record_overdue(req: ServiceRequest, at: datetime) -> None:
     """Before a request leaves the open queue, record the deadlines that already passed unmet (§8.1)."""
     for kind in overdue(req, at):
@@ -185,7 +221,9 @@ def _note_breaches(breached: list[tuple[ServiceRequest, str, datetime]], at: dat
             "from_status": "",
             "to_status": "",
             "created_at": at,
-            "data": {"kind": kind, "clause": BREACH_CLAUSES[kind], "due_at": due.isoformat()},
+            # a rejected resolution has no deadline to tell of: its mail says what happened, not when it was due
+            "data": {"kind": kind, "clause": BREACH_CLAUSES[kind]}
+            | ({} if kind == BreachKind.NOT_FIXED else {"due_at": due.isoformat()}),
         }
         for req, kind, due in breached
     ]
