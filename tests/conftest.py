@@ -102,3 +102,36 @@ def raise_request(world):
         return req
 
     return raise_
+
+
+def service_credit(contract, *, amount="300.00", start=date(2026, 11, 1), end=date(2026, 12, 1), **changes):
+    """A service credit of the contract's first line (§8.2), as the nightly job proposes one, added to the session:
+    for tests about what follows a credit (disputes, the API, isolation) rather than how it is computed."""
+    from decimal import Decimal
+
+    from saas.credits.models import ServiceCredit
+
+    fee = contract.lines[0].monthly_fee * contract.lines[0].quantity
+    credit = ServiceCredit(
+        tenant_id=contract.tenant_id,
+        client_id=contract.client_id,
+        contract_id=contract.id,
+        contract_line_id=contract.lines[0].id,
+        period_index=0,
+        period_start=start,
+        period_end=end,
+        clause="8.2",
+        rule="whole_fee",
+        line_fee=fee,
+        breaches=1,
+        requests=1,
+        breached_requests=1,
+        basis=fee,
+        rate=contract.penalty_rate,
+        amount=Decimal(amount),
+        currency=contract.currency,
+        **({"evidence": []} | changes),
+    )
+    db.session.add(credit)
+    db.session.flush()
+    return credit

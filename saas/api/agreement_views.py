@@ -1,16 +1,13 @@
 """The JSON API's read-only view of what the agreement's enforcement produced: the vendor's breaches (§8.1), the
 service credits they owe (§8.2) and the disputes (§9). A client-restricted token sees its own client's only."""
 
-import base64
-import binascii
-
 from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from saas.api.serializers import breach_json, credit_json, dispute_json
-from saas.api.views import MAX_PAGE, _int, bp, fail, token_required
+from saas.api.views import MAX_PAGE, _decode_cursor, _encode_cursor, _int, bp, fail, token_required
 from saas.contracts.models import Contract
 from saas.credits.models import CreditStatus, ServiceCredit
 from saas.disputes.models import Dispute, DisputeStatus
@@ -26,24 +23,12 @@ def _page_args() -> tuple[int, int | None]:
     limit = 25 if limit is None else limit
     if not 1 <= limit <= MAX_PAGE:
         fail(422, _("“limit” must be between 1 and %(num)d.", num=MAX_PAGE))
-    value = request.args.get("after")
-    if not value:
-        return limit, None
-    try:
-        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        decoded = ""
-    if not (decoded.startswith("id:") and decoded[3:].isascii() and decoded[3:].isdigit() and len(decoded) < 14):
-        fail(422, _("“after” is not a cursor this API gave out; use the “next” of the previous page."))
-    return limit, int(decoded[3:])
+    cursor = _decode_cursor(request.args.get("after"), by_due=False)
+    return limit, int(cursor) if cursor else None
 
 
 def _next(rows, limit: int) -> str | None:
-    return (
-        base64.urlsafe_b64encode(f"id:{rows[limit - 1].id}".encode()).decode().rstrip("=")
-        if len(rows) > limit
-        else None
-    )
+    return _encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
 
 
 def _status(allowed) -> str:

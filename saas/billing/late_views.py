@@ -12,6 +12,7 @@ from saas.billing.services import settings_of
 from saas.billing.tenant_settings import save_settings
 from saas.core.errors import ServiceError
 from saas.core.models import Role
+from saas.core.parsing import parse_ranked_cursor
 from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint
 from saas.extensions import db
@@ -44,8 +45,7 @@ def _status_filter() -> str:
 
 def _after() -> tuple[int, int] | None:
     """The keyset of the next page ("0-123": rank and id), or None."""
-    rank, _sep, ident = request.args.get("after", "").partition("-")
-    return (int(rank), int(ident)) if rank.isdigit() and ident.isdigit() else None
+    return parse_ranked_cursor(request.args.get("after"))
 
 
 @bp.get("/")

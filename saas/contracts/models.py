@@ -56,6 +56,10 @@ class ContractStatus(enum.StrEnum):
     TERMINATED = "terminated"
 
 
+#: Contracts both parties signed, in force or ended: what notices and disputes may be raised under (§10.4).
+SIGNED_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+
+
 class Service(TenantScoped, db.Model):
     """An entry of the vendor's service catalogue (§1.3, §2)."""
 

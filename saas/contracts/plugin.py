@@ -212,14 +212,13 @@ def saas_demo_data(tenant, session):
 
 def _sign_for_demo(tenant, contract, session):
     """Both parties sign the first client's agreement, so the demo has one in force (§10.1)."""
-    from saas.contracts import signing
-    from saas.core.models import Membership, Role, User
+    from functools import partial
 
-    def signer(role, client_id=None):
-        stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
-        if client_id is not None:
-            stmt = stmt.where(Membership.client_id == client_id)
-        return session.scalars(stmt.order_by(User.id)).first()
+    from saas.contracts import signing
+    from saas.core.models import Role
+    from saas.core.people import first_member
+
+    signer = partial(first_member, tenant)
 
     parties = (("B", signer(Role.VENDOR_ADMIN)), ("A", signer(Role.CLIENT_ADMIN, contract.client_id)))
     if None in (parties[0][1], parties[1][1]):

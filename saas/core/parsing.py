@@ -172,6 +172,16 @@ def parse_cursor(value, timed: bool = False):
         raise InvalidCursor(text) from exc
 
 
+def parse_ranked_cursor(value) -> tuple[int, int] | None:
+    """A keyset of a list ordered by a small rank, then id ("0-123": rank 0 or 1, a row id), or None when it is not one
+    (a made-up or overlong value is the first page, never a query with a number no column holds)."""
+    rank, sep, ident = (str(value).strip() if value is not None else "").partition("-")
+    parsed = parse_id(ident)
+    if not sep or rank not in ("0", "1") or parsed is None:
+        return None
+    return int(rank), parsed
+
+
 #: Control characters (C0 but tab and line feed, DEL, C1), and what no text encoding can hold (lone surrogates).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -55,6 +55,14 @@ def set_active(user: User, active: bool) -> None:
     audit.record("auth.account_reactivated" if active else "auth.account_deactivated", target=user, email=user.email)
 
 
+def first_member(tenant: Tenant, role: str, client_id: int | None = None) -> User | None:
+    """The tenant's longest-standing member with this role (of this client, for client roles); the demos' actors."""
+    stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
+    if client_id is not None:
+        stmt = stmt.where(Membership.client_id == client_id)
+    return db.session.scalars(stmt.order_by(User.id)).first()
+
+
 def _check_role(tenant: Tenant, role: str, client_id: int | None) -> int | None:
     role = Role(role)
     if not role.is_client:

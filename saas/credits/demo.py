@@ -8,19 +8,13 @@ from sqlalchemy import select
 
 from saas.billing.periods import periods_between
 from saas.core.clock import frozen_at, local_today
-from saas.core.models import Client, Membership, Role, User
+from saas.core.models import Client, Role
+from saas.core.people import first_member
 from saas.credits import services as credits
 from saas.extensions import db
 from saas.requests import services as requests
 from saas.requests import sla
 from saas.requests.models import RequestStatus
-
-
-def _person(tenant, role, client_id=None) -> User | None:
-    stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
-    if client_id is not None:
-        stmt = stmt.where(Membership.client_id == client_id)
-    return db.session.scalars(stmt.order_by(User.id)).first()
 
 
 def _missed_responses(tenant, client, code, subjects, at, engineer, client_user):
@@ -48,9 +42,9 @@ def seed_credits(tenant) -> None:
     proposed, each on the night its period ended, as the nightly job would have."""
     client = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).first()
     contract = requests.contract_in_force(tenant, client.id) if client else None
-    engineer = _person(tenant, Role.VENDOR_ENGINEER)
-    billing = _person(tenant, Role.VENDOR_BILLING)
-    client_user = _person(tenant, Role.CLIENT_USER, client.id) if client else None
+    engineer = first_member(tenant, Role.VENDOR_ENGINEER)
+    billing = first_member(tenant, Role.VENDOR_BILLING)
+    client_user = first_member(tenant, Role.CLIENT_USER, client.id) if client else None
     if None in (contract, engineer, billing, client_user):
         return
     today = local_today(tenant)

@@ -268,7 +268,8 @@ def event_data(credit: ServiceCredit) -> dict:
 
 
 def _decided(credit: ServiceCredit) -> None:
-    events.publish(credit.tenant_id, "credit.decided", event_data(credit))
+    if events.wanted(credit.tenant_id, "credit.decided"):  # the data loads the line: only when an endpoint listens
+        events.publish(credit.tenant_id, "credit.decided", event_data(credit))
 
 
 def _requests_with_deadlines(tenant, contracts, periods, lines) -> dict[tuple[int, date], set[int]]:

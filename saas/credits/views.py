@@ -8,6 +8,7 @@ from flask_login import current_user
 from saas.contracts.models import Contract
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, Role
+from saas.core.parsing import parse_ranked_cursor
 from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.credits import services
@@ -28,8 +29,7 @@ def _status_filter() -> str:
 
 def _after() -> tuple[int, int] | None:
     """The keyset of the next page ("0-123": rank and id), or None."""
-    rank, _sep, ident = request.args.get("after", "").partition("-")
-    return (int(rank), int(ident)) if rank.isdigit() and ident.isdigit() else None
+    return parse_ranked_cursor(request.args.get("after"))
 
 
 def _list(template: str, endpoint: str, client_id: int | None):
@@ -159,6 +159,7 @@ def policy(contract_id):
         form=form,
         contract=contract,
         rules=services.RULE_LABELS,
+        rate_percent=f"{(contract.penalty_rate * 100).normalize():f}",  # "10", never "1E+1"
     )
 
 

@@ -7,19 +7,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from saas.core.clock import frozen_at, local_date, now
-from saas.core.models import Membership, Role, User
+from saas.core.models import Role
+from saas.core.people import first_member
 from saas.credits import services as credits
 from saas.credits.models import CreditStatus, ServiceCredit
 from saas.disputes import services
 from saas.disputes.models import Subject
 from saas.extensions import db
-
-
-def _person(tenant, role, client_id=None) -> User | None:
-    stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
-    if client_id is not None:
-        stmt = stmt.where(Membership.client_id == client_id)
-    return db.session.scalars(stmt.order_by(User.id)).first()
 
 
 def seed_disputes(tenant) -> None:
@@ -28,8 +22,8 @@ def seed_disputes(tenant) -> None:
         .where(ServiceCredit.tenant_id == tenant.id, ServiceCredit.status == CreditStatus.PROPOSED)
         .order_by(ServiceCredit.period_start.desc())
     ).first()
-    billing, admin = _person(tenant, Role.VENDOR_BILLING), _person(tenant, Role.VENDOR_ADMIN)
-    client_admin = _person(tenant, Role.CLIENT_ADMIN, credit.client_id) if credit else None
+    billing, admin = first_member(tenant, Role.VENDOR_BILLING), first_member(tenant, Role.VENDOR_ADMIN)
+    client_admin = first_member(tenant, Role.CLIENT_ADMIN, credit.client_id) if credit else None
     if None in (credit, billing, admin, client_admin):
         return
     zone = ZoneInfo(tenant.timezone)

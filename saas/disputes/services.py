@@ -196,7 +196,9 @@ def open_dispute(
 
 
 def _publish(dispute: Dispute, event_type: str) -> None:
-    """Tell the tenant's webhooks of the dispute as it now stands."""
+    """Tell the tenant's webhooks of the dispute as it now stands (when any endpoint listens)."""
+    if not events.wanted(dispute.tenant_id, event_type):
+        return
     events.publish(
         dispute.tenant_id,
         event_type,

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas.contracts.models import Contract, ContractStatus
+from saas.contracts.models import SIGNED_STATUSES, Contract
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, Role
 from saas.core.parsing import parse_id
@@ -23,7 +23,6 @@ vendor_staff = roles_required(Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
 vendor_admin = roles_required(Role.VENDOR_ADMIN)
 client_members = roles_required(*CLIENT_ROLES)
 client_admin = roles_required(Role.CLIENT_ADMIN)
-SIGNED = (ContractStatus.ACTIVE, ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
 
 
 def _me():
@@ -57,7 +56,7 @@ def _list(portal: bool):
 
 def _new(portal: bool):
     client_id = visible_client_id() if portal else None
-    stmt = select(Contract).where(Contract.tenant_id == current_tenant.id, Contract.status.in_(SIGNED))
+    stmt = select(Contract).where(Contract.tenant_id == current_tenant.id, Contract.status.in_(SIGNED_STATUSES))
     if client_id is not None:
         stmt = stmt.where(Contract.client_id == client_id)
     contracts = db.session.scalars(stmt.order_by(Contract.number)).all()

@@ -8,17 +8,11 @@ from sqlalchemy import select
 
 from saas.contracts.models import Contract, ContractStatus
 from saas.core.clock import frozen_at, local_today
-from saas.core.models import Membership, Role, User
+from saas.core.models import Membership, Role
+from saas.core.people import first_member
 from saas.extensions import db
 from saas.notices import services
 from saas.notices.models import NoticeKind, Party
-
-
-def _person(tenant, role, client_id=None) -> User | None:
-    stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
-    if client_id is not None:
-        stmt = stmt.where(Membership.client_id == client_id)
-    return db.session.scalars(stmt.order_by(User.id)).first()
 
 
 def _membership(user, tenant) -> Membership:
@@ -33,8 +27,8 @@ def seed_notices(tenant) -> None:
     ).first()
     if contract is None:
         return
-    admin = _person(tenant, Role.VENDOR_ADMIN)
-    client_admin = _person(tenant, Role.CLIENT_ADMIN, contract.client_id)
+    admin = first_member(tenant, Role.VENDOR_ADMIN)
+    client_admin = first_member(tenant, Role.CLIENT_ADMIN, contract.client_id)
     if admin is None or client_admin is None:
         return
     zone, today = ZoneInfo(tenant.timezone), local_today(tenant)

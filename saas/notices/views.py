@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from saas.contracts.models import Contract, ContractStatus
+from saas.contracts.models import SIGNED_STATUSES, Contract
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, Role
 from saas.core.parsing import parse_id
@@ -26,8 +26,6 @@ vendor_staff = roles_required(Role.VENDOR_ADMIN, Role.VENDOR_BILLING)
 vendor_admin = roles_required(Role.VENDOR_ADMIN)
 client_members = roles_required(*CLIENT_ROLES)
 client_admin = roles_required(Role.CLIENT_ADMIN)
-#: Agreements notices may be sent under: signed ones, in force or ended (a dispute outlives the agreement, §10.4).
-SIGNED = (ContractStatus.ACTIVE, ContractStatus.EXPIRING, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
 
 
 def _me():
@@ -40,7 +38,7 @@ def _client_id() -> int | None:
 
 
 def _contracts(client_id: int | None) -> list[Contract]:
-    stmt = select(Contract).where(Contract.tenant_id == current_tenant.id, Contract.status.in_(SIGNED))
+    stmt = select(Contract).where(Contract.tenant_id == current_tenant.id, Contract.status.in_(SIGNED_STATUSES))
     if client_id is not None:
         stmt = stmt.where(Contract.client_id == client_id)
     return db.session.scalars(stmt.order_by(Contract.number)).all()

@@ -5,7 +5,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from saas.core.clock import frozen_at, local_date, now
-from saas.core.models import Client, Membership, Role, User
+from saas.core.models import Client, Role
+from saas.core.people import first_member
 from saas.extensions import db
 from saas.requests import services, sla
 from saas.requests.models import Channel, RequestStatus
@@ -14,19 +15,12 @@ from saas.team.models import TeamMember
 S = RequestStatus
 
 
-def _person(tenant, role, client_id=None) -> User | None:
-    stmt = select(User).join(Membership).where(Membership.tenant_id == tenant.id, Membership.role == role)
-    if client_id is not None:
-        stmt = stmt.where(Membership.client_id == client_id)
-    return db.session.scalars(stmt.order_by(User.id)).first()
-
-
 def seed_activity(tenant) -> None:
     """Replay a week of requests under the first client's agreement: answered, waited on, visited, late."""
     client = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).first()
     contract = services.contract_in_force(tenant, client.id) if client else None
-    engineer = _person(tenant, Role.VENDOR_ENGINEER)
-    client_user = _person(tenant, Role.CLIENT_USER, client.id) if client else None
+    engineer = first_member(tenant, Role.VENDOR_ENGINEER)
+    client_user = first_member(tenant, Role.CLIENT_USER, client.id) if client else None
     if contract is None or engineer is None or client_user is None:
         return
     cats = {c.code: c for c in services.categories(tenant)}
@@ -70,6 +64,14 @@ def seed_activity(tenant) -> None:
             onsite, engineer, member, now() - timedelta(hours=2), now(), "更换 2 块硬盘，阵列重建完成。"
         )
         services.change_status(onsite, S.RESOLVED, engineer, by_client=False)
+        # The client rejects the fix twice: a service below the agreed standard (§8.1.1), recorded as a breach.
+        for _round in range(2):
+            clock.advance(hours=3)
+            services.change_status(
+                onsite, S.IN_PROGRESS, client_user, by_client=True, note="阵列仍报警。Still alarming."
+            )
+            clock.advance(hours=4)
+            services.change_status(onsite, S.RESOLVED, engineer, by_client=False, note="更换背板，告警消除。")
 
         clock.advance(days=1)
         raise_("CONSULT", "备份策略咨询 Backup policy question", "想了解异地备份的方案和费用。", channel=Channel.PHONE)

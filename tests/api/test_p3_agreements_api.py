@@ -2,7 +2,6 @@
 a client-restricted token sees its own client's only, another vendor's token none; keyset pages."""
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -12,33 +11,14 @@ from saas.disputes import services as disputes
 from saas.disputes.models import Subject
 from saas.extensions import db
 from saas.requests import sla
+from tests.conftest import service_credit
 
 
 def credit_for(world, client_index: int, amount: str, month: int = 11) -> ServiceCredit:
     client = world.clients("alpha")[client_index]
     contract = db.session.scalar(select(Contract).where(Contract.client_id == client.id))
-    credit = ServiceCredit(
-        tenant_id=contract.tenant_id,
-        client_id=client.id,
-        contract_id=contract.id,
-        contract_line_id=contract.lines[0].id,
-        period_index=month - 11,
-        period_start=date(2026, month, 1),
-        period_end=date(2026 + month // 12, month % 12 + 1, 1),
-        clause="8.2",
-        rule="whole_fee",
-        line_fee=Decimal("3000.00"),
-        breaches=1,
-        requests=1,
-        breached_requests=1,
-        basis=Decimal("3000.00"),
-        rate=Decimal("0.1000"),
-        amount=Decimal(amount),
-        currency="CNY",
-        evidence=[],
-        status=CreditStatus.WAIVED,
-    )
-    db.session.add(credit)
+    start, end = date(2026, month, 1), date(2026 + month // 12, month % 12 + 1, 1)
+    credit = service_credit(contract, amount=amount, start=start, end=end, status=CreditStatus.WAIVED)
     db.session.commit()
     return credit
 

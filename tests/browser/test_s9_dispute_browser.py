@@ -3,7 +3,6 @@ mediation committee and records the outcome for the client; the credit is taken 
 client sees in the portal."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +11,9 @@ from sqlalchemy import select
 
 from saas.billing import services as billing
 from saas.billing.models import Invoice
-from saas.credits.models import CreditStatus, ServiceCredit
+from saas.credits.models import CreditStatus
 from tests.browser.test_browser import sign_in
+from tests.conftest import service_credit
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,29 +31,7 @@ def test_s9_2_a_contested_credit_goes_to_mediation_and_ends_on_the_invoice(
         mediation_venue="北京市海淀区人民调解委员会",
         court_venue="北京市海淀区人民法院",
     )
-    credit = ServiceCredit(
-        tenant_id=alpha.id,
-        client_id=contract.client_id,
-        contract_id=contract.id,
-        contract_line_id=contract.lines[0].id,
-        period_index=0,
-        period_start=date(2026, 11, 1),
-        period_end=date(2026, 12, 1),
-        clause="8.2",
-        rule="whole_fee",
-        line_fee=Decimal("3000.00"),
-        breaches=2,
-        requests=2,
-        breached_requests=2,
-        basis=Decimal("3000.00"),
-        rate=Decimal("0.1000"),
-        amount=Decimal("300.00"),
-        currency="CNY",
-        evidence=[],
-        status=CreditStatus.WAIVED,
-        note="日志不全",
-    )
-    db.session.add(credit)
+    credit = service_credit(contract, status=CreditStatus.WAIVED, note="日志不全")
     db.session.commit()
     clock.set(datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
 

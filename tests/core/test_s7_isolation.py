@@ -9,7 +9,6 @@ know fails the test: whoever adds a route says here how to fill it.
 import importlib
 import importlib.util
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -34,7 +33,6 @@ from saas.core.invitation_tokens import invitation_token
 from saas.core.people import invite
 from saas.core.plugins import plugin_manager
 from saas.core.webhooks import WebhookDelivery, create_endpoint
-from saas.credits.models import ServiceCredit
 from saas.disputes.services import open_dispute
 from saas.feedback import services as feedback_service
 from saas.notices.services import send_notice
@@ -42,6 +40,7 @@ from saas.requests.services import attach, create_request, timeline
 from saas.requests.services import categories as request_categories
 from saas.team.services import add_certificate, save_member, save_rule, set_contract_engineers
 from saas.testing.fixtures import contract_data, test_database_kind
+from tests.conftest import service_credit
 
 #: Routes anyone may call; why each is safe.
 PUBLIC = {
@@ -145,38 +144,16 @@ def rows_of(tenant, client, person, vendor_admin, db):
     record_breaches(tenant, date(2026, 4, 15))  # found late: the client's breach and its proposed penalty
     penalty = db.session.scalar(select(LatePenalty).where(LatePenalty.contract_id == contract.id))
     # A service credit of the client's own (as the nightly job proposes them: its evidence names its request).
-    credit = ServiceCredit(
-        tenant_id=tenant.id,
-        client_id=client.id,
-        contract_id=contract.id,
-        contract_line_id=contract.lines[0].id,
-        period_index=0,
-        period_start=date(2026, 1, 1),
-        period_end=date(2026, 2, 1),
-        clause="8.2",
-        rule="whole_fee",
-        line_fee=100,
-        breaches=1,
-        requests=1,
-        breached_requests=1,
-        basis=100,
-        rate=Decimal("0.1"),
-        amount=10,
-        currency="CNY",
-        evidence=[
-            {
-                "breach_id": 0,
-                "request_id": service_request.id,
-                "request": service_request.number,
-                "kind": "response",
-                "clause": "8.1.2",
-                "due_at": "2026-01-15T04:00:00+00:00",
-                "met_at": None,
-            }
-        ],
-    )
-    db.session.add(credit)
-    db.session.flush()
+    evidence = {
+        "breach_id": 0,
+        "request_id": service_request.id,
+        "request": service_request.number,
+        "kind": "response",
+        "clause": "8.1.2",
+        "due_at": "2026-01-15T04:00:00+00:00",
+        "met_at": None,
+    }
+    credit = service_credit(contract, amount="10.00", start=date(2026, 1, 1), end=date(2026, 2, 1), evidence=[evidence])
     dispute = open_dispute(
         tenant, "A", person, subject="credit", subject_id=credit.id, contract=None, summary="x", client_id=client.id
     )

@@ -248,6 +248,8 @@ def test_s8_2_the_contract_page_shows_what_the_breaches_cost_this_year(db, clien
 def test_s8_2_the_credit_rule_form_refuses_a_share_out_of_range_in_both_languages(db, client, world, november):
     client.sign_in(world.person("alpha", "vendor_admin").email)
     url = f"/t/alpha/credits/rule/{november['contract'].id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "penalty rate (10%)" in page and "1E+1" not in page
     refused = client.post_form(url, {"rule": "per_breach", "per_breach_percent": "150"})
     assert refused.status_code == 422 and "Between 0.01% and 100%." in refused.get_data(as_text=True)
     client.post_form("/language", {"lang": "zh_Hans_CN"})
@@ -265,3 +267,19 @@ def test_s8_2_the_nightly_job_is_declared_before_the_billing_run():
     jobs = {job.func.__name__: job for job in periodic_jobs()}
     assert jobs["propose_service_credits"].cron == "20 16 * * *"  # 00:20 in Shanghai
     assert jobs["run_billing"].cron == "30 16 * * *"  # 00:30: a credit confirmed by then is on that night's invoice
+
+
+def test_s8_2_made_up_page_cursors_show_the_first_page_never_a_500(db, client, world, clock, november):
+    fault_month(november, world, clock, breached=1, answered=0)
+    at_month_end(clock, november)
+    client.sign_in(world.person("alpha", "vendor_billing").email)
+    for after in ("0-" + "9" * 40, "7-1", "x-1", "1-", "-", "0-99999999999"):
+        for url in (f"/t/alpha/credits/?after={after}", f"/t/alpha/billing/penalties/?after={after}"):
+            assert client.get(url).status_code == 200, url
+
+
+def test_p3_parse_ranked_cursor_reads_only_what_a_page_gave_out():
+    from saas.core.parsing import parse_ranked_cursor
+
+    assert parse_ranked_cursor("1-42") == (1, 42)
+    assert [parse_ranked_cursor(v) for v in ("2-42", "0-" + "9" * 12, "0-0", "0", None, "０-1")] == [None] * 6

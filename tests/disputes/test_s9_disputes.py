@@ -20,7 +20,7 @@ from saas.credits.models import CreditStatus, ServiceCredit
 from saas.disputes import services
 from saas.disputes.models import Dispute, DisputeStatus, Outcome, Stage, Subject
 from saas.extensions import db
-from tests.conftest import SHANGHAI
+from tests.conftest import SHANGHAI, service_credit
 
 
 @pytest.fixture
@@ -46,30 +46,7 @@ def agreement(db, world, make_signed_contract, clock):
 
 def waived_credit(agreement, world) -> ServiceCredit:
     """A service credit of November that billing staff waived."""
-    contract = agreement["contract"]
-    credit = ServiceCredit(
-        tenant_id=contract.tenant_id,
-        client_id=contract.client_id,
-        contract_id=contract.id,
-        contract_line_id=contract.lines[0].id,
-        period_index=0,
-        period_start=date(2026, 11, 1),
-        period_end=date(2026, 12, 1),
-        clause="8.2",
-        rule="whole_fee",
-        line_fee=Decimal("3000.00"),
-        breaches=2,
-        requests=2,
-        breached_requests=2,
-        basis=Decimal("3000.00"),
-        rate=Decimal("0.1"),
-        amount=Decimal("300.00"),
-        currency="CNY",
-        evidence=[],
-        status=CreditStatus.WAIVED,
-        note="日志不全",
-    )
-    db.session.add(credit)
+    credit = service_credit(agreement["contract"], status=CreditStatus.WAIVED, note="日志不全")
     db.session.commit()
     return credit
 
