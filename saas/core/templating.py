@@ -34,10 +34,18 @@ def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(Role(role), role))
 
 
+def iso_datetime(value: str, fmt: str = "medium") -> str:
+    """An ISO timestamp kept in evidence (JSON), shown as the datetime filter shows a column's."""
+    from datetime import datetime
+
+    return i18n.format_dt(datetime.fromisoformat(value), fmt) if value else ""
+
+
 def core_filters() -> dict:
     """The core's own filters (dates, money, roles, audit actions), registered through saas_template_filters."""
     return {
         "datetime": i18n.format_dt,
+        "isodatetime": iso_datetime,
         "money": i18n.format_money_filter,
         "role": role_label,
         "action": audit.action_label,

@@ -1,8 +1,6 @@
 """Service credits register their screens, navigation, nightly job, invoice lines and contract section through
 the hooks."""
 
-from datetime import datetime
-
 from flask_babel import lazy_gettext as _l
 
 from saas.core.models import CLIENT_ROLES, Role
@@ -28,17 +26,6 @@ def saas_nav_items(tenant, membership):
         NavItem(_l("Service credits"), "credits.index", frozenset({Role.VENDOR_ADMIN, Role.VENDOR_BILLING}), order=39),
         NavItem(_l("Service credits"), "portal_credits.portal_index", CLIENT_ROLES, order=17),
     ]
-
-
-@hookimpl
-def saas_template_filters():
-    from saas.core.i18n import format_dt
-
-    def isodatetime(value: str, fmt: str = "medium") -> str:
-        """An ISO timestamp kept in evidence (JSON), shown as the datetime filter shows a column's."""
-        return format_dt(datetime.fromisoformat(value), fmt) if value else ""
-
-    return {"isodatetime": isodatetime}
 
 
 @hookimpl

@@ -53,3 +53,15 @@ class OutcomeForm(AppForm):
 
 class RejectForm(AppForm):
     reason = TextAreaField(_l("Why the outcome does not settle it"), validators=[DataRequired(), Length(max=4000)])
+
+
+class UpholdForm(AppForm):
+    """The vendor upholds a complaint as its own breach below the agreed standard (§8.1.1)."""
+
+    finding = TextAreaField(
+        _l("What fell below the agreed standard"),
+        validators=[
+            DataRequired(message=_l("Say what was not provided or fell below the agreed standard.")),
+            Length(max=5000),
+        ],
+    )

@@ -362,3 +362,36 @@ def send_feedback_mail(event_ids: list[int]) -> int:
 def status_label(status: str) -> str:
     """The translated name of a feedback status."""
     return str(STATUS_LABELS.get(status, status))
+
+
+def uphold_as_breach(fb: Feedback, actor: User, finding: str):
+    """Uphold a client's complaint about a request as a service below the agreed standard (§8.1.1): the breach is
+    recorded on its request with the complaint and the vendor's finding as evidence, once."""
+    from saas.core.clock import local_date
+    from saas.requests.breaches import record_below_standard
+
+    if fb.kind != FeedbackKind.COMPLAINT or fb.request is None:
+        raise ServiceError(_("Only a complaint about a request can be upheld as a breach."))
+    _require(fb, actor, "vendor", _("Only the vendor upholds a complaint as its own breach."))
+    tenant = fb.request.contract.tenant
+    breach = record_below_standard(
+        fb.request,
+        actor,
+        description=finding,
+        happened_on=max(local_date(tenant, fb.received_at), local_date(tenant, fb.request.received_at)),
+        complaint={"id": fb.id, "number": fb.number, "subject": fb.subject, "body": fb.body[:2000]},
+    )
+    _event(fb, actor, fb.status, fb.status, finding.strip())
+    return breach
+
+
+def breach_of(fb: Feedback):
+    """The §8.1.1 breach recorded from this complaint, if any."""
+    from saas.requests.models import BreachKind, SlaBreach
+
+    if fb.request_id is None:
+        return None
+    breach = db.session.scalar(
+        select(SlaBreach).where(SlaBreach.request_id == fb.request_id, SlaBreach.kind == BreachKind.BELOW_STANDARD)
+    )
+    return breach if breach is not None and (breach.evidence.get("complaint") or {}).get("id") == fb.id else None

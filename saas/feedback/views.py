@@ -7,13 +7,13 @@ from flask_login import current_user
 from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
-from saas.core.models import CLIENT_ROLES, VENDOR_ROLES
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.parsing import parse_id
 from saas.core.rendering import render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 from saas.feedback import services as service
-from saas.feedback.forms import LogFeedbackForm, NoteForm, OutcomeForm, PortalFeedbackForm, RejectForm
+from saas.feedback.forms import LogFeedbackForm, NoteForm, OutcomeForm, PortalFeedbackForm, RejectForm, UpholdForm
 from saas.feedback.models import Feedback, FeedbackKind, FeedbackStatus
 
 bp = tenant_blueprint("feedback", __name__, url_prefix="/feedback", template_folder="templates")
@@ -41,6 +41,7 @@ def _detail(fb: Feedback, portal: bool, status: int = 200, **forms):
         "note_form": NoteForm(formdata=None),
         "outcome_form": OutcomeForm(formdata=None),
         "reject_form": RejectForm(formdata=None),
+        "uphold_form": UpholdForm(formdata=None),
         **forms,
     }
     return render(
@@ -50,6 +51,7 @@ def _detail(fb: Feedback, portal: bool, status: int = 200, **forms):
         events=service.timeline(fb),
         portal=portal,
         labels=service,
+        breach=service.breach_of(fb),
         **context,
     )
 
@@ -140,6 +142,22 @@ def propose(feedback_id):
         fb,
         lambda: service.propose_outcome(fb, _me(), form.outcome.data),
         _("The outcome was sent to the client to confirm."),
+        "feedback.detail",
+    )
+
+
+@bp.post("/<int:feedback_id>/uphold")
+@roles_required(Role.VENDOR_ADMIN)
+def uphold(feedback_id):
+    """Uphold a complaint as the vendor's breach below the agreed standard (§8.1.1), with the finding."""
+    fb = get_or_404(Feedback, feedback_id, current_tenant)
+    form = UpholdForm()
+    if not form.validate_on_submit():
+        return _detail(fb, portal=False, status=422, uphold_form=form)
+    return _act(
+        fb,
+        lambda: service.uphold_as_breach(fb, _me(), form.finding.data),
+        _("Breach recorded under §8.1.1."),
         "feedback.detail",
     )
 

@@ -1,11 +1,11 @@
 """Forms of service requests: raising, logging, replying, visits, assignment, categories."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from saas.core.forms import AppForm, DateTimeLocalField, IntegerField, choices, coerce_id
+from saas.core.forms import AppForm, DateField, DateTimeLocalField, IntegerField, choices, coerce_id
 from saas.requests.labels import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS
 from saas.requests.models import Channel, Priority
 
@@ -86,3 +86,19 @@ class CategoryForm(AppForm):
     resolution_normal = hours(_l("Resolve normal within (working hours)"))
     resolution_low = hours(_l("Resolve low within (working hours)"))
     active = BooleanField(_l("In use"), default=True)
+
+
+class BreachForm(AppForm):
+    """Vendor staff record by hand a service below the agreed standard (§8.1.1), with evidence."""
+
+    happened_on = DateField(
+        _l("Day it happened"), validators=[InputRequired(message=_l("Give the day the service fell short."))]
+    )
+    description = TextAreaField(
+        _l("What was not provided or fell below the agreed standard"),
+        validators=[
+            DataRequired(message=_l("Say what was not provided or fell below the agreed standard.")),
+            Length(max=5000),
+        ],
+    )
+    evidence = MultipleFileField(_l("Evidence (files, up to 5 of 10 MB each)"))

@@ -48,6 +48,7 @@ BREACH_LABELS = {
     BreachKind.ARRIVAL: _l("On-site arrival late (§2.1.2, §8.1.1)"),
     BreachKind.RESOLUTION: _l("Not resolved within the target (§8.1.3)"),
     BreachKind.NOT_FIXED: _l("Resolution rejected twice by the client (§8.1.1)"),
+    BreachKind.BELOW_STANDARD: _l("Service below the agreed standard, with evidence (§8.1.1)"),
 }
 EVENT_LABELS = {
     "created": _l("Raised"),

@@ -242,6 +242,7 @@ class BreachKind(enum.StrEnum):
     ARRIVAL = "arrival"  # §2.1.2 / §8.1.1 the engineer arrived late
     RESOLUTION = "resolution"  # §8.1.3 not handled within the resolution target
     NOT_FIXED = "not_fixed"  # §8.1.1 below the agreed standard: the client rejected the resolution twice
+    BELOW_STANDARD = "below_standard"  # §8.1.1 recorded by hand with evidence (an upheld complaint, an audit)
 
 
 class SlaBreach(ClientScoped, db.Model):
@@ -263,8 +264,25 @@ class SlaBreach(ClientScoped, db.Model):
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
 
     request: Mapped[ServiceRequest] = relationship()
+    files: Mapped[list["BreachFile"]] = relationship(order_by="BreachFile.id", lazy="selectin", viewonly=True)
 
 
+class BreachFile(ClientScoped, db.Model):
+    """A file of evidence recorded with a breach (§8.1.1 by hand); never changed or removed."""
+
+    __tablename__ = "breach_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    breach_id: Mapped[int] = mapped_column(ForeignKey("sla_breach.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+@event.listens_for(BreachFile, "before_update")
+@event.listens_for(BreachFile, "before_delete")
 @event.listens_for(RequestEvent, "before_update")
 @event.listens_for(RequestEvent, "before_delete")
 @event.listens_for(SlaBreach, "before_update")

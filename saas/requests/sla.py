@@ -24,6 +24,7 @@ BREACH_CLAUSES = {
     BreachKind.ARRIVAL: "8.1.1",
     BreachKind.RESOLUTION: "8.1.3",
     BreachKind.NOT_FIXED: "8.1.1",
+    BreachKind.BELOW_STANDARD: "8.1.1",
 }
 #: A resolution the client rejects this many times is a service below the agreed standard (§8.1.1).
 REJECTIONS_FOR_BREACH = 2
