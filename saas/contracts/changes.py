@@ -225,3 +225,42 @@ def _confidentiality_until(contract: Contract, terminated_on=None):
     from saas.core.clock import add_months
 
     return add_months(terminated_on or services.last_day(contract), 12 * contract.confidentiality_years)
+
+
+def check_termination_day(contract: Contract, last_day) -> None:
+    """Refuse a unilateral termination's last day unless the contract is in force, the day is today or later and
+    before the term would end anyway."""
+    if contract.status not in IN_FORCE:
+        raise ServiceError(_("Only a contract in force can be amended or terminated."))
+    if last_day < local_today(contract.tenant):
+        raise ServiceError(_("A termination for breach takes effect today or later."))
+    if last_day >= services.term_end(contract):
+        raise ServiceError(
+            _(
+                "The contract ends on %(day)s anyway; a termination must come before.",
+                day=services.last_day(contract).isoformat(),
+            )
+        )
+
+
+def terminate_for_breach(contract: Contract, last_day, actor, note: str) -> None:
+    """End the contract after `last_day` on one party's notice of termination for the other's breach (§10.3):
+    no signatures; the notices domain checks that the cure deadline passed. Open change agreements lapse."""
+    signing.lock(contract)
+    db.session.refresh(contract)
+    check_termination_day(contract, last_day)
+    pending = open_change(contract)
+    if pending is not None:
+        pending.status = ChangeStatus.WITHDRAWN
+        services.record_event(contract, f"{pending.kind}_withdrawn", actor, note=pending.number)
+    with db.session.no_autoflush:  # the end day and the status reach the flush guard together
+        contract.terminated_on = last_day
+        services.transition(contract, ContractStatus.TERMINATED, actor, kind="terminated_for_breach", note=note)
+    audit.record(
+        "contracts.terminated_for_breach",
+        tenant_id=contract.tenant_id,
+        target=contract,
+        actor=actor,
+        number=contract.number,
+        last_day=last_day.isoformat(),
+    )

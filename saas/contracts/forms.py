@@ -39,6 +39,7 @@ EVENT_LABELS = {
     "renewal_window_left": _l("Out of the renewal window (term extended)"),
     "signed": _l("Signed by both parties"),
     "terminated": _l("Terminated by agreement"),
+    "terminated_for_breach": _l("Terminated for breach, by notice"),
     "amended": _l("Amended"),
     "amendment_proposed": _l("Amendment proposed"),
     "termination_proposed": _l("Termination proposed"),

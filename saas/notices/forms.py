@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from saas.core.forms import AppForm, DateField, choices, coerce_id
 
@@ -31,10 +31,14 @@ class NoticeForm(AppForm):
     evidence = MultipleFileField(_l("Evidence (files, up to 5 of 10 MB each)"))
 
     def __init__(self, *args, contracts=(), **kwargs):
+        from saas.notices.models import NoticeKind
         from saas.notices.services import KIND_LABELS
 
         super().__init__(*args, **kwargs)
-        self.kind.choices = choices([(kind.value, label) for kind, label in KIND_LABELS.items()])
+        # a notice of termination is sent from the cure notice whose deadline passed (saas.notices.termination)
+        self.kind.choices = choices(
+            [(kind.value, label) for kind, label in KIND_LABELS.items() if kind != NoticeKind.TERMINATION]
+        )
         self.contract_id.choices = choices([(c.id, f"{c.number} · {c.client.legal_name}") for c in contracts])
 
 
@@ -42,3 +46,19 @@ class AcknowledgeForm(AppForm):
     """The recipient's acknowledgement of receipt."""
 
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class TerminationForm(AppForm):
+    """A notice of termination for breach (§10.3), sent from the cure notice whose deadline passed."""
+
+    last_day = DateField(
+        _l("Last day in force"),
+        validators=[InputRequired(message=_l("Give the last day the agreement is in force."))],
+        description=_l("Today or later; the agreement ends after this day."),
+    )
+    subject = StringField(
+        _l("Subject"), validators=[DataRequired(message=_l("Give the notice a subject.")), Length(max=200)]
+    )
+    body_zh = TextAreaField(_l("Text in Chinese"), validators=[Optional(), Length(max=20000)])
+    body_en = TextAreaField(_l("Text in English"), validators=[Optional(), Length(max=20000)])
+    evidence = MultipleFileField(_l("Evidence (files, up to 5 of 10 MB each)"))

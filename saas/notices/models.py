@@ -60,6 +60,8 @@ class Notice(ClientScoped, db.Model):
     deadline: Mapped[date | None] = mapped_column(Date)
     #: Where the deadline comes from: "agreement" (a term of the contract) or "sender".
     deadline_basis: Mapped[str] = mapped_column(String(16), default="")
+    #: The earlier notice this one follows: a termination for breach names the cure notice whose deadline passed.
+    refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id", ondelete="RESTRICT"))
     #: SHA-256 of the notice's content and files as sent: the PDF and the page print it.
     digest: Mapped[str] = mapped_column(String(64))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -77,6 +79,7 @@ class Notice(ClientScoped, db.Model):
     sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
     first_read_by: Mapped[User | None] = relationship(foreign_keys=[first_read_by_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    refers_to: Mapped["Notice | None"] = relationship(remote_side=[id])
     files: Mapped[list["NoticeFile"]] = relationship(
         back_populates="notice", order_by="NoticeFile.id", lazy="selectin", cascade="save-update"
     )

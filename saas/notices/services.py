@@ -33,7 +33,7 @@ KIND_LABELS = {
 }
 PARTY_LABELS = {Party.A: _l("Party A (client)"), Party.B: _l("Party B (vendor)")}
 #: Kinds that ask the recipient to act by a date: the notice must give one.
-NEEDS_DEADLINE = {NoticeKind.CURE, NoticeKind.TERMINATION}
+NEEDS_DEADLINE = {NoticeKind.CURE}
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
 
@@ -56,9 +56,12 @@ def send_notice(
     actor: User,
     data: dict,
     files: list[tuple[str, str, bytes]] = (),
+    *,
+    refers_to: Notice | None = None,
 ) -> Notice:
     """Send a notice from `sender_party` of the contract to the other: numbered, its content sealed by a digest,
-    mailed to the other party's admins after commit. In the caller's transaction."""
+    mailed to the other party's admins after commit. In the caller's transaction. A notice of termination goes
+    only through saas.notices.termination, which names the cure notice it follows and ends the agreement."""
     tenant = contract.tenant
     kind = data.get("kind") or ""
     if kind not in NoticeKind.__members__.values():
@@ -73,13 +76,19 @@ def send_notice(
         raise NoticeError(_("Write the notice in Chinese, in English, or in both."))
     today = local_today(tenant)
     deadline, basis = data.get("deadline"), "sender"
-    if deadline is None:
+    if kind == NoticeKind.TERMINATION:
+        if refers_to is None or deadline is None:
+            raise NoticeError(_("A termination for breach is sent from the cure notice whose deadline passed."))
+        if deadline < today:
+            raise NoticeError(_("A termination for breach takes effect today or later."))
+        basis = "termination"
+    elif deadline is None:
         deadline, basis = agreed_deadline(contract, kind, today), "agreement"
     if deadline is None:
         basis = ""
         if kind in NEEDS_DEADLINE:
             raise NoticeError(_("This kind of notice gives the other party a deadline: set one."))
-    elif deadline <= today:
+    elif deadline <= today and kind != NoticeKind.TERMINATION:
         raise NoticeError(_("The deadline must be after today."))
     if len(files) > MAX_FILES:
         raise NoticeError(_("At most %(count)d files of evidence.", count=MAX_FILES))
@@ -95,6 +104,7 @@ def send_notice(
         "body_zh": body_zh,
         "body_en": body_en,
         "deadline": deadline.isoformat() if deadline else "",
+        **({"refers_to": refers_to.number} if refers_to is not None else {}),
     }
     named = [(safe_filename(name), content) for name, _type, content in files]
     counter = locked_counter(NoticeNumber, tenant_id=tenant.id, year=today.year)
@@ -112,6 +122,7 @@ def send_notice(
         body_en=body_en,
         deadline=deadline,
         deadline_basis=basis,
+        refers_to_id=refers_to.id if refers_to is not None else None,
         digest=content_digest(fields, named),
         sent_by_id=actor.id,
         sent_at=now(),

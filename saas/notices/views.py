@@ -16,8 +16,8 @@ from saas.core.pdf import html_to_pdf
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
-from saas.notices import services
-from saas.notices.forms import AcknowledgeForm, NoticeForm
+from saas.notices import services, termination
+from saas.notices.forms import AcknowledgeForm, NoticeForm, TerminationForm
 from saas.notices.models import Notice, NoticeFile, Party
 
 bp = tenant_blueprint("notices", __name__, url_prefix="/notices", template_folder="templates")
@@ -100,6 +100,8 @@ def _detail(notice: Notice, portal: bool, status: int = 200, ack_form=None):
         parties=services.PARTY_LABELS,
         my_party=services.party_of(g.membership, notice),
         can_acknowledge=g.membership.role in (Role.VENDOR_ADMIN, Role.CLIENT_ADMIN),
+        can_terminate=g.membership.role in (Role.VENDOR_ADMIN, Role.CLIENT_ADMIN)
+        and termination.refusal(notice, services.party_of(g.membership, notice)) is None,
         ack_form=ack_form or AcknowledgeForm(formdata=None),
     )
 
@@ -118,6 +120,35 @@ def _acknowledge(notice: Notice, portal: bool):
         flash(_("Receipt acknowledged.") if done else _("This notice was acknowledged already."), "success")
     endpoint = "portal_notices.portal_detail" if portal else "notices.detail"
     return redirect(url_for(endpoint, notice_id=notice.id))
+
+
+def _terminate(cure: Notice, portal: bool):
+    """The notice of termination for breach, from the cure notice whose deadline passed (§10.3)."""
+    party = Party.A if portal else Party.B
+    refusal = termination.refusal(cure, party)
+    form = TerminationForm()
+    if request.method == "GET":
+        form.subject.data = _("Termination of agreement %(number)s for breach", number=cure.contract.number)
+    if refusal is None and form.validate_on_submit():
+        files = [(f.filename, f.mimetype, f.read()) for f in (form.evidence.data or []) if getattr(f, "filename", "")]
+        try:
+            notice = termination.terminate_for_breach(cure, party, _me(), form.data, files)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.last_day.errors = [*form.last_day.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Notice %(number)s sent: the agreement is terminated.", number=notice.number), "success")
+            endpoint = "portal_notices.portal_detail" if portal else "notices.detail"
+            return redirect(url_for(endpoint, notice_id=notice.id))
+    return render(
+        "notices/terminate.html",
+        form=form,
+        cure=cure,
+        portal=portal,
+        refusal=refusal,
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 def _pdf(notice: Notice):
@@ -177,6 +208,13 @@ def acknowledge(notice_id):
     return _acknowledge(get_or_404(Notice, notice_id, current_tenant), portal=False)
 
 
+@bp.route("/<int:notice_id>/terminate", methods=["GET", "POST"])
+@vendor_admin
+def terminate(notice_id):
+    """Terminate the agreement for the client's breach, once the deadline of this cure notice passed."""
+    return _terminate(get_or_404(Notice, notice_id, current_tenant), portal=False)
+
+
 @bp.get("/<int:notice_id>/pdf")
 @vendor_staff
 def pdf(notice_id):
@@ -224,6 +262,13 @@ def portal_detail(notice_id):
 def portal_acknowledge(notice_id):
     """Acknowledge receipt of a notice the vendor sent."""
     return _acknowledge(_mine(notice_id), portal=True)
+
+
+@portal_bp.route("/<int:notice_id>/terminate", methods=["GET", "POST"])
+@client_admin
+def portal_terminate(notice_id):
+    """Terminate the agreement for the vendor's breach, once the deadline of this cure notice passed."""
+    return _terminate(_mine(notice_id), portal=True)
 
 
 @portal_bp.get("/<int:notice_id>/pdf")
