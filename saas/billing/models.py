@@ -52,6 +52,9 @@ class Invoice(ClientScoped, db.Model):
     balance: Mapped[Decimal] = mapped_column(ExactDecimal(2))
     #: The run that made it ("2026-12-01"), for the run history.
     run_day: Mapped[date | None] = mapped_column(Date)
+    #: "period" for a billing period's invoice; "settlement" for the final account at the agreement's end (§10.4),
+    #: which may carry the last period's fee and whatever is still owed either way.
+    kind: Mapped[str] = mapped_column(String(16), default="period", server_default="period")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     contract: Mapped[Contract] = relationship()

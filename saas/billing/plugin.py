@@ -47,11 +47,13 @@ def saas_metrics():
 @hookimpl
 def saas_periodic_jobs():
     from saas.billing.reminders import send_payment_reminders
-    from saas.billing.tasks import mark_overdue_invoices, reconcile_payments, run_billing
+    from saas.billing.tasks import mark_overdue_invoices, reconcile_payments, run_billing, settle_ended_agreements
 
     # 00:30, 00:10 and 09:00 in Shanghai; each tenant by its own local date.
     return [
         PeriodicJob(run_billing, cron="30 16 * * *", queue="billing", timeout=3600),
+        # 00:50: after the run, the final accounts of agreements that have ended (§10.4)
+        PeriodicJob(settle_ended_agreements, cron="50 16 * * *", queue="billing", timeout=1800),
         PeriodicJob(mark_overdue_invoices, cron="10 16 * * *", queue="billing"),
         PeriodicJob(send_payment_reminders, cron="0 1 * * *", queue="mail"),
         PeriodicJob(reconcile_payments, cron="*/15 * * * *", queue="billing", timeout=900),
@@ -106,13 +108,38 @@ def saas_contract_sections(contract, membership):
         return []
     if not role.is_client and role not in (Role.VENDOR_ADMIN, Role.VENDOR_BILLING):
         return []
+    sections = []
     rows = of_contract(contract, decided_only=role.is_client)
-    if not rows:
-        return []
+    if rows:
+        html = render_template(
+            "billing/_contract_payment_breaches.html", rows=rows, labels=STATUS_LABELS, vendor=not role.is_client
+        )
+        sections.append(ContractSection(_l("Late payments and penalties"), Markup(html), order=20))  # noqa: S704
+    settlement = _settlement_section(contract, vendor=not role.is_client)
+    return sections + ([settlement] if settlement else [])
+
+
+def _settlement_section(contract, vendor: bool):
+    """§10.4 the final account of an ended agreement: what still waits either way, the settlements issued."""
+    from flask import render_template
+    from markupsafe import Markup
+
+    from saas.billing.settlement import has_ended, settlements_of, waiting
+    from saas.core.clock import local_today
+    from saas.core.forms import ConfirmForm
+
+    today = local_today(contract.tenant)
+    if not has_ended(contract, today):
+        return None
     html = render_template(
-        "billing/_contract_payment_breaches.html", rows=rows, labels=STATUS_LABELS, vendor=not role.is_client
+        "billing/_contract_settlement.html",
+        contract=contract,
+        waiting=waiting(contract, today) if vendor else None,
+        settlements=settlements_of(contract),
+        vendor=vendor,
+        form=ConfirmForm(formdata=None),
     )
-    return [ContractSection(_l("Late payments and penalties"), Markup(html), order=20)]  # noqa: S704
+    return ContractSection(_l("Final settlement (§10.4)"), Markup(html), order=90)  # noqa: S704
 
 
 @hookimpl  # after the contracts domain (tryfirst) has put the demo agreement in force; payment plugins come after

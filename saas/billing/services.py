@@ -145,14 +145,15 @@ def draft_invoice(contract: Contract, p: Period, amendments: list[ContractChange
     return draft
 
 
-def due_periods(contract: Contract, today: date, billed_until: date | None = None) -> list[Period]:
-    """The contract's periods that have ended by `today` (local) and overlap its time in force."""
+def due_periods(contract: Contract, today: date, billed_until: date | None = None, final: bool = False) -> list[Period]:
+    """The contract's periods that have ended by `today` (local) and overlap its time in force; `final` (the
+    settlement at the agreement's end, §10.4) takes the last, cut-short period as well once the contract ended."""
     start, stop = in_force(contract)
     # a period ended by today began before it: the periods after today are never listed
     return [
         p
         for p in periods_between(contract.effective_date, max(start, billed_until or start), min(stop, today))
-        if p.end <= today
+        if p.end <= today or (final and stop <= today)
     ]
 
 
@@ -181,13 +182,13 @@ def _billed_until(contract_ids: list[int]) -> dict[int, date]:
     )
 
 
-def drafts_for(contracts: list[Contract], today: date) -> list[Draft]:
+def drafts_for(contracts: list[Contract], today: date, final: bool = False) -> list[Draft]:
     """Every invoice the contracts owe by `today`, not yet made (a fixed number of queries for any number)."""
     ids = [c.id for c in contracts]
     amendments, billed = _amendments(ids), _billed_until(ids)
     drafts = []
     for contract in contracts:
-        for p in due_periods(contract, today, billed.get(contract.id)):
+        for p in due_periods(contract, today, billed.get(contract.id), final):
             drafts.append(draft_invoice(contract, p, amendments.get(contract.id, [])))
     return drafts
 
@@ -197,12 +198,16 @@ def lock_numbers(tenant_id: int, year: int, series: str = "INV") -> InvoiceNumbe
     return locked_counter(InvoiceNumber, tenant_id=tenant_id, series=series, year=year)
 
 
-def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
+def bill(tenant: Tenant, contract_ids: list[int], today: date, *, settle: bool = False) -> int:
     """Make the invoices these contracts owe by `today`, in the caller's transaction; returns how many.
 
     The counter row is locked first, so concurrent chunks of one tenant take turns; what is already billed
     is skipped, and the unique (contract, period) key refuses anything that slips through. A chunk that dies
     before its commit leaves nothing behind: no invoice, no number taken.
+
+    `settle` makes the final account of contracts that have ended (§10.4): the last, cut-short period is billed
+    at once, and whatever still waits either way (penalties, credits, damages, extras) goes on it; with no period
+    left, on a settlement of its own dated today (once a day, by the unique key).
     """
     counter = lock_numbers(tenant.id, today.year)
     contracts = db.session.scalars(
@@ -211,7 +216,10 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
         .where(Contract.tenant_id == tenant.id, among(Contract.id, contract_ids), Contract.status.in_(BILLABLE))
         .order_by(Contract.id)
     ).all()
-    drafts = [d for d in drafts_for(contracts, today) if d.lines]
+    drafts = [d for d in drafts_for(contracts, today, final=settle) if d.lines]
+    if settle:
+        billed = {d.contract.id for d in drafts}
+        drafts += [settlement_draft(c, today) for c in contracts if c.id not in billed]
     if drafts:
         # by contract and from the first period drafted (a tuple IN of hundreds of pairs costs more to build)
         taken = set(
@@ -226,6 +234,10 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     if not drafts:
         return 0
     extras = _add_extra_lines(tenant, drafts, today)
+    drafts = [d for d in drafts if d.lines]  # a settlement with nothing owed either way is no document
+    if not drafts:
+        return 0
+    final = {d.contract.id: d for d in drafts} if settle else {}
     status = InvoiceStatus.DRAFT if settings_of(tenant).review_invoices else InvoiceStatus.ISSUED
     first = counter.last_value + 1
     invoices = []
@@ -248,6 +260,7 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
                 "total": total,
                 "balance": max(total, Decimal(0)),
                 "run_day": today,
+                "kind": "settlement" if final.get(d.contract.id) is d else "period",
                 "created_at": now(),
             }
         )
@@ -278,6 +291,14 @@ def bill(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     if status == InvoiceStatus.ISSUED:
         issued(tenant, ids)
     return len(drafts)
+
+
+def settlement_draft(contract: Contract, today: date) -> Draft:
+    """An empty settlement of an ended contract whose periods are all billed: dated today, a period of no days,
+    for the lines still waiting (§10.4)."""
+    _start, stop = in_force(contract)
+    last = periods_between(contract.effective_date, stop - timedelta(days=1), stop)[0]
+    return Draft(contract, Period(last.index, today, today), [])
 
 
 def _add_extra_lines(tenant: Tenant, drafts: list[Draft], today: date) -> list[BillingLine]:

@@ -87,3 +87,19 @@ def reconcile_payments() -> int:
             settled += reconcile(tenant, local_today(tenant))
             db.session.commit()
     return settled
+
+
+@task
+def settle_ended_agreements() -> int:
+    """Daily, after the billing run: each ended agreement's final account with what is still owed either way
+    (§10.4), by each tenant's local date; returns how many settlements were issued."""
+    from saas.billing.settlement import settle_ended
+
+    made = 0
+    for tenant in db.session.scalars(
+        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
+        with dbscope.tenant(tenant.id):
+            made += settle_ended(tenant, local_today(tenant))
+            db.session.commit()
+    return made

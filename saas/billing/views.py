@@ -148,6 +148,30 @@ def issue(invoice_id):
     return _correct(invoice_id, ConfirmForm(), apply)
 
 
+@bp.post("/contracts/<int:contract_id>/settle")
+@billing_staff
+def settle(contract_id):
+    """Issue the final account of an ended agreement now, with what is still owed either way (§10.4)."""
+    from saas.billing.settlement import settle as settle_contract
+    from saas.contracts.models import Contract
+
+    contract = get_or_404(Contract, contract_id, current_tenant)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        invoice = settle_contract(contract, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract.id))
+    db.session.commit()
+    if invoice is None:
+        flash(_("Nothing is owed either way: no settlement was needed."), "info")
+        return redirect(url_for("contracts.detail", contract_id=contract.id))
+    flash(_("Final settlement %(number)s issued.", number=invoice.number), "success")
+    return redirect(url_for("billing.detail", invoice_id=invoice.id))
+
+
 @bp.post("/drafts/issue")
 @billing_staff
 def issue_drafts():

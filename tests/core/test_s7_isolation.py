@@ -36,6 +36,7 @@ from saas.core.webhooks import WebhookDelivery, create_endpoint
 from saas.disputes.services import open_dispute
 from saas.feedback import services as feedback_service
 from saas.notices.services import send_notice
+from saas.requests.breaches import record_below_standard
 from saas.requests.services import attach, create_request, timeline
 from saas.requests.services import categories as request_categories
 from saas.team.services import add_certificate, save_member, save_rule, set_contract_engineers
@@ -167,6 +168,13 @@ def rows_of(tenant, client, person, vendor_admin, db):
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )
+    breach = record_below_standard(
+        service_request,
+        vendor_admin,
+        description=f"Marker breach {client.id}",
+        happened_on=service_request.received_at.date(),
+        files=[("breach.txt", "text/plain", b"x")],
+    )
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
@@ -201,6 +209,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "notice_id": notice.id,
         "dispute_id": dispute.id,
         "file_id": notice.files[0].id,
+        "breach_id": breach.id,
+        "breach_file_id": breach.files[0].id,
         "invoice_id": invoice.id,
         "penalty_id": penalty.id,
         "category_id": category.id,
