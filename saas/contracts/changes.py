@@ -216,6 +216,21 @@ def _apply_amendment(change: ContractChange, user) -> None:
         db.session.info.pop("applying_change", None)
 
 
+def how_terminated(contract: Contract) -> str | None:
+    """The history entry that ended the contract: "terminated" (a signed termination) or "terminated_for_breach"."""
+    from saas.contracts.models import ContractEvent
+
+    return db.session.scalar(
+        select(ContractEvent.kind)
+        .where(
+            ContractEvent.contract_id == contract.id,
+            ContractEvent.kind.in_(("terminated", "terminated_for_breach")),
+        )
+        .order_by(ContractEvent.id.desc())
+        .limit(1)
+    )
+
+
 def confidentiality_ends(contract: Contract):
     """The day the confidentiality duty ends (§7.2): the years after the contract's end or termination."""
     return _confidentiality_until(contract, contract.terminated_on)

@@ -78,6 +78,8 @@ class ContractPage:
     successor: Contract | None
     #: The day the duty of confidentiality ends (§7.2), once the contract has ended.
     confidentiality_until: date | None
+    #: How a terminated contract ended: "terminated" (by agreement) or "terminated_for_breach" (by notice, §10.3).
+    termination: str | None
     #: Someone has signed the current version (then the draft can no longer be taken back).
     has_signatures: bool
     sections: list
@@ -131,6 +133,7 @@ def contract_page(contract: Contract, tab: str, *, vendor_actions: bool, obligat
         renewal_from=services.renewal_window_start(contract),
         successor=services.successor(contract),
         confidentiality_until=changes.confidentiality_ends(contract) if ended else None,
+        termination=changes.how_terminated(contract) if status == ContractStatus.TERMINATED else None,
         has_signatures=awaiting and bool(signing.signatures(contract)),
         sections=sections,
         **extra,

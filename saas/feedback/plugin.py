@@ -25,3 +25,13 @@ def saas_nav_items(tenant, membership):
         NavItem(_l("Feedback"), "feedback.index", VENDOR_ROLES, order=26),
         NavItem(_l("Feedback"), "portal_feedback.portal_index", CLIENT_ROLES, order=13),
     ]
+
+
+@hookimpl(wrapper=True, specname="saas_demo_data")
+def feedback_demo(tenant, session):
+    """Once every domain has played its demo (the requests replayed among them), the client's feedback."""
+    from saas.feedback.demo import seed_feedback
+
+    result = yield
+    seed_feedback(tenant)
+    return result

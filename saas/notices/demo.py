@@ -74,3 +74,127 @@ def seed_notices(tenant) -> None:
         clock.advance(hours=5)
         services.mark_read(breach, admin, _membership(admin, tenant))
     db.session.commit()
+
+
+def seed_termination(tenant) -> None:
+    """The second client's agreement, ended for breach (§10.3) and settled (§10.4): signed eighty days ago and billed
+    monthly, the client's request to cure the missed fault responses, its deadline passed, the client's notice of
+    termination, and the final account with the last cut-short period."""
+    from decimal import Decimal
+
+    from saas.billing import payments
+    from saas.billing.models import Invoice
+    from saas.billing.periods import period
+    from saas.billing.services import bill, due_periods
+    from saas.billing.settlement import settle
+    from saas.contracts import services as contracts
+    from saas.contracts import signing
+    from saas.core.models import Client
+    from saas.notices.termination import terminate_for_breach
+
+    clients = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).all()
+    if len(clients) < 2:
+        return
+    client = clients[1]
+    admin = first_member(tenant, Role.VENDOR_ADMIN)
+    client_admin = first_member(tenant, Role.CLIENT_ADMIN, client.id)
+    if admin is None or client_admin is None:
+        return
+    zone, today = ZoneInfo(tenant.timezone), local_today(tenant)
+    effective = today - timedelta(days=80)
+    at = lambda day, hour=10: datetime.combine(day, time(hour), zone)  # noqa: E731
+    catalogue = {s.code: s for s in contracts.list_services(tenant)}
+    with frozen_at(at(effective - timedelta(days=7))):
+        contract = contracts.create_draft(
+            tenant,
+            client.id,
+            contracts.draft_terms(tenant)
+            | {
+                "title": "运维服务协议 Operations service agreement",
+                "effective_date": effective,
+                "party_a_signatory": "刘处长",
+                "party_b_signatory": "张总",
+                "signing_place": "上海",
+                "mediation_venue": "北京市海淀区人民调解委员会",
+                "court_venue": "北京市海淀区人民法院",
+            },
+            [
+                {
+                    "service_id": catalogue[code].id,
+                    "description": catalogue[code].name_zh,
+                    "quantity": Decimal(1),
+                    "monthly_fee": catalogue[code].default_monthly_fee,
+                }
+                for code in ("REMOTE", "FAULT")
+            ],
+            admin,
+        )
+        signing.send_for_signatures(contract, admin)
+        for party, user in (("B", admin), ("A", client_admin)):
+            document = signing.documents(contract)[0]
+            signing.sign(contract, party, user, document.id, document.sha256)
+    db.session.commit()
+    # the last day in force a week before the second period would have ended: the settlement bills it cut short
+    ended = period(effective, 1).end - timedelta(days=8)
+    cure_sent = ended - timedelta(days=19)
+    with frozen_at(at(cure_sent)) as clock:
+        cure = services.send_notice(
+            contract,
+            Party.A,
+            client_admin,
+            {
+                "kind": NoticeKind.CURE,
+                "clause": "8.1.2",
+                "subject": "限期整改：故障响应超时 Cure the missed fault responses",
+                "body_zh": "本月多次故障请求未在约定时限内响应，依协议第 8.1.2 条构成违约。请于期限前整改，"
+                "否则我方将依第 10.3 条解除协议。",
+                "body_en": "Several fault requests this month were not answered within the agreed time, a breach "
+                "under §8.1.2. Please cure it by the deadline; otherwise we shall terminate under §10.3.",
+                "deadline": cure_sent + timedelta(days=14),
+            },
+        )
+        db.session.commit()
+        clock.advance(hours=2)
+        services.mark_read(cure, admin, _membership(admin, tenant))
+        services.acknowledge(cure, admin, _membership(admin, tenant), "已收到，正在整改。")
+        db.session.commit()
+    # the first period billed at its end as the nightly run does, and paid by transfer
+    for day in sorted({p.end for p in due_periods(contract, today)}):
+        if day > ended:
+            break
+        with frozen_at(at(day, 0)):
+            bill(tenant, [contract.id], day)
+            db.session.commit()
+    for invoice in db.session.scalars(select(Invoice).where(Invoice.contract_id == contract.id)):
+        paid_on = invoice.due_date - timedelta(days=2)
+        with frozen_at(at(paid_on)):
+            payment, _created = payments.record(
+                tenant,
+                client.id,
+                "manual",
+                f"转账 {invoice.number}",
+                invoice.balance,
+                invoice.currency,
+                invoice_id=invoice.id,
+                received_on=paid_on,
+                note="网银转账",
+            )
+            payments.succeed(payment, [invoice])
+    db.session.commit()
+    with frozen_at(at(cure_sent + timedelta(days=16))):
+        terminate_for_breach(
+            cure,
+            Party.A,
+            client_admin,
+            {
+                "last_day": ended,
+                "subject": "因违约解除协议 Termination for breach",
+                "body_zh": "整改期限已过，故障响应仍未达到约定标准。依协议第 10.3 条，本协议自最后有效日后解除。",
+                "body_en": "The deadline to cure has passed and fault responses still fall short. Under §10.3 the "
+                "agreement ends after its last day in force.",
+            },
+        )
+        db.session.commit()
+    with frozen_at(at(ended + timedelta(days=1), 0)):
+        settle(contract, None)
+        db.session.commit()

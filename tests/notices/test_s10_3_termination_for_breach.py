@@ -81,6 +81,8 @@ def test_s10_3_termination_for_breach_only_after_the_cure_deadline(db, client, w
     assert agreement.status == ContractStatus.TERMINATED and agreement.terminated_on == date(2026, 11, 30)
     event = db.session.scalar(select(ContractEvent).where(ContractEvent.kind == "terminated_for_breach"))
     assert event.note == notice.number
+    page = client.get(f"/t/alpha/portal/contracts/{agreement.id}").get_data(as_text=True)
+    assert "Terminated for breach, by notice, after 2026-11-30" in page
     # the vendor is told, and reads the termination with the cure notice it follows
     client.sign_in(world.person("alpha", "vendor_admin").email)
     shown = client.get(f"/t/alpha/notices/{notice.id}").get_data(as_text=True)
