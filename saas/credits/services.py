@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -370,12 +371,13 @@ def line_description(line: ContractLine, period_start: date, period_end: date, b
     """The credit's line on the next invoice, in both languages: the service line, the period and the clauses."""
     last = period_end - timedelta(days=1)
     return both_languages(
-        lambda: _(
-            "Service credit (§8.2) for %(line)s, %(start)s to %(end)s: %(count)s breaches of the agreed service (§8.1)",
+        lambda: ngettext(
+            "Service credit (§8.2) for %(line)s, %(start)s to %(end)s: %(num)d breach of the agreed service (§8.1)",
+            "Service credit (§8.2) for %(line)s, %(start)s to %(end)s: %(num)d breaches of the agreed service (§8.1)",
+            breaches,
             line=line.description,
             start=period_start.isoformat(),
             end=last.isoformat(),
-            count=breaches,
         ),
         " / ",
     )
