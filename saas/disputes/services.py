@@ -54,7 +54,7 @@ SUBJECT_LABELS = {
     Subject.OTHER: _l("Something else"),
 }
 STATUS_LABELS = {
-    DisputeStatus.OPEN: _l("Open"),
+    DisputeStatus.OPEN: _l("Under way"),
     DisputeStatus.RESOLVED: _l("Resolved"),
     DisputeStatus.WITHDRAWN: _l("Withdrawn"),
 }
