@@ -99,6 +99,11 @@ ACTION_LABELS = {
     "webhooks.secret_rolled": _l("Webhook secret rolled"),
     "webhooks.endpoint_disabled": _l("Webhook endpoint switched off after failing"),
     "webhooks.replayed": _l("Webhook event replayed"),
+    "materials.asked": _l("Technical materials asked of the client (Part 3)"),
+    "materials.withdrawn": _l("Ask for technical materials withdrawn"),
+    "materials.penalty_proposed": _l("Penalty proposed for materials not supplied (§8.2)"),
+    "materials.penalty_confirmed": _l("Penalty for materials not supplied confirmed (§8.2)"),
+    "materials.penalty_waived": _l("Penalty for materials not supplied waived (§8.2)"),
 }
 
 

@@ -70,6 +70,11 @@ def saas_contract_sections(contract, membership):
 
 
 @hookspec
+def saas_request_sections(req, membership):
+    """Return a list of RequestSection blocks to show on service request `req`'s page to `membership` (either party)."""
+
+
+@hookspec
 def saas_payment_methods(tenant):
     """Return a list of PaymentMethod (name, label, whether clients pay online) this plugin offers `tenant` (§3.2)."""
 

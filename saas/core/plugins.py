@@ -30,6 +30,7 @@ CORE_PARTS = {
     "credits": "saas.credits.plugin",
     "notices": "saas.notices.plugin",
     "disputes": "saas.disputes.plugin",
+    "materials": "saas.materials.plugin",
 }
 
 
@@ -333,6 +334,16 @@ def merge_obligations(groups) -> list[Obligation]:
 @dataclass(frozen=True)
 class ContractSection:
     """A block another domain shows on a contract's page (e.g. its open requests at termination, §10.4)."""
+
+    title: str
+    #: The block's HTML, rendered by the domain that owns the data.
+    html: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RequestSection:
+    """A block another domain shows on a service request's page (e.g. the materials asked of the client)."""
 
     title: str
     #: The block's HTML, rendered by the domain that owns the data.

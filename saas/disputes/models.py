@@ -33,6 +33,7 @@ class Subject(enum.StrEnum):
 
     CREDIT = "credit"  # a service credit (§8.2 for the vendor)
     PENALTY = "penalty"  # a late-payment penalty (§8.2 for the client)
+    MATERIALS = "materials"  # a penalty for technical materials not supplied (Part 3, 说明二 1.2; §8.2)
     INVOICE = "invoice"  # an invoice, or part of it
     BREACH = "breach"  # a recorded breach (§8.1)
     OTHER = "other"

@@ -38,6 +38,7 @@ from saas.disputes.models import (
     Subject,
 )
 from saas.extensions import db
+from saas.materials.models import MaterialsPenalty
 from saas.requests.models import SlaBreach
 
 STAGE_LABELS = {
@@ -49,6 +50,7 @@ STAGE_LABELS = {
 SUBJECT_LABELS = {
     Subject.CREDIT: _l("A service credit"),
     Subject.PENALTY: _l("A late-payment penalty"),
+    Subject.MATERIALS: _l("A penalty for materials not supplied"),
     Subject.INVOICE: _l("An invoice"),
     Subject.BREACH: _l("A recorded breach"),
     Subject.OTHER: _l("Something else"),
@@ -101,6 +103,17 @@ def subject_of(tenant: Tenant, kind: str, ident: int | None, client_id: int | No
         return (
             row.contract,
             f"{row.amount} {row.currency} · {row.breach.invoice_number}",
+            None,
+            row.amount,
+            row.currency,
+        )
+    if kind == Subject.MATERIALS:
+        row = MaterialsPenalty.get_in(tenant, ident, client_id)
+        if row is None:
+            raise DisputeError(_("There is no such penalty."))
+        return (
+            row.contract,
+            f"{row.amount} {row.currency} · #{row.breach.evidence.get('request')}",
             None,
             row.amount,
             row.currency,
@@ -299,6 +312,7 @@ def resolve(dispute: Dispute, actor: User, *, outcome: str, note: str, amount: D
     from saas.billing import late
     from saas.billing.corrections import issue_credit_note
     from saas.credits import services as credits
+    from saas.materials import penalties as materials_penalties
 
     dispute = _locked(dispute)
     if outcome not in Outcome.__members__.values():
@@ -323,6 +337,14 @@ def resolve(dispute: Dispute, actor: User, *, outcome: str, note: str, amount: D
         row = LatePenalty.get_in(tenant, dispute.subject_id)
         if row.status == "proposed":
             (late.waive(row, actor, reason) if outcome == Outcome.FOR_CLIENT else late.confirm(row, actor, reason))
+    elif dispute.subject == Subject.MATERIALS:
+        row = MaterialsPenalty.get_in(tenant, dispute.subject_id)
+        if row.status == "proposed":
+            (
+                materials_penalties.waive(row, actor, reason)
+                if outcome == Outcome.FOR_CLIENT
+                else materials_penalties.confirm(row, actor, reason)
+            )
     today = local_today(tenant)
     step = dispute.current_step
     step.closed_on, step.result = today, str(OUTCOME_LABELS[outcome])[:200]

@@ -61,6 +61,7 @@ EVENT_LABELS = {
     "breach": _l("Breach recorded"),
     "alert": _l("Monitoring alert"),
     "handed_over": _l("Handed over"),
+    "materials": _l("Technical materials"),
 }
 
 

@@ -337,8 +337,10 @@ def change_status(req: ServiceRequest, to_status: str, actor: User, *, by_client
     at = now()
     if not by_client:
         _responded(req, at)
-    if current in PAUSING:
-        sla.end_pause(req, at)
+    if to_status == S.CLOSED:
+        sla.end_pause(req, at)  # closed, its clocks have stopped for good: whatever else held them ends too
+    elif current in PAUSING:
+        sla.end_pause(req, at, reasons=PAUSING.values())  # materials still awaited keep theirs (saas/materials)
     if to_status in PAUSING:
         sla.start_pause(req, PAUSING[to_status], at)
     if to_status == S.RESOLVED:

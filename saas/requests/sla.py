@@ -79,20 +79,32 @@ def next_due(req: ServiceRequest) -> datetime | None:
     return min(pending) if pending else None
 
 
-def start_pause(req: ServiceRequest, reason: str, at: datetime) -> None:
-    """Stop the clocks (waiting on the client, or resolved until confirmed or reopened)."""
-    db.session.add(
-        RequestPause(tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, reason=reason, started_at=at)
+def start_pause(req: ServiceRequest, reason: str, at: datetime) -> RequestPause:
+    """Stop the clocks (waiting on the client, resolved until confirmed or reopened, materials awaited)."""
+    pause = RequestPause(
+        tenant_id=req.tenant_id, client_id=req.client_id, request_id=req.id, reason=reason, started_at=at
     )
-    req.paused_since = at
+    db.session.add(pause)
+    # Pauses overlap (waiting on the client while materials are awaited): the clocks stand still from the first.
+    req.paused_since = min(req.paused_since, at) if req.paused_since else at
     db.session.flush()
+    return pause
 
 
-def end_pause(req: ServiceRequest, at: datetime) -> None:
-    """Start the clocks again from where they stood."""
-    still_open = (RequestPause.request_id == req.id, RequestPause.ended_at.is_(None))
-    db.session.execute(update(RequestPause).where(*still_open).values(ended_at=at))
-    req.paused_since = None
+def end_pause(req: ServiceRequest, at: datetime, *, reasons=None, pause_id: int | None = None) -> None:
+    """Start the clocks again from where they stood, unless another pause still holds them.
+
+    Ends the request's open pauses, or only those for `reasons`, or only the pause `pause_id`: each stretch is
+    its own row, and the working-time arithmetic cuts out their union, so a pause still open keeps the clocks
+    still whatever else ends."""
+    still_open = [RequestPause.request_id == req.id, RequestPause.ended_at.is_(None)]
+    ending = list(still_open)
+    if reasons is not None:
+        ending.append(RequestPause.reason.in_(list(reasons)))
+    if pause_id is not None:
+        ending.append(RequestPause.id == pause_id)
+    db.session.execute(update(RequestPause).where(*ending).values(ended_at=at))
+    req.paused_since = db.session.scalar(select(func.min(RequestPause.started_at)).where(*still_open))
 
 
 def working_time_left(req: ServiceRequest, due: datetime | None, spec: CalendarSpec, at: datetime) -> timedelta | None:

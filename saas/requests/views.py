@@ -3,7 +3,7 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +16,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.parsing import parse_id
+from saas.core.plugins import plugin_manager
 from saas.core.rendering import attachment, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
@@ -171,6 +172,12 @@ def new():
     return render("requests/new.html", form=form, status=status, portal=False)
 
 
+def sections(req: ServiceRequest) -> list:
+    """Blocks other domains show on the request's page (e.g. the materials asked of the client, saas/materials)."""
+    groups = plugin_manager().for_tenant(current_tenant).saas_request_sections(req=req, membership=g.membership)
+    return sorted((s for group in groups for s in group), key=lambda s: s.order)
+
+
 def _detail_context(req: ServiceRequest, vendor: bool) -> dict:
     specs = sla.tenant_specs(current_tenant.id)
     at = now()
@@ -187,6 +194,7 @@ def _detail_context(req: ServiceRequest, vendor: bool) -> dict:
         "category_name": category_name,
         "vendor": vendor,
         "reply_form": ReplyForm(formdata=None),
+        "sections": [],  # the page's own, not its polled clock's (detail and portal_detail add them)
     }
     if vendor:
         members = services.team(current_tenant)
@@ -209,7 +217,7 @@ def _detail_context(req: ServiceRequest, vendor: bool) -> dict:
 def detail(request_id):
     """A request with its clocks, timeline, visits and the actions staff may take."""
     req = get_or_404(ServiceRequest, request_id, current_tenant)
-    return render("requests/detail.html", **_detail_context(req, vendor=True))
+    return render("requests/detail.html", **{**_detail_context(req, vendor=True), "sections": sections(req)})
 
 
 @bp.get("/<int:request_id>/clock")
@@ -456,7 +464,8 @@ def _local(value) -> str:
 @client_only
 def portal_detail(request_id):
     """One of the client's requests: its clocks, the conversation, confirm or reopen."""
-    return render("requests/detail.html", **_detail_context(_own(request_id), vendor=False))
+    req = _own(request_id)
+    return render("requests/detail.html", **{**_detail_context(req, vendor=False), "sections": sections(req)})
 
 
 @portal_bp.get("/<int:request_id>/clock")

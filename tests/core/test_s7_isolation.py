@@ -8,7 +8,7 @@ know fails the test: whoever adds a route says here how to fill it.
 
 import importlib
 import importlib.util
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -28,6 +28,7 @@ from saas.contracts.changes import propose_termination
 from saas.contracts.services import add_standard_services, create_draft, list_services
 from saas.contracts.signing import documents, send_for_signatures, sign
 from saas.core.clients import add_contact
+from saas.core.clock import now
 from saas.core.events import EVENT_TYPES
 from saas.core.invitation_tokens import invitation_token
 from saas.core.people import invite
@@ -35,6 +36,9 @@ from saas.core.plugins import plugin_manager
 from saas.core.webhooks import WebhookDelivery, create_endpoint
 from saas.disputes.services import open_dispute
 from saas.feedback import services as feedback_service
+from saas.materials.breaches import breach_of, record_overdue
+from saas.materials.penalties import propose as propose_penalty
+from saas.materials.services import ask as ask_materials
 from saas.notices.services import send_notice
 from saas.requests.breaches import record_below_standard
 from saas.requests.services import attach, create_request, timeline
@@ -165,6 +169,14 @@ def rows_of(tenant, client, person, vendor_admin, db):
         {"kind": "breach", "subject": f"Marker notice {client.id}", "body_zh": "x", "deadline": None},
         [("evidence.txt", "text/plain", b"x")],
     )
+    # An ask for materials on the client's request, left unsupplied past its deadline: the client's breach, and the
+    # §8.2 penalty proposed for it (Part 3, 说明二 1.2).
+    materials = ask_materials(
+        service_request, vendor_admin, f"Marker materials {client.id}", now() + timedelta(hours=1)
+    )
+    record_overdue(tenant, now() + timedelta(hours=2))
+    client_breach = breach_of(materials)
+    materials_penalty = propose_penalty(client_breach, vendor_admin, line=contract.lines[0])
     feedback = feedback_service.submit(
         tenant, client.id, person, {"kind": "complaint", "subject": "Feedback", "request_id": service_request.id}
     )
@@ -213,6 +225,9 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "breach_file_id": breach.files[0].id,
         "invoice_id": invoice.id,
         "penalty_id": penalty.id,
+        "materials_id": materials.id,
+        "client_breach_id": client_breach.id,
+        "materials_penalty_id": materials_penalty.id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",
