@@ -4,12 +4,12 @@ import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.contracts.models import Contract
 from saas.core.clock import now
-from saas.core.models import AppendOnlyError, Client
+from saas.core.models import Client, append_only
 from saas.core.tenancy import ClientScoped, TenantScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -212,11 +212,4 @@ class CreditEntry(ClientScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-@event.listens_for(PaymentAllocation, "before_update")
-@event.listens_for(PaymentAllocation, "before_delete")
-@event.listens_for(CreditEntry, "before_update")
-@event.listens_for(CreditEntry, "before_delete")
-@event.listens_for(CreditNote, "before_update")
-@event.listens_for(CreditNote, "before_delete")
-def _append_only(mapper, connection, target):
-    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+append_only(PaymentAllocation, CreditEntry, CreditNote)

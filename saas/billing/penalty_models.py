@@ -5,13 +5,13 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.billing.models import Invoice
 from saas.contracts.models import Contract
 from saas.core.clock import now
-from saas.core.models import AppendOnlyError, Client, User
+from saas.core.models import Client, User, append_only
 from saas.core.tenancy import ClientScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -96,7 +96,4 @@ class LatePenalty(ClientScoped, db.Model):
         return f"{(self.rate * 100).normalize():f}"
 
 
-@event.listens_for(PaymentBreach, "before_update")
-@event.listens_for(PaymentBreach, "before_delete")
-def _append_only(mapper, connection, target):
-    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+append_only(PaymentBreach)

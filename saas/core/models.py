@@ -255,6 +255,17 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete an append-only record."""
 
 
+def _refuse_change(mapper, connection, target):
+    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+
+
+def append_only(*models) -> None:
+    """Make these models' rows append-only: an UPDATE or DELETE through the session raises AppendOnlyError."""
+    for model in models:
+        event.listen(model, "before_update", _refuse_change)
+        event.listen(model, "before_delete", _refuse_change)
+
+
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(mapper, connection, target):

@@ -3,12 +3,12 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.contracts.models import Contract
 from saas.core.clock import now
-from saas.core.models import AppendOnlyError, Client, User
+from saas.core.models import Client, User, append_only
 from saas.core.tenancy import ClientScoped
 from saas.core.types import UTCDateTime
 from saas.extensions import db
@@ -101,7 +101,4 @@ class FeedbackEvent(ClientScoped, db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-@event.listens_for(FeedbackEvent, "before_update")
-@event.listens_for(FeedbackEvent, "before_delete")
-def _append_only(mapper, connection, target):
-    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+append_only(FeedbackEvent)

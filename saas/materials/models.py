@@ -5,14 +5,14 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.billing.models import Invoice
 from saas.billing.penalty_models import PenaltyStatus
 from saas.contracts.models import Contract, ContractLine
 from saas.core.clock import now
-from saas.core.models import AppendOnlyError, Client, User
+from saas.core.models import Client, User, append_only
 from saas.core.tenancy import ClientScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -152,7 +152,4 @@ class MaterialsPenalty(ClientScoped, db.Model):
         return f"{(self.rate * 100).normalize():f}"
 
 
-@event.listens_for(ClientBreach, "before_update")
-@event.listens_for(ClientBreach, "before_delete")
-def _append_only(mapper, connection, target):
-    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+append_only(ClientBreach)

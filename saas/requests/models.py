@@ -13,7 +13,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from saas.calendars.models import ServiceCalendar
 from saas.contracts.models import Contract
 from saas.core.clock import now
-from saas.core.models import AppendOnlyError, Client, User
+from saas.core.models import Client, User, append_only
 from saas.core.tenancy import ClientScoped, TenantScoped
 from saas.core.types import UTCDateTime
 from saas.extensions import db
@@ -281,11 +280,4 @@ class BreachFile(ClientScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-@event.listens_for(BreachFile, "before_update")
-@event.listens_for(BreachFile, "before_delete")
-@event.listens_for(RequestEvent, "before_update")
-@event.listens_for(RequestEvent, "before_delete")
-@event.listens_for(SlaBreach, "before_update")
-@event.listens_for(SlaBreach, "before_delete")
-def _append_only(mapper, connection, target):
-    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+append_only(BreachFile, RequestEvent, SlaBreach)
