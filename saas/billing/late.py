@@ -130,8 +130,9 @@ def _insert_new(model, rows: list[dict], key: str) -> dict[int, int]:
     return {value: ident for ident, value in insert_new(model, rows, (key,), ("id", key))}
 
 
-def _move(penalty: LatePenalty, to: PenaltyStatus) -> bool:
-    """Change a locked penalty's status; False when a second click finds it done already, PenaltyError if refused."""
+def move_penalty(penalty, to: PenaltyStatus) -> bool:
+    """Change a locked penalty's status (a late payment's, or any with the same steps); False when a second click
+    finds it done already, PenaltyError if refused."""
     if penalty.status == to or (to == S.CONFIRMED and penalty.status == S.BILLED):
         return False
     if to not in TRANSITIONS[PenaltyStatus(penalty.status)]:
@@ -147,7 +148,7 @@ def _move(penalty: LatePenalty, to: PenaltyStatus) -> bool:
 def confirm(penalty: LatePenalty, actor: User, note: str = "") -> bool:
     """Confirm a proposed penalty (§8.2): it goes on the contract's next invoice. False if it was confirmed already."""
     penalty = lock(LatePenalty, penalty.id)  # two clicks or two people take turns
-    if not _move(penalty, S.CONFIRMED):
+    if not move_penalty(penalty, S.CONFIRMED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = note.strip(), actor.id, now()
     audit.record(
@@ -168,7 +169,7 @@ def waive(penalty: LatePenalty, actor: User, reason: str) -> bool:
     if not reason:
         raise PenaltyError(_("Say why the penalty is waived."))
     penalty = lock(LatePenalty, penalty.id)  # two clicks or two people take turns
-    if not _move(penalty, S.WAIVED):
+    if not move_penalty(penalty, S.WAIVED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = reason, actor.id, now()
     audit.record(

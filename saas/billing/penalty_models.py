@@ -12,6 +12,7 @@ from saas.billing.models import Invoice
 from saas.contracts.models import Contract
 from saas.core.clock import now
 from saas.core.models import Client, User, append_only
+from saas.core.money import percent_text
 from saas.core.tenancy import ClientScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -93,7 +94,7 @@ class LatePenalty(ClientScoped, db.Model):
     @property
     def rate_percent(self) -> str:
         """The rate as people read it: "10" for 0.1000, "12.5" for 0.1250."""
-        return f"{(self.rate * 100).normalize():f}"
+        return percent_text(self.rate)
 
 
 append_only(PaymentBreach)

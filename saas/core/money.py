@@ -27,3 +27,8 @@ def minor_unit_places(currency: str) -> int:
 def format_money(amount, currency: str, locale: str) -> str:
     """Format an amount for people. Babel would round half-even, so round half-up first."""
     return format_currency(quantize(amount, currency), currency, locale=locale)
+
+
+def percent_text(rate: Decimal) -> str:
+    """A rate as people read it in percent: "10" for 0.1000, "12.5" for 0.1250."""
+    return f"{(rate * 100).normalize():f}"

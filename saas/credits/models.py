@@ -12,6 +12,7 @@ from saas.billing.models import Invoice
 from saas.contracts.models import Contract, ContractLine
 from saas.core.clock import now
 from saas.core.models import Client, User
+from saas.core.money import percent_text
 from saas.core.tenancy import ClientScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -99,7 +100,7 @@ class ServiceCredit(ClientScoped, db.Model):
     @property
     def rate_percent(self) -> str:
         """The rate as people read it: "10" for 0.1000."""
-        return f"{(self.rate * 100).normalize():f}"
+        return percent_text(self.rate)
 
     @property
     def period_last_day(self) -> date:
@@ -107,4 +108,4 @@ class ServiceCredit(ClientScoped, db.Model):
 
     @property
     def share_percent(self) -> str:
-        return f"{((self.per_breach_share or 0) * 100).normalize():f}"
+        return percent_text(self.per_breach_share or 0)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from saas.contracts.models import Contract
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, Role
+from saas.core.money import percent_text
 from saas.core.parsing import parse_ranked_cursor
 from saas.core.rendering import is_fragment_request, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
@@ -159,7 +160,7 @@ def policy(contract_id):
         form=form,
         contract=contract,
         rules=services.RULE_LABELS,
-        rate_percent=f"{(contract.penalty_rate * 100).normalize():f}",  # "10", never "1E+1"
+        rate_percent=percent_text(contract.penalty_rate),  # "10", never "1E+1"
     )
 
 

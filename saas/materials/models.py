@@ -13,6 +13,7 @@ from saas.billing.penalty_models import PenaltyStatus
 from saas.contracts.models import Contract, ContractLine
 from saas.core.clock import now
 from saas.core.models import Client, User, append_only
+from saas.core.money import percent_text
 from saas.core.tenancy import ClientScoped
 from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
@@ -149,7 +150,7 @@ class MaterialsPenalty(ClientScoped, db.Model):
     @property
     def rate_percent(self) -> str:
         """The rate as people read it: "10" for 0.1000."""
-        return f"{(self.rate * 100).normalize():f}"
+        return percent_text(self.rate)
 
 
 append_only(ClientBreach)

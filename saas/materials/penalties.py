@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from saas.billing.late import STATUS_LABELS, TRANSITIONS, PenaltyError, penalty_amount  # noqa: F401 (labels for views)
+from saas.billing.late import STATUS_LABELS, PenaltyError, move_penalty, penalty_amount  # noqa: F401 (labels for views)
 from saas.billing.payments import lock
 from saas.billing.penalty_models import PenaltyStatus
 from saas.contracts.models import ContractLine
@@ -99,24 +99,10 @@ def of_breach(breach: ClientBreach) -> MaterialsPenalty | None:
     return db.session.scalar(select(MaterialsPenalty).where(MaterialsPenalty.breach_id == breach.id))
 
 
-def _move(penalty: MaterialsPenalty, to: PenaltyStatus) -> bool:
-    """Change a locked penalty's status; False when a second click finds it done already, PenaltyError if refused."""
-    if penalty.status == to or (to == S.CONFIRMED and penalty.status == S.BILLED):
-        return False
-    if to not in TRANSITIONS[PenaltyStatus(penalty.status)]:
-        raise PenaltyError(
-            _("This penalty was waived: it can no longer be confirmed.")
-            if to == S.CONFIRMED
-            else _("This penalty was confirmed: it goes on the next invoice and can no longer be waived.")
-        )
-    penalty.status = to
-    return True
-
-
 def confirm(penalty: MaterialsPenalty, actor: User, note: str = "") -> bool:
     """Confirm a proposed penalty (§8.2): it goes on the contract's next invoice. False if it was confirmed already."""
     penalty = lock(MaterialsPenalty, penalty.id)  # two clicks or two people take turns
-    if not _move(penalty, S.CONFIRMED):
+    if not move_penalty(penalty, S.CONFIRMED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = (note or "").strip(), actor.id, now()
     audit.record(
@@ -136,7 +122,7 @@ def waive(penalty: MaterialsPenalty, actor: User, reason: str) -> bool:
     if not reason:
         raise PenaltyError(_("Say why the penalty is waived."))
     penalty = lock(MaterialsPenalty, penalty.id)
-    if not _move(penalty, S.WAIVED):
+    if not move_penalty(penalty, S.WAIVED):
         return False
     penalty.note, penalty.decided_by_id, penalty.decided_at = reason, actor.id, now()
     audit.record(
