@@ -7,7 +7,7 @@ A negative total is a credit to the client, to be refunded. Nothing waits for a 
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from saas.billing import services
 from saas.billing.models import Invoice
@@ -85,7 +85,14 @@ def settle_ended(tenant: Tenant, today: date) -> int:
     ids = [
         c.id
         for c in db.session.scalars(
-            select(Contract).where(Contract.tenant_id == tenant.id, Contract.status.in_(ENDED)).order_by(Contract.id)
+            select(Contract)
+            .where(
+                Contract.tenant_id == tenant.id,
+                Contract.status.in_(ENDED),
+                # the years of agreements ended long ago stay out of the daily sweep
+                or_(Contract.terminated_on >= since, Contract.ends_on >= since),
+            )
+            .order_by(Contract.id)
         )
         if since <= services.in_force(c)[1] <= today
     ]

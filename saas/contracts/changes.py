@@ -95,13 +95,7 @@ def propose_termination(contract: Contract, last_day, reason: str, actor=None) -
     """A termination agreement by mutual consent (§10.3): the contract ends after `last_day` once both sign."""
     if last_day < local_today(contract.tenant) and not reason.strip():
         raise ServiceError(_("A termination with a past date needs a reason."))
-    if last_day >= services.term_end(contract):
-        raise ServiceError(
-            _(
-                "The contract ends on %(day)s anyway; a termination must come before.",
-                day=services.last_day(contract).isoformat(),
-            )
-        )
+    _before_term_end(contract, last_day)
     return _new_change(contract, ChangeKind.TERMINATION, last_day, reason, {}, actor)
 
 
@@ -242,13 +236,8 @@ def _confidentiality_until(contract: Contract, terminated_on=None):
     return add_months(terminated_on or services.last_day(contract), 12 * contract.confidentiality_years)
 
 
-def check_termination_day(contract: Contract, last_day) -> None:
-    """Refuse a unilateral termination's last day unless the contract is in force, the day is today or later and
-    before the term would end anyway."""
-    if contract.status not in IN_FORCE:
-        raise ServiceError(_("Only a contract in force can be amended or terminated."))
-    if last_day < local_today(contract.tenant):
-        raise ServiceError(_("A termination for breach takes effect today or later."))
+def _before_term_end(contract: Contract, last_day) -> None:
+    """A termination's last day comes before the term would end anyway."""
     if last_day >= services.term_end(contract):
         raise ServiceError(
             _(
@@ -256,6 +245,16 @@ def check_termination_day(contract: Contract, last_day) -> None:
                 day=services.last_day(contract).isoformat(),
             )
         )
+
+
+def check_termination_day(contract: Contract, last_day) -> None:
+    """Refuse a unilateral termination's last day unless the contract is in force, the day is today or later and
+    before the term would end anyway."""
+    if contract.status not in IN_FORCE:
+        raise ServiceError(_("Only a contract in force can be amended or terminated."))
+    if last_day < local_today(contract.tenant):
+        raise ServiceError(_("A termination for breach takes effect today or later."))
+    _before_term_end(contract, last_day)
 
 
 def terminate_for_breach(contract: Contract, last_day, actor, note: str) -> None:

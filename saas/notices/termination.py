@@ -5,7 +5,6 @@ signature. The notice names the cure notice it follows; the agreement ends after
 from flask_babel import gettext as _
 
 from saas.contracts import changes
-from saas.contracts.models import ContractStatus
 from saas.core.clock import local_today
 from saas.core.models import User
 from saas.extensions import db
@@ -14,7 +13,6 @@ from saas.notices.services import NoticeError, send_notice
 
 #: The notices whose passed deadline opens the way to termination.
 CURE_KINDS = (NoticeKind.CURE, NoticeKind.BREACH)
-IN_FORCE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING)
 
 
 def refusal(cure: Notice, party: str | None) -> str | None:
@@ -23,7 +21,7 @@ def refusal(cure: Notice, party: str | None) -> str | None:
         return _("Only a notice of breach or a request to cure with a deadline opens the way to termination.")
     if party != cure.sender_party:
         return _("Only the party that sent the notice, the party not in breach, may terminate on it.")
-    if cure.contract.status not in IN_FORCE:
+    if cure.contract.status not in changes.IN_FORCE:
         return _("The agreement is no longer in force.")
     if local_today(cure.contract.tenant) <= cure.deadline:
         return _(

@@ -95,11 +95,11 @@ def record_below_standard(
     }
     if complaint is not None:
         evidence["complaint"] = complaint
-    named = [(safe_filename(name), content_type, content) for name, content_type, content in files]
-    evidence["files"] = [
-        {"name": name, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
-        for name, _type, content in named
+    named = [
+        (safe_filename(name), content_type, content, hashlib.sha256(content).hexdigest())
+        for name, content_type, content in files
     ]
+    evidence["files"] = [{"name": name, "size": len(content), "sha256": digest} for name, _t, content, digest in named]
     inserted = insert_new(
         SlaBreach,
         [
@@ -122,7 +122,7 @@ def record_below_standard(
     if not inserted:
         raise BreachError(_("A breach below the agreed standard is recorded for this request already."))
     breach = db.session.get(SlaBreach, inserted[0].id)
-    for name, content_type, content in named:
+    for name, content_type, content, digest in named:
         db.session.add(
             BreachFile(
                 tenant_id=req.tenant_id,
@@ -131,7 +131,7 @@ def record_below_standard(
                 filename=name,
                 content_type=content_type or "application/octet-stream",
                 size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
+                sha256=digest,
                 data=content,
                 created_at=now(),
             )
