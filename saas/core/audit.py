@@ -104,6 +104,11 @@ ACTION_LABELS = {
     "materials.penalty_proposed": _l("Penalty proposed for materials not supplied (§8.2)"),
     "materials.penalty_confirmed": _l("Penalty for materials not supplied confirmed (§8.2)"),
     "materials.penalty_waived": _l("Penalty for materials not supplied waived (§8.2)"),
+    "claims.submitted": _l("Damages claimed (§8.3)"),
+    "claims.acknowledged": _l("Damages claim acknowledged"),
+    "claims.agreed": _l("Damages claim agreed"),
+    "claims.withdrawn": _l("Damages claim withdrawn"),
+    "claims.settled": _l("Damages claim settled"),
 }
 
 

@@ -31,6 +31,7 @@ CORE_PARTS = {
     "notices": "saas.notices.plugin",
     "disputes": "saas.disputes.plugin",
     "materials": "saas.materials.plugin",
+    "claims": "saas.claims.plugin",
 }
 
 

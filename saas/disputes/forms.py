@@ -65,7 +65,7 @@ class ResolveForm(AppForm):
         places=2,
         validators=[Optional()],
         default=None,
-        description=_l("For a settled invoice dispute: the amount credited to the client."),
+        description=_l("For a settled dispute about an invoice or a claim: the amount credited or agreed."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -36,6 +36,7 @@ class Subject(enum.StrEnum):
     MATERIALS = "materials"  # a penalty for technical materials not supplied (Part 3, 说明二 1.2; §8.2)
     INVOICE = "invoice"  # an invoice, or part of it
     BREACH = "breach"  # a recorded breach (§8.1)
+    CLAIM = "claim"  # a claim for damages (§8.3), made by either party
     OTHER = "other"
 
 

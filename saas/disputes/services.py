@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 from saas.billing.models import Invoice
 from saas.billing.payments import OPEN_INVOICES, lock
 from saas.billing.penalty_models import LatePenalty
+from saas.claims import services as claims
+from saas.claims.models import Claim
 from saas.contracts.models import Contract
 from saas.core import audit, events
 from saas.core.bulk import among
@@ -53,6 +55,7 @@ SUBJECT_LABELS = {
     Subject.MATERIALS: _l("A penalty for materials not supplied"),
     Subject.INVOICE: _l("An invoice"),
     Subject.BREACH: _l("A recorded breach"),
+    Subject.CLAIM: _l("A claim for damages"),
     Subject.OTHER: _l("Something else"),
 }
 STATUS_LABELS = {
@@ -129,6 +132,12 @@ def subject_of(tenant: Tenant, kind: str, ident: int | None, client_id: int | No
             raise DisputeError(_("There is no such breach."))
         contract = db.session.get(Contract, row.contract_id)
         return contract, f"§{row.clause} · #{row.evidence.get('request')}", None, None, contract.currency
+    if kind == Subject.CLAIM:
+        row = Claim.get_in(tenant, ident, client_id)
+        if row is None:
+            raise DisputeError(_("There is no such claim."))
+        claims.check_disputable(row)
+        return row.contract, claims.subject_label(row), None, row.total, row.currency
     raise DisputeError(_("Say what the dispute is about."))
 
 
@@ -202,6 +211,8 @@ def open_dispute(
     except IntegrityError:
         raise DisputeError(_("A dispute about this is open already: follow it there.")) from None
     _open_step(dispute, contract, Stage.NEGOTIATION, today, deadline, venue(contract, Stage.NEGOTIATION))
+    if subject == Subject.CLAIM:  # the claim waits for the dispute's resolution
+        claims.disputed(Claim.get_in(tenant, subject_id), party, actor, dispute.number)
     audit.record("disputes.opened", tenant_id=tenant.id, target=dispute, actor=actor, number=dispute.number)
     db.session.flush()
     _publish(dispute, "dispute.opened")
@@ -345,6 +356,16 @@ def resolve(dispute: Dispute, actor: User, *, outcome: str, note: str, amount: D
                 if outcome == Outcome.FOR_CLIENT
                 else materials_penalties.confirm(row, actor, reason)
             )
+    elif dispute.subject == Subject.CLAIM:
+        row = Claim.get_in(tenant, dispute.subject_id)
+        favours = {Outcome.FOR_CLIENT: "A", Outcome.FOR_VENDOR: "B"}.get(outcome)
+        claims.decided(
+            row,
+            actor,
+            for_claimant=None if favours is None else favours == row.claimant_party,
+            amount=amount,
+            dispute_number=dispute.number,
+        )
     today = local_today(tenant)
     step = dispute.current_step
     step.closed_on, step.result = today, str(OUTCOME_LABELS[outcome])[:200]
@@ -379,6 +400,8 @@ def withdraw(dispute: Dispute, actor: User, party: str, reason: str) -> Dispute:
         now(),
         actor.id,
     )
+    if dispute.subject == Subject.CLAIM:  # the claim is back where it was before the dispute
+        claims.dispute_withdrawn(Claim.get_in(dispute.tenant_id, dispute.subject_id), actor, dispute.number)
     audit.record("disputes.withdrawn", tenant_id=dispute.tenant_id, target=dispute, actor=actor, number=dispute.number)
     db.session.flush()
     _publish(dispute, "dispute.changed")

@@ -9,6 +9,7 @@ know fails the test: whoever adds a route says here how to fill it.
 import importlib
 import importlib.util
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -24,6 +25,7 @@ from saas.billing.payments import succeed as succeed_payment
 from saas.billing.penalty_models import LatePenalty
 from saas.billing.services import bill
 from saas.calendars.services import add_day, save_calendar
+from saas.claims.services import submit as submit_claim
 from saas.contracts.changes import propose_termination
 from saas.contracts.services import add_standard_services, create_draft, list_services
 from saas.contracts.signing import documents, send_for_signatures, sign
@@ -187,6 +189,15 @@ def rows_of(tenant, client, person, vendor_admin, db):
         happened_on=service_request.received_at.date(),
         files=[("breach.txt", "text/plain", b"x")],
     )
+    claim = submit_claim(
+        contract,
+        "A",
+        person,
+        direct_amount=Decimal("10.00"),
+        direct_description=f"Marker claim {client.id}",
+        breaches=[f"sla:{breach.id}"],
+        files=[("direct", "loss.txt", "text/plain", b"x")],
+    )
     contact = add_contact(
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
@@ -228,6 +239,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "materials_id": materials.id,
         "client_breach_id": client_breach.id,
         "materials_penalty_id": materials_penalty.id,
+        "claim_id": claim.id,
+        "claim_file_id": claim.files[0].id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",
