@@ -108,7 +108,10 @@ SCHEMAS = {
             "number": {"type": "string", "examples": ["ZY-2026-0001"]},
             "contract": {"type": "string"},
             "client_id": ID,
-            "subject": {"type": "string", "enum": ["credit", "penalty", "materials", "invoice", "breach", "claim", "other"]},
+            "subject": {
+                "type": "string",
+                "enum": ["credit", "penalty", "materials", "invoice", "breach", "claim", "other"],
+            },
             "subject_id": {"type": ["integer", "null"]},
             "amount": {"type": ["string", "null"]},
             "currency": {"type": "string"},

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from saas.core.forms import AmountField, AppForm, coerce_id
 
@@ -14,7 +14,8 @@ class ClaimForm(AppForm):
     direct_amount = AmountField(
         _l("Direct loss"),
         places=2,
-        validators=[DataRequired(message=_l("Give the amount of the direct loss."))],
+        # InputRequired, not DataRequired: a zero typed in is refused by the service with its reason.
+        validators=[InputRequired(message=_l("Give the amount of the direct loss."))],
         description=_l("What the breach cost you directly, in the agreement's currency."),
     )
     direct_description = TextAreaField(

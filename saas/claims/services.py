@@ -407,7 +407,9 @@ def settle(
 
 
 def check_disputable(claim: Claim) -> None:
-    """Refuse a dispute about a claim that is settled, withdrawn, rejected or being billed."""
+    """Refuse a dispute about a claim already under one, or settled, withdrawn, rejected or being billed."""
+    if claim.status == S.DISPUTED:
+        raise ClaimError(_("A dispute about this is open already: follow it there."))
     if claim.status not in DISPUTABLE or claim.settlement:
         raise ClaimError(_("Only a claim not yet settled can be disputed."))
 
@@ -510,12 +512,10 @@ def mark_billed(tenant: Tenant, billed: dict[str, int]) -> int:
         .values(status=S.SETTLED, billed_invoice_id=bindparam("c_invoice"), settled_at=at),
         rows,
     )
-    numbers = dict(
-        db.session.execute(select(Invoice.id, Invoice.number).where(among(Invoice.id, [r["c_invoice"] for r in rows])))
-    )
-    clients = dict(
-        db.session.execute(select(Claim.id, Claim.client_id).where(among(Claim.id, [r["c_id"] for r in rows])))
-    )
+    invoice_ids = [r["c_invoice"] for r in rows]
+    numbers = dict(db.session.execute(select(Invoice.id, Invoice.number).where(among(Invoice.id, invoice_ids))).all())
+    claim_ids = [r["c_id"] for r in rows]
+    clients = dict(db.session.execute(select(Claim.id, Claim.client_id).where(among(Claim.id, claim_ids))).all())
     db.session.execute(
         ClaimEvent.__table__.insert(),
         [
