@@ -17,8 +17,11 @@ from saas.requests.models import SlaBreach
 
 def seed_claims(tenant) -> None:
     """Two days after the vendor's latest breach the client claims; a day later the vendor answers and refunds."""
+    # A missed response deadline (§8.1.2) if the demo has one: the loss described below follows from it.
     breach = db.session.scalars(
-        select(SlaBreach).where(SlaBreach.tenant_id == tenant.id).order_by(SlaBreach.id.desc())
+        select(SlaBreach)
+        .where(SlaBreach.tenant_id == tenant.id)
+        .order_by((SlaBreach.clause == "8.1.2").desc(), SlaBreach.id.desc())
     ).first()
     if breach is None:
         return
@@ -48,7 +51,7 @@ def seed_claims(tenant) -> None:
                     "direct",
                     "overtime-2026.csv",
                     "text/csv",
-                    "日期,人员,小时,金额\n2026-01-05,12,6,7200.00\n".encode(),
+                    f"日期,人员,小时,金额\n{breach.due_at.date().isoformat()},12,6,7200.00\n".encode(),
                 ),
                 ("indirect", "orders-delayed.txt", "text/plain", b"PO-7781 PO-7782: margin 2300.00 CNY\n"),
             ],

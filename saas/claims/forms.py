@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.core.forms import AmountField, AppForm, coerce_id
 
@@ -12,7 +13,7 @@ class ClaimForm(AppForm):
     """A claim for damages: the direct loss, the indirect loss (expected profit) if any, and what it rests on."""
 
     direct_amount = AmountField(
-        _l("Direct loss"),
+        _l("Amount"),
         places=2,
         # InputRequired, not DataRequired: a zero typed in is refused by the service with its reason.
         validators=[InputRequired(message=_l("Give the amount of the direct loss."))],
@@ -24,7 +25,7 @@ class ClaimForm(AppForm):
     )
     direct_files = MultipleFileField(_l("Evidence of the direct loss (files)"))
     indirect_amount = AmountField(
-        _l("Indirect loss (expected profit)"),
+        _l("Amount"),
         places=2,
         validators=[Optional()],
         description=_l("§8.3: the loss includes the profit the agreement would have brought. Leave empty if none."),
@@ -34,6 +35,9 @@ class ClaimForm(AppForm):
     breaches = SelectMultipleField(
         _l("The breaches it rests on"),
         choices=[],
+        # Tick boxes, not a list box that needs Ctrl-click to choose more than one.
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
         validators=[DataRequired(message=_l("Name at least one recorded breach the claim rests on (§8.3)."))],
         description=_l("The breaches recorded against the other party under this agreement."),
     )
