@@ -267,3 +267,68 @@ def test_s9_1_only_the_raising_party_withdraws_and_a_reason_is_needed(db, client
     assert db.session.get(Dispute, dispute.id).status == DisputeStatus.WITHDRAWN
     fragment = client.get("/t/alpha/portal/disputes/", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+
+
+def test_s9_3_arbitration_before_the_commission_the_parties_name_reminded_and_its_award_applied(
+    db, client, world, agreement, clock
+):
+    credit = waived_credit(agreement, world)
+    dispute = contest(agreement, world, credit)
+    tenant, admin = agreement["tenant"], world.person("alpha", "vendor_admin")
+    services.escalate(dispute, admin, result="协商未果", deadline=None)
+    db.session.commit()
+    client.sign_in(admin.email)
+    # the agreement names no arbitration commission: the form says so and nothing moves
+    refused = client.post_form(f"/t/alpha/disputes/{dispute.id}/escalate", {"result": "调解未果", "venue": ""})
+    assert refused.status_code == 422 and "Name where" in refused.get_data(as_text=True)
+    assert db.session.get(Dispute, dispute.id).stage == Stage.MEDIATION
+    done = client.post_form(
+        f"/t/alpha/disputes/{dispute.id}/escalate",
+        {"result": "调解未果", "venue": "北京仲裁委员会", "deadline": "2027-01-15"},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    step = db.session.get(Dispute, dispute.id).current_step
+    assert (step.stage, step.clause, step.venue, step.deadline) == (
+        "arbitration",
+        "9.3",
+        "北京仲裁委员会",
+        date(2027, 1, 15),
+    )
+    for day in (date(2027, 1, 8), date(2027, 1, 8), date(2027, 1, 14)):
+        clock.set(datetime(day.year, day.month, day.day, 9, 0, tzinfo=SHANGHAI))
+        with dbscope.tenant(tenant.id):
+            services.remind_deadlines(tenant, day)
+        db.session.commit()
+    reminders = db.session.scalars(
+        select(MailMessage).where(MailMessage.dedupe_key.like(f"dispute-deadline:{step.id}:%"))
+    ).all()
+    assert len(reminders) == 4  # 7 days and 1 day before, to each party's admin, once each
+    # the award goes for the client: the waived credit stands after all
+    services.resolve(db.session.get(Dispute, dispute.id), admin, outcome=Outcome.FOR_CLIENT, note="仲裁裁决：超时属实")
+    db.session.commit()
+    assert db.session.get(ServiceCredit, credit.id).status == CreditStatus.CONFIRMED
+    assert db.session.get(Dispute, dispute.id).current_step.closed_on == date(2027, 1, 14)
+
+
+def test_s9_4_litigation_at_the_court_the_agreement_names_outlives_the_agreement(db, world, agreement, clock):
+    from saas.contracts import changes
+
+    credit = waived_credit(agreement, world)
+    dispute = contest(agreement, world, credit)
+    admin = world.person("alpha", "vendor_admin")
+    services.escalate(dispute, admin, result="协商未果", deadline=None)
+    services.escalate(dispute, admin, result="调解未果", deadline=date(2027, 2, 1), where="北京仲裁委员会")
+    db.session.commit()
+    # the agreement ends while the dispute is open (§10.4): the dispute goes on
+    changes.terminate_for_breach(agreement["contract"], date(2026, 12, 31), admin, note="TZ-2026-0003")
+    db.session.commit()
+    clock.set(datetime(2027, 1, 20, 9, 0, tzinfo=SHANGHAI))
+    litigation = services.escalate(dispute, admin, result="一方不服仲裁", deadline=None)
+    db.session.commit()
+    assert (litigation.stage, litigation.clause, litigation.venue) == ("litigation", "9.4", "北京市海淀区人民法院")
+    assert db.session.get(Dispute, dispute.id).status == DisputeStatus.OPEN
+    services.resolve(db.session.get(Dispute, dispute.id), admin, outcome=Outcome.FOR_VENDOR, note="判决驳回")
+    db.session.commit()
+    assert db.session.get(ServiceCredit, credit.id).status == CreditStatus.WAIVED
+    assert db.session.get(Dispute, dispute.id).outcome == Outcome.FOR_VENDOR
