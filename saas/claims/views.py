@@ -1,7 +1,7 @@
 """Screens of damages claims (§8.3): each party's list, making a claim under an agreement, a claim's page with its
 losses, evidence, breaches and timeline, and the answers (acknowledge, agree, settle, withdraw, dispute)."""
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from saas.core.errors import ServiceError
 from saas.core.forms import choices
 from saas.core.models import CLIENT_ROLES, Role
 from saas.core.parsing import parse_id
-from saas.core.rendering import attachment, render
+from saas.core.rendering import evidence_download, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 
@@ -274,10 +274,7 @@ def _file(claim: Claim, claim_file_id: int):
     )
     if row is None:
         abort(404)
-    response = make_response(row.data)
-    response.headers["Content-Type"] = "application/octet-stream"  # never the uploader's type: served as a download
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return attachment(response, row.filename)
+    return evidence_download(row.data, row.filename)
 
 
 @bp.get("/<int:claim_id>")

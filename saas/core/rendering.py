@@ -48,3 +48,12 @@ def attachment(response, filename: str):
         header += f"; filename*=UTF-8''{quote(filename, safe='')}"
     response.headers["Content-Disposition"] = header
     return response
+
+
+def evidence_download(data: bytes, filename: str):
+    """A stored file of evidence served as a download: never under the uploader's type (an HTML or SVG file would
+    otherwise run in our origin), and never sniffed into one."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/octet-stream"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return attachment(response, filename)

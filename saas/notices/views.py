@@ -13,7 +13,7 @@ from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, Role
 from saas.core.parsing import parse_id
 from saas.core.pdf import html_to_pdf
-from saas.core.rendering import attachment, render
+from saas.core.rendering import attachment, evidence_download, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 from saas.notices import services, termination
@@ -174,10 +174,7 @@ def _file(notice: Notice, file_id: int):
     )
     if row is None:
         abort(404)
-    response = make_response(row.data)
-    response.headers["Content-Type"] = "application/octet-stream"  # never the sender's type: served as a download
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return attachment(response, row.filename)
+    return evidence_download(row.data, row.filename)
 
 
 @bp.get("/")

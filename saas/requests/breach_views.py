@@ -4,7 +4,7 @@ with its evidence, and the vendor's form to record a service below the agreed st
 
 from datetime import date
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
 from saas.core.parsing import parse_date, parse_id
-from saas.core.rendering import attachment, render
+from saas.core.rendering import evidence_download, render
 from saas.core.tenancy import current_tenant, get_or_404, roles_required, tenant_blueprint, visible_client_id
 from saas.extensions import db
 from saas.requests.breaches import list_breaches, record_below_standard
@@ -68,10 +68,7 @@ def _file(breach: SlaBreach, file_id: int):
     )
     if row is None:
         abort(404)
-    response = make_response(row.data)
-    response.headers["Content-Type"] = "application/octet-stream"  # never the uploader's type: served as a download
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return attachment(response, row.filename)
+    return evidence_download(row.data, row.filename)
 
 
 @bp.get("/")
