@@ -109,6 +109,8 @@ ACTION_LABELS = {
     "claims.agreed": _l("Damages claim agreed"),
     "claims.withdrawn": _l("Damages claim withdrawn"),
     "claims.settled": _l("Damages claim settled"),
+    "satisfaction.rated": _l("Request rated by the client (§12.3)"),
+    "satisfaction.rating_changed": _l("Request's rating changed by the client"),
 }
 
 

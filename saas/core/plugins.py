@@ -32,6 +32,7 @@ CORE_PARTS = {
     "disputes": "saas.disputes.plugin",
     "materials": "saas.materials.plugin",
     "claims": "saas.claims.plugin",
+    "satisfaction": "saas.satisfaction.plugin",
 }
 
 

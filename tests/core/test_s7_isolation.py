@@ -60,6 +60,8 @@ PUBLIC = {
     "auth.no_access": "a fixed page",
     "auth.favicon": "a redirect to a static file",
     "auth.invitation": "the signed token is the authorisation (tested in test_people)",
+    "satisfaction_link.rate_link": "the signed single-use token, which names its tenant, is the authorisation "
+    "(tests/satisfaction)",
     "api.list_requests": "token-authenticated JSON API; isolation tested in tests/api",
     "api.create_request": "token-authenticated JSON API; isolation tested in tests/api",
     "api.read_request": "token-authenticated JSON API; isolation tested in tests/api",
