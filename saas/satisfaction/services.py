@@ -1,6 +1,7 @@
 """The client's rating of each resolved request (§12.3, §11.1 "service quality"): its requester (or the client's
 admin) rates it 1 to 5 with a comment, in the portal or through the link e-mailed when it was resolved; one rating
-per request, changeable until the request is closed. The link is signed, works without signing in, once, for
+per request, given once it is resolved (a request the client closed on confirming it is still rated), changeable
+until the request is closed. The link is signed, works without signing in, once, for
 RATING_LINK_DAYS."""
 
 import secrets
@@ -49,10 +50,13 @@ def of_request(req: ServiceRequest) -> RequestRating | None:
     return db.session.scalar(select(RequestRating).where(RequestRating.request_id == req.id))
 
 
-def _check(req: ServiceRequest, score, comment: str) -> tuple[int, str]:
-    if req.status == RequestStatus.CLOSED:
+RATEABLE = (RequestStatus.RESOLVED, RequestStatus.CLOSED)
+
+
+def _check(req: ServiceRequest, score, comment: str, rated: bool) -> tuple[int, str]:
+    if req.status == RequestStatus.CLOSED and rated:
         raise RatingError(_("The request is closed: its rating no longer changes."))
-    if req.status != RequestStatus.RESOLVED:
+    if req.status not in RATEABLE:
         raise RatingError(_("A request is rated once it is resolved."))
     try:
         score = int(score)
@@ -68,8 +72,8 @@ def _check(req: ServiceRequest, score, comment: str) -> tuple[int, str]:
 
 def rate(req: ServiceRequest, user: User, score, comment: str = "") -> RequestRating:
     """Rate the resolved request, or change its rating, in the caller's transaction; two at once make one rating."""
-    score, comment = _check(req, score, comment)
     rating = of_request(req)
+    score, comment = _check(req, score, comment, rated=rating is not None)
     if rating is None:
         rating = RequestRating(
             tenant_id=req.tenant_id,
@@ -121,7 +125,7 @@ def tenant_of_token(token: str) -> int | None:
 
 def ask_of_token(token: str) -> tuple[RatingAsk | None, str]:
     """(the ask, "") for a link that may be used now; else (the ask or None, why not: "invalid", "used",
-    "expired" or "closed")."""
+    "expired" or "reopened")."""
     try:
         tenant_id, ident, nonce = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
@@ -133,8 +137,8 @@ def ask_of_token(token: str) -> tuple[RatingAsk | None, str]:
         return ask, "used"
     if now() >= ask.expires_at:
         return ask, "expired"
-    if ask.request.status != RequestStatus.RESOLVED:
-        return ask, "closed"
+    if ask.request.status not in RATEABLE:
+        return ask, "reopened"
     return ask, ""
 
 
@@ -156,7 +160,7 @@ LINK_REFUSALS = {
     "invalid": lambda: _("This rating link is not valid. Rate the request in the portal instead."),
     "used": lambda: _("This rating link has been used. You can still change the rating in the portal."),
     "expired": lambda: _("This rating link has expired. You can still rate the request in the portal."),
-    "closed": lambda: _("The request is no longer open to rating."),
+    "reopened": lambda: _("The request was reopened: it can be rated again once it is resolved."),
 }
 
 
@@ -169,7 +173,7 @@ def ask_for_ratings(tenant: Tenant, at: datetime) -> int:
         .outerjoin(RequestRating, RequestRating.request_id == ServiceRequest.id)
         .where(
             ServiceRequest.tenant_id == tenant.id,
-            ServiceRequest.status == RequestStatus.RESOLVED,
+            ServiceRequest.status.in_(RATEABLE),
             ServiceRequest.resolved_at >= at - ASK_LOOKBACK,
             ServiceRequest.requester_id.is_not(None),
             RatingAsk.id.is_(None),

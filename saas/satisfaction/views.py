@@ -26,7 +26,9 @@ def section_html(req: ServiceRequest, membership, **context) -> str:
 
 def _section_context(req: ServiceRequest, membership, form=None, message=None) -> dict:
     rating = services.of_request(req)
-    can_rate = services.may_rate(req, membership) and req.status == RequestStatus.RESOLVED
+    can_rate = services.may_rate(req, membership) and (
+        req.status == RequestStatus.RESOLVED or (req.status == RequestStatus.CLOSED and rating is None)
+    )
     if form is None:
         form = RatingForm(formdata=None, data={"score": str(rating.score), "comment": rating.comment} if rating else {})
     return {"req": req, "rating": rating, "can_rate": can_rate, "form": form, "message": message}

@@ -1,6 +1,7 @@
 """§12.3 (and §11.1 "service quality"): the client rates each resolved request 1 to 5 with a comment, in the portal
-(changeable until the request is closed) or through the link e-mailed to its requester when it was resolved
-(signed, works once without signing in, expires); one rating per request, whatever is sent twice."""
+(given once resolved, even after the client closed it; changeable until the request is closed) or through the link
+e-mailed to its requester when it was resolved (signed, works once without signing in, expires); one rating per
+request, whatever is sent twice."""
 
 import re
 
@@ -83,6 +84,7 @@ def test_s12_3_the_rating_changes_in_the_portal_until_the_request_is_closed(db, 
     assert refused.status_code == 422 and 'class="error"' in refused.get_data(as_text=True)
     requests.change_status(resolved, RequestStatus.CLOSED, world.person("alpha", "client_user"), by_client=True)
     db.session.commit()
+    assert "rating-form" not in client.get(f"/t/alpha/portal/requests/{resolved.id}").get_data(as_text=True)
     closed = client.post_form(url, {"score": "5"}, headers={"HX-Request": "true"})
     assert closed.status_code == 422 and "closed" in closed.get_data(as_text=True)
     assert db.session.scalar(select(RequestRating.score)) == 2
@@ -109,3 +111,28 @@ def test_s12_3_a_rating_given_twice_at_once_is_one_rating(db, world, alpha, reso
     assert db.session.scalar(select(func.count(RequestRating.id))) == 1
     with pytest.raises(services.RatingError):
         services.rate(resolved, user, "5.5")
+
+
+def test_s12_3_a_request_the_client_closed_on_confirming_is_still_rated_once_and_reopened_is_not(
+    db, client, world, alpha, resolved
+):
+    link = asked_link(alpha)
+    user = world.person("alpha", "client_user")
+    requests.change_status(resolved, RequestStatus.CLOSED, user, by_client=True)
+    db.session.commit()
+    assert client.post_form(link, {"score": "4"}).status_code == 200  # closed, never rated: the link still rates it
+    with pytest.raises(services.RatingError, match="closed"):
+        services.rate(resolved, user, 5)
+    other = services.of_request(resolved)
+    assert other.score == 4
+    # a request reopened after the ask: its link waits for it to be resolved again
+    req = requests.create_request(
+        alpha["tenant"], resolved.client_id, {"category_id": alpha["cats"]["REMOTE"].id, "subject": "再次"}, user
+    )
+    requests.change_status(req, RequestStatus.RESOLVED, world.person("alpha", "vendor_engineer"), by_client=False)
+    assert services.ask_for_ratings(alpha["tenant"], now()) == 1
+    requests.change_status(req, RequestStatus.IN_PROGRESS, user, by_client=True)
+    db.session.commit()
+    ask = db.session.scalar(select(RatingAsk).where(RatingAsk.request_id == req.id))
+    reopened = client.get(f"/rate/{services.link_token(ask)}")
+    assert reopened.status_code == 410 and "reopened" in reopened.get_data(as_text=True)
