@@ -1,4 +1,4 @@
-"""Demo rows of the third-party plugin (Part 2 §1.1, §4.1): two subcontractors of each demo vendor, one with a
+"""Demo rows of the third-party plugin (Part 2 §1.1, Part 2 §4.1): two subcontractors of each demo vendor, one with a
 qualification lapsing within 30 days; on the first client's agreement one approved by its admin, one awaiting it."""
 
 from datetime import timedelta

@@ -46,10 +46,12 @@ class QualificationForm(AppForm):
 
 
 class ProposeForm(AppForm):
-    """The vendor proposes the subcontractor for one of a client's agreements in force (§4.1)."""
+    """The vendor proposes the subcontractor for one of a client's agreements in force (Part 2 §4.1)."""
 
     #: Filled by the view with the agreements in force.
     contract_id = SelectField(_l("Agreement"), coerce=coerce_id, validators=[DataRequired(_l("Choose an agreement."))])
+    #: A refusal of the whole proposal (not of one field), shown where the form would be.
+    refusal = ""
     scope = TextAreaField(_l("What it would do under the agreement"), validators=[DataRequired(), Length(max=2000)])
 
 

@@ -1,4 +1,4 @@
-"""Subcontractors (Part 2 §1.1), their qualifications, and the joint selection of one for an agreement (§4.1)."""
+"""Subcontractors (Part 2 §1.1), their qualifications, and the joint selection of one for an agreement (Part 2 §4.1)."""
 
 import enum
 from datetime import date, datetime
@@ -104,7 +104,8 @@ class Qualification(TenantScoped, db.Model):
 
 
 class Proposal(ClientScoped, db.Model):
-    """The vendor's proposal of a subcontractor for one of the client's agreements, for its admin to decide (§4.1)."""
+    """The vendor's proposal of a subcontractor for one of the client's agreements, for the client's admin to decide
+    (Part 2 §4.1)."""
 
     __tablename__ = "third_party_proposal"
     __table_args__ = (

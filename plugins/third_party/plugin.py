@@ -1,5 +1,5 @@
 """Third parties (agreement Part 2): the subcontractor registry, qualifications, and the joint selection of a
-subcontractor for a client's agreement (§1.1, §4.1), registered through the hooks."""
+subcontractor for a client's agreement (Part 2 §1.1, Part 2 §4.1), registered through the hooks."""
 
 from pathlib import Path
 
@@ -18,7 +18,7 @@ def saas_plugin_info():
         title=_l("Third parties"),
         description=_l(
             "Subcontractors under Part 2 of the agreement: the registry, their qualifications, and their joint "
-            "selection with the client for each agreement (§1.1, §4.1)."
+            "selection with the client for each agreement (Part 2 §1.1, Part 2 §4.1)."
         ),
     )
 

@@ -1,4 +1,4 @@
-"""The subcontractor registry (Part 2 §1.1) and the joint selection of subcontractors for agreements (§4.1)."""
+"""The subcontractor registry (Part 2 §1.1) and the joint selection of subcontractors for agreements (Part 2 §4.1)."""
 
 import re
 from datetime import date, timedelta
@@ -29,7 +29,8 @@ from saas.core.tenancy import owned_by
 from saas.extensions import db
 
 NAME = "third_party"
-#: Qualifications are flagged, and the vendor admins warned, this many days before they lapse (as §5.2 certificates).
+#: Qualifications are flagged, and the vendor admins warned, this many days before they lapse (as the support
+#: team's certificates are).
 EXPIRY_WARNING_DAYS = 30
 #: Agreements a subcontractor may be proposed for: signed and in force.
 IN_FORCE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING)
@@ -272,7 +273,7 @@ DUPLICATE = _l("This subcontractor is already proposed for, or approved on, this
 
 
 def propose(subcontractor: Subcontractor, contract: Contract | None, scope: str, actor: User | None) -> Proposal:
-    """Propose an active subcontractor for one of a client's agreements in force (§4.1); its admins are told."""
+    """Propose an active subcontractor for one of a client's agreements in force (Part 2 §4.1); its admins are told."""
     if contract is None or not owned_by(contract, subcontractor.tenant_id) or contract.status not in IN_FORCE:
         raise FieldError(_("Choose one of your agreements in force."), "contract_id")
     if subcontractor.status != SubcontractorStatus.ACTIVE:
@@ -340,7 +341,7 @@ def withdraw(proposal: Proposal, actor: User | None) -> bool:
 
 
 def may_decide(proposal: Proposal, user: User | None) -> bool:
-    """Whether `user` is an admin of the proposal's client: the only one who approves or rejects it (§4.1)."""
+    """Whether `user` is an admin of the proposal's client: the only one who approves or rejects it (Part 2 §4.1)."""
     membership = user.membership_in(proposal.tenant_id) if user is not None else None
     return (
         membership is not None and membership.role == Role.CLIENT_ADMIN and membership.client_id == proposal.client_id

@@ -1,4 +1,4 @@
-"""Jobs of the third-party plugin: mail about proposals (§4.1), and qualification expiry warnings."""
+"""Jobs of the third-party plugin: mail about proposals (Part 2 §4.1), and qualification expiry warnings."""
 
 from datetime import timedelta
 

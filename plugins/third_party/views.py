@@ -1,5 +1,5 @@
 """Screens of the third-party plugin: the vendor's subcontractor registry (Part 2 §1.1) and proposals, and the
-client admin's decision on the subcontractors proposed for its agreements (§4.1)."""
+client admin's decision on the subcontractors proposed for its agreements (Part 2 §4.1)."""
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import get_locale
@@ -219,7 +219,7 @@ def remove_qualification(qualification_id):
 @bp.post("/<int:subcontractor_id>/propose")
 @admin_only
 def propose(subcontractor_id):
-    """Propose the subcontractor for one of a client's agreements in force; the client's admins decide (§4.1)."""
+    """Propose the subcontractor for one of a client's agreements in force; the client's admins decide (Part 2 §4.1)."""
     subcontractor = get_or_404(Subcontractor, subcontractor_id, current_tenant, for_update=True)
     form = ProposeForm()
     form.contract_id.choices = choices(
@@ -231,7 +231,10 @@ def propose(subcontractor_id):
             services.propose(subcontractor, contract, form.scope.data, _me())
         except ServiceError as exc:
             db.session.rollback()
-            _error_to_form(form, exc, "contract_id")
+            if getattr(exc, "field", None) or subcontractor.active:
+                _error_to_form(form, exc, "contract_id")
+            else:  # the form is not shown for a suspended subcontractor: the refusal stands above the table
+                form.refusal = str(exc)
         else:
             db.session.commit()
             flash(_("Subcontractor proposed: the client's admins are asked to approve it."), "success")

@@ -1,4 +1,4 @@
-"""third_party: subcontractors, their services and qualifications, proposals for agreements (Part 2 §1.1, §4.1)
+"""third_party: subcontractors, their services and qualifications, proposals for agreements (Part 2 §1.1, Part 2 §4.1)
 
 Revision ID: tp0001_subcontractors
 Revises: 
