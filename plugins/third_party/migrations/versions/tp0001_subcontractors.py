@@ -15,7 +15,10 @@ from saas.core.rls import protect, unprotect
 revision = 'tp0001_subcontractors'
 down_revision = None
 branch_labels = ('third_party',)
-depends_on = ('0021_claims',)  # contract, service, client and the core's tables
+# The contract and service tables (and the core's before them). Not the core's head (0021_claims): Alembic keeps a
+# revision out of alembic_version once another head depends on it, and /readyz, which compares the version rows
+# with the scripts' heads, would then report the core's head missing and the instance never ready.
+depends_on = ('0002_contracts',)
 
 TABLES = (
     'third_party_subcontractor',
