@@ -38,7 +38,7 @@ class SuspendForm(AppForm):
 
 class QualificationForm(AppForm):
     name = StringField(_l("Qualification or certificate"), validators=[DataRequired(), Length(max=200)])
-    number = StringField(_l("Number"), validators=[Optional(), Length(max=100)])
+    number = StringField(_l("Certificate number"), validators=[Optional(), Length(max=100)])
     issuer = StringField(_l("Issued by"), validators=[Optional(), Length(max=200)])
     expires_on = DateField(
         _l("Expires on"), validators=[Optional()], description=_l("Leave empty if it does not expire.")
