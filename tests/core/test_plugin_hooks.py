@@ -185,7 +185,8 @@ def test_hook_saas_migration_dirs_branch_is_applied(app, db):
     cheque_versions = ROOT / "plugins" / "payments_cheque" / "migrations" / "versions"
     epay_versions = ROOT / "plugins" / "payments_epay" / "migrations" / "versions"
     sandbox_versions = ROOT / "plugins" / "payments_epay_sandbox" / "migrations" / "versions"
-    expected = [bank_versions, cheque_versions, epay_versions, sandbox_versions]
+    third_party_versions = ROOT / "plugins" / "third_party" / "migrations" / "versions"
+    expected = [bank_versions, cheque_versions, epay_versions, sandbox_versions, third_party_versions]
     assert sorted(migration_dirs(pm)) == [str(d) for d in expected]
     assert core_plugin.saas_migration_dirs() == []
 
