@@ -38,7 +38,7 @@ from saas.core.mail import both_languages, mail_people
 from saas.core.models import Membership, Role, Tenant, User
 from saas.core.money import format_money, quantize
 from saas.core.outbox import send_after_commit
-from saas.core.parsing import safe_filename
+from saas.core.parsing import safe_content_type, safe_filename
 from saas.core.plugins import BillingLine
 from saas.extensions import db
 from saas.jobs import task
@@ -248,7 +248,7 @@ def submit(
                 claim_id=claim.id,
                 loss="indirect" if loss == "indirect" else "direct",
                 filename=safe_filename(name),
-                content_type=content_type or "application/octet-stream",
+                content_type=safe_content_type(content_type),
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 data=content,
@@ -428,7 +428,9 @@ def dispute_withdrawn(claim: Claim, actor: User, dispute_number: str) -> None:
     claim = _locked(claim)
     if claim.status != S.DISPUTED:
         return
-    claim.status = S.AGREED if claim.agreed_amount is not None else S.ACKNOWLEDGED
+    claim.status = (
+        S.AGREED if claim.agreed_amount is not None else S.ACKNOWLEDGED if claim.acknowledged_at else S.SUBMITTED
+    )
     _event(claim, "dispute_withdrawn", "", actor, dispute=dispute_number)
     db.session.flush()
 
@@ -442,9 +444,14 @@ def decided(claim: Claim, actor: User, *, for_claimant: bool | None, amount: Dec
     if for_claimant is None:
         if amount is None or not 0 < amount <= claim.total:
             raise ClaimError(_("Give the amount agreed, at most the amount claimed (%(total)s).", total=claim.total))
+        if quantize(amount, claim.currency) != amount:
+            raise ClaimError(_("Give the amount in the currency's smallest unit at most."))
         _set_agreed(claim, amount)
     elif for_claimant:
         _set_agreed(claim, claim.total)
+    elif claim.agreed_amount is not None:
+        # The claimant disputed an amount agreed in part and lost: what the other party agreed still stands.
+        claim.status = S.AGREED
     else:
         claim.status = S.REJECTED
     _event(
@@ -506,6 +513,16 @@ def mark_billed(tenant: Tenant, billed: dict[str, int]) -> int:
         return 0
     at = now()
     table = Claim.__table__
+    agreed = set(
+        db.session.scalars(
+            select(Claim.id).where(
+                Claim.tenant_id == tenant.id, among(Claim.id, [r["c_id"] for r in rows]), Claim.status == S.AGREED
+            )
+        )
+    )
+    rows = [r for r in rows if r["c_id"] in agreed]  # a claim no longer agreed gets no billed step
+    if not rows:
+        return 0
     db.session.execute(
         update(table)
         .where(table.c.id == bindparam("c_id"), table.c.tenant_id == tenant.id, table.c.status == S.AGREED)

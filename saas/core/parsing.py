@@ -247,3 +247,13 @@ def safe_filename(value, default: str = "file") -> str:
         extension = f".{extension}" if dot and stem and len(extension) <= 16 else ""
         text = (stem if extension else text)[: MAX_FILENAME - len(extension)].rstrip(" .") + extension
     return text
+
+
+MAX_CONTENT_TYPE = 120
+
+
+def safe_content_type(value) -> str:
+    """An uploaded file's type as stored (the browser's word for it, so anyone's): one line, at most
+    MAX_CONTENT_TYPE characters, application/octet-stream when none was given. Never trusted to serve the file."""
+    text = clean_text(value, multiline=False).strip()[:MAX_CONTENT_TYPE]
+    return text or "application/octet-stream"

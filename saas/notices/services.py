@@ -18,7 +18,7 @@ from saas.core.links import external_url
 from saas.core.mail import both_languages, mail_people
 from saas.core.models import Membership, Role, Tenant, User
 from saas.core.outbox import send_after_commit
-from saas.core.parsing import safe_filename
+from saas.core.parsing import safe_content_type, safe_filename
 from saas.extensions import db
 from saas.jobs import task
 from saas.notices.models import Notice, NoticeFile, NoticeKind, NoticeNumber, Party, content_digest
@@ -136,7 +136,7 @@ def send_notice(
                 client_id=contract.client_id,
                 notice_id=notice.id,
                 filename=name,
-                content_type=content_type or "application/octet-stream",
+                content_type=safe_content_type(content_type),
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 data=content,

@@ -14,7 +14,7 @@ from saas.core.bulk import insert_new
 from saas.core.clock import local_date, local_today, now
 from saas.core.errors import ServiceError
 from saas.core.models import Tenant, User
-from saas.core.parsing import safe_filename
+from saas.core.parsing import safe_content_type, safe_filename
 from saas.extensions import db
 from saas.requests import sla
 from saas.requests.models import BreachFile, BreachKind, ServiceRequest, SlaBreach
@@ -129,7 +129,7 @@ def record_below_standard(
                 client_id=req.client_id,
                 breach_id=breach.id,
                 filename=name,
-                content_type=content_type or "application/octet-stream",
+                content_type=safe_content_type(content_type),
                 size=len(content),
                 sha256=digest,
                 data=content,

@@ -14,7 +14,7 @@ from saas.core.clock import local_date, local_today, now
 from saas.core.errors import ServiceError
 from saas.core.models import Client, Membership, Tenant, User
 from saas.core.outbox import send_after_commit
-from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_filename
+from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_content_type, safe_filename
 from saas.core.tenancy import owned_by
 from saas.extensions import db
 from saas.requests import sla
@@ -440,7 +440,7 @@ def attach(
         request_id=req.id,
         event_id=event.id,
         filename=safe_filename(name),
-        content_type=content_type or "application/octet-stream",
+        content_type=safe_content_type(content_type),
         size=len(data),
         data=data,
         internal=internal,

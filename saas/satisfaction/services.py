@@ -133,6 +133,8 @@ def ask_of_token(token: str) -> tuple[RatingAsk | None, str]:
     ask = db.session.get(RatingAsk, ident) if isinstance(ident, int) else None
     if ask is None or ask.tenant_id != tenant_id or not secrets.compare_digest(str(ask.nonce), str(nonce)):
         return None, "invalid"
+    if not _still_of_the_client(ask):  # the requester left the client, or was switched off, since it was asked
+        return None, "invalid"
     if ask.used_at is not None:
         return ask, "used"
     if now() >= ask.expires_at:
@@ -142,12 +144,26 @@ def ask_of_token(token: str) -> tuple[RatingAsk | None, str]:
     return ask, ""
 
 
+def _still_of_the_client(ask: RatingAsk) -> bool:
+    member = db.session.scalar(
+        select(Membership.id).where(
+            Membership.tenant_id == ask.tenant_id,
+            Membership.user_id == ask.user_id,
+            Membership.client_id == ask.client_id,
+        )
+    )
+    return member is not None and ask.user.active
+
+
 def rate_by_link(token: str, score, comment: str = "") -> RequestRating:
     """Rate through the e-mailed link: once, before it expires, while the request is resolved and not closed."""
     ask, why = ask_of_token(token)
     if why:
         raise RatingError(LINK_REFUSALS[why]())
-    ask = db.session.scalar(select(RatingAsk).where(RatingAsk.id == ask.id).with_for_update())
+    # Locked and read again (populate_existing): a link sent twice at once is used by the first only.
+    ask = db.session.scalar(
+        select(RatingAsk).where(RatingAsk.id == ask.id).with_for_update().execution_options(populate_existing=True)
+    )
     if ask.used_at is not None:  # two submissions of the link at once: the second finds it used
         raise RatingError(LINK_REFUSALS["used"]())
     rating = rate(ask.request, ask.user, score, comment)

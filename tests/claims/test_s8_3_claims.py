@@ -468,3 +468,48 @@ def test_s2_3_3_a_loss_caused_by_consulting_advice_is_claimed_from_the_vendor(db
     claim = db.session.scalar(select(Claim))
     assert (claim.claimant_party, claim.total, claim.breaches[0].sla_breach_id) == ("A", Decimal("3600.00"), advice.id)
     assert claim.breaches[0].label.startswith("§8.1.1")
+
+
+def test_s9_1_a_claim_agreed_in_part_keeps_the_agreed_part_when_the_claimant_loses_its_dispute(db, world, agreement):
+    tenant, contract = agreement["tenant"], agreement["contract"]
+    admin, client_admin = world.person("alpha", "vendor_admin"), world.person("alpha", "client_admin")
+    claim = client_claim(agreement, world)
+    services.agree(claim, "B", world.person("alpha", "vendor_billing"), amount=Decimal("5000.00"))
+    dispute = disputes.open_dispute(
+        tenant,
+        "A",
+        client_admin,
+        subject=Subject.CLAIM,
+        subject_id=claim.id,
+        contract=None,
+        summary="应全额赔偿",
+        client_id=contract.client_id,
+    )
+    disputes.resolve(dispute, admin, outcome=Outcome.FOR_VENDOR, note="维持乙方认可的金额")
+    db.session.commit()
+    assert (claim.status, claim.agreed_amount) == (ClaimStatus.AGREED, Decimal("5000.00"))
+    # a dispute opened before any answer and withdrawn: the claim is back to submitted, not acknowledged
+    fresh = client_claim(agreement, world, direct="10.00", indirect=None)
+    raised = disputes.open_dispute(
+        tenant, "B", admin, subject=Subject.CLAIM, subject_id=fresh.id, contract=None, summary="x"
+    )
+    disputes.withdraw(raised, admin, "B", "再议")
+    db.session.commit()
+    assert fresh.status == ClaimStatus.SUBMITTED
+
+
+def test_s8_3_an_evidence_file_with_an_overlong_type_is_kept_not_a_500(db, client, world, agreement):
+    client.sign_in(world.person("alpha", "client_admin").email)
+    contract = agreement["contract"]
+    done = client.post_form(
+        f"/t/alpha/portal/claims/new?contract={contract.id}",
+        {
+            "direct_amount": "10.00",
+            "direct_description": "x",
+            "direct_files": (BytesIO(b"x"), "a.bin", "application/" + "x" * 300),
+            "breaches": f"sla:{agreement['vendor_breach'].id}",
+        },
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302
+    assert len(db.session.scalar(select(Claim)).files[0].content_type) == 120

@@ -136,3 +136,29 @@ def test_s12_3_a_request_the_client_closed_on_confirming_is_still_rated_once_and
     ask = db.session.scalar(select(RatingAsk).where(RatingAsk.request_id == req.id))
     reopened = client.get(f"/rate/{services.link_token(ask)}")
     assert reopened.status_code == 410 and "reopened" in reopened.get_data(as_text=True)
+
+
+def test_s12_3_the_link_sent_twice_at_once_rates_once(db, app, client, world, alpha, resolved):
+    from saas.testing.race import at_once
+
+    link = asked_link(alpha)
+    browsers = [client, app.test_client()]
+    tokens = [b.csrf_token(link) for b in browsers]
+    answers = at_once(
+        *(
+            lambda b=b, t=t, s=s: b.post(link, data={"csrf_token": t, "score": s})
+            for b, t, s in zip(browsers, tokens, ("5", "1"), strict=True)
+        )
+    )
+    assert sorted(a.status_code for a in answers) in ([200, 410], [200, 422])
+    rating = db.session.scalar(select(RequestRating))
+    assert rating.changed_at is None  # the second use never overwrote the first
+    assert db.session.scalar(select(func.count(RequestRating.id))) == 1
+
+
+def test_s12_3_the_link_of_someone_no_longer_with_the_client_is_refused(db, client, world, alpha, resolved):
+    link = asked_link(alpha)
+    world.person("alpha", "client_user").active = False
+    db.session.commit()
+    refused = client.post_form(link, {"score": "5"})
+    assert refused.status_code == 404 and db.session.scalar(select(func.count(RequestRating.id))) == 0
