@@ -2,15 +2,16 @@
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.contracts.models import Contract, Service
 from saas.core.clock import now
 from saas.core.models import User
 from saas.core.tenancy import ClientScoped, TenantScoped
-from saas.core.types import UTCDateTime
+from saas.core.types import ExactDecimal, UTCDateTime
 from saas.extensions import db
 
 
@@ -140,3 +141,161 @@ class Proposal(ClientScoped, db.Model):
     subcontractor: Mapped[Subcontractor] = relationship()
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Member(TenantScoped, db.Model):
+    """A third-party user's place in one subcontractor: what decides the work they see (Part 2 §8.2).
+
+    Keyed by the person's e-mail (as sign-ins are), so that someone invited is placed before they accept."""
+
+    __tablename__ = "third_party_member"
+    # A person works for one subcontractor of a vendor: two would let them see both's work.
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    subcontractor: Mapped[Subcontractor] = relationship()
+
+
+class AgreementStatus(enum.StrEnum):
+    ACTIVE = "active"  # in force between its dates
+    SUSPENDED = "suspended"  # the subcontractor may take no new work under it; both parties warned
+    ENDED = "ended"  # ended early by the vendor
+
+
+class Agreement(ClientScoped, db.Model):
+    """The vendor's agreement with a subcontractor for a client's agreement, attached to it as annex 6 (Part 2 §4.2):
+    its scope, the fee, its back-to-back hours toward the vendor, its term and the signed file."""
+
+    __tablename__ = "third_party_agreement"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_third_party_agreement_tenant_id_ends_on", "tenant_id", "ends_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(80))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="RESTRICT"), index=True
+    )
+    #: The services of the vendor's catalogue it takes on (the lines of the fee schedule, Annex 1).
+    service_ids: Mapped[list] = mapped_column(JSON, default=list)
+    #: Narrower: only these request categories (empty: every category of those kinds).
+    category_ids: Mapped[list] = mapped_column(JSON, default=list)
+    regions: Mapped[list] = mapped_column(JSON, default=list)
+    monthly_fee: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    #: Back-to-back hours toward the vendor, in working hours of the request's calendar, from the assignment.
+    response_hours: Mapped[int] = mapped_column(Integer)
+    resolution_hours: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=AgreementStatus.ACTIVE)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    #: The day both parties were warned of its end (Part 2 §4.2): warned once.
+    expiry_warned_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    contract: Mapped[Contract] = relationship()
+    subcontractor: Mapped[Subcontractor] = relationship()
+
+
+class Assignment(ClientScoped, db.Model):
+    """A request given to a subcontractor under its agreement, with the back-to-back clock that runs from then
+    (Part 2 §6.1): released when the vendor takes it back."""
+
+    __tablename__ = "third_party_assignment"
+    __table_args__ = (
+        # One subcontractor holds a request at a time: two assignments at once make one.
+        Index(
+            "uq_third_party_assignment_open",
+            "request_id",
+            unique=True,
+            postgresql_where=text("released_at IS NULL"),
+            sqlite_where=text("released_at IS NULL"),
+        ),
+        Index("ix_third_party_assignment_subcontractor_id_released_at", "subcontractor_id", "released_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="RESTRICT"), index=True
+    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("third_party_agreement.id", ondelete="RESTRICT"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_hours: Mapped[int] = mapped_column(Integer)
+    resolution_hours: Mapped[int] = mapped_column(Integer)
+    #: When the subcontractor first answered or arrived, and resolved, while it held the request.
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set once the back-to-back sweep has settled each target (met or breached): it is not looked at again.
+    response_settled: Mapped[bool] = mapped_column(default=False)
+    resolution_settled: Mapped[bool] = mapped_column(default=False)
+
+    subcontractor: Mapped[Subcontractor] = relationship()
+    agreement: Mapped[Agreement] = relationship()
+
+
+class BreachKind(enum.StrEnum):
+    RESPONSE = "response"  # Part 2 §6.1.2: late to answer toward the vendor
+    RESOLUTION = "resolution"  # Part 2 §6.1.3: late to resolve
+    BELOW_STANDARD = "below_standard"  # Part 2 §6.1.1: a service not provided or below the standard
+    INFRINGEMENT = "infringement"  # Part 2 §6.1.4: infringed others' rights (recorded by hand)
+
+
+class Breach(ClientScoped, db.Model):
+    """A breach by a subcontractor (Part 2 §6.1), attributed to it, with its evidence; append-only."""
+
+    __tablename__ = "third_party_breach"
+    __table_args__ = (
+        # The sweep records each late target of an assignment once, however often it runs (breaches recorded by
+        # hand have no assignment: NULLs never collide).
+        UniqueConstraint("assignment_id", "kind"),
+        Index("ix_third_party_breach_tenant_id_subcontractor_id", "tenant_id", "subcontractor_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="RESTRICT"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("third_party_assignment.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Part 2 clause: "6.1.1" to "6.1.4".
+    clause: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    description: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    subcontractor: Mapped[Subcontractor] = relationship()
+    contract: Mapped[Contract] = relationship()
+
+
+class SharedNote(ClientScoped, db.Model):
+    """An internal note of a request the vendor chose to show the subcontractor holding it (Part 2 §8.2)."""
+
+    __tablename__ = "third_party_shared_note"
+    __table_args__ = (UniqueConstraint("event_id", "subcontractor_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("request_event.id", ondelete="CASCADE"), index=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="CASCADE"), index=True
+    )
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

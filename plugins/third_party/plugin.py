@@ -86,10 +86,14 @@ def saas_dashboard_cards(tenant, membership):
 
 @hookimpl
 def saas_periodic_jobs():
-    from plugins.third_party.tasks import warn_expiring_qualifications
+    from plugins.third_party.tasks import sweep_back_to_back, warn_expiring_agreements, warn_expiring_qualifications
 
     # 08:35 in Shanghai, beside the team's certificate warnings (08:30): read at the start of the working day.
-    return [PeriodicJob(warn_expiring_qualifications, cron="35 0 * * *", queue="mail")]
+    return [
+        PeriodicJob(warn_expiring_qualifications, cron="35 0 * * *", queue="mail"),
+        PeriodicJob(warn_expiring_agreements, cron="40 0 * * *", queue="mail"),
+        PeriodicJob(sweep_back_to_back, cron="*/5 * * * *"),
+    ]
 
 
 @hookimpl

@@ -196,3 +196,100 @@ def _warning(qualification: Qualification, threshold: str, link: str) -> tuple[s
         )
 
     return both_languages(subject, " / "), both_languages(body)
+
+
+def _both_parties(agreement) -> list[tuple[User, bool]]:
+    """The vendor's admins and the client's admins: the parties whose agreement rests on it (Part 2 §4.2)."""
+    return [(u, True) for u in _people(agreement.tenant_id, Role.VENDOR_ADMIN)] + [
+        (u, False) for u in _people(agreement.tenant_id, Role.CLIENT_ADMIN, agreement.client_id)
+    ]
+
+
+def _agreement_mail(agreement, what: str) -> int:
+    """Tell both parties that a third-party agreement their agreement rests on ends soon, is suspended, ended or
+    back in force; once per agreement and event."""
+    from plugins.third_party.models import AgreementStatus
+
+    values = {
+        "number": agreement.number,
+        "contract": agreement.contract.number,
+        "name": agreement.subcontractor.legal_name,
+        "day": agreement.ends_on.isoformat(),
+        "reason": agreement.status_reason or "—",
+    }
+
+    def subject():
+        if what == "expiring":
+            return _("Third-party agreement %(number)s of %(name)s ends on %(day)s", **values)
+        if what == AgreementStatus.SUSPENDED:
+            return _("Third-party agreement %(number)s of %(name)s is suspended", **values)
+        if what == AgreementStatus.ENDED:
+            return _("Third-party agreement %(number)s of %(name)s has ended", **values)
+        return _("Third-party agreement %(number)s of %(name)s is in force again", **values)
+
+    def body():
+        lines = [subject(), ""]
+        if what in (AgreementStatus.SUSPENDED, AgreementStatus.ENDED):
+            lines.append(_("Reason: %(reason)s", **values))
+        lines.append(
+            _(
+                "Agreement %(contract)s rests on it for the work it covers (Part 2 §4.2, annex 6); that work returns "
+                "to the vendor's own team unless another agreement takes it.",
+                **values,
+            )
+        )
+        return "\n".join(lines)
+
+    return mail_people(
+        _both_parties(agreement),
+        key=f"third-party-agreement:{agreement.id}:{what}:{agreement.ends_on.isoformat()}",
+        tenant_id=agreement.tenant_id,
+        text_for=lambda is_vendor: (both_languages(subject, " / "), both_languages(body)),
+    )
+
+
+@task
+def mail_agreement_changed(agreement_ids: list[int]) -> int:
+    """Tell both parties a third-party agreement was suspended, ended or reinstated."""
+    from plugins.third_party.models import Agreement
+
+    return sum(
+        _agreement_mail(agreement, agreement.status)
+        for agreement in db.session.scalars(select(Agreement).where(Agreement.id.in_(agreement_ids)))
+    )
+
+
+@task
+def warn_expiring_agreements() -> int:
+    """Daily: warn both parties 30 days before a third-party agreement in force ends (Part 2 §4.2), once each."""
+    from plugins.third_party.agreements import expiring
+
+    sent = 0
+    pm = plugin_manager()
+    tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
+    for tenant in tenants.all():
+        with dbscope.tenant(tenant.id):
+            if not pm.is_enabled(NAME, tenant):
+                continue
+            today = local_today(tenant)
+            for agreement in expiring(tenant.id, today):
+                sent += _agreement_mail(agreement, "expiring")
+                agreement.expiry_warned_on = today
+            db.session.commit()
+    return sent
+
+
+@task
+def sweep_back_to_back() -> int:
+    """Every five minutes: judge the subcontractors' back-to-back targets; each one missed becomes a third-party
+    breach once (Part 2 §6.1.2, §6.1.3)."""
+    from plugins.third_party.work import sweep_tenant
+
+    recorded = 0
+    pm = plugin_manager()
+    tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
+    for tenant in tenants.all():
+        with dbscope.tenant(tenant.id):
+            if pm.is_enabled(NAME, tenant):
+                recorded += sweep_tenant(tenant.id)
+    return recorded

@@ -1,0 +1,106 @@
+"""Part 2 §6.1: every minute of a request's clock is attributed to one party (the vendor, a named subcontractor or
+the client), the subcontractor's own back-to-back clock runs from its assignment, and a target it misses is a
+third-party breach attributed to it, recorded once."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from plugins.third_party import work as tp_work
+from plugins.third_party.models import Breach
+from saas.extensions import db
+from saas.requests import services as requests
+from saas.requests.models import RequestStatus
+from tests.plugins.third_party.conftest import raise_in
+
+
+def test_p2_s6_1_each_minute_has_one_party_vendor_third_party_client_third_party(work, world, clock):
+    """vendor 30 min → subcontractor 45 min → waiting on the client 60 min → subcontractor 20 min → resolved."""
+    admin, person, sub = work["admin"], work["person"], work["subs"][0]
+    req = raise_in(work, world)  # 02:00 UTC, a 24x7 clock
+    clock.advance(minutes=30)
+    tp_work.assign(req, sub, admin)
+    db.session.commit()
+    clock.advance(minutes=45)
+    member = tp_work.member_of(work["tenant"], person)
+    tp_work.reply(req, member, person, "请提供机柜编号 which rack?", [])
+    requests.change_status(req, RequestStatus.WAITING_ON_CLIENT, person, by_client=False)
+    db.session.commit()
+    clock.advance(minutes=60)
+    requests.reply(req, world.person("alpha", "client_user"), "B-12", by_client=True)
+    db.session.commit()
+    clock.advance(minutes=20)
+    tp_work.resolve(req, member, person, "更换光模块 replaced the optic")
+    db.session.commit()
+    clock.advance(hours=5)  # nothing after the resolution counts
+    segments, totals = tp_work.split(req)
+    assert [(s.party, s.subcontractor_id, s.minutes) for s in segments] == [
+        ("vendor", None, 30),
+        ("third_party", sub.id, 45),
+        ("client", None, 60),
+        ("third_party", sub.id, 20),
+    ]
+    assert totals == {"vendor": 30, "client": 60, sub.id: 65}
+
+
+def test_p2_s6_1_back_to_back_clock_breach_is_the_subcontractors_and_recorded_once(work, world, clock):
+    admin, sub = work["admin"], work["subs"][0]
+    req = raise_in(work, world)
+    tp_work.assign(req, sub, admin)  # 2 h to answer, 8 h to resolve, from 02:00
+    db.session.commit()
+    clock.advance(hours=1, minutes=59)
+    assert tp_work.sweep_tenant(work["tenant"].id) == 0
+    clock.advance(minutes=2)  # 04:01: the answer is late
+    assert tp_work.sweep_tenant(work["tenant"].id) == 1
+    assert tp_work.sweep_tenant(work["tenant"].id) == 0  # once, however often the sweep runs
+    breach = db.session.scalar(select(Breach))
+    assert (breach.kind, breach.clause, breach.subcontractor_id) == ("response", "6.1.2", sub.id)
+    assert breach.due_at == datetime(2026, 11, 2, 4, 0, tzinfo=UTC) and breach.met_at is None
+    assert breach.evidence["agreement"] == work["agreements"][0].number
+    # the vendor's own clock toward the client (4 h to respond) is untouched: no breach of the agreement yet
+    assert not req.response_breached
+
+
+def test_p2_s6_1_waiting_on_the_client_stops_the_back_to_back_clock(work, world, clock):
+    admin, person, sub = work["admin"], work["person"], work["subs"][0]
+    member = tp_work.member_of(work["tenant"], person)
+    req = raise_in(work, world)
+    tp_work.assign(req, sub, admin)
+    tp_work.acknowledge(req, member, person)  # answered at once
+    requests.change_status(req, RequestStatus.WAITING_ON_CLIENT, person, by_client=False)
+    db.session.commit()
+    clock.advance(hours=3)  # waiting on the client for three hours
+    requests.reply(req, world.person("alpha", "client_user"), "好了 ready", by_client=True)
+    db.session.commit()
+    held = tp_work.current(req)
+    clock_ = tp_work.clock_of(held, req)
+    assert clock_.resolution_due_at == datetime(2026, 11, 2, 13, 0, tzinfo=UTC)  # 02:00 + 8 h + 3 h waited
+    clock.advance(hours=7, minutes=30)  # 12:30: in time
+    tp_work.resolve(req, member, person, "done")
+    db.session.commit()
+    assert tp_work.sweep_tenant(work["tenant"].id) == 0
+    assert held.response_settled and held.resolution_settled
+
+
+def test_p2_s6_1_taken_back_in_time_is_no_breach_late_resolution_is(work, world, clock):
+    admin, person, sub = work["admin"], work["person"], work["subs"][0]
+    member = tp_work.member_of(work["tenant"], person)
+    first = raise_in(work, world)
+    tp_work.assign(first, sub, admin)
+    db.session.commit()
+    clock.advance(hours=1)
+    assert tp_work.release(first, admin)
+    db.session.commit()
+    clock.advance(hours=10)
+    assert tp_work.sweep_tenant(work["tenant"].id) == 0  # the vendor took it back before any target fell due
+    second = raise_in(work, world, subject="second")
+    tp_work.assign(second, sub, admin)
+    tp_work.acknowledge(second, member, person)
+    db.session.commit()
+    clock.advance(hours=9)
+    tp_work.resolve(second, member, person, "late fix")
+    db.session.commit()
+    assert tp_work.sweep_tenant(work["tenant"].id) == 1
+    breach = db.session.scalar(select(Breach).where(Breach.request_id == second.id))
+    assert (breach.kind, breach.clause) == ("resolution", "6.1.3")
+    assert breach.evidence["late_minutes"] == 60
