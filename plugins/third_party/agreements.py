@@ -18,14 +18,14 @@ from saas.contracts.models import Contract, Service
 from saas.core import audit
 from saas.core.clock import local_today, now
 from saas.core.errors import ServiceError
-from saas.core.models import Membership, Role, Tenant, User
+from saas.core.models import Role, Tenant, User
 from saas.core.outbox import send_after_commit
 from saas.core.parsing import safe_content_type, safe_filename
 from saas.core.people import normalise_email, user_by_email
 from saas.core.tenancy import owned_by
+from saas.credits.services import SERVICE_OF_REQUEST
 from saas.extensions import db
 from saas.requests.models import RequestCategory, ServiceRequest
-from saas.credits.services import SERVICE_OF_REQUEST
 from saas.requests.services import contract_hours_field
 
 #: Both parties are warned this many days before a third-party agreement ends (Part 2 §4.2).
@@ -64,7 +64,9 @@ def services_of(agreement: Agreement) -> list[Service]:
     ids = [int(i) for i in agreement.service_ids or []]
     if not ids:
         return []
-    return db.session.scalars(select(Service).where(Service.tenant_id == agreement.tenant_id, Service.id.in_(ids))).all()
+    return db.session.scalars(
+        select(Service).where(Service.tenant_id == agreement.tenant_id, Service.id.in_(ids))
+    ).all()
 
 
 def categories_of(agreement: Agreement) -> list[RequestCategory]:
@@ -115,7 +117,11 @@ def create_agreement(
         name = service_label(service)
         if service.id not in can_take:
             raise FieldError(
-                _("%(name)s cannot take %(service)s (its services on file).", name=subcontractor.legal_name, service=name),
+                _(
+                    "%(name)s cannot take %(service)s (its services on file).",
+                    name=subcontractor.legal_name,
+                    service=name,
+                ),
                 "service_ids",
             )
         if service.id not in on_contract:

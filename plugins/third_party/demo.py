@@ -1,15 +1,18 @@
-"""Demo rows of the third-party plugin (Part 2 §1.1, Part 2 §4.1): two subcontractors of each demo vendor, one with a
-qualification lapsing within 30 days; on the first client's agreement one approved by its admin, one awaiting it."""
+"""Demo rows of the third-party plugin (Part 2 §1.1, §4.1, §4.2, §6.1, §8.2): two subcontractors of each demo vendor,
+one with a qualification lapsing within 30 days; on the first client's agreement one approved by its admin, one
+awaiting it; the approved one's annex 6 agreement for on-site support, its person (third.party@), and the requests
+given to it: one resolved in time, one answered late (its breach), one waiting for it."""
 
 from datetime import timedelta
 
 from stdnum.cn import uscc
 
-from plugins.third_party import services
+from plugins.third_party import agreements, services, work
 from saas.contracts.services import list_services
 from saas.core.clock import frozen_at, local_today, now
 from saas.core.models import Role
-from saas.core.people import first_member
+from saas.core.people import first_member, user_by_email
+from saas.requests import services as requests
 
 SUBCONTRACTORS = [
     {
@@ -59,6 +62,7 @@ def seed(tenant, session) -> None:
     catalogue = {s.code: s.id for s in list_services(tenant)}
     today = local_today(tenant)
     made = []
+    agreement = None
     with frozen_at(now() - timedelta(days=10)) as clock:
         for row in SUBCONTRACTORS:
             data = {
@@ -87,4 +91,97 @@ def seed(tenant, session) -> None:
             )
         clock.advance(days=5)
         services.propose(made[1][0], contract, made[1][1], admin)
+        clock.advance(hours=2)
+        agreement = _attach_agreement(tenant, contract, made[0][0], catalogue, admin)
     session.flush()
+    if agreement is not None:
+        _replay_work(tenant, contract, made[0][0], admin)
+    session.flush()
+
+
+def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
+    """Annex 6: the back-to-back agreement for the client's on-site support in Shanghai, and its person placed."""
+    if "ONSITE" not in catalogue or not services.may_work_on(contract, subcontractor):
+        return None
+    agreement = agreements.create_agreement(
+        contract,
+        subcontractor,
+        {
+            "service_ids": [catalogue["ONSITE"]],
+            "regions": "上海 Shanghai",
+            "monthly_fee": "3500.00",
+            "response_hours": 2,
+            "resolution_hours": 24,
+            "starts_on": local_today(tenant),
+            "ends_on": contract.ends_on,
+        },
+        (
+            "third-party-agreement-onsite.pdf",
+            "application/pdf",
+            f"%PDF-1.4\n% 第三方服务合同 Third-party service agreement {contract.number}\n".encode(),
+        ),
+        admin,
+    )
+    email = f"third.party@{tenant.slug}.example.com"
+    if user_by_email(email) is not None:
+        agreements.add_person(subcontractor, email, "陈工 Chen Wei", admin)
+    return agreement
+
+
+def _replay_work(tenant, contract, subcontractor, admin) -> None:
+    """Three on-site requests given to the subcontractor: one resolved in time, one answered late (a Part 2 §6.1.2
+    breach of its back-to-back clock), and one waiting for it now, so its person finds work on signing in."""
+    person = user_by_email(f"third.party@{tenant.slug}.example.com")
+    client_user = first_member(tenant, Role.CLIENT_USER, contract.client_id)
+    member = agreements.member_of(tenant, person) if person else None
+    onsite = next((c for c in requests.categories(tenant) if c.code == "ONSITE"), None)
+    if member is None or client_user is None or onsite is None:
+        return
+
+    def raise_(subject, description):
+        return requests.create_request(
+            tenant,
+            contract.client_id,
+            {"category_id": onsite.id, "subject": subject, "description": description},
+            client_user,
+        )
+
+    start = now().replace(minute=0, second=0, microsecond=0)
+    with frozen_at(start - timedelta(days=3)) as clock:
+        done = raise_("UPS 电池更换 UPS battery replacement", "机房 UPS 自检报电池老化，请上门更换。")
+        clock.advance(minutes=20)
+        work.assign(done, subcontractor, admin)
+        clock.advance(minutes=30)
+        work.acknowledge(done, member, person)
+        work.reply(done, member, person, "明早九点到场更换电池。We will be on site at 9 tomorrow.", [])
+        clock.advance(hours=15)
+        work.record_visit(done, member, person, now(), None, "到场，开始更换 4 节电池。")
+        clock.advance(hours=2)
+        visit = requests.visits(done)[-1]
+        requests.record_departure(
+            done, visit, person, now(), "电池已更换，UPS 自检通过。Batteries replaced, self-test passed."
+        )
+        work.resolve(done, member, person, "更换 4 节 UPS 电池，自检通过。Replaced 4 UPS batteries; self-test passed.")
+        work.sweep_tenant(tenant.id)
+    with frozen_at(start - timedelta(days=2)) as clock:
+        late = raise_("核心交换机端口故障 Core switch port down", "3 楼核心交换机 24 口不通，需要现场排查。")
+        clock.advance(minutes=10)
+        work.assign(late, subcontractor, admin)
+        clock.advance(hours=3)  # past its 2 hours to answer the vendor
+        work.reply(
+            late,
+            member,
+            person,
+            "抱歉回复晚了，已安排工程师。Sorry for the late answer; an engineer is on the way.",
+            [],
+        )
+        work.sweep_tenant(tenant.id)
+        clock.advance(hours=2)
+        work.record_visit(late, member, person, now(), None, "更换光模块。Replaced the optic.")
+        clock.advance(hours=1)
+        work.resolve(late, member, person, "更换 SFP 光模块后端口恢复。The port is back after replacing the SFP.")
+        work.sweep_tenant(tenant.id)
+    with frozen_at(start - timedelta(minutes=40)) as clock:
+        waiting = raise_("门禁服务器无法启动 Access-control server will not boot", "安保部门禁服务器断电后无法启动。")
+        clock.advance(minutes=15)
+        work.assign(waiting, subcontractor, admin)

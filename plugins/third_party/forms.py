@@ -1,11 +1,13 @@
-"""Forms of the third-party plugin: a subcontractor, its suspension, a qualification, a proposal and its decision."""
+"""Forms of the third-party plugin: a subcontractor, its suspension, a qualification, a proposal and its decision; an
+annex 6 agreement, a person of the subcontractor, an assignment, and the subcontractor's own work on a request."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from saas.core.forms import AppForm, DateField, coerce_id, validate_uscc
+from saas.core.forms import AmountField, AppForm, DateField, IntegerField, coerce_id, validate_uscc
 
 
 class SubcontractorForm(AppForm):
@@ -59,3 +61,85 @@ class DecisionForm(AppForm):
     """The client's admin approves or rejects a proposed subcontractor; a rejection says why."""
 
     reason = TextAreaField(_l("Reason or note"), validators=[Optional(), Length(max=1000)])
+
+
+class AgreementForm(AppForm):
+    """The vendor's agreement with a subcontractor for one client's agreement (Part 2 §4.2, annex 6)."""
+
+    #: Filled by the view: agreements in force, subcontractors, the catalogue and the categories.
+    contract_id = SelectField(
+        _l("Client's agreement"), coerce=coerce_id, validators=[DataRequired(_l("Choose an agreement."))]
+    )
+    subcontractor_id = SelectField(
+        _l("Subcontractor"), coerce=coerce_id, validators=[DataRequired(_l("Choose a subcontractor."))]
+    )
+    service_ids = SelectMultipleField(
+        _l("Services it takes on"),
+        coerce=coerce_id,
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    category_ids = SelectMultipleField(
+        _l("Only these request categories"),
+        coerce=coerce_id,
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l("Leave all unticked for every category of those services."),
+    )
+    regions = TextAreaField(_l("Regions"), validators=[Optional(), Length(max=2000)])
+    monthly_fee = AmountField(
+        _l("Monthly fee to the subcontractor"),
+        places=2,
+        validators=[InputRequired(message=_l("Give the monthly fee paid to the subcontractor (0 or more)."))],
+    )
+    response_hours = IntegerField(
+        _l("Hours to answer the vendor"),
+        validators=[InputRequired(), NumberRange(min=1, max=2160)],
+        description=_l("Working hours of the request's calendar, from the moment the request is given to it."),
+    )
+    resolution_hours = IntegerField(_l("Hours to resolve"), validators=[InputRequired(), NumberRange(min=1, max=2160)])
+    starts_on = DateField(_l("First day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
+    document = FileField(_l("The signed agreement (file)"))
+
+
+class AgreementStatusForm(AppForm):
+    reason = TextAreaField(_l("Why"), validators=[Optional(), Length(max=1000)])
+
+
+class PersonForm(AppForm):
+    """A person of the subcontractor who works on its requests (Part 2 §8.2)."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+
+
+class AssignForm(AppForm):
+    #: Filled by the view with the subcontractors approved for the request's agreement.
+    subcontractor_id = SelectField(
+        _l("Give it to"), coerce=coerce_id, validators=[DataRequired(_l("Choose a subcontractor."))]
+    )
+
+
+class WorkReplyForm(AppForm):
+    body = TextAreaField(_l("Reply"), validators=[Optional(), Length(max=20000)])
+    attachment = FileField(_l("Attach a file"))
+
+
+class ResolveForm(AppForm):
+    note = TextAreaField(_l("How it was resolved"), validators=[DataRequired(), Length(max=5000)])
+
+
+class VisitNoteForm(AppForm):
+    note = TextAreaField(_l("Work done on site"), validators=[Optional(), Length(max=5000)])
+
+
+class ThirdPartyBreachForm(AppForm):
+    """A subcontractor's breach recorded by hand, with evidence (Part 2 §6.1.1, §6.1.4)."""
+
+    kind = SelectField(_l("What it did"), choices=[])
+    description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=5000)])
+    happened_on = DateField(_l("On"), validators=[InputRequired()])
+    evidence = MultipleFileField(_l("Evidence (files, up to 5 of 10 MB each)"))

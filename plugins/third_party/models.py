@@ -299,3 +299,17 @@ class SharedNote(ClientScoped, db.Model):
     )
     shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class BreachEvidence(ClientScoped, db.Model):
+    """A file of evidence of a subcontractor's breach recorded by hand, with its SHA-256."""
+
+    __tablename__ = "third_party_breach_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    breach_id: Mapped[int] = mapped_column(ForeignKey("third_party_breach.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -6,9 +6,18 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from saas.core.models import VENDOR_ROLES, Role
-from saas.core.plugins import ContractSection, DashboardCard, NavItem, PeriodicJob, PluginInfo, hookimpl
+from saas.core.plugins import (
+    ContractSection,
+    DashboardCard,
+    NavItem,
+    PeriodicJob,
+    PluginInfo,
+    RequestSection,
+    hookimpl,
+)
 
 NAME = "third_party"
+THIRD_PARTY = frozenset({Role.THIRD_PARTY})
 HERE = Path(__file__).resolve().parent
 
 
@@ -37,7 +46,7 @@ def saas_migration_dirs():
 
 @hookimpl
 def saas_template_filters():
-    from plugins.third_party import services
+    from plugins.third_party import agreements, services, work
     from plugins.third_party.views import service_name
 
     badges = {
@@ -56,6 +65,8 @@ def saas_template_filters():
         "tp_service": service_name,
         "tp_qualification_state": services.qualification_state,
         "tp_qualification_label": lambda state: str(qualification_labels.get(state, state)),
+        "tp_agreement_status": agreements.status_label,
+        "tp_breach": work.breach_label,
     }
 
 
@@ -63,7 +74,10 @@ def saas_template_filters():
 def saas_nav_items(tenant, membership):
     return [
         NavItem(_l("Subcontractors"), "plugin_third_party.index", VENDOR_ROLES, order=58),
+        NavItem(_l("Third-party agreements"), "plugin_third_party.agreements_index", VENDOR_ROLES, order=59),
         NavItem(_l("Subcontractors proposed"), "plugin_third_party.portal", frozenset({Role.CLIENT_ADMIN}), order=18),
+        NavItem(_l("My company's requests"), "plugin_third_party.work_queue", THIRD_PARTY, order=5),
+        NavItem(_l("Our targets and record"), "plugin_third_party.work_record", THIRD_PARTY, order=6),
     ]
 
 
@@ -71,6 +85,16 @@ def saas_nav_items(tenant, membership):
 def saas_dashboard_cards(tenant, membership):
     from plugins.third_party.services import awaiting
 
+    if membership.role == Role.THIRD_PARTY:
+        from plugins.third_party import agreements, work
+
+        member = agreements.member_of(tenant, membership.user)
+        open_count = work.open_count(member.subcontractor) if member else 0
+        return [
+            DashboardCard(
+                _l("Requests given to your company"), open_count, "plugin_third_party.work_queue", THIRD_PARTY, order=5
+            )
+        ]
     if membership.role != Role.CLIENT_ADMIN:
         return []
     return [
@@ -109,14 +133,38 @@ def saas_contract_sections(contract, membership):
         return []
     if not role.is_client and not role.is_vendor:
         return []
+    from plugins.third_party import agreements
+    from saas.core.clock import local_today
+
     html = render_template(
         "third_party/_contract_section.html",
+        contract=contract,
         approved=services.approved_on(contract),
         waiting=services.awaiting_on(contract),
+        annex6=agreements.agreements_of_contract(contract),
+        today=local_today(contract.tenant),
         vendor=role.is_vendor,
         vendor_admin=role == Role.VENDOR_ADMIN,
     )
     return [ContractSection(_l("Subcontractors"), Markup(html), order=40)]  # noqa: S704 (an autoescaped template)
+
+
+@hookimpl
+def saas_request_sections(req, membership):
+    """Who handles the request: to the client, the subcontractor on the vendor's behalf; to vendor staff, also its
+    back-to-back clock, who answered for each minute, and the assign and take-back actions (Part 2 §4.3, §6.1)."""
+    from plugins.third_party.work_views import request_section_html
+
+    role = membership.role_enum
+    if role.is_client and membership.client_id == req.client_id:
+        from plugins.third_party import work
+
+        if work.current(req) is None:
+            return []  # nothing to tell the client while the vendor's own team handles it
+        return [RequestSection(_l("Third party"), request_section_html(req, vendor=False), order=30)]
+    if role.is_vendor:
+        return [RequestSection(_l("Third party"), request_section_html(req, vendor=True), order=30)]
+    return []
 
 
 @hookimpl(wrapper=True, specname="saas_demo_data")

@@ -123,10 +123,22 @@ def _detail_context(subcontractor: Subcontractor, **forms) -> dict:
         [(0, _("— choose —"))]
         + [(c.id, f"{c.number} · {c.client.legal_name}") for c in services.proposable_contracts(current_tenant)]
     )
+    from plugins.third_party import agreements, work
+    from plugins.third_party.forms import PersonForm
+
     return {
         "subcontractor": subcontractor,
         "today": local_today(current_tenant),
         "proposals": services.proposals_of(subcontractor),
+        "tp_agreements": agreements.agreements_of(subcontractor),
+        "agreement_status": agreements.status_label,
+        "people": agreements.people_of(subcontractor),
+        "person_state": agreements.person_state,
+        "person_form": PersonForm(formdata=None),
+        "people_message": None,
+        "tp_breaches": work.breaches_of(subcontractor=subcontractor),
+        "breach_label": work.breach_label,
+        "performance": work.performance(subcontractor),
         "suspend_form": SuspendForm(formdata=None),
         "qualification_form": QualificationForm(formdata=None),
         "propose_form": propose_form,
@@ -336,3 +348,6 @@ def approve(tp_proposal_id):
 def reject(tp_proposal_id):
     """The client's admin rejects the subcontractor, saying why."""
     return _decide(tp_proposal_id, approve=False)
+
+
+from plugins.third_party import agreement_views, work_views  # noqa: E402, F401  (their routes join bp)

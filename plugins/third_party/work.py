@@ -2,6 +2,7 @@
 back-to-back clock toward the vendor, the breaches of that clock attributed to it, and who was responsible for each
 minute of a request."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,20 +12,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from plugins.third_party.agreements import covering, member_of
-from plugins.third_party.models import Assignment, Breach, BreachKind, Member, SharedNote, Subcontractor
+from plugins.third_party.agreements import covering
+from plugins.third_party.models import Assignment, Breach, BreachEvidence, BreachKind, Member, SharedNote, Subcontractor
 from plugins.third_party.services import NAME, FieldError
 from saas.calendars.working_time import add_working_time, working_time_between
 from saas.core import audit
 from saas.core.bulk import insert_new
-from saas.core.clock import local_date, local_today, now
+from saas.core.clock import local_today, now
 from saas.core.errors import ServiceError
-from saas.core.parsing import safe_filename
-from saas.core.models import Tenant, User
+from saas.core.models import User
+from saas.core.parsing import safe_content_type, safe_filename
 from saas.core.tenancy import owned_by
 from saas.extensions import db
-from saas.requests import sla
 from saas.requests import services as requests
+from saas.requests import sla
 from saas.requests.models import RequestEvent, RequestStatus, ServiceRequest
 
 #: The clauses of Part 2 §6.1 each kind of breach falls under.
@@ -45,6 +46,7 @@ MANUAL_KINDS = (BreachKind.BELOW_STANDARD, BreachKind.INFRINGEMENT)
 #: Pauses of a request's clock that are the client's (it owes an answer or materials); "resolved" is nobody's.
 NOBODY_PAUSES = ("resolved",)
 SWEEP_CHUNK = 500
+MAX_FILES, MAX_FILE_BYTES = 5, 10 * 1024 * 1024
 
 
 def breach_label(kind: str) -> str:
@@ -137,9 +139,7 @@ def release(req: ServiceRequest, actor: User) -> bool:
     requests.add_event(
         req, "assigned", actor, body="", internal=True, data={"subcontractor_id": None, "released": held.id}
     )
-    audit.record(
-        f"{NAME}.request_released", tenant_id=req.tenant_id, target=held, actor=actor, request=req.reference
-    )
+    audit.record(f"{NAME}.request_released", tenant_id=req.tenant_id, target=held, actor=actor, request=req.reference)
     return True
 
 
@@ -162,7 +162,7 @@ def clock_of(assignment: Assignment, req: ServiceRequest) -> Clock:
     """The back-to-back due times: its hours of working time on the request's calendar from the assignment, not
     counting the time the request waited on the client (as the vendor's own clock does not)."""
     spec = sla.calendar_spec(req.calendar)
-    pauses = [p for p in _pauses_after(req, assignment.assigned_at)]
+    pauses = _pauses_after(req, assignment.assigned_at)
     # The resolved pause is the request's end, not a wait: the clock is judged at the resolution instead.
     response = add_working_time(spec, assignment.assigned_at, timedelta(hours=assignment.response_hours), pauses)
     resolution = add_working_time(spec, assignment.assigned_at, timedelta(hours=assignment.resolution_hours), pauses)
@@ -180,9 +180,14 @@ def note_response(req: ServiceRequest, user: User, at: datetime) -> None:
 def _settle(assignment: Assignment, req: ServiceRequest, at: datetime) -> list[dict]:
     """Judge the assignment's targets that can be judged now; the breach rows for those missed."""
     rows = []
-    if assignment.resolved_at is None and req.resolved_at is not None and req.resolved_at >= assignment.assigned_at:
-        if assignment.released_at is None or req.resolved_at <= assignment.released_at:
-            assignment.resolved_at = req.resolved_at
+    resolved = req.resolved_at
+    if (
+        assignment.resolved_at is None
+        and resolved is not None
+        and resolved >= assignment.assigned_at
+        and (assignment.released_at is None or resolved <= assignment.released_at)
+    ):
+        assignment.resolved_at = resolved
     clock = clock_of(assignment, req)
     stop = assignment.released_at
     for kind, met, due, flag in (
@@ -276,8 +281,6 @@ def record_breach(
 ) -> Breach:
     """Record by hand a service of the subcontractor below the standard (Part 2 §6.1.1) or its infringement of
     others' rights (§6.1.4), with its evidence; append-only."""
-    import hashlib
-
     if kind not in MANUAL_KINDS:
         raise FieldError(_("Choose what the subcontractor did."), "kind")
     description = (description or "").strip()
@@ -287,6 +290,10 @@ def record_breach(
     if contract is None:
         raise FieldError(_("Choose the request or agreement it concerns."), "request")
     tenant = contract.tenant
+    if len(files) > MAX_FILES:
+        raise FieldError(_("At most %(count)d files of evidence.", count=MAX_FILES), "evidence")
+    if any(len(content) > MAX_FILE_BYTES for _name, _type, content in files):
+        raise FieldError(_("Files may be at most 10 MB."), "evidence")
     if happened_on is None or happened_on > local_today(tenant):
         raise FieldError(_("A breach is recorded once it happened: the day cannot be after today."), "happened_on")
     at = datetime.combine(happened_on, time(12), ZoneInfo(tenant.timezone)).astimezone(now().tzinfo)
@@ -315,6 +322,21 @@ def record_breach(
         recorded_by_id=actor.id,
     )
     db.session.add(breach)
+    db.session.flush()
+    for name, content_type, content in files:
+        db.session.add(
+            BreachEvidence(
+                tenant_id=breach.tenant_id,
+                client_id=breach.client_id,
+                breach_id=breach.id,
+                filename=safe_filename(name),
+                content_type=safe_content_type(content_type),
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                data=content,
+                created_at=now(),
+            )
+        )
     db.session.flush()
     audit.record(
         f"{NAME}.breach_recorded",
@@ -420,6 +442,24 @@ def queue(subcontractor: Subcontractor, *, done: bool = False, after: int | None
         stmt = stmt.where(Assignment.id < after)
     rows = db.session.execute(stmt.order_by(Assignment.id.desc()).limit(limit + 1)).all()
     return [tuple(r) for r in rows[:limit]], (rows[limit - 1][0].id if len(rows) > limit else None)
+
+
+def open_count(subcontractor: Subcontractor) -> int:
+    """How many open requests the subcontractor holds now."""
+    from sqlalchemy import func
+
+    return (
+        db.session.scalar(
+            select(func.count(Assignment.id))
+            .join(ServiceRequest, ServiceRequest.id == Assignment.request_id)
+            .where(
+                Assignment.subcontractor_id == subcontractor.id,
+                Assignment.released_at.is_(None),
+                ServiceRequest.is_open.is_(True),
+            )
+        )
+        or 0
+    )
 
 
 def held_by(req: ServiceRequest, member: Member | None) -> Assignment | None:
@@ -544,7 +584,9 @@ def performance(subcontractor: Subcontractor) -> dict:
     breaches = db.session.scalars(select(Breach).where(Breach.subcontractor_id == subcontractor.id)).all()
     late = {(b.assignment_id, b.kind) for b in breaches if b.assignment_id}
     judged_response = [a for a in rows if a.response_settled]
-    judged_resolution = [a for a in rows if a.resolution_settled and a.resolved_at is not None or (a.id, "resolution") in late]
+    judged_resolution = [
+        a for a in rows if a.resolution_settled and a.resolved_at is not None or (a.id, "resolution") in late
+    ]
 
     def share(judged, kind):
         if not judged:
@@ -561,5 +603,7 @@ def performance(subcontractor: Subcontractor) -> dict:
     }
 
 
-def local_day(tenant: Tenant, when: datetime) -> date:
-    return local_date(tenant, when)
+def breach_files(breach: Breach) -> list[BreachEvidence]:
+    return db.session.scalars(
+        select(BreachEvidence).where(BreachEvidence.breach_id == breach.id).order_by(BreachEvidence.id)
+    ).all()

@@ -521,6 +521,33 @@ def record_visit(
     return visit
 
 
+def record_departure(req: ServiceRequest, visit: SiteVisit, actor: User, departed_at: datetime, note: str = "") -> None:
+    """The engineer left the site of a visit recorded on arrival (§2.1.2): its departure, once."""
+    if visit.request_id != req.id:
+        raise ServiceError(_("This visit belongs to another request."))
+    if visit.departed_at is not None:
+        raise ServiceError(_("The departure of this visit is recorded already."))
+    if departed_at > now():
+        raise ServiceError(_("Arrival and departure cannot be in the future."))
+    if departed_at <= visit.arrived_at:
+        raise ServiceError(_("Departure must come after arrival."))
+    visit.departed_at = departed_at
+    if note.strip():
+        visit.note = "\n".join(filter(None, [visit.note, note.strip()]))
+    db.session.flush()
+    add_event(
+        req,
+        "visit",
+        actor,
+        body=note.strip(),
+        data={
+            "engineer": visit.engineer.name if visit.engineer else "",
+            "arrived_at": visit.arrived_at.isoformat(),
+            "departed_at": departed_at.isoformat(),
+        },
+    )
+
+
 def status_label(status: str) -> str:
     from saas.requests.labels import STATUS_LABELS
 

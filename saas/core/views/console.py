@@ -33,10 +33,8 @@ def _client_choices():
     return choices([(0, _("— none —")), *[(c.id, c.legal_name) for c in clients]])
 
 
-@bp.get("/")
-@vendor_only
-def dashboard():
-    """The vendor's dashboard: figures from the core and every enabled plugin."""
+def _cards() -> list:
+    """The dashboard figures the core and every enabled plugin give the signed-in person, in their order."""
     cards = [
         c
         for cards in plugin_manager()
@@ -47,8 +45,16 @@ def dashboard():
         for c in cards
         if not c.roles or current_membership.role in c.roles
     ]
+    return sorted(cards, key=lambda c: c.order)
+
+
+@bp.get("/")
+@vendor_only
+def dashboard():
+    """The vendor's dashboard: figures from the core and every enabled plugin."""
+    cards = _cards()
     events, _next = audit.list_events(tenant_id=current_tenant.id, limit=8)
-    return render("console/dashboard.html", cards=sorted(cards, key=lambda c: c.order), events=events)
+    return render("console/dashboard.html", cards=cards, events=events)
 
 
 @bp.get("/clients")
@@ -338,5 +344,6 @@ def organisation():
 @bp.get("/third-party")
 @roles_required(Role.THIRD_PARTY)
 def third_party_home():
-    """The landing page of a third-party (subcontractor) user: who they work for, and their access."""
-    return render("console/third_party_home.html")
+    """The landing page of a third-party (subcontractor) user: who they work for, their access, and the figures of
+    their work that plugins give (the third-party plugin: requests assigned to their company)."""
+    return render("console/third_party_home.html", cards=_cards())

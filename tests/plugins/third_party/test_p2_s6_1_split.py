@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from plugins.third_party import agreements
 from plugins.third_party import work as tp_work
 from plugins.third_party.models import Breach
 from saas.extensions import db
@@ -22,7 +23,7 @@ def test_p2_s6_1_each_minute_has_one_party_vendor_third_party_client_third_party
     tp_work.assign(req, sub, admin)
     db.session.commit()
     clock.advance(minutes=45)
-    member = tp_work.member_of(work["tenant"], person)
+    member = agreements.member_of(work["tenant"], person)
     tp_work.reply(req, member, person, "请提供机柜编号 which rack?", [])
     requests.change_status(req, RequestStatus.WAITING_ON_CLIENT, person, by_client=False)
     db.session.commit()
@@ -63,7 +64,7 @@ def test_p2_s6_1_back_to_back_clock_breach_is_the_subcontractors_and_recorded_on
 
 def test_p2_s6_1_waiting_on_the_client_stops_the_back_to_back_clock(work, world, clock):
     admin, person, sub = work["admin"], work["person"], work["subs"][0]
-    member = tp_work.member_of(work["tenant"], person)
+    member = agreements.member_of(work["tenant"], person)
     req = raise_in(work, world)
     tp_work.assign(req, sub, admin)
     tp_work.acknowledge(req, member, person)  # answered at once
@@ -84,7 +85,7 @@ def test_p2_s6_1_waiting_on_the_client_stops_the_back_to_back_clock(work, world,
 
 def test_p2_s6_1_taken_back_in_time_is_no_breach_late_resolution_is(work, world, clock):
     admin, person, sub = work["admin"], work["person"], work["subs"][0]
-    member = tp_work.member_of(work["tenant"], person)
+    member = agreements.member_of(work["tenant"], person)
     first = raise_in(work, world)
     tp_work.assign(first, sub, admin)
     db.session.commit()
