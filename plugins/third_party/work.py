@@ -154,18 +154,22 @@ class Clock:
     resolution_due_at: datetime | None
 
 
-def _pauses_after(req: ServiceRequest, start: datetime) -> list[tuple[datetime, datetime | None]]:
-    return [(max(s, start), e) for s, e in sla.pauses_of(req) if e is None or e > start]
+def _waits_after(req: ServiceRequest, start: datetime) -> list[tuple[datetime, datetime | None]]:
+    """The request's waits on the client from `start` on. Its resolution is no wait: the clock is judged there."""
+    return [
+        (max(s, start), e)
+        for s, e, reason in _pauses_with_reasons(req)
+        if reason not in NOBODY_PAUSES and (e is None or e > start)
+    ]
 
 
 def clock_of(assignment: Assignment, req: ServiceRequest) -> Clock:
     """The back-to-back due times: its hours of working time on the request's calendar from the assignment, not
     counting the time the request waited on the client (as the vendor's own clock does not)."""
     spec = sla.calendar_spec(req.calendar)
-    pauses = _pauses_after(req, assignment.assigned_at)
-    # The resolved pause is the request's end, not a wait: the clock is judged at the resolution instead.
-    response = add_working_time(spec, assignment.assigned_at, timedelta(hours=assignment.response_hours), pauses)
-    resolution = add_working_time(spec, assignment.assigned_at, timedelta(hours=assignment.resolution_hours), pauses)
+    waits = _waits_after(req, assignment.assigned_at)
+    response = add_working_time(spec, assignment.assigned_at, timedelta(hours=assignment.response_hours), waits)
+    resolution = add_working_time(spec, assignment.assigned_at, timedelta(hours=assignment.resolution_hours), waits)
     return Clock(response, resolution)
 
 
@@ -398,6 +402,8 @@ def split(req: ServiceRequest, at: datetime | None = None) -> tuple[list[Segment
             sub = next((s_id for s, e, s_id in held if s <= middle < e), None)
             party = "third_party" if sub is not None else "vendor"
         minutes = int(working_time_between(spec, start, stop).total_seconds() // 60)
+        if minutes == 0:
+            continue  # outside the calendar's working time: nobody's clock ran
         if segments and segments[-1].party == party and segments[-1].subcontractor_id == sub:
             last = segments.pop()
             segments.append(Segment(last.start, stop, party, sub, last.minutes + minutes))

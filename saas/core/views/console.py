@@ -346,4 +346,6 @@ def organisation():
 def third_party_home():
     """The landing page of a third-party (subcontractor) user: who they work for, their access, and the figures of
     their work that plugins give (the third-party plugin: requests assigned to their company)."""
-    return render("console/third_party_home.html", cards=_cards())
+    # Only the figures meant for third parties: a card without roles is the vendor's own dashboard's.
+    cards = [c for c in _cards() if c.roles and Role.THIRD_PARTY in c.roles]
+    return render("console/third_party_home.html", cards=cards)
