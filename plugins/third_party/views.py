@@ -336,3 +336,6 @@ def approve(tp_proposal_id):
 def reject(tp_proposal_id):
     """The client's admin rejects the subcontractor, saying why."""
     return _decide(tp_proposal_id, approve=False)
+
+
+from plugins.third_party import liability_views  # noqa: E402, F401  (interventions, claims and disputes: Part 2 §2, §3, §7)
