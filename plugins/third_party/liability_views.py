@@ -60,10 +60,13 @@ def _party(contract: Contract) -> str:
     return party
 
 
-def _refuse(form, exc: ServiceError, fallback: str) -> None:
-    """Show a service's refusal beside the field it concerns (or the fallback field)."""
-    field = getattr(form, getattr(exc, "field", "") or fallback, None) or getattr(form, fallback)
+def _refuse(form, exc: ServiceError, fallback: str) -> str | None:
+    """Show a service's refusal beside the field it concerns; one about no field is returned, for the page's top."""
+    if not getattr(exc, "field", ""):
+        return str(exc)
+    field = getattr(form, exc.field, None) or getattr(form, fallback)
     field.errors = [*field.errors, str(exc)]
+    return None
 
 
 def _files(field) -> list[tuple[str, str, bytes]]:
@@ -90,6 +93,7 @@ def intervention_new(contract_id):
     party = _party(contract)
     form = InterventionForm()
     form.subcontractor_id.choices = _sub_choices(_("— an outside third party —"))
+    refusal = None
     form.cause.choices = choices(
         [("", _("— choose —"))] + [(c.value, interventions.label(interventions.CAUSE_LABELS, c)) for c in Cause]
     )
@@ -98,21 +102,25 @@ def intervention_new(contract_id):
             row = interventions.record(contract, party, _me(), form.data)
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, "description")
+            refusal = _refuse(form, exc, "description")
         else:
             db.session.commit()
             flash(_("Intervention recorded: send the other party its written notice (Part 2 §2.1)."), "success")
             return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
     status = 422 if request.method == "POST" else 200
-    return render("third_party/intervention_new.html", form=form, contract=contract, status=status)
+    return render(
+        "third_party/intervention_new.html", form=form, contract=contract, refusal=refusal, status=status
+    )
 
 
-def _intervention_page(row: Intervention, status: int = 200, block: str = "content", **forms):
+def _intervention_page(row: Intervention, status: int = 200, block: str = "content", refusal=None, **forms):
     party = interventions.party_for(g.membership, row.contract)
     return render(
         "third_party/intervention.html",
         block=block,
         status=status,
+        refusal=refusal,
+        fragment=is_fragment_request(),
         row=row,
         contract=row.contract,
         party=party,
@@ -142,17 +150,20 @@ def intervention_notify(tp_intervention_id):
     row = _load(Intervention, tp_intervention_id)
     party = _party(row.contract)
     form = InterventionNoticeForm()
+    refusal = None
     if form.validate_on_submit():
         try:
             interventions.notify(row, party, _me(), form.data, _files(form.evidence))
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, "subject")
+            refusal = _refuse(form, exc, "subject")
         else:
             db.session.commit()
             flash(_("Written notice sent to the other party."), "success")
             return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
-    return _intervention_page(_load(Intervention, tp_intervention_id), status=422, notice_form=form)
+    return _intervention_page(
+        _load(Intervention, tp_intervention_id), status=422, refusal=refusal, notice_form=form
+    )
 
 
 @bp.post("/interventions/<int:tp_intervention_id>/steps")
@@ -162,21 +173,21 @@ def intervention_step(tp_intervention_id):
     row = _load(Intervention, tp_intervention_id)
     party = _party(row.contract)
     form = StepForm()
-    status = 422
+    status, refusal = 422, None
     if form.validate_on_submit():
         action = interventions.negotiate if form.kind.data == StepKind.NEGOTIATION else interventions.take_measure
         try:
             action(row, party, _me(), form.happened_on.data, form.text.data)
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, "text")
+            refusal = _refuse(form, exc, "text")
         else:
             db.session.commit()
             status, form = 200, None
             if not is_fragment_request():
                 return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
     row = _load(Intervention, tp_intervention_id)
-    return _intervention_page(row, status=status, block="steps", step_form=form)
+    return _intervention_page(row, status=status, block="steps", refusal=refusal, step_form=form)
 
 
 @bp.post("/interventions/<int:tp_intervention_id>/resolve")
@@ -186,17 +197,20 @@ def intervention_resolve(tp_intervention_id):
     row = _load(Intervention, tp_intervention_id)
     party = _party(row.contract)
     form = ResolveForm()
+    refusal = None
     if form.validate_on_submit():
         try:
             interventions.resolve(row, party, _me(), form.outcome.data)
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, "outcome")
+            refusal = _refuse(form, exc, "outcome")
         else:
             db.session.commit()
             flash(_("Intervention resolved."), "success")
             return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
-    return _intervention_page(_load(Intervention, tp_intervention_id), status=422, resolve_form=form)
+    return _intervention_page(
+        _load(Intervention, tp_intervention_id), status=422, refusal=refusal, resolve_form=form
+    )
 
 
 # Claims against subcontractors and the cap (Part 2 §3.1, §6.2, §6.3)
@@ -225,7 +239,7 @@ def claim_new(contract_id):
             refusal = str(exc)  # the cap's figure, above the form
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, "direct_amount")
+            refusal = _refuse(form, exc, "direct_amount")
         else:
             db.session.commit()
             flash(_("Claim submitted."), "success")
@@ -281,7 +295,7 @@ def _answer(tp_claim_id: int, form_class, key: str, act):
             refusal = str(exc)
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, next(iter(form.data)))
+            refusal = _refuse(form, exc, next(iter(form.data)))
         else:
             db.session.commit()
             flash(_("Claim updated."), "success")
@@ -338,6 +352,7 @@ def dispute_new(contract_id):
     party = _party(contract)
     form = DisputeForm()
     form.subcontractor_id.choices = _sub_choices(_("— an outside third party —"))
+    refusal = None
     form.intervention_id.choices = choices(
         [(0, _("— none —"))]
         + [(i.id, f"#{i.id} {i.occurred_on.isoformat()} {i.party_name}") for i in interventions.of_contract(contract)]
@@ -347,7 +362,7 @@ def dispute_new(contract_id):
             row = deadlines.open_about(contract, party, _me(), form.data)
         except ServiceError as exc:
             db.session.rollback()
-            _refuse(form, exc, "summary")
+            refusal = _refuse(form, exc, "summary")
         else:
             db.session.commit()
             flash(
@@ -360,7 +375,7 @@ def dispute_new(contract_id):
             )
             return _back_to_contract(contract)
     status = 422 if request.method == "POST" else 200
-    return render("third_party/dispute_new.html", form=form, contract=contract, status=status)
+    return render("third_party/dispute_new.html", form=form, contract=contract, refusal=refusal, status=status)
 
 
 @bp.route("/disputes/<int:tp_dispute_id>/terminate", methods=["GET", "POST"])
