@@ -60,7 +60,7 @@ class Cap:
 
     @property
     def remaining(self) -> Decimal:
-        return max(self.paid - self.recovered - self.pending, Decimal(0))
+        return quantize(max(self.paid - self.recovered - self.pending, Decimal(0)), self.currency)
 
 
 def fees_paid(contract: Contract) -> Decimal:
@@ -86,7 +86,8 @@ def cap_of(contract: Contract, *, leaving_out: ThirdPartyClaim | None = None) ->
     claims = [c for c in claims if leaving_out is None or c.id != leaving_out.id]
     recovered = sum((c.counted for c in claims if c.status != ClaimStatus.SUBMITTED), Decimal(0))
     pending = sum((c.counted for c in claims if c.status == ClaimStatus.SUBMITTED), Decimal(0))
-    return Cap(fees_paid(contract), recovered, pending, contract.currency)
+    currency = contract.currency
+    return Cap(fees_paid(contract), quantize(recovered, currency), quantize(pending, currency), currency)
 
 
 def _over_cap(cap: Cap) -> ClaimError:
@@ -106,10 +107,10 @@ def _over_cap(cap: Cap) -> ClaimError:
 def claimable_subcontractors(contract: Contract) -> list[Subcontractor]:
     """The subcontractors the client approved for this agreement (now or before a withdrawal): those that worked on
     it and may be claimed against."""
-    return db.session.scalars(
-        select(Subcontractor)
-        .join(Proposal, Proposal.subcontractor_id == Subcontractor.id)
+    approved = (
+        select(Proposal.id)
         .where(
+            Proposal.subcontractor_id == Subcontractor.id,
             Proposal.tenant_id == contract.tenant_id,
             Proposal.contract_id == contract.id,
             or_(
@@ -117,8 +118,12 @@ def claimable_subcontractors(contract: Contract) -> list[Subcontractor]:
                 (Proposal.status == ProposalStatus.WITHDRAWN) & Proposal.decided_at.is_not(None),
             ),
         )
-        .distinct()
-        .order_by(Subcontractor.legal_name)
+        .exists()
+    )
+    return db.session.scalars(
+        select(Subcontractor)
+        .where(Subcontractor.tenant_id == contract.tenant_id, approved)
+        .order_by(Subcontractor.legal_name, Subcontractor.id)
     ).all()
 
 
