@@ -21,8 +21,8 @@ def announce_dispute_deadlines() -> int:
     tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
     for tenant in tenants.all():
         with dbscope.tenant(tenant.id):
-            if not pm.is_enabled(NAME, tenant):
-                continue
-            announced += deadlines.announce(tenant, local_today(tenant))
-            db.session.commit()  # one tenant at a time: a failure later leaves earlier tenants done
+            if pm.is_enabled(NAME, tenant):
+                announced += deadlines.announce(tenant, local_today(tenant))
+            # One tenant at a time: a failure later leaves earlier tenants done (and no transaction is left open).
+            db.session.commit()
     return announced

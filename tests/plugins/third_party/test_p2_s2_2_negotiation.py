@@ -1,4 +1,4 @@
-"""Part 2 §2.2: after the written notice the parties negotiate; each entry is dated and kept, in order, never changed."""
+"""Part 2 §2.2: after the written notice the parties negotiate; each entry is dated and kept in order, never changed."""
 
 import pytest
 from sqlalchemy import select

@@ -52,7 +52,11 @@ def test_p2_s3_1_a_bounced_cheque_lowers_the_cap(tp, world, clock, client, enabl
     invoice = bill_november(tp, clock)
     client.sign_in(world.person("alpha", "vendor_billing").email)
     data = cheque_data(
-        world.clients("alpha")[0], invoice, amount=str(invoice.total), cheque_date="2026-12-02", received_on="2026-12-02"
+        world.clients("alpha")[0],
+        invoice,
+        amount=str(invoice.total),
+        cheque_date="2026-12-02",
+        received_on="2026-12-02",
     )
     cheque = record(client, db, data)
     assert step(client, cheque, "deposit", on="2026-12-02", bank="招商银行").status_code == 302
