@@ -37,4 +37,11 @@ def isolation_rows(tenant, client, person, vendor_admin, rows: dict) -> dict:
         .order_by(Contract.id.desc())
     )
     proposal = services.propose(subcontractor, contract, f"Scope for {client.legal_name}", vendor_admin)
-    return {"subcontractor_id": subcontractor.id, "qualification_id": qualification.id, "tp_proposal_id": proposal.id}
+    from plugins.third_party.liability_isolation import liability_rows
+
+    return {
+        "subcontractor_id": subcontractor.id,
+        "qualification_id": qualification.id,
+        "tp_proposal_id": proposal.id,
+        **liability_rows(contract, subcontractor, person, vendor_admin),
+    }

@@ -108,9 +108,7 @@ def intervention_new(contract_id):
             flash(_("Intervention recorded: send the other party its written notice (Part 2 §2.1)."), "success")
             return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
     status = 422 if request.method == "POST" else 200
-    return render(
-        "third_party/intervention_new.html", form=form, contract=contract, refusal=refusal, status=status
-    )
+    return render("third_party/intervention_new.html", form=form, contract=contract, refusal=refusal, status=status)
 
 
 def _intervention_page(row: Intervention, status: int = 200, block: str = "content", refusal=None, **forms):
@@ -161,9 +159,7 @@ def intervention_notify(tp_intervention_id):
             db.session.commit()
             flash(_("Written notice sent to the other party."), "success")
             return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
-    return _intervention_page(
-        _load(Intervention, tp_intervention_id), status=422, refusal=refusal, notice_form=form
-    )
+    return _intervention_page(_load(Intervention, tp_intervention_id), status=422, refusal=refusal, notice_form=form)
 
 
 @bp.post("/interventions/<int:tp_intervention_id>/steps")
@@ -208,9 +204,7 @@ def intervention_resolve(tp_intervention_id):
             db.session.commit()
             flash(_("Intervention resolved."), "success")
             return redirect(url_for("plugin_third_party.intervention_detail", tp_intervention_id=row.id))
-    return _intervention_page(
-        _load(Intervention, tp_intervention_id), status=422, refusal=refusal, resolve_form=form
-    )
+    return _intervention_page(_load(Intervention, tp_intervention_id), status=422, refusal=refusal, resolve_form=form)
 
 
 # Claims against subcontractors and the cap (Part 2 §3.1, §6.2, §6.3)
