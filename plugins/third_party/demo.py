@@ -87,4 +87,8 @@ def seed(tenant, session) -> None:
             )
         clock.advance(days=5)
         services.propose(made[1][0], contract, made[1][1], admin)
+    if client_admin is not None:
+        from plugins.third_party.liability_demo import seed_liability
+
+        seed_liability(tenant, contract, made[0][0], admin)
     session.flush()
