@@ -78,6 +78,7 @@ def open_about(contract: Contract, party: str, actor: User, data: dict) -> Third
     if arose_on > today:
         raise FieldError(_("Give the day the dispute arose: today or earlier."), "arose_on")
     who = subcontractor.legal_name if subcontractor is not None else name
+    heading = _("Part 2 §7.1, about the third party %(name)s:", name=who)
     dispute = disputes.open_dispute(
         tenant,
         party,
@@ -85,7 +86,7 @@ def open_about(contract: Contract, party: str, actor: User, data: dict) -> Third
         subject=Subject.OTHER,
         subject_id=None,
         contract=contract,
-        summary=f"{_('Part 2 §7.1, about the third party %(name)s:', name=who)}\n{summary}",
+        summary=f"{heading}\n{summary}",
     )
     deadline = deadline_for(contract, arose_on)
     notice = notices.send_notice(
