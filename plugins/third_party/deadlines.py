@@ -1,5 +1,5 @@
 """Disputes between the parties about a third party (Part 2 §7.1), on the dispute ladder, and their deadline (Part 2
-§7.2): not resolved within the agreement's `dispute_deadline_months` from the day the dispute arose, and with no
+Part 2 §7.2): not resolved within the agreement's `dispute_deadline_months` from the day the dispute arose, and with no
 lawsuit filed (no litigation step), the party that did not raise it may terminate the agreement. The right is
 computed from the dates, announced to both parties' admins once, and exercised through termination (§10.3)."""
 

@@ -1,6 +1,6 @@
-"""A third party's intervention in an agreement (Part 2 §1.2, §5), recorded by either party, and how the parties deal
-with it (Part 2 §2): the written notice with evidence to the other party (§2.1), their dated negotiation (§2.2), the
-measures taken and their outcome (§2.3). Every step is kept, in order, never changed."""
+"""A third party's intervention in an agreement (Part 2 §1.2, Part 2 §5), recorded by either party, and how the
+parties deal with it (Part 2 §2): the written notice with evidence to the other party (Part 2 §2.1), their dated
+negotiation (Part 2 §2.2), the measures taken and their outcome (Part 2 §2.3). Every step is kept, never changed."""
 
 from datetime import date
 from decimal import Decimal
@@ -96,8 +96,8 @@ def _step(intervention: Intervention, kind: str, party: str, actor: User | None,
 
 
 def record(contract: Contract, party: str, actor: User, data: dict) -> Intervention:
-    """Record a third party's intervention on an agreement in force: who, what, when, why (§5.1) and its effect on
-    time, cost and service (§5.2). In the caller's transaction."""
+    """Record a third party's intervention on an agreement in force: who, what, when, why (Part 2 §5.1) and its
+    effect on time, cost and service (Part 2 §5.2). In the caller's transaction."""
     if contract is None or contract.status not in IN_FORCE:
         raise InterventionError(_("Interventions are recorded on an agreement in force."))
     if party not in (Party.A, Party.B):

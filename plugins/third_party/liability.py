@@ -1,4 +1,4 @@
-"""Claims against a subcontractor for its breach (Part 2 §6.2, §6.3): a penalty or damages, the direct and the
+"""Claims against a subcontractor for its breach (Part 2 §6.2, Part 2 §6.3): a penalty or damages, the direct and the
 indirect loss with evidence; and Part 2 §3.1's cap: what the parties may recover from third parties under an
 agreement is at most what Party A has paid Party B under it, read live from the payments (a bounced cheque lowers
 it)."""

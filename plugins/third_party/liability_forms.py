@@ -1,5 +1,5 @@
-"""Forms of interventions (Part 2 §1.2, §2, §5), claims against a subcontractor (Part 2 §3.1, §6.2, §6.3) and disputes
-about a third party with the termination their deadline allows (Part 2 §7)."""
+"""Forms of interventions (Part 2 §1.2, Part 2 §2, Part 2 §5), claims against a subcontractor (Part 2 §3.1,
+Part 2 §6.2, Part 2 §6.3) and disputes about a third party with the termination their deadline allows (Part 2 §7)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
@@ -10,7 +10,7 @@ from saas.core.forms import AmountField, AppForm, DateField, choices, coerce_id
 
 
 class InterventionForm(AppForm):
-    """A third party's intervention: who, what and when, its cause (§5.1) and its effect (§5.2)."""
+    """A third party's intervention: who, what and when, its cause (Part 2 §5.1) and its effect (Part 2 §5.2)."""
 
     subcontractor_id = SelectField(_l("Subcontractor of the vendor"), coerce=coerce_id, choices=[])
     third_party_name = StringField(

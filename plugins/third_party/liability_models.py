@@ -1,5 +1,6 @@
-"""Tables of a third party's intervention in an agreement (Part 2 §1.2, §2, §5), the claims against a subcontractor
-and their cap (Part 2 §3, §6.2, §6.3), and the disputes about a third party with their deadline (Part 2 §7)."""
+"""Tables of a third party's intervention in an agreement (Part 2 §1.2, Part 2 §2, Part 2 §5), the claims against
+a subcontractor and their cap (Part 2 §3, Part 2 §6.2, Part 2 §6.3), and the disputes about a third party with their
+deadline (Part 2 §7)."""
 
 import enum
 from datetime import date, datetime
@@ -124,8 +125,8 @@ COUNTED = (ClaimStatus.SUBMITTED, ClaimStatus.AGREED, ClaimStatus.RECOVERED)
 
 
 class ThirdPartyClaim(ClientScoped, db.Model):
-    """A claim on an agreement against a subcontractor for its breach (Part 2 §6.2, §6.3): a penalty or damages, the
-    direct and the indirect loss with evidence; what may be recovered is capped (Part 2 §3.1)."""
+    """A claim on an agreement against a subcontractor for its breach (Part 2 §6.2, Part 2 §6.3): a penalty or
+    damages, the direct and the indirect loss with evidence; what may be recovered is capped (Part 2 §3.1)."""
 
     __tablename__ = "third_party_claim"
     __table_args__ = (Index("ix_third_party_claim_contract_id_status", "contract_id", "status"),)

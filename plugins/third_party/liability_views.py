@@ -1,6 +1,6 @@
-"""Screens of interventions (Part 2 §1.2, §2, §5), claims against subcontractors with their cap (Part 2 §3.1, §6.2,
-§6.3) and disputes about third parties with the right to terminate (Part 2 §7). One set of routes for both parties:
-the vendor's staff, and the client's admins for their own agreements only."""
+"""Screens of interventions (Part 2 §1.2, Part 2 §2, Part 2 §5), claims against subcontractors with their cap
+(Part 2 §3.1, Part 2 §6.2, Part 2 §6.3) and disputes about third parties with the right to terminate (Part 2 §7). One
+set of routes for both parties: the vendor's staff, and the client's admins for their own agreements only."""
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -78,7 +78,7 @@ def _back_to_contract(contract: Contract):
     return redirect(url_for(page, contract_id=contract.id))
 
 
-# Interventions (Part 2 §1.2, §2, §5)
+# Interventions (Part 2 §1.2, Part 2 §2, Part 2 §5)
 
 
 def _sub_choices(empty: str):
@@ -207,7 +207,7 @@ def intervention_resolve(tp_intervention_id):
     return _intervention_page(_load(Intervention, tp_intervention_id), status=422, refusal=refusal, resolve_form=form)
 
 
-# Claims against subcontractors and the cap (Part 2 §3.1, §6.2, §6.3)
+# Claims against subcontractors and the cap (Part 2 §3.1, Part 2 §6.2, Part 2 §6.3)
 
 
 @bp.route("/contracts/<int:contract_id>/claims/new", methods=["GET", "POST"])

@@ -338,4 +338,4 @@ def reject(tp_proposal_id):
     return _decide(tp_proposal_id, approve=False)
 
 
-from plugins.third_party import liability_views  # noqa: E402, F401  (interventions, claims and disputes: Part 2 §2, §3, §7)
+from plugins.third_party import liability_views  # noqa: E402, F401  (interventions, claims, disputes: Part 2 §1.2–§7.2)
