@@ -17,6 +17,7 @@ from plugins.third_party.liability_models import (
     COUNTED,
     ClaimKind,
     ClaimStatus,
+    Intervention,
     ThirdPartyClaim,
     ThirdPartyClaimFile,
 )
@@ -166,6 +167,11 @@ def submit(
         raise FieldError(_("Describe the indirect loss."), "indirect_description")
     if len(files) > MAX_FILES or any(len(content) > MAX_FILE_BYTES for *_rest, content in files):
         raise FieldError(_("At most 5 files of 10 MB each."), "direct_files")
+    intervention_id = data.get("intervention_id")
+    if intervention_id is not None:
+        intervention = db.session.get(Intervention, intervention_id)
+        if not owned_by(intervention, contract.tenant, contract.client_id) or intervention.contract_id != contract.id:
+            raise FieldError(_("Choose an intervention recorded on this agreement."), "intervention_id")
     total = direct + indirect
     cap = cap_of(contract)
     if total > cap.remaining:
@@ -175,7 +181,7 @@ def submit(
         client_id=contract.client_id,
         contract_id=contract.id,
         subcontractor_id=subcontractor.id,
-        intervention_id=data.get("intervention_id"),
+        intervention_id=intervention_id,
         claimant_party=party,
         kind=kind,
         direct_amount=direct,
