@@ -93,6 +93,10 @@ def seed(tenant, session) -> None:
         services.propose(made[1][0], contract, made[1][1], admin)
         clock.advance(hours=2)
         agreement = _attach_agreement(tenant, contract, made[0][0], catalogue, admin)
+    if client_admin is not None:
+        from plugins.third_party.liability_demo import seed_liability
+
+        seed_liability(tenant, contract, made[0][0], admin)
     session.flush()
     if agreement is not None:
         _replay_work(tenant, contract, made[0][0], admin)

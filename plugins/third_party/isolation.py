@@ -6,6 +6,7 @@ from sqlalchemy import select
 from stdnum.cn import uscc
 
 from plugins.third_party import agreements, services, work
+from plugins.third_party.liability_isolation import liability_rows
 from plugins.third_party.models import Assignment, Member
 from saas.contracts.models import Contract
 from saas.core.clock import now
@@ -104,6 +105,7 @@ def isolation_rows(tenant, client, person, vendor_admin, rows: dict) -> dict:
         "tp_breach_id": breach.id,
         "tp_breach_file_id": work.breach_files(breach)[0].id,
         "event_id": note.id,
+        **liability_rows(contract, approved, person, vendor_admin),
     }
 
 

@@ -110,13 +110,16 @@ def saas_dashboard_cards(tenant, membership):
 
 @hookimpl
 def saas_periodic_jobs():
+    from plugins.third_party.liability_tasks import announce_dispute_deadlines
     from plugins.third_party.tasks import sweep_back_to_back, warn_expiring_agreements, warn_expiring_qualifications
 
     # 08:35 in Shanghai, beside the team's certificate warnings (08:30): read at the start of the working day.
     return [
         PeriodicJob(warn_expiring_qualifications, cron="35 0 * * *", queue="mail"),
-        PeriodicJob(warn_expiring_agreements, cron="40 0 * * *", queue="mail"),
+        PeriodicJob(warn_expiring_agreements, cron="45 0 * * *", queue="mail"),
         PeriodicJob(sweep_back_to_back, cron="*/5 * * * *"),
+        # 08:40 in Shanghai: a Part 2 §7.2 deadline reached that day is announced the same morning.
+        PeriodicJob(announce_dispute_deadlines, cron="40 0 * * *", queue="mail"),
     ]
 
 
@@ -175,3 +178,12 @@ def third_party_demo(tenant, session):
     result = yield
     seed(tenant, session)
     return result
+
+
+@hookimpl(specname="saas_contract_sections")
+def liability_section(contract, membership):
+    """Interventions, claims against subcontractors within the cap, and third-party disputes with the right to
+    terminate (Part 2 §1.2–§7.2), to vendor staff and to the client's own admins."""
+    from plugins.third_party.liability_views import contract_section
+
+    return contract_section(contract, membership)

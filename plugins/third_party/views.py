@@ -350,4 +350,8 @@ def reject(tp_proposal_id):
     return _decide(tp_proposal_id, approve=False)
 
 
-from plugins.third_party import agreement_views, work_views  # noqa: E402, F401  (their routes join bp)
+from plugins.third_party import (  # noqa: E402, F401  (their routes join bp)
+    agreement_views,
+    liability_views,  # noqa: E402, F401  (interventions, claims, disputes: Part 2 §1.2–§7.2)
+    work_views,
+)

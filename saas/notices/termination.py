@@ -39,7 +39,16 @@ def terminate_for_breach(
     reason = refusal(cure, party)
     if reason:
         raise NoticeError(reason)
-    contract = cure.contract
+    return terminate_on(cure, party, actor, data, files, clause="10.3")
+
+
+def terminate_on(
+    refers_to: Notice, party: str, actor: User, data: dict, files: list[tuple[str, str, bytes]] = (), *, clause: str
+) -> Notice:
+    """Send the notice of termination that follows `refers_to` and end the agreement after its last day, in the
+    caller's transaction. The caller has established `party`'s right to terminate: a passed cure deadline (above),
+    or a dispute about a third party unresolved by its deadline (Part 2 §7.2)."""
+    contract = refers_to.contract
     last_day = data.get("last_day")
     if last_day is None:
         raise NoticeError(_("Give the last day the agreement is in force."))
@@ -50,14 +59,14 @@ def terminate_for_breach(
         actor,
         {
             "kind": NoticeKind.TERMINATION,
-            "clause": "10.3",
+            "clause": clause,
             "subject": data.get("subject"),
             "body_zh": data.get("body_zh"),
             "body_en": data.get("body_en"),
             "deadline": last_day,
         },
         files,
-        refers_to=cure,
+        refers_to=refers_to,
     )
     changes.terminate_for_breach(contract, last_day, actor, note=notice.number)
     db.session.flush()

@@ -25,3 +25,24 @@ def test_p2_s4_1_demo_seeds_an_approved_and_a_pending_proposal(tp, world):
     assert proposals[0].decided_by_id == world.person("alpha", "client_admin").id
     assert services.may_work_on(proposals[0].contract, proposals[0].subcontractor)
     assert not services.may_work_on(proposals[1].contract, proposals[1].subcontractor)
+
+
+def test_p2_s2_1_demo_seeds_an_intervention_with_its_notice_and_a_claim_within_the_cap(tp, world, clock):
+    from datetime import date
+    from decimal import Decimal
+
+    from plugins.third_party import liability
+    from plugins.third_party.liability_models import Intervention, ThirdPartyClaim
+    from tests.plugins.third_party.liability_flow import bill_november, pay
+
+    invoice = bill_november(tp, clock)
+    pay(tp, str(invoice.total), invoice=invoice)
+    demo.seed(tp["tenant"], db.session)
+    db.session.commit()
+    row = db.session.scalar(select(Intervention))
+    assert row.contract_id == tp["contract"].id and row.notice is not None and row.status == "negotiating"
+    assert row.notice.files[0].filename == "call-log.txt" and "Notice" in row.notice.subject
+    assert row.occurred_on < date(2026, 12, 2)
+    claim = db.session.scalar(select(ThirdPartyClaim))
+    assert claim.subcontractor.legal_name.startswith("上海申联") and claim.total == Decimal("500.00")
+    assert liability.cap_of(tp["contract"]).remaining == invoice.total - Decimal("500.00")
