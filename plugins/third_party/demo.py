@@ -105,8 +105,11 @@ def seed(tenant, session) -> None:
 
 def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
     """Annex 6: the back-to-back agreement for the client's on-site support in Shanghai, and its person placed."""
-    if "ONSITE" not in catalogue or not services.may_work_on(contract, subcontractor):
+    on_contract = {line.service_id for line in contract.lines}
+    if catalogue.get("ONSITE") not in on_contract or not services.may_work_on(contract, subcontractor):
         return None
+    if not contract.effective_date <= local_today(tenant) <= contract.ends_on:
+        return None  # a clock set outside the agreement's term: nothing could be given under it
     agreement = agreements.create_agreement(
         contract,
         subcontractor,

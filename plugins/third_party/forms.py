@@ -129,7 +129,8 @@ class WorkReplyForm(AppForm):
 
 
 class ResolveForm(AppForm):
-    note = TextAreaField(_l("How it was resolved"), validators=[DataRequired(), Length(max=5000)])
+    # Not "note": the visit form beside it on the same page has a "note" (one id, two fields).
+    resolution = TextAreaField(_l("How it was resolved"), validators=[DataRequired(), Length(max=5000)])
 
 
 class VisitNoteForm(AppForm):

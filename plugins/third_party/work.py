@@ -575,7 +575,7 @@ def resolve(req: ServiceRequest, member: Member, user: User, note: str) -> None:
     """The subcontractor resolves the request; the client confirms it as with the vendor's own engineers."""
     require_holder(req, member)
     if not (note or "").strip():
-        raise FieldError(_("Say how it was resolved."), "note")
+        raise FieldError(_("Say how it was resolved."), "resolution")
     requests.change_status(req, RequestStatus.RESOLVED, user, by_client=False, note=note)
     note_response(req, user, now())
     held = current(req)

@@ -2,8 +2,6 @@
 assign and take-back, the back-to-back clock and who answered for each minute; the subcontractor's own queue,
 request page and record; its breaches."""
 
-from datetime import timedelta
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -263,7 +261,7 @@ def work_arrive(request_id):
     form = VisitNoteForm()
     return _act(
         request_id,
-        lambda req, m: work.record_visit(req, m, _me(), now() - timedelta(seconds=1), None, form.note.data or ""),
+        lambda req, m: work.record_visit(req, m, _me(), now(), None, form.note.data or ""),
         _("Arrival on site recorded."),
         form,
         "visit_form",
@@ -292,7 +290,11 @@ def work_resolve(request_id):
     """Resolve the request, saying how; the client confirms it."""
     form = ResolveForm()
     return _act(
-        request_id, lambda req, m: work.resolve(req, m, _me(), form.note.data), _("Resolved."), form, "resolve_form"
+        request_id,
+        lambda req, m: work.resolve(req, m, _me(), form.resolution.data),
+        _("Resolved."),
+        form,
+        "resolve_form",
     )
 
 

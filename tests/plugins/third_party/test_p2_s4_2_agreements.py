@@ -1,0 +1,122 @@
+"""Part 2 §4.2, annex 6: the vendor's agreement with a jointly selected subcontractor is attached to the client's
+agreement with its signed file and SHA-256, inside the agreement's term, with back-to-back hours no looser than the
+vendor's own; both parties see it as annex 6 and are warned before it ends or when it is suspended."""
+
+import hashlib
+from datetime import date
+from io import BytesIO
+
+from sqlalchemy import func, select
+
+from plugins.third_party import agreements
+from plugins.third_party import work as tp_work
+from plugins.third_party.models import Agreement
+from plugins.third_party.tasks import warn_expiring_agreements
+from saas.contracts.services import list_services
+from saas.core.errors import ServiceError
+from saas.core.models import MailMessage
+from saas.extensions import db
+from tests.plugins.third_party.conftest import BASE, raise_in, sub_data
+
+
+def form(work, **changes):
+    onsite = next(s for s in list_services(work["tenant"]) if s.code == "ONSITE")
+    data = {
+        "contract_id": str(work["contract"].id),
+        "subcontractor_id": str(work["subs"][0].id),
+        "service_ids": [str(onsite.id)],
+        "regions": "上海",
+        "monthly_fee": "1800.00",
+        "response_hours": "2",
+        "resolution_hours": "12",
+        "starts_on": "2026-11-10",
+        "ends_on": "2027-06-30",
+        "document": (BytesIO(b"%PDF-1.4 signed by both"), "signed.pdf", "application/pdf"),
+    }
+    data.update(changes)
+    return data
+
+
+def count():
+    return db.session.scalar(select(func.count(Agreement.id)))
+
+
+def test_p2_s4_2_attached_with_its_sha256_and_listed_as_annex_6_for_both_parties(work, world, client):
+    client.sign_in(work["admin"].email)
+    before = count()
+    response = client.post_form(f"{BASE}/agreements/new", form(work), content_type="multipart/form-data")
+    assert response.status_code == 302
+    made = db.session.scalar(select(Agreement).order_by(Agreement.id.desc()))
+    assert count() == before + 1
+    assert made.sha256 == hashlib.sha256(b"%PDF-1.4 signed by both").hexdigest()
+    assert made.number == f"{work['contract'].number}-F6-03" and made.response_hours == 2
+    page = client.get(f"{BASE}/agreements/{made.id}").get_data(as_text=True)
+    assert made.sha256 in page
+    assert client.get(f"{BASE}/agreements/{made.id}/document").data == b"%PDF-1.4 signed by both"
+    vendor_contract = client.get(f"/t/alpha/contracts/{work['contract'].id}").get_data(as_text=True)
+    assert 'data-testid="annex-6"' in vendor_contract and made.number in vendor_contract
+    client.post_form("/logout")
+    client.sign_in(world.person("alpha", "client_user").email)
+    portal = client.get(f"/t/alpha/portal/contracts/{work['contract'].id}").get_data(as_text=True)
+    assert made.number in portal and "1,800" not in portal  # the fee to the subcontractor is the vendor's business
+    assert client.get(f"{BASE}/portal/agreements/{made.id}/document").data == b"%PDF-1.4 signed by both"
+    client.post_form("/logout")
+    client.sign_in(world.person("alpha", "client_admin_2").email)  # the other client of the vendor
+    assert client.get(f"{BASE}/portal/agreements/{made.id}/document").status_code == 404
+
+
+def test_p2_s4_2_bad_agreements_are_refused_with_the_reason_and_nothing_written(work, world, client):
+    from plugins.third_party import services
+
+    client.sign_in(work["admin"].email)
+    remote_only = services.save_subcontractor(work["tenant"], {**sub_data(7), "service_ids": []}, work["admin"])
+    db.session.commit()
+    cases = [
+        ({"subcontractor_id": str(remote_only.id)}, "not approved by the client"),
+        ({"ends_on": "2028-01-31"}, "within agreement"),
+        ({"response_hours": "9"}, "4 hours or sooner"),  # the agreement answers in 4 hours
+        ({"regions": "北京"}, "does not work in 北京"),
+        ({"resolution_hours": "1"}, "cannot be fewer"),
+        ({"document": (BytesIO(b""), "")}, "Attach the signed agreement"),
+    ]
+    before = count()
+    for changes, reason in cases:
+        response = client.post_form(f"{BASE}/agreements/new", form(work, **changes), content_type="multipart/form-data")
+        assert response.status_code == 422, changes
+        assert reason in response.get_data(as_text=True), changes
+    assert count() == before
+
+
+def test_p2_s4_2_suspension_warns_both_parties_and_stops_new_assignments(work, world, clock):
+    deal, sub = work["agreements"][0], work["subs"][0]
+    assert agreements.set_status(deal, "suspended", "资质复审 qualification under review", work["admin"])
+    db.session.commit()
+    mails = db.session.scalars(
+        select(MailMessage).where(MailMessage.dedupe_key.startswith(f"third-party-agreement:{deal.id}:suspended"))
+    ).all()
+    assert sorted(m.to for m in mails) == ["client_admin@alpha.example.com", "vendor_admin@alpha.example.com"]
+    req = raise_in(work, world)
+    try:
+        tp_work.assign(req, sub, work["admin"])
+    except ServiceError as exc:
+        assert "no third-party agreement in force" in str(exc)
+    else:
+        raise AssertionError("a suspended agreement still took work")
+
+
+def test_p2_s4_2_expiry_warned_to_both_parties_30_days_ahead_once(work, world, clock):
+    deal = work["agreements"][0]  # ends 2027-10-31
+    clock.set(clock.now().replace(year=2027, month=9, day=30, hour=3))
+    assert warn_expiring_agreements() == 0  # 31 days ahead
+    clock.advance(days=1)
+    sent = warn_expiring_agreements()
+    assert sent == 2 * 2  # both agreements of the fixture, to the vendor admin and the client admin
+    assert warn_expiring_agreements() == 0
+    db.session.refresh(deal)
+    assert deal.expiry_warned_on == date(2027, 10, 1)
+    subject = db.session.scalar(
+        select(MailMessage.subject).where(
+            MailMessage.dedupe_key.startswith(f"third-party-agreement:{deal.id}:expiring")
+        )
+    )
+    assert deal.number in subject and "2027-10-31" in subject
