@@ -144,3 +144,23 @@ class ThirdPartyBreachForm(AppForm):
     description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=5000)])
     happened_on = DateField(_l("On"), validators=[InputRequired()])
     evidence = MultipleFileField(_l("Evidence (files, up to 5 of 10 MB each)"))
+
+
+class TieChangeForm(AppForm):
+    """An amendment of the agreement raised because of a third party (Part 2 §9.1)."""
+
+    change_id = SelectField(_l("Amendment"), coerce=coerce_id, validators=[DataRequired(_l("Choose an amendment."))])
+    subcontractor_id = SelectField(
+        _l("Because of"), coerce=coerce_id, validators=[DataRequired(_l("Choose a subcontractor."))]
+    )
+    reason = TextAreaField(_l("How the third party makes it necessary"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ThirdPartyTerminationForm(AppForm):
+    """Ending the agreement because of a third party (Part 2 §10), by a termination agreement both parties sign."""
+
+    subcontractor_id = SelectField(
+        _l("Because of"), coerce=coerce_id, validators=[DataRequired(_l("Choose a subcontractor."))]
+    )
+    last_day = DateField(_l("Last day in force"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Why the agreement ends"), validators=[DataRequired(), Length(max=2000)])

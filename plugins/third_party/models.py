@@ -313,3 +313,24 @@ class BreachEvidence(ClientScoped, db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ChangeLink(ClientScoped, db.Model):
+    """A change agreement of a client's agreement raised because of a third party (Part 2 §9.1), or its termination
+    because of one (Part 2 §10), with the reason; the change itself is the contracts domain's."""
+
+    __tablename__ = "third_party_change"
+    __table_args__ = (UniqueConstraint("change_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("contract_change.id", ondelete="CASCADE"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="RESTRICT"), index=True
+    )
+    #: "9.1" for an amendment, "10" for a termination.
+    clause: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    subcontractor: Mapped[Subcontractor] = relationship()

@@ -10,6 +10,7 @@ from saas.core.plugins import (
     ContractSection,
     DashboardCard,
     NavItem,
+    Obligation,
     PeriodicJob,
     PluginInfo,
     RequestSection,
@@ -136,8 +137,11 @@ def saas_contract_sections(contract, membership):
         return []
     if not role.is_client and not role.is_vendor:
         return []
-    from plugins.third_party import agreements
+    from plugins.third_party import agreements, tp_changes
+    from plugins.third_party.change_views import change_forms
     from saas.core.clock import local_today
+
+    tie_form, end_form = change_forms(contract) if role == Role.VENDOR_ADMIN else (None, None)
 
     html = render_template(
         "third_party/_contract_section.html",
@@ -145,11 +149,55 @@ def saas_contract_sections(contract, membership):
         approved=services.approved_on(contract),
         waiting=services.awaiting_on(contract),
         annex6=agreements.agreements_of_contract(contract),
+        tp_changes=tp_changes.links_of(contract),
         today=local_today(contract.tenant),
         vendor=role.is_vendor,
         vendor_admin=role == Role.VENDOR_ADMIN,
+        tie_form=tie_form,
+        end_form=end_form,
     )
     return [ContractSection(_l("Subcontractors"), Markup(html), order=40)]  # noqa: S704 (an autoescaped template)
+
+
+@hookimpl
+def saas_contract_obligations(contract):
+    """The Part 2 rows of the agreement's compliance view: the subcontractors' back-to-back targets applied, met and
+    breached (§6.1), the breaches recorded by hand, and the liability cap used (§3.1)."""
+    from plugins.third_party import liability, work
+    from saas.core.i18n import format_money_filter
+
+    counts = work.obligation_counts(contract)
+    cap = liability.cap_of(contract)
+    used = _l(
+        "recovered or agreed %(used)s of %(paid)s paid; %(left)s left",
+        used=format_money_filter(cap.recovered, cap.currency),
+        paid=format_money_filter(cap.paid, cap.currency),
+        left=format_money_filter(cap.remaining, cap.currency),
+    )
+    return [
+        Obligation(
+            "Part 2 §6.1.2",
+            _l("Subcontractors answer toward the vendor"),
+            _l("per annex 6 agreement"),
+            order=70,
+            **counts["response"],
+        ),
+        Obligation(
+            "Part 2 §6.1.3",
+            _l("Subcontractors resolve toward the vendor"),
+            _l("per annex 6 agreement"),
+            order=71,
+            **counts["resolution"],
+        ),
+        Obligation(
+            "Part 2 §6.1.1, §6.1.4",
+            _l("Subcontractors' service and others' rights"),
+            _l("recorded with evidence"),
+            order=72,
+            **counts["by_hand"],
+        ),
+        Obligation("Part 2 §3.1", _l("Liability cap on recovery from third parties"), used, order=73),
+    ]
 
 
 @hookimpl

@@ -352,6 +352,7 @@ def reject(tp_proposal_id):
 
 from plugins.third_party import (  # noqa: E402, F401  (their routes join bp)
     agreement_views,
+    change_views,
     liability_views,  # noqa: E402, F401  (interventions, claims, disputes: Part 2 §1.2–§7.2)
     work_views,
 )

@@ -212,6 +212,14 @@ def _settle(assignment: Assignment, req: ServiceRequest, at: datetime) -> list[d
     return rows
 
 
+def _after_change(contract_id: int, subcontractor_id: int, when: datetime) -> dict:
+    """Part 2 §9.3: the breach follows a change agreement raised because of this subcontractor; named in evidence."""
+    from plugins.third_party.tp_changes import signed_change_before
+
+    change = signed_change_before(contract_id, subcontractor_id, when)
+    return {"after_change": change.number, "clause_9_3": True} if change is not None else {}
+
+
 def _breach_row(assignment, req, kind, due, met, at) -> dict:
     return {
         "tenant_id": assignment.tenant_id,
@@ -234,6 +242,7 @@ def _breach_row(assignment, req, kind, due, met, at) -> dict:
             "due_at": due.isoformat(),
             "met_at": met.isoformat() if met else None,
             "late_minutes": int(((met or at) - due).total_seconds() // 60),
+            **_after_change(req.contract_id, assignment.subcontractor_id, due),
         },
     }
 
@@ -310,6 +319,7 @@ def record_breach(
             {"name": safe_filename(name), "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
             for name, _type, content in files
         ],
+        **_after_change(contract.id, subcontractor.id, at),
     }
     breach = Breach(
         tenant_id=contract.tenant_id,
@@ -613,3 +623,46 @@ def breach_files(breach: Breach) -> list[BreachEvidence]:
     return db.session.scalars(
         select(BreachEvidence).where(BreachEvidence.breach_id == breach.id).order_by(BreachEvidence.id)
     ).all()
+
+
+def obligation_counts(contract) -> dict[str, dict[str, int]]:
+    """Per Part 2 clause, on one agreement: how often the subcontractors' back-to-back targets applied (judged), were
+    met and were breached, and the breaches recorded by hand (for the compliance view)."""
+    from sqlalchemy import func
+
+    judged = dict(
+        db.session.execute(
+            select(Assignment.response_settled, func.count(Assignment.id))
+            .join(ServiceRequest, ServiceRequest.id == Assignment.request_id)
+            .where(ServiceRequest.contract_id == contract.id, Assignment.tenant_id == contract.tenant_id)
+            .group_by(Assignment.response_settled)
+        ).all()
+    )
+    resolved = dict(
+        db.session.execute(
+            select(Assignment.resolution_settled, func.count(Assignment.id))
+            .join(ServiceRequest, ServiceRequest.id == Assignment.request_id)
+            .where(ServiceRequest.contract_id == contract.id, Assignment.tenant_id == contract.tenant_id)
+            .group_by(Assignment.resolution_settled)
+        ).all()
+    )
+    breached = dict(
+        db.session.execute(
+            select(Breach.kind, func.count(Breach.id))
+            .where(Breach.contract_id == contract.id, Breach.tenant_id == contract.tenant_id)
+            .group_by(Breach.kind)
+        ).all()
+    )
+
+    def row(applied: int, late: int) -> dict[str, int]:
+        return {"applied": applied, "met": applied - late, "breached": late}
+
+    return {
+        "response": row(judged.get(True, 0), breached.get(BreachKind.RESPONSE, 0)),
+        "resolution": row(resolved.get(True, 0), breached.get(BreachKind.RESOLUTION, 0)),
+        "by_hand": {
+            "applied": None,
+            "met": None,
+            "breached": breached.get(BreachKind.BELOW_STANDARD, 0) + breached.get(BreachKind.INFRINGEMENT, 0),
+        },
+    }

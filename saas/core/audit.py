@@ -77,6 +77,7 @@ ACTION_LABELS = {
     "third_party.request_assigned": _l("Request given to a subcontractor (Part 2 §4.3)"),
     "third_party.request_released": _l("Request taken back from a subcontractor"),
     "third_party.breach_recorded": _l("Subcontractor's breach recorded (Part 2 §6.1)"),
+    "third_party.change_raised": _l("Change of an agreement raised because of a third party (Part 2 §9, §10)"),
     "payments_epay.trade_started": _l("Online payment started"),
     "payments_epay.trade_paid": _l("Online payment confirmed by the provider"),
     "payments_epay.trade_closed": _l("Online payment closed unpaid"),

@@ -105,3 +105,26 @@ def test_p2_s6_1_taken_back_in_time_is_no_breach_late_resolution_is(work, world,
     breach = db.session.scalar(select(Breach).where(Breach.request_id == second.id))
     assert (breach.kind, breach.clause) == ("resolution", "6.1.3")
     assert breach.evidence["late_minutes"] == 60
+
+
+def test_p2_s6_1_the_compliance_view_counts_the_subcontractors_targets_and_the_cap(work, world, client, clock):
+    """The agreement's obligations gain the Part 2 rows: back-to-back answers judged, met and breached, and the cap."""
+    admin, person, sub = work["admin"], work["person"], work["subs"][0]
+    member = agreements.member_of(work["tenant"], person)
+    in_time = raise_in(work, world, subject="in time")
+    tp_work.assign(in_time, sub, admin)
+    tp_work.acknowledge(in_time, member, person)
+    late = raise_in(work, world, subject="late")
+    tp_work.assign(late, sub, admin)
+    db.session.commit()
+    clock.advance(hours=3)
+    tp_work.sweep_tenant(work["tenant"].id)
+    client.sign_in(admin.email)
+    html = client.get(
+        f"/t/alpha/contracts/{work['contract'].id}?tab=obligations",
+        headers={"HX-Request": "true", "HX-Target": "contract-tab"},
+    ).get_data(as_text=True)
+    row = html[html.index("Part 2 §6.1.2") :].split("</tr>")[0]
+    cells = [c.split(">")[-1].strip() for c in row.split("</td>")]
+    assert cells[-4:-1] == ["2", "1", "1"], cells  # applied, met, breached
+    assert "Part 2 §3.1" in html and "left" in html

@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from plugins.third_party import work as tp_work
-from saas.extensions import db
 from tests.browser.test_browser import sign_in
 from tests.plugins.third_party.conftest import BASE, raise_in
 
