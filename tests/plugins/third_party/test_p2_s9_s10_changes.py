@@ -36,45 +36,64 @@ def amendment(contract):
     return changes.propose_amendment(contract, terms, lines, date(2026, 12, 1), "驻场到达时限收紧")
 
 
-def test_p2_s9_1_an_amendment_tied_to_a_third_party_and_s9_3_its_later_breach_marked(work, world, client, clock):
+def tie(client, work, change, reason="分包商驻场人员不足 too few on-site staff"):
+    return client.post_form(
+        f"{BASE}/contracts/{work['contract'].id}/changes/tie",
+        {"change_id": str(change.id), "subcontractor_id": str(work["subs"][0].id), "reason": reason},
+    )
+
+
+def late_breach(work, world, clock, subject):
+    """A request given to the first subcontractor and left unanswered past its 2 hours: its breach."""
+    req = raise_in(work, world, subject=subject)
+    tp_work.assign(req, work["subs"][0], work["admin"])
+    db.session.commit()
+    clock.advance(hours=3)
+    tp_work.sweep_tenant(work["tenant"].id)
+    return db.session.scalar(select(Breach).where(Breach.request_id == req.id))
+
+
+def test_p2_s9_1_an_amendment_raised_because_of_a_third_party_keeps_the_reason(work, world, client):
     contract, sub = work["contract"], work["subs"][0]
     change = amendment(contract)
     db.session.commit()
     client.sign_in(work["admin"].email)
-    refused = client.post_form(
-        f"{BASE}/contracts/{contract.id}/changes/tie",
-        {"change_id": str(change.id), "subcontractor_id": str(sub.id), "reason": ""},
-    )
-    assert refused.status_code == 302 and db.session.scalar(select(func.count(ChangeLink.id))) == 0
-    response = client.post_form(
-        f"{BASE}/contracts/{contract.id}/changes/tie",
-        {
-            "change_id": str(change.id),
-            "subcontractor_id": str(sub.id),
-            "reason": "分包商驻场人员不足 too few on-site staff",
-        },
-    )
-    assert response.status_code == 302
+    assert tie(client, work, change, reason="").status_code == 302  # refused: say why
+    assert db.session.scalar(select(func.count(ChangeLink.id))) == 0
+    assert tie(client, work, change).status_code == 302
     link = db.session.scalar(select(ChangeLink))
     assert (link.clause, link.subcontractor_id, link.change_id) == ("9.1", sub.id, change.id)
+    assert "too few on-site staff" in link.reason
     page = client.get(f"/t/alpha/contracts/{contract.id}").get_data(as_text=True)
     assert 'data-testid="tp-change-row"' in page and change.number in page
-    # a breach before the change is signed is an ordinary breach; after it, it failed after the change (§9.3)
-    first = raise_in(work, world)
-    tp_work.assign(first, sub, work["admin"])
+    assert tie(client, work, change).status_code == 302  # a second time: refused, still one
+    assert db.session.scalar(select(func.count(ChangeLink.id))) == 1
+
+
+def test_p2_s9_2_the_change_counts_only_once_both_parties_signed_it(work, world, client, clock):
+    contract = work["contract"]
+    change = amendment(contract)
     db.session.commit()
-    clock.advance(hours=3)
-    tp_work.sweep_tenant(work["tenant"].id)
-    assert "after_change" not in db.session.scalar(select(Breach).where(Breach.request_id == first.id)).evidence
+    client.sign_in(work["admin"].email)
+    tie(client, work, change)
+    document = signing.documents_for(contract, change.subject)[0]
+    changes.sign_change(change, "B", work["admin"], document.id, document.sha256)  # the vendor alone
+    db.session.commit()
+    clock.advance(days=1)
+    assert "after_change" not in late_breach(work, world, clock, "vendor signed only").evidence
+
+
+def test_p2_s9_3_the_third_party_failing_after_the_change_is_marked_so(work, world, client, clock):
+    contract = work["contract"]
+    change = amendment(contract)
+    db.session.commit()
+    client.sign_in(work["admin"].email)
+    tie(client, work, change)
+    assert "after_change" not in late_breach(work, world, clock, "before the change").evidence
     sign(change, contract, world)
     db.session.commit()
     clock.advance(days=1)
-    second = raise_in(work, world, subject="again")
-    tp_work.assign(second, sub, work["admin"])
-    db.session.commit()
-    clock.advance(hours=3)
-    tp_work.sweep_tenant(work["tenant"].id)
-    breach = db.session.scalar(select(Breach).where(Breach.request_id == second.id))
+    breach = late_breach(work, world, clock, "again after it")
     assert breach.evidence["after_change"] == change.number
     assert "Part 2 §9.3" in client.get(f"{BASE}/breaches/{breach.id}").get_data(as_text=True)
 
