@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from plugins.third_party.models import Agreement, AgreementStatus, Member, Subcontractor
 from plugins.third_party.services import IN_FORCE, NAME, FieldError, may_work_on, parse_regions
 from saas.contracts.models import Contract, Service
+from saas.contracts.services import last_day
 from saas.core import audit
 from saas.core.clock import local_today, now
 from saas.core.errors import ServiceError
@@ -145,13 +146,13 @@ def create_agreement(
         raise FieldError(_("Give the agreement's first and last day."), "starts_on")
     if ends_on < starts_on:
         raise FieldError(_("The last day cannot come before the first."), "ends_on")
-    if starts_on < contract.effective_date or ends_on > contract.ends_on:
+    if starts_on < contract.effective_date or ends_on > last_day(contract):
         raise FieldError(
             _(
                 "A third-party agreement must lie within agreement %(number)s's term, %(start)s to %(end)s.",
                 number=contract.number,
                 start=contract.effective_date.isoformat(),
-                end=contract.ends_on.isoformat(),
+                end=last_day(contract).isoformat(),
             ),
             "ends_on",
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from stdnum.cn import uscc
 
 from plugins.third_party import agreements, services, work
-from saas.contracts.services import list_services
+from saas.contracts.services import last_day, list_services
 from saas.core.clock import frozen_at, local_today, now
 from saas.core.models import Role
 from saas.core.people import first_member, user_by_email
@@ -108,7 +108,7 @@ def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
     on_contract = {line.service_id for line in contract.lines}
     if catalogue.get("ONSITE") not in on_contract or not services.may_work_on(contract, subcontractor):
         return None
-    if not contract.effective_date <= local_today(tenant) <= contract.ends_on:
+    if not contract.effective_date <= local_today(tenant) <= last_day(contract):
         return None  # a clock set outside the agreement's term: nothing could be given under it
     agreement = agreements.create_agreement(
         contract,
@@ -120,7 +120,7 @@ def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
             "response_hours": 2,
             "resolution_hours": 24,
             "starts_on": local_today(tenant),
-            "ends_on": contract.ends_on,
+            "ends_on": last_day(contract),
         },
         (
             "third-party-agreement-onsite.pdf",

@@ -9,6 +9,7 @@ from plugins.third_party import agreements, services, work
 from plugins.third_party.liability_isolation import liability_rows
 from plugins.third_party.models import Assignment, Member
 from saas.contracts.models import Contract
+from saas.contracts.services import last_day
 from saas.core.clock import now
 from saas.core.models import Membership, Role, User
 from saas.extensions import db
@@ -65,7 +66,7 @@ def isolation_rows(tenant, client, person, vendor_admin, rows: dict) -> dict:
             "response_hours": 1,
             "resolution_hours": 8,
             "starts_on": contract.effective_date,
-            "ends_on": contract.ends_on,
+            "ends_on": last_day(contract),
         },
         ("agreement.pdf", "application/pdf", f"Agreement of {client.legal_name}".encode()),
         vendor_admin,

@@ -73,7 +73,7 @@ def test_p2_s4_2_bad_agreements_are_refused_with_the_reason_and_nothing_written(
     db.session.commit()
     cases = [
         ({"subcontractor_id": str(remote_only.id)}, "not approved by the client"),
-        ({"ends_on": "2028-01-31"}, "within agreement"),
+        ({"ends_on": "2027-11-01"}, "within agreement"),  # the first day after the term
         ({"response_hours": "9"}, "4 hours or sooner"),  # the agreement answers in 4 hours
         ({"regions": "北京"}, "does not work in 北京"),
         ({"resolution_hours": "1"}, "cannot be fewer"),
