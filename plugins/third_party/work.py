@@ -299,6 +299,10 @@ def record_breach(
     description = (description or "").strip()
     if not description:
         raise FieldError(_("Say what happened."), "description")
+    if req is not None and not db.session.scalar(
+        select(Assignment.id).where(Assignment.request_id == req.id, Assignment.subcontractor_id == subcontractor.id)
+    ):
+        raise FieldError(_("This request was never given to this subcontractor."), "description")
     contract = req.contract if req is not None else contract
     if contract is None:
         raise FieldError(_("Choose the request or agreement it concerns."), "request")

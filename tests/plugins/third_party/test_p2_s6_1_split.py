@@ -128,3 +128,33 @@ def test_p2_s6_1_the_compliance_view_counts_the_subcontractors_targets_and_the_c
     cells = [c.split(">")[-1].strip() for c in row.split("</td>")]
     assert cells[-4:-1] == ["2", "1", "1"], cells  # applied, met, breached
     assert "Part 2 §3.1" in html and "left" in html
+
+
+def test_p2_s6_1_4_a_breach_by_hand_needs_its_evidence_and_a_request_the_subcontractor_held(work, world, client):
+    from io import BytesIO
+
+    admin, sub = work["admin"], work["subs"][0]
+    never_given = raise_in(work, world, subject="never given")
+    held = raise_in(work, world, subject="held")
+    tp_work.assign(held, sub, admin)
+    db.session.commit()
+    client.sign_in(admin.email)
+    data = {
+        "kind": "infringement",
+        "description": "未经授权复制客户数据库 copied the client's database",
+        "happened_on": "2026-11-02",
+    }
+    refused = client.post_form(f"/t/alpha/p/third_party/{sub.id}/breaches/new?request={never_given.id}", data)
+    assert refused.status_code == 422 and "never given to this subcontractor" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Breach)) is None
+    response = client.post_form(
+        f"/t/alpha/p/third_party/{sub.id}/breaches/new?request={held.id}",
+        {**data, "evidence": (BytesIO(b"access log"), "access.log")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    breach = db.session.scalar(select(Breach))
+    assert (breach.kind, breach.clause, breach.subcontractor_id) == ("infringement", "6.1.4", sub.id)
+    assert breach.evidence["files"][0]["name"] == "access.log"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "access.log" in page
