@@ -1,13 +1,14 @@
 """Demo rows of the third-party plugin (Part 2 §1.1, §4.1, §4.2, §6.1, §8.2): two subcontractors of each demo vendor,
 one with a qualification lapsing within 30 days; on the first client's agreement one approved by its admin, one
 awaiting it; the approved one's annex 6 agreement for on-site support, its person (third.party@), and the requests
-given to it: one resolved in time, one answered late (its breach), one waiting for it."""
+given to it: one resolved in time, one answered late (its breach), one waiting for it; and, signed by both parties
+after those, the transfer of the agreement's on-site support to it (Part 2 §4.3), so new on-site requests go to it."""
 
 from datetime import timedelta
 
 from stdnum.cn import uscc
 
-from plugins.third_party import agreements, services, work
+from plugins.third_party import agreements, services, transfers, work
 from saas.contracts.services import last_day, list_services
 from saas.core.clock import frozen_at, local_today, now
 from saas.core.models import Role
@@ -100,6 +101,8 @@ def seed(tenant, session) -> None:
     session.flush()
     if agreement is not None:
         _replay_work(tenant, contract, made[0][0], admin)
+        if client_admin is not None:
+            _sign_transfer(contract, made[0][0], catalogue, admin, client_admin)
     session.flush()
 
 
@@ -192,3 +195,17 @@ def _replay_work(tenant, contract, subcontractor, admin) -> None:
         waiting = raise_("门禁服务器无法启动 Access-control server will not boot", "安保部门禁服务器断电后无法启动。")
         clock.advance(minutes=15)
         work.assign(waiting, subcontractor, admin)
+
+
+def _sign_transfer(contract, subcontractor, catalogue, admin, client_admin) -> None:
+    """The transfer of on-site support to the approved subcontractor from today, signed by both parties (Part 2 §4.3):
+    written after the replayed requests, which the vendor gave by hand."""
+    transfer = transfers.create_transfer(
+        contract,
+        subcontractor,
+        {"service_ids": [catalogue["ONSITE"]], "category_ids": [], "starts_on": local_today(contract.tenant)},
+        admin,
+    )
+    for party, signer in (("B", admin), ("A", client_admin)):
+        document = transfers.documents(transfer)[0]
+        transfers.sign(transfer, party, signer, document.id, document.sha256)

@@ -8,6 +8,7 @@ from stdnum.cn import uscc
 from plugins.third_party import agreements, services, work
 from plugins.third_party.liability_isolation import liability_rows
 from plugins.third_party.models import Assignment, Member
+from plugins.third_party.transfer_isolation import transfer_rows
 from saas.contracts.models import Contract
 from saas.contracts.services import last_day
 from saas.core.clock import now
@@ -107,6 +108,7 @@ def isolation_rows(tenant, client, person, vendor_admin, rows: dict) -> dict:
         "tp_breach_file_id": work.breach_files(breach)[0].id,
         "event_id": note.id,
         **liability_rows(contract, approved, person, vendor_admin),
+        **transfer_rows(contract, agreement, vendor_admin),
     }
 
 

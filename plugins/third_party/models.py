@@ -334,3 +334,57 @@ class ChangeLink(ClientScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     subcontractor: Mapped[Subcontractor] = relationship()
+
+
+class TransferStatus(enum.StrEnum):
+    AWAITING_SIGNATURES = "awaiting_signatures"  # written, not in force until both parties have signed
+    SIGNED = "signed"  # signed by both: in force from its first day, until ended
+    ENDED = "ended"  # ended by the vendor with a reason (or withdrawn before both signed); routes nothing
+
+
+class Transfer(ClientScoped, db.Model):
+    """A written transfer of part of the vendor's obligations under a client's agreement to a subcontractor (Part 2
+    §4.3): its scope within the subcontractor's annex 6 agreement, its first day; signed by both parties through the
+    contracts domain's signing (its text and signatures are the contract's documents of subject `subject`)."""
+
+    __tablename__ = "third_party_transfer"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        # One transfer of a subcontractor awaits signatures on an agreement at a time: two at once make one.
+        Index(
+            "uq_third_party_transfer_awaiting",
+            "contract_id",
+            "subcontractor_id",
+            unique=True,
+            postgresql_where=text("status = 'awaiting_signatures'"),
+            sqlite_where=text("status = 'awaiting_signatures'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(80))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    subcontractor_id: Mapped[int] = mapped_column(
+        ForeignKey("third_party_subcontractor.id", ondelete="RESTRICT"), index=True
+    )
+    #: The annex 6 agreement whose scope holds the transferred one.
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("third_party_agreement.id", ondelete="RESTRICT"), index=True)
+    #: The services of the fee schedule transferred, and narrower, only these request categories (empty: all).
+    service_ids: Mapped[list] = mapped_column(JSON, default=list)
+    category_ids: Mapped[list] = mapped_column(JSON, default=list)
+    starts_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24), default=TransferStatus.AWAITING_SIGNATURES)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    ended_reason: Mapped[str] = mapped_column(Text, default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    contract: Mapped[Contract] = relationship()
+    subcontractor: Mapped[Subcontractor] = relationship()
+    agreement: Mapped[Agreement] = relationship()
+
+    @property
+    def subject(self) -> str:
+        """The signing subject of its text in the contracts domain (ContractDocument.subject, 40 characters)."""
+        return f"tp-transfer-{self.id}"

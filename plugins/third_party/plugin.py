@@ -47,7 +47,7 @@ def saas_migration_dirs():
 
 @hookimpl
 def saas_template_filters():
-    from plugins.third_party import agreements, services, work
+    from plugins.third_party import agreements, services, transfers, work
     from plugins.third_party.views import service_name
 
     badges = {
@@ -68,6 +68,7 @@ def saas_template_filters():
         "tp_qualification_label": lambda state: str(qualification_labels.get(state, state)),
         "tp_agreement_status": agreements.status_label,
         "tp_breach": work.breach_label,
+        "tp_transfer_state": transfers.state_label,
     }
 
 
@@ -137,7 +138,7 @@ def saas_contract_sections(contract, membership):
         return []
     if not role.is_client and not role.is_vendor:
         return []
-    from plugins.third_party import agreements, tp_changes
+    from plugins.third_party import agreements, tp_changes, transfers
     from plugins.third_party.change_views import change_forms
     from saas.core.clock import local_today
 
@@ -150,6 +151,7 @@ def saas_contract_sections(contract, membership):
         waiting=services.awaiting_on(contract),
         annex6=agreements.agreements_of_contract(contract),
         tp_changes=tp_changes.links_of(contract),
+        transfers=transfers.transfers_of_contract(contract),
         today=local_today(contract.tenant),
         vendor=role.is_vendor,
         vendor_admin=role == Role.VENDOR_ADMIN,
@@ -235,3 +237,12 @@ def liability_section(contract, membership):
     from plugins.third_party.liability_views import contract_section
 
     return contract_section(contract, membership)
+
+
+@hookimpl
+def saas_request_created(req):
+    """A new request within the scope of a transfer of obligations in force goes to its subcontractor at once (Part 2
+    §4.3); called only for tenants that enabled the plugin."""
+    from plugins.third_party.transfers import route
+
+    route(req)

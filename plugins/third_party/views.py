@@ -123,7 +123,7 @@ def _detail_context(subcontractor: Subcontractor, **forms) -> dict:
         [(0, _("— choose —"))]
         + [(c.id, f"{c.number} · {c.client.legal_name}") for c in services.proposable_contracts(current_tenant)]
     )
-    from plugins.third_party import agreements, work
+    from plugins.third_party import agreements, transfers, work
     from plugins.third_party.forms import PersonForm
 
     return {
@@ -137,6 +137,7 @@ def _detail_context(subcontractor: Subcontractor, **forms) -> dict:
         "person_form": PersonForm(formdata=None),
         "people_message": None,
         "tp_breaches": work.breaches_of(subcontractor=subcontractor),
+        "tp_transfers": transfers.transfers_of(subcontractor),
         "breach_label": work.breach_label,
         "performance": work.performance(subcontractor),
         "suspend_form": SuspendForm(formdata=None),
@@ -354,5 +355,6 @@ from plugins.third_party import (  # noqa: E402, F401  (their routes join bp)
     agreement_views,
     change_views,
     liability_views,  # noqa: E402, F401  (interventions, claims, disputes: Part 2 §1.2–§7.2)
+    transfer_views,  # noqa: E402, F401  (transfers of obligations: Part 2 §4.3)
     work_views,
 )

@@ -66,9 +66,9 @@ def assignments_of(req: ServiceRequest) -> list[Assignment]:
     ).all()
 
 
-def assign(req: ServiceRequest, subcontractor: Subcontractor | None, actor: User) -> Assignment:
+def assign(req: ServiceRequest, subcontractor: Subcontractor | None, actor: User | None, rule: str = "") -> Assignment:
     """Give an open request to a subcontractor under its agreement in force that covers it (Part 2 §4.3); its
-    back-to-back clock runs from now. Whoever held it before lets it go."""
+    back-to-back clock runs from now. Whoever held it before lets it go; `rule` names what gave it (a transfer)."""
     if subcontractor is None or not owned_by(subcontractor, req.tenant_id):
         raise FieldError(_("Choose one of your subcontractors."), "subcontractor_id")
     if not req.is_open:
@@ -112,7 +112,7 @@ def assign(req: ServiceRequest, subcontractor: Subcontractor | None, actor: User
         actor,
         body=subcontractor.legal_name,
         internal=True,
-        data={"subcontractor_id": subcontractor.id, "agreement": agreement.number},
+        data={"subcontractor_id": subcontractor.id, "agreement": agreement.number, "rule": rule},
     )
     audit.record(
         f"{NAME}.request_assigned",

@@ -75,6 +75,11 @@ def saas_request_sections(req, membership):
 
 
 @hookspec
+def saas_request_created(req):
+    """A service request `req` was just raised (flushed, its due times and timeline set): act on it; return nothing."""
+
+
+@hookspec
 def saas_payment_methods(tenant):
     """Return a list of PaymentMethod (name, label, whether clients pay online) this plugin offers `tenant` (§3.2)."""
 

@@ -15,6 +15,7 @@ from saas.core.errors import ServiceError
 from saas.core.models import Client, Membership, Tenant, User
 from saas.core.outbox import send_after_commit
 from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_content_type, safe_filename
+from saas.core.plugins import plugin_manager
 from saas.core.tenancy import owned_by
 from saas.extensions import db
 from saas.requests import sla
@@ -258,6 +259,8 @@ def create_request(
             assign(req, member, None, rule=how)
     add_event(req, "created", actor, to_status=S.NEW, body=req.description, data={"channel": channel})
     events.publish(tenant.id, "request.created", event_data(req))
+    # Plugins enabled for the tenant act on the new request (a third party's transfer routes it, Part 2 §4.3).
+    plugin_manager().for_tenant(tenant).saas_request_created(req=req)
     return req
 
 

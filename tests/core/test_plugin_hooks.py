@@ -507,3 +507,54 @@ def test_every_audited_action_has_a_label():
         "contracts.termination_proposed",
     }
     assert recorded and recorded <= set(ACTION_LABELS), sorted(recorded - set(ACTION_LABELS))
+
+
+class SeesNewRequests:
+    """A stand-in plugin noting every request it is told of."""
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def saas_request_created(self, req):
+        self.seen.append((req.tenant_id, req.number, req.id is not None))
+
+
+def test_hook_saas_request_created_for_the_tenants_that_enabled_it(
+    app, db, world, enable_plugin, make_signed_contract, clock
+):
+    from datetime import UTC, date, datetime
+
+    from flask import g
+
+    from saas.core.plugins import plugin_manager
+    from saas.requests import services as requests
+
+    clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+    made = {}
+    for slug in ("alpha", "beta"):
+        tenant = world.tenant(slug)
+        make_signed_contract(tenant, world.clients(slug)[0], effective=date(2026, 11, 1))
+        made[slug] = (tenant, requests.categories(tenant)[0])
+    db.session.commit()
+
+    def raise_in(slug):
+        tenant, category = made[slug]
+        return requests.create_request(
+            tenant, world.clients(slug)[0].id, {"category_id": category.id, "subject": "x"}, None, channel="phone"
+        )
+
+    pm = plugin_manager()
+    plugin = SeesNewRequests()
+    pm.register(plugin, name="request_spy_test")
+    try:
+        raise_in("alpha")
+        assert plugin.seen == []  # installed, not enabled for alpha: not told
+        enable_plugin(made["alpha"][0], "request_spy_test")
+        g.pop("_enabled_plugins", None)  # the plugin manager keeps a tenant's plugins for the request
+        req = raise_in("alpha")
+        assert plugin.seen == [(made["alpha"][0].id, req.number, True)]  # flushed: it has its id and number
+        raise_in("beta")
+        assert len(plugin.seen) == 1  # beta has not enabled it
+    finally:
+        pm.unregister(plugin)

@@ -46,3 +46,23 @@ def test_p2_s2_1_demo_seeds_an_intervention_with_its_notice_and_a_claim_within_t
     claim = db.session.scalar(select(ThirdPartyClaim))
     assert claim.subcontractor.legal_name.startswith("上海申联") and claim.total == Decimal("500.00")
     assert liability.cap_of(tp["contract"]).remaining == invoice.total - Decimal("500.00")
+
+
+def test_p2_s4_3_demo_signs_the_transfer_of_on_site_support_and_routes_new_on_site_requests(work, world, clock):
+    from datetime import UTC, datetime
+
+    from plugins.third_party import transfers
+    from plugins.third_party import work as tp_work
+    from plugins.third_party.models import Transfer
+    from tests.plugins.third_party.conftest import raise_in
+
+    clock.set(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))  # the demo replays ten days back: within the agreement
+    demo.seed(work["tenant"], db.session)
+    db.session.commit()
+    transfer = db.session.scalar(select(Transfer))
+    assert transfer.contract_id == work["contract"].id and transfer.status == "signed"
+    assert transfer.subcontractor.legal_name.startswith("上海申联")
+    assert set(transfers.signatures(transfer)) == {"A", "B"}
+    assert transfers.state(transfer, local_today(work["tenant"])) == "in_force"
+    held = tp_work.current(raise_in(work, world))
+    assert held is not None and held.subcontractor_id == transfer.subcontractor_id
