@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from plugins.third_party import tp_changes
 from plugins.third_party.forms import ThirdPartyTerminationForm, TieChangeForm
+from plugins.third_party.liability import claimable_subcontractors
 from plugins.third_party.models import Subcontractor
 from plugins.third_party.views import _error_to_form, admin_only, bp
 from saas.contracts.models import Contract, ContractChange
@@ -18,7 +19,7 @@ from saas.extensions import db
 
 def change_forms(contract: Contract, tie: TieChangeForm | None = None, end: ThirdPartyTerminationForm | None = None):
     """The two forms of the agreement's third-party block, with their choices."""
-    subs = [(0, _("— choose —"))] + [(s.id, s.legal_name) for s in tp_changes.involved(contract)]
+    subs = [(0, _("— choose —"))] + [(s.id, s.legal_name) for s in claimable_subcontractors(contract)]
     tie = tie or TieChangeForm(formdata=None)
     tie.change_id.choices = choices([(0, _("— choose —"))] + [(c.id, c.number) for c in tp_changes.linkable(contract)])
     tie.subcontractor_id.choices = choices(subs)

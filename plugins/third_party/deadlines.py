@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from plugins.third_party.interventions import FieldError
+from plugins.third_party.liability import claimable_subcontractors as worked_on
 from plugins.third_party.liability_models import Intervention, ThirdPartyDispute
 from plugins.third_party.models import Subcontractor
 from plugins.third_party.services import IN_FORCE
@@ -55,8 +56,9 @@ def open_about(contract: Contract, party: str, actor: User, data: dict) -> Third
     subcontractor, intervention = None, None
     if data.get("subcontractor_id"):
         subcontractor = db.session.get(Subcontractor, data["subcontractor_id"])
-        if not owned_by(subcontractor, tenant):
-            raise FieldError(_("Choose one of the vendor's subcontractors."), "subcontractor_id")
+        if not owned_by(subcontractor, tenant) or subcontractor.id not in {s.id for s in worked_on(contract)}:
+            # only those approved for this agreement: the client never learns of the vendor's other subcontractors
+            raise FieldError(_("Choose a subcontractor that works or worked on this agreement."), "subcontractor_id")
     if data.get("intervention_id"):
         intervention = db.session.get(Intervention, data["intervention_id"])
         if not owned_by(intervention, tenant, contract.client_id) or intervention.contract_id != contract.id:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from plugins.third_party.liability import claimable_subcontractors as worked_on
 from plugins.third_party.liability_models import (
     Cause,
     Intervention,
@@ -106,8 +107,9 @@ def record(contract: Contract, party: str, actor: User, data: dict) -> Intervent
     subcontractor = None
     if data.get("subcontractor_id"):
         subcontractor = db.session.get(Subcontractor, data["subcontractor_id"])
-        if not owned_by(subcontractor, tenant):
-            raise FieldError(_("Choose one of the vendor's subcontractors."), "subcontractor_id")
+        if not owned_by(subcontractor, tenant) or subcontractor.id not in {s.id for s in worked_on(contract)}:
+            # only those approved for this agreement: the client never learns of the vendor's other subcontractors
+            raise FieldError(_("Choose a subcontractor that works or worked on this agreement."), "subcontractor_id")
     name = " ".join(_text(data, "third_party_name").split())[:200]
     if subcontractor is None and not name:
         raise FieldError(

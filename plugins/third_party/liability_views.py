@@ -28,7 +28,6 @@ from plugins.third_party.liability_models import (
     ThirdPartyClaimFile,
     ThirdPartyDispute,
 )
-from plugins.third_party.services import active_subcontractors
 from plugins.third_party.views import bp
 from saas.contracts.models import Contract
 from saas.core.clock import local_today
@@ -81,8 +80,10 @@ def _back_to_contract(contract: Contract):
 # Interventions (Part 2 §1.2, Part 2 §2, Part 2 §5)
 
 
-def _sub_choices(empty: str):
-    return choices([(0, empty)] + [(s.id, s.legal_name) for s in active_subcontractors(current_tenant)])
+def _sub_choices(contract: Contract, empty: str):
+    """The subcontractors that work or worked on the agreement (never the vendor's others, which a client must not
+    learn of), after the choice of an outside third party."""
+    return choices([(0, empty)] + [(s.id, s.legal_name) for s in liability.claimable_subcontractors(contract)])
 
 
 @bp.route("/contracts/<int:contract_id>/interventions/new", methods=["GET", "POST"])
@@ -92,7 +93,7 @@ def intervention_new(contract_id):
     contract = _load(Contract, contract_id)
     party = _party(contract)
     form = InterventionForm()
-    form.subcontractor_id.choices = _sub_choices(_("— an outside third party —"))
+    form.subcontractor_id.choices = _sub_choices(contract, _("— an outside third party —"))
     refusal = None
     form.cause.choices = choices(
         [("", _("— choose —"))] + [(c.value, interventions.label(interventions.CAUSE_LABELS, c)) for c in Cause]
@@ -345,7 +346,7 @@ def dispute_new(contract_id):
     contract = _load(Contract, contract_id)
     party = _party(contract)
     form = DisputeForm()
-    form.subcontractor_id.choices = _sub_choices(_("— an outside third party —"))
+    form.subcontractor_id.choices = _sub_choices(contract, _("— an outside third party —"))
     refusal = None
     form.intervention_id.choices = choices(
         [(0, _("— none —"))]

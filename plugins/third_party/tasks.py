@@ -1,5 +1,6 @@
 """Jobs of the third-party plugin: mail about proposals (Part 2 §4.1), and qualification expiry warnings."""
 
+import logging
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from saas.core.plugins import plugin_manager
 from saas.extensions import db
 from saas.jobs import task
 
+log = logging.getLogger(__name__)
 #: An expiry is still reported when the job was down for up to this many days; older ones are not scanned daily.
 LOOK_BACK_DAYS = 30
 
@@ -290,6 +292,11 @@ def sweep_back_to_back() -> int:
     tenants = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id))
     for tenant in tenants.all():
         with dbscope.tenant(tenant.id):
-            if pm.is_enabled(NAME, tenant):
+            if not pm.is_enabled(NAME, tenant):
+                continue
+            try:
                 recorded += sweep_tenant(tenant.id)
+            except Exception:  # one tenant's bad data (a calendar without working time) must not stop the others
+                db.session.rollback()
+                log.exception("back-to-back sweep failed for tenant %s", tenant.id)
     return recorded

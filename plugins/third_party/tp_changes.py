@@ -6,30 +6,17 @@ contracts domain's own change agreements and signatures."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from plugins.third_party.models import ChangeLink, Proposal, ProposalStatus, Subcontractor
+from plugins.third_party.liability import claimable_subcontractors
+from plugins.third_party.models import ChangeLink, Subcontractor
 from plugins.third_party.services import NAME, FieldError
 from saas.contracts import changes
 from saas.contracts.models import ChangeKind, ChangeStatus, Contract, ContractChange
 from saas.core import audit
-from saas.core.clock import now
+from saas.core.clock import local_date, now
 from saas.core.models import User
 from saas.extensions import db
 
 CLAUSE_OF = {ChangeKind.AMENDMENT: "9.1", ChangeKind.TERMINATION: "10"}
-
-
-def involved(contract: Contract) -> list[Subcontractor]:
-    """The subcontractors the client approved for the agreement (even if suspended since): those a change may be
-    raised because of."""
-    chosen = select(Proposal.subcontractor_id).where(
-        Proposal.contract_id == contract.id,
-        Proposal.status.in_((ProposalStatus.APPROVED, ProposalStatus.WITHDRAWN)),
-        # a withdrawn proposal counts once the client had approved it: it worked on the agreement
-        Proposal.decided_at.is_not(None),
-    )
-    return db.session.scalars(
-        select(Subcontractor).where(Subcontractor.id.in_(chosen)).order_by(Subcontractor.legal_name)
-    ).all()
 
 
 def linkable(contract: Contract) -> list[ContractChange]:
@@ -48,7 +35,7 @@ def linkable(contract: Contract) -> list[ContractChange]:
 
 
 def _checked(contract: Contract, subcontractor: Subcontractor | None, reason: str) -> str:
-    if subcontractor is None or subcontractor.id not in {s.id for s in involved(contract)}:
+    if subcontractor is None or subcontractor.id not in {s.id for s in claimable_subcontractors(contract)}:
         raise FieldError(_("Choose a subcontractor that works or worked on this agreement."), "subcontractor_id")
     reason = (reason or "").strip()
     if not reason:
@@ -134,7 +121,8 @@ def signed_change_before(contract_id: int, subcontractor_id: int, when) -> Contr
             ChangeLink.clause == "9.1",
             ContractChange.status == ChangeStatus.SIGNED,
             ContractChange.signed_on.is_not(None),
-            ContractChange.signed_on <= when.date(),
+            # signed_on is the tenant's day: compare with the breach's day there, not in UTC
+            ContractChange.signed_on <= local_date(db.session.get(Contract, contract_id).tenant, when),
         )
         .order_by(ContractChange.signed_on.desc(), ContractChange.id.desc())
     )

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from plugins.third_party.agreements import covering
 from plugins.third_party.models import Assignment, Breach, BreachEvidence, BreachKind, Member, SharedNote, Subcontractor
-from plugins.third_party.services import NAME, FieldError
+from plugins.third_party.services import NAME, FieldError, may_work_on
 from saas.calendars.working_time import add_working_time, working_time_between
 from saas.core import audit
 from saas.core.bulk import insert_new
@@ -76,8 +76,16 @@ def assign(req: ServiceRequest, subcontractor: Subcontractor | None, actor: User
     held = current(req)
     if held is not None and held.subcontractor_id == subcontractor.id:
         raise ServiceError(_("%(name)s holds this request already.", name=subcontractor.legal_name))
+    if not may_work_on(req.contract, subcontractor):  # approval withdrawn, or suspended (Part 2 §4.1)
+        raise FieldError(
+            _(
+                "%(name)s is not approved by the client for this agreement (Part 2 §4.1).",
+                name=subcontractor.legal_name,
+            ),
+            "subcontractor_id",
+        )
     agreement = covering(req, subcontractor, local_today(req.contract.tenant))
-    if agreement is None or not subcontractor.active:
+    if agreement is None:
         raise FieldError(
             _(
                 "%(name)s has no third-party agreement in force that covers this request (annex 6): attach one "
@@ -193,7 +201,9 @@ def _settle(assignment: Assignment, req: ServiceRequest, at: datetime) -> list[d
     ):
         assignment.resolved_at = resolved
     clock = clock_of(assignment, req)
-    stop = assignment.released_at
+    # Its clock stops when it lets the request go, or when the request is resolved or closed by anyone: a target not
+    # yet due then is not judged at all (and so counts neither as met nor as missed).
+    stop = min((t for t in (assignment.released_at, req.resolved_at, req.closed_at) if t is not None), default=None)
     for kind, met, due, flag in (
         (BreachKind.RESPONSE, assignment.responded_at, clock.response_due_at, "response_settled"),
         (BreachKind.RESOLUTION, assignment.resolved_at, clock.resolution_due_at, "resolution_settled"),
@@ -207,7 +217,7 @@ def _settle(assignment: Assignment, req: ServiceRequest, at: datetime) -> list[d
         elif due is not None and due <= (stop or at):  # the time ran out while it held the request
             setattr(assignment, flag, True)
             rows.append(_breach_row(assignment, req, kind, due, None, at))
-        elif stop is not None:  # taken back in time: nothing to judge
+        elif stop is not None:  # taken back, resolved or closed before it fell due: nothing to judge
             setattr(assignment, flag, True)
     return rows
 
@@ -492,21 +502,40 @@ def held_by(req: ServiceRequest, member: Member | None) -> Assignment | None:
 
 def ever_held_by(req: ServiceRequest, member: Member | None) -> bool:
     """Whether this person's subcontractor holds or once held the request (what it may read)."""
-    if member is None:
-        return False
-    return bool(
-        db.session.scalar(
-            select(Assignment.id).where(
+    return member is not None and readable_until(req, member) is not False
+
+
+def readable_until(req: ServiceRequest, member: Member) -> datetime | None | bool:
+    """Up to when this person's subcontractor may read the request: None while it holds it (everything), the moment
+    it last let it go (nothing written after: another subcontractor's work is not its business), False never."""
+    spans = (
+        db.session.execute(
+            select(Assignment.released_at).where(
                 Assignment.request_id == req.id, Assignment.subcontractor_id == member.subcontractor_id
             )
         )
+        .scalars()
+        .all()
     )
+    if not spans:
+        return False
+    if any(released is None for released in spans):
+        return None
+    return max(spans)
 
 
 def require_holder(req: ServiceRequest, member: Member | None) -> Assignment:
+    """The assignment under which this person may act on the request: its company holds it, is not suspended, and the
+    annex 6 agreement it holds it under is in force (Part 2 §4.2, §8.2)."""
+    from plugins.third_party.agreements import in_force
+
     held = held_by(req, member)
     if held is None:
         raise ServiceError(_("This request is not assigned to your company; you cannot act on it."))
+    if not held.subcontractor.active or not in_force(held.agreement, local_today(req.contract.tenant)):
+        raise ServiceError(
+            _("Your company's agreement for this work is suspended or has ended; the vendor's team takes it over.")
+        )
     return held
 
 
@@ -521,7 +550,12 @@ def timeline_for(req: ServiceRequest, member: Member) -> list[RequestEvent]:
             )
         )
     )
-    return [e for e in requests.timeline(req, include_internal=True) if not e.internal or e.id in shared]
+    until = readable_until(req, member)
+    return [
+        e
+        for e in requests.timeline(req, include_internal=True)
+        if (not e.internal or e.id in shared) and (until is None or e.created_at <= until)
+    ]
 
 
 def share_note(event: RequestEvent, actor: User) -> bool:
@@ -580,6 +614,8 @@ def reply(req: ServiceRequest, member: Member, user: User, body: str, files) -> 
 def record_visit(req: ServiceRequest, member: Member, user: User, arrived_at: datetime, departed_at, note: str):
     """The subcontractor's engineer on site (§2.1.2): arrival and departure drive the request's arrival clock."""
     require_holder(req, member)
+    if any(v.departed_at is None and v.recorded_by_id == user.id for v in requests.visits(req)):
+        raise ServiceError(_("You are on site already; record your departure first."))
     visit = requests.record_visit(req, user, None, arrived_at, departed_at, note)
     note_response(req, user, arrived_at)
     return visit
@@ -598,28 +634,59 @@ def resolve(req: ServiceRequest, member: Member, user: User, note: str) -> None:
         db.session.flush()
 
 
+def _tally(assignment_filter, breach_filter) -> dict[str, dict[str, int]]:
+    """How often the back-to-back targets were judged, met and missed: a target counts once it was met (answered or
+    resolved while held) or missed (its breach); one let go, resolved or closed by others before it fell due counts
+    for neither."""
+    from sqlalchemy import func
+
+    met_in_time = {}
+    for kind, met_column, flag in (
+        (BreachKind.RESPONSE, Assignment.responded_at, Assignment.response_settled),
+        (BreachKind.RESOLUTION, Assignment.resolved_at, Assignment.resolution_settled),
+    ):
+        late = select(Breach.assignment_id).where(Breach.kind == kind, Breach.assignment_id.is_not(None))
+        met_in_time[kind] = db.session.scalar(
+            select(func.count(Assignment.id)).where(
+                assignment_filter, flag.is_(True), met_column.is_not(None), Assignment.id.not_in(late)
+            )
+        )
+    missed = dict(
+        db.session.execute(select(Breach.kind, func.count(Breach.id)).where(breach_filter).group_by(Breach.kind)).all()
+    )
+    rows = {
+        kind: {
+            "applied": met_in_time[kind] + missed.get(kind, 0),
+            "met": met_in_time[kind],
+            "breached": missed.get(kind, 0),
+        }
+        for kind in (BreachKind.RESPONSE, BreachKind.RESOLUTION)
+    }
+    rows["by_hand"] = {
+        "applied": None,
+        "met": None,
+        "breached": missed.get(BreachKind.BELOW_STANDARD, 0) + missed.get(BreachKind.INFRINGEMENT, 0),
+    }
+    return rows
+
+
 def performance(subcontractor: Subcontractor) -> dict:
     """The subcontractor's record on its back-to-back targets: requests held, answered and resolved in time."""
-    rows = db.session.scalars(select(Assignment).where(Assignment.subcontractor_id == subcontractor.id)).all()
-    breaches = db.session.scalars(select(Breach).where(Breach.subcontractor_id == subcontractor.id)).all()
-    late = {(b.assignment_id, b.kind) for b in breaches if b.assignment_id}
-    judged_response = [a for a in rows if a.response_settled]
-    judged_resolution = [
-        a for a in rows if a.resolution_settled and a.resolved_at is not None or (a.id, "resolution") in late
-    ]
+    from sqlalchemy import func
 
-    def share(judged, kind):
-        if not judged:
-            return None
-        met = sum(1 for a in judged if (a.id, kind) not in late)
-        return round(100 * met / len(judged))
+    tally = _tally(Assignment.subcontractor_id == subcontractor.id, Breach.subcontractor_id == subcontractor.id)
 
+    def share(row):
+        return round(100 * row["met"] / row["applied"]) if row["applied"] else None
+
+    held = db.session.scalar(select(func.count(Assignment.id)).where(Assignment.subcontractor_id == subcontractor.id))
     return {
-        "held": len(rows),
-        "open": sum(1 for a in rows if a.released_at is None and a.resolved_at is None),
-        "response_met": share(judged_response, BreachKind.RESPONSE),
-        "resolution_met": share(judged_resolution, BreachKind.RESOLUTION),
-        "breaches": len(breaches),
+        "held": held or 0,
+        "open": open_count(subcontractor),
+        "response_met": share(tally[BreachKind.RESPONSE]),
+        "resolution_met": share(tally[BreachKind.RESOLUTION]),
+        "breaches": db.session.scalar(select(func.count(Breach.id)).where(Breach.subcontractor_id == subcontractor.id))
+        or 0,
     }
 
 
@@ -630,43 +697,12 @@ def breach_files(breach: Breach) -> list[BreachEvidence]:
 
 
 def obligation_counts(contract) -> dict[str, dict[str, int]]:
-    """Per Part 2 clause, on one agreement: how often the subcontractors' back-to-back targets applied (judged), were
-    met and were breached, and the breaches recorded by hand (for the compliance view)."""
-    from sqlalchemy import func
-
-    judged = dict(
-        db.session.execute(
-            select(Assignment.response_settled, func.count(Assignment.id))
-            .join(ServiceRequest, ServiceRequest.id == Assignment.request_id)
-            .where(ServiceRequest.contract_id == contract.id, Assignment.tenant_id == contract.tenant_id)
-            .group_by(Assignment.response_settled)
-        ).all()
-    )
-    resolved = dict(
-        db.session.execute(
-            select(Assignment.resolution_settled, func.count(Assignment.id))
-            .join(ServiceRequest, ServiceRequest.id == Assignment.request_id)
-            .where(ServiceRequest.contract_id == contract.id, Assignment.tenant_id == contract.tenant_id)
-            .group_by(Assignment.resolution_settled)
-        ).all()
-    )
-    breached = dict(
-        db.session.execute(
-            select(Breach.kind, func.count(Breach.id))
-            .where(Breach.contract_id == contract.id, Breach.tenant_id == contract.tenant_id)
-            .group_by(Breach.kind)
-        ).all()
-    )
-
-    def row(applied: int, late: int) -> dict[str, int]:
-        return {"applied": applied, "met": applied - late, "breached": late}
-
+    """Per Part 2 clause, on one agreement: how often the subcontractors' back-to-back targets were judged, met and
+    breached, and the breaches recorded by hand (for the compliance view)."""
+    on_contract = Assignment.request_id.in_(select(ServiceRequest.id).where(ServiceRequest.contract_id == contract.id))
+    tally = _tally(on_contract, Breach.contract_id == contract.id)
     return {
-        "response": row(judged.get(True, 0), breached.get(BreachKind.RESPONSE, 0)),
-        "resolution": row(resolved.get(True, 0), breached.get(BreachKind.RESOLUTION, 0)),
-        "by_hand": {
-            "applied": None,
-            "met": None,
-            "breached": breached.get(BreachKind.BELOW_STANDARD, 0) + breached.get(BreachKind.INFRINGEMENT, 0),
-        },
+        "response": tally[BreachKind.RESPONSE],
+        "resolution": tally[BreachKind.RESOLUTION],
+        "by_hand": tally["by_hand"],
     }

@@ -181,8 +181,12 @@ def _work_page(req: ServiceRequest, status: int = 200, refusal: str = "", **form
     member = _member()
     held = work.held_by(req, member)
     events = work.timeline_for(req, member)
-    files = requests.attachments(req, include_internal=False)
-    visits = requests.visits(req)
+    until = work.readable_until(req, member)
+    files = {
+        event_id: [f for f in rows if until is None or f.created_at <= until]
+        for event_id, rows in requests.attachments(req, include_internal=False).items()
+    }
+    visits = [v for v in requests.visits(req) if until is None or v.arrived_at <= until]
     return render(
         "third_party/work_detail.html",
         status=status,
@@ -304,7 +308,8 @@ def work_download(request_id, attachment_id):
     """A file of a request my company holds or held, seen by both parties (never an internal one)."""
     req = _readable(request_id)
     row = get_or_404(RequestAttachment, attachment_id, current_tenant)
-    if row.request_id != req.id or row.internal:
+    until = work.readable_until(req, _member())
+    if row.request_id != req.id or row.internal or (until is not None and row.created_at > until):
         abort(404)
     return evidence_download(row.data, row.filename)
 

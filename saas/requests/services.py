@@ -510,18 +510,23 @@ def record_visit(
             sla.record_breach_if_late(req, "arrival", arrived_at)
     sla.refresh_due(req)
     db.session.flush()
+    _visit_event(req, visit, actor, note)
+    return visit
+
+
+def _visit_event(req: ServiceRequest, visit: SiteVisit, actor: User, note: str) -> None:
+    """The visit's line on the timeline, on arrival and again on a departure recorded later."""
     add_event(
         req,
         "visit",
         actor,
         body=note.strip(),
         data={
-            "engineer": engineer.name if engineer else "",
-            "arrived_at": arrived_at.isoformat(),
-            "departed_at": departed_at.isoformat() if departed_at else None,
+            "engineer": visit.engineer.name if visit.engineer else "",
+            "arrived_at": visit.arrived_at.isoformat(),
+            "departed_at": visit.departed_at.isoformat() if visit.departed_at else None,
         },
     )
-    return visit
 
 
 def record_departure(req: ServiceRequest, visit: SiteVisit, actor: User, departed_at: datetime, note: str = "") -> None:
@@ -538,17 +543,7 @@ def record_departure(req: ServiceRequest, visit: SiteVisit, actor: User, departe
     if note.strip():
         visit.note = "\n".join(filter(None, [visit.note, note.strip()]))
     db.session.flush()
-    add_event(
-        req,
-        "visit",
-        actor,
-        body=note.strip(),
-        data={
-            "engineer": visit.engineer.name if visit.engineer else "",
-            "arrived_at": visit.arrived_at.isoformat(),
-            "departed_at": departed_at.isoformat(),
-        },
-    )
+    _visit_event(req, visit, actor, note)
 
 
 def status_label(status: str) -> str:

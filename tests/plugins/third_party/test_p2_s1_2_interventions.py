@@ -3,11 +3,18 @@ the vendor or an outside third party; both parties see it on the agreement; no o
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.third_party.liability_models import Intervention, InterventionStep
 from saas.extensions import db
-from tests.plugins.third_party.liability_flow import HX, contract_url, intervention_data
+from tests.plugins.third_party.liability_flow import HX, approve, contract_url, intervention_data
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s1_2_the_vendor_records_an_intervention_and_the_client_admin_sees_it(tp, world, client):

@@ -4,13 +4,14 @@ the notices domain, numbered, sealed, mailed, linked to the intervention; once."
 import hashlib
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.third_party.liability_models import Intervention
 from saas.core.models import MailMessage
 from saas.extensions import db
 from saas.notices.models import Notice, NoticeFile
-from tests.plugins.third_party.liability_flow import contract_url, intervention_data
+from tests.plugins.third_party.liability_flow import approve, contract_url, intervention_data
 
 EVIDENCE = b"2026-11-01 09:00 call log: the subcontractor confirmed it would not come"
 
@@ -32,6 +33,12 @@ def _notice(client, row, files=True):
     return client.post_form(
         f"/t/alpha/p/third_party/interventions/{row.id}/notify", data, content_type="multipart/form-data"
     )
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s2_1_the_notice_with_evidence_goes_to_the_other_party_and_is_linked(tp, world, client):

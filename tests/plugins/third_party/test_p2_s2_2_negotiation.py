@@ -7,13 +7,19 @@ from plugins.third_party import interventions
 from plugins.third_party.liability_models import Intervention, InterventionStep
 from saas.core.models import AppendOnlyError
 from saas.extensions import db
-from tests.plugins.third_party.liability_flow import HX, contract_url, intervention_data
+from tests.plugins.third_party.liability_flow import HX, approve, contract_url, intervention_data
 from tests.plugins.third_party.test_p2_s2_1_intervention_notice import _notice
 
 
 def _step(client, row, headers=None, **data):
     body = {"kind": "negotiation", "happened_on": "2026-11-02", "text": "双方电话会议 Call between the parties", **data}
     return client.post_form(f"/t/alpha/p/third_party/interventions/{row.id}/steps", body, headers=headers or {})
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s2_2_negotiation_follows_the_notice_and_is_dated(tp, world, client):

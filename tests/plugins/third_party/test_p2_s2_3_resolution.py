@@ -1,12 +1,19 @@
 """Part 2 §2.3: the parties take measures and record their outcome; resolved, the record is closed."""
 
+import pytest
 from sqlalchemy import select
 
 from plugins.third_party.liability_models import Intervention
 from saas.extensions import db
-from tests.plugins.third_party.liability_flow import contract_url, intervention_data
+from tests.plugins.third_party.liability_flow import approve, contract_url, intervention_data
 from tests.plugins.third_party.test_p2_s2_1_intervention_notice import _notice
 from tests.plugins.third_party.test_p2_s2_2_negotiation import _step
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s2_3_measures_then_the_outcome_close_the_intervention(tp, world, client):

@@ -3,11 +3,18 @@ and its effect on the agreement's time, cost (an exact amount) and service; bad 
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.third_party.liability_models import Cause, Intervention
 from saas.extensions import db
-from tests.plugins.third_party.liability_flow import contract_url, intervention_data
+from tests.plugins.third_party.liability_flow import approve, contract_url, intervention_data
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s5_every_cause_is_recorded_with_its_effects(tp, world, client):

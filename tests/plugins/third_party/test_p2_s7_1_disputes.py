@@ -4,6 +4,7 @@ with its written notice to the other party; its Part 2 §7.2 deadline is counted
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.third_party import deadlines
@@ -12,7 +13,7 @@ from saas.core.models import MailMessage
 from saas.disputes.models import Dispute
 from saas.extensions import db
 from saas.notices.models import Notice
-from tests.plugins.third_party.liability_flow import HX, contract_url
+from tests.plugins.third_party.liability_flow import HX, approve, contract_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -26,6 +27,12 @@ def dispute_data(tp, **changes) -> dict:
         "summary": "分包商的违约责任 Who answers for the subcontractor's late arrival",
         **changes,
     }
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s7_1_a_dispute_about_a_third_party_opens_on_the_ladder_with_its_notice(tp, world, client):

@@ -5,6 +5,7 @@ to both parties' admins once, and is exercised through termination, with the dis
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.third_party import deadlines
@@ -13,6 +14,7 @@ from saas.core.models import MailMessage
 from saas.disputes import services as disputes
 from saas.extensions import db
 from saas.notices.models import Notice
+from tests.plugins.third_party.liability_flow import approve
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY = "third-party-dispute-deadline:"
@@ -31,6 +33,12 @@ def _opened(tp, world, clock):
 
 def _mails():
     return db.session.scalars(select(MailMessage.to).where(MailMessage.dedupe_key.startswith(KEY))).all()
+
+
+@pytest.fixture(autouse=True)
+def _approved(tp, world):
+    """Only a subcontractor the client approved for the agreement may be named in it (Part 2 §4.1)."""
+    approve(tp, world)
 
 
 def test_p2_s7_2_the_right_appears_on_the_deadline_day_not_the_day_before(tp, world, clock, client):

@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from plugins.third_party import tp_changes
 from plugins.third_party import work as tp_work
+from plugins.third_party.liability import claimable_subcontractors
 from plugins.third_party.models import Breach, ChangeLink
 from saas.contracts import changes, signing
 from saas.contracts.models import TERM_FIELDS
@@ -119,4 +119,4 @@ def test_p2_s10_the_agreement_ended_because_of_a_third_party_through_the_termina
 
     stranger = services.save_subcontractor(work["tenant"], {**sub_data(8), "service_ids": []}, work["admin"])
     db.session.commit()
-    assert stranger.id not in {s.id for s in tp_changes.involved(contract)}
+    assert stranger.id not in {s.id for s in claimable_subcontractors(contract)}
