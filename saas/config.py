@@ -136,6 +136,8 @@ class Config:
     PAGE_SIZE = 25
     #: Contracts per billing job: hundreds per job, never one job per contract (DESIGN §8).
     BILLING_CHUNK_SIZE = int(os.environ.get("BILLING_CHUNK_SIZE", "500"))
+    #: Agreements per evaluation job (§11.2), for the same reason.
+    EVALUATION_CHUNK_SIZE = int(os.environ.get("EVALUATION_CHUNK_SIZE", "500"))
     #: Without REDIS_URL, the serving process runs the periodic jobs itself (saas/core/scheduler.py); "0" turns it off.
     EMBEDDED_SCHEDULER = os.environ.get("EMBEDDED_SCHEDULER", "1") != "0"
     #: "json": one JSON object per log line (with the request id); anything else: plain text lines.

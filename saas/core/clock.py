@@ -2,7 +2,7 @@
 
 import calendar
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -68,6 +68,11 @@ def local_today(tenant) -> date:
 def local_date(tenant, when: datetime) -> date:
     """The tenant's calendar date at the UTC instant `when`."""
     return when.astimezone(ZoneInfo(tenant.timezone)).date()
+
+
+def local_midnight(tenant, day: date) -> datetime:
+    """The UTC instant the tenant's calendar day `day` begins (periods and reports count whole local days)."""
+    return datetime.combine(day, time.min, ZoneInfo(tenant.timezone)).astimezone(UTC)
 
 
 @contextmanager

@@ -1,0 +1,257 @@
+"""§11.1–§11.3: every payment cycle of an agreement is evaluated once its survey has closed, on the criteria of §11.1
+(response, resolution, quality, survey) from the period's own data, with the vendor's weights frozen on it; one
+falling short opens improvement measures, which the next period's evaluation judges.
+
+The agreement is effective on 31 January 2028: its periods run 31 Jan–28 Feb, 29 Feb (leap day)–30 Mar,
+31 Mar–29 Apr, 30 Apr–30 May; the clock walks through them."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from saas.extensions import db
+from saas.requests import services as requests
+from saas.requests.models import RequestStatus
+from saas.satisfaction import services as ratings
+from saas.satisfaction.evaluation import policy_of, scores
+from saas.satisfaction.models import (
+    Criterion,
+    Evaluation,
+    EvaluationPolicy,
+    ImprovementMeasure,
+    MeasureStatus,
+    Survey,
+    SurveyAnswer,
+    SurveyResponse,
+)
+from saas.satisfaction.tasks import run_evaluations
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def leap(db, world, make_signed_contract, clock):
+    """Alpha's first client under an agreement effective 31 January 2028 (service response 4 h, fault 2 h)."""
+    clock.set(datetime(2028, 1, 30, 9, 0, tzinfo=SHANGHAI))
+    tenant = world.tenant("alpha")
+    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2028, 1, 31))
+    cats = {c.code: c for c in requests.categories(tenant)}
+    db.session.commit()
+    return {"tenant": tenant, "contract": contract, "cats": cats}
+
+
+def at(clock, day: date, hour: int = 9):
+    clock.set(datetime.combine(day, datetime.min.time(), SHANGHAI).replace(hour=hour))
+
+
+def raised(leap, world, code: str, subject="机房巡检"):
+    req = requests.create_request(
+        leap["tenant"],
+        world.clients("alpha")[0].id,
+        {"category_id": leap["cats"][code].id, "subject": subject},
+        world.person("alpha", "client_user"),
+    )
+    db.session.commit()
+    return req
+
+
+def handled(req, world, clock, respond_after: float, resolve_after: float):
+    """The engineer answers after `respond_after` hours and resolves after `resolve_after` hours (7x24 clock)."""
+    engineer = world.person("alpha", "vendor_engineer")
+    start = clock.now()
+    clock.set(start + timedelta(hours=respond_after))
+    requests.reply(req, engineer, "我们在查看", by_client=False)
+    clock.set(start + timedelta(hours=resolve_after))
+    requests.change_status(req, RequestStatus.RESOLVED, engineer, by_client=False)
+    db.session.commit()
+
+
+def reopened(req, world, clock):
+    """The client rejects the fix, and the engineer resolves it again an hour later."""
+    requests.change_status(req, RequestStatus.IN_PROGRESS, world.person("alpha", "client_user"), by_client=True)
+    clock.advance(hours=1)
+    requests.change_status(req, RequestStatus.RESOLVED, world.person("alpha", "vendor_engineer"), by_client=False)
+    db.session.commit()
+
+
+def answered(contract, index: int, scores_given: list[list[int]]):
+    """A survey of the period with these anonymous responses (one list of 1–5 answers each)."""
+    from saas.billing.periods import period
+
+    p = period(contract.effective_date, index)
+    survey = Survey(
+        tenant_id=contract.tenant_id,
+        client_id=contract.client_id,
+        contract_id=contract.id,
+        period_index=index,
+        period_start=p.start,
+        period_end=p.end,
+        questions=[{"key": 0, "criterion": "survey", "text_zh": "总体满意度", "text_en": "Overall"}],
+        closes_at=datetime.combine(p.end + timedelta(days=10), datetime.min.time(), SHANGHAI),
+    )
+    db.session.add(survey)
+    db.session.flush()
+    for answers in scores_given:
+        response = SurveyResponse(
+            tenant_id=contract.tenant_id, client_id=contract.client_id, survey_id=survey.id, submitted_on=p.end
+        )
+        db.session.add(response)
+        db.session.flush()
+        for key, score in enumerate(answers):
+            db.session.add(
+                SurveyAnswer(
+                    tenant_id=contract.tenant_id,
+                    client_id=contract.client_id,
+                    response_id=response.id,
+                    survey_id=survey.id,
+                    question_key=key,
+                    criterion="survey",
+                    score=score,
+                )
+            )
+    db.session.commit()
+
+
+def evaluations(contract) -> list[Evaluation]:
+    return db.session.scalars(
+        select(Evaluation).where(Evaluation.contract_id == contract.id).order_by(Evaluation.period_index)
+    ).all()
+
+
+def run(clock, day: date) -> None:
+    at(clock, day, hour=1)
+    run_evaluations()  # inline in tests: plans the chunks and evaluates them
+    db.session.expire_all()
+
+
+def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, world, leap, clock):
+    contract = leap["contract"]
+    # Period 0 (31 Jan – 28 Feb): three requests.
+    at(clock, date(2028, 2, 1))
+    fast = raised(leap, world, "GENERAL", "打印机")
+    handled(fast, world, clock, respond_after=1, resolve_after=2)
+    ratings.rate(fast, world.person("alpha", "client_user"), 5)
+    at(clock, date(2028, 2, 3))
+    late = raised(leap, world, "GENERAL", "邮件")
+    handled(late, world, clock, respond_after=5, resolve_after=6)  # responded after the 4 h of §4.1
+    ratings.rate(late, world.person("alpha", "client_user"), 3)
+    at(clock, date(2028, 2, 28), hour=20)  # the period's last evening
+    fault = raised(leap, world, "FAULT", "数据库宕机")
+    handled(fault, world, clock, respond_after=1, resolve_after=3)
+    reopened(fault, world, clock)
+    db.session.commit()
+    # Period 1 (29 Feb – 30 Mar): one request answered late and resolved after its 72 h.
+    at(clock, date(2028, 2, 29))
+    slow = raised(leap, world, "GENERAL", "备份失败")
+    handled(slow, world, clock, respond_after=6, resolve_after=80)
+
+    run(clock, date(2028, 3, 9))  # period 0's survey closes on 10 March: nothing yet
+    assert evaluations(contract) == []
+    run(clock, date(2028, 3, 10))
+    run(clock, date(2028, 3, 10))  # the same day again
+    first = evaluations(contract)
+    assert [(e.period_index, e.period_start, e.period_end) for e in first] == [
+        (0, date(2028, 1, 31), date(2028, 2, 29))
+    ]
+    e0 = first[0]
+    assert e0.requests == 3
+    # response: service 1 of 2 in time, fault 1 of 1 → 2/3
+    assert e0.inputs["response"]["service_response"] == {"judged": 2, "met": 1}
+    assert e0.inputs["response"]["fault_response"] == {"judged": 1, "met": 1}
+    assert e0.response_score == Decimal("66.7")
+    # resolution: 3 of 3 within 72 h; working time to resolve 2, 6 and 4 h (the fault: 3 h, reopened at once and
+    # resolved again an hour later) on the 7x24 clock → median 4 h
+    assert e0.inputs["resolution"] == {"judged": 3, "met": 3, "median_hours": "4.0"}
+    assert e0.resolution_score == Decimal("100.0")
+    # quality: reopened 1 of 3 → 66.7; no §8.1.1 breach → 100; ratings 5 and 3 → 75.0; mean 80.6
+    assert e0.inputs["quality"] == {"reopened": 1, "breaches": 0, "ratings": 2, "rating_sum": 8}
+    assert e0.quality_score == Decimal("80.6")
+    assert e0.survey_score is None and e0.inputs["survey"] is None
+    # (30 × 66.7 + 30 × 100 + 20 × 80.6) / 80: the survey's weight goes to the others
+    assert e0.score == Decimal("82.7") and not e0.below_threshold
+
+    at(clock, date(2028, 4, 1))
+    answered(contract, 1, [[2], [2], [3]])  # a poor survey of period 1
+    # Period 2 (31 Mar – 29 Apr): one request handled in time. Period 3 (30 Apr – 30 May): none.
+    at(clock, date(2028, 4, 2))
+    good = raised(leap, world, "GENERAL", "账号")
+    handled(good, world, clock, respond_after=1, resolve_after=2)
+    run(clock, date(2028, 4, 9))  # period 1 (ends 31 Mar) closes on 10 April
+    assert len(evaluations(contract)) == 1
+    run(clock, date(2028, 4, 10))
+    e1 = evaluations(contract)[1]
+    assert (e1.period_index, e1.period_start, e1.period_end) == (1, date(2028, 2, 29), date(2028, 3, 31))
+    assert (e1.response_score, e1.resolution_score) == (Decimal("0.0"), Decimal("0.0"))
+    assert e1.quality_score == Decimal("100.0")  # no reopening, no §8.1.1 breach, no rating
+    assert e1.inputs["survey"] == {"invited": 0, "responses": 3, "answers": 3, "answer_sum": 7}
+    assert e1.survey_score == Decimal("33.3")  # average 7/3 on 1–5 → 25 × (2.333 − 1)
+    assert e1.score == Decimal("26.7")  # (0 + 0 + 20 × 100 + 20 × 33.3) / 100
+    assert e1.below_threshold
+    measures = db.session.scalars(select(ImprovementMeasure).order_by(ImprovementMeasure.criterion)).all()
+    assert [(m.criterion, m.status, m.evaluation_id) for m in measures] == [
+        ("resolution", MeasureStatus.OPEN, e1.id),
+        ("response", MeasureStatus.OPEN, e1.id),
+        ("survey", MeasureStatus.OPEN, e1.id),
+    ]
+    assert measures[0].due_on == date(2028, 3, 31) + timedelta(days=40)
+
+    run(clock, date(2028, 5, 9))
+    assert len(evaluations(contract)) == 2
+    run(clock, date(2028, 5, 10))
+    run(clock, date(2028, 5, 10))
+    e2 = evaluations(contract)[2]
+    assert (e2.requests, e2.response_score, e2.resolution_score, e2.score) == (
+        1,
+        Decimal("100.0"),
+        Decimal("100.0"),
+        Decimal("100.0"),
+    )
+    db.session.expire_all()
+    judged = {m.criterion: m for m in db.session.scalars(select(ImprovementMeasure))}
+    assert (judged["response"].status, judged["response"].checked_by_id) == (MeasureStatus.EFFECTIVE, e2.id)
+    assert judged["response"].checked_score == Decimal("100.0")
+    assert judged["resolution"].status == MeasureStatus.EFFECTIVE
+    # no survey in period 2: the survey's measure waits for a period that has one
+    assert (judged["survey"].status, judged["survey"].checked_by_id) == (MeasureStatus.OPEN, None)
+
+    run(clock, date(2028, 6, 10))  # period 3 (30 Apr – 30 May) closes on 10 June
+    e3 = evaluations(contract)[3]
+    assert (e3.period_start, e3.period_end, e3.requests, e3.score, e3.below_threshold) == (
+        date(2028, 4, 30),
+        date(2028, 5, 31),
+        0,
+        None,
+        False,
+    )
+    assert db.session.scalar(select(func.count(Evaluation.id))) == 4
+    assert db.session.scalar(select(func.count(ImprovementMeasure.id))) == 3
+
+
+def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_policy_changes(db, world, leap, clock):
+    at(clock, date(2028, 2, 1))
+    req = raised(leap, world, "GENERAL")
+    handled(req, world, clock, respond_after=5, resolve_after=6)
+    run(clock, date(2028, 3, 10))
+    (e0,) = evaluations(leap["contract"])
+    assert e0.weights == {"response": 30, "resolution": 30, "quality": 20, "survey": 20, "threshold": 80, "floor": 60}
+    before = (e0.score, e0.response_score, e0.below_threshold)
+    db.session.add(
+        EvaluationPolicy(
+            tenant_id=leap["tenant"].id,
+            weight_response=70,
+            weight_resolution=10,
+            weight_quality=10,
+            weight_survey=10,
+            threshold=50,
+            criterion_floor=10,
+        )
+    )
+    db.session.commit()
+    again = scores(e0.inputs, e0.weights)
+    assert (again["score"], again["sub"][Criterion.RESPONSE], again["below"]) == before
+    # response 0 of 1, resolution 1 of 1, quality 100: (30 × 0 + 30 × 100 + 20 × 100) / 80
+    assert before == (Decimal("62.5"), Decimal("0.0"), True)
+    assert policy_of(leap["tenant"].id).threshold == 50  # the new policy applies to later evaluations only
