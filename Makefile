@@ -16,7 +16,7 @@ test: test-setup services
 	$(MAKE) --no-print-directory checks
 	./scripts/test.sh
 
-setup: system-packages $(VENV)/.installed saas/static/vendor/htmx.min.js catalogs
+setup: system-packages $(VENV)/.installed saas/static/vendor/htmx.min.js saas/static/vendor/chart.umd.min.js catalogs
 
 # WeasyPrint (agreements and invoices as PDF) needs Pango, and the documents need CJK fonts to embed.
 .PHONY: system-packages
@@ -40,6 +40,14 @@ node_modules/htmx.org/dist/htmx.min.js: package.json
 	touch $@
 
 saas/static/vendor/htmx.min.js: node_modules/htmx.org/dist/htmx.min.js
+	mkdir -p saas/static/vendor
+	cp $< $@
+
+# Chart.js draws the evaluations' and the reports' charts on screen (the PDF gets the same charts as SVG).
+node_modules/chart.js/dist/chart.umd.min.js: node_modules/htmx.org/dist/htmx.min.js
+	touch $@
+
+saas/static/vendor/chart.umd.min.js: node_modules/chart.js/dist/chart.umd.min.js
 	mkdir -p saas/static/vendor
 	cp $< $@
 
