@@ -2,7 +2,7 @@
 periodic evaluation with its weights and improvement measures (§11); the period's survey, anonymous (annex 9)."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -126,6 +126,10 @@ class Evaluation(ClientScoped, db.Model):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     contract: Mapped[Contract] = relationship()
+
+    @property
+    def last_day(self) -> date:
+        return self.period_end - timedelta(days=1)
 
 
 class MeasureStatus(enum.StrEnum):

@@ -1,17 +1,29 @@
-"""The client's ratings register their screens, the request-page block, the asking job and demo data through the
-hooks."""
+"""The client's satisfaction registers its screens, navigation, the request-page block, its jobs (asking for
+ratings, evaluating the payment cycles, reminding overdue measures), the §11 rows of the compliance view and demo
+data through the hooks."""
 
 from flask_babel import lazy_gettext as _l
 
-from saas.core.plugins import PeriodicJob, RequestSection, hookimpl
+from saas.core.models import CLIENT_ROLES, VENDOR_ROLES
+from saas.core.plugins import NavItem, Obligation, PeriodicJob, RequestSection, hookimpl
 from saas.satisfaction import models  # noqa: F401  (register the tables)
 
 
 @hookimpl
 def saas_blueprints():
+    from saas.satisfaction.evaluation_views import bp as evaluations_bp
+    from saas.satisfaction.evaluation_views import portal_bp as portal_evaluations_bp
     from saas.satisfaction.views import link_bp, portal_bp
 
-    return [portal_bp, link_bp]
+    return [portal_bp, link_bp, evaluations_bp, portal_evaluations_bp]
+
+
+@hookimpl
+def saas_nav_items(tenant, membership):
+    return [
+        NavItem(_l("Evaluations"), "evaluations.index", VENDOR_ROLES, order=14),
+        NavItem(_l("Evaluations"), "portal_evaluations.portal_index", CLIENT_ROLES, order=16),
+    ]
 
 
 @hookimpl
@@ -21,9 +33,48 @@ def saas_migration_dirs():
 
 @hookimpl
 def saas_periodic_jobs():
-    from saas.satisfaction.tasks import ask_for_ratings
+    from saas.satisfaction.tasks import ask_for_ratings, remind_overdue_measures, run_evaluations
 
-    return [PeriodicJob(ask_for_ratings, cron="*/10 * * * *", queue="mail", timeout=600)]
+    return [
+        PeriodicJob(ask_for_ratings, cron="*/10 * * * *", queue="mail", timeout=600),
+        # 01:40 in Shanghai: after the night's billing run (00:30) and credits (00:20), on the day's closed surveys.
+        PeriodicJob(run_evaluations, cron="40 17 * * *", queue="billing", timeout=1800),
+        PeriodicJob(remind_overdue_measures, cron="0 1 * * *", queue="mail", timeout=600),
+    ]
+
+
+@hookimpl
+def saas_contract_obligations(contract):
+    """§11: how often the agreement's periods were evaluated and fell short, and how the measures turned out."""
+    from saas.satisfaction.evaluation import policy_of
+    from saas.satisfaction.measures import counts
+
+    figures = counts(contract)
+    policy = policy_of(contract.tenant_id)
+    return [
+        Obligation(
+            "§11.1, §11.2",
+            _l("Periodic evaluation at or above the threshold"),
+            _l(
+                "threshold %(threshold)s, each criterion %(floor)s",
+                threshold=policy.threshold,
+                floor=policy.criterion_floor,
+            ),
+            applied=figures["scored"],
+            met=figures["scored"] - figures["below"],
+            breached=figures["below"],
+            order=80,
+        ),
+        Obligation(
+            "§11.3",
+            _l("Improvement measures effective"),
+            _l("checked by the next period's evaluation"),
+            applied=figures["judged"],
+            met=figures["effective"],
+            breached=figures["judged"] - figures["effective"],
+            order=81,
+        ),
+    ]
 
 
 @hookimpl

@@ -204,6 +204,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
         client, {"name": f"Contact of {client.legal_name}", "title": "", "email": "", "phone": "", "is_billing": False}
     )
     invitation = invite(tenant, email=f"invitee-{client.id}@example.com", role="client_user", client_id=client.id)
+    evaluation, measure = evaluated(tenant, contract, db)
     api_token, _secret = create_token(tenant, f"Token {client.id}", ["requests:read"], client.id, vendor_admin)
     db.session.commit()
     delivery = db.session.scalar(
@@ -243,6 +244,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "materials_penalty_id": materials_penalty.id,
         "claim_id": claim.id,
         "claim_file_id": claim.files[0].id,
+        "evaluation_id": evaluation.id,
+        "measure_id": measure.id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",
@@ -251,6 +254,27 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "language": "en",
         **{key: value for key, value in plugin_rows.items() if key != "invoice"},
     }
+
+
+def evaluated(tenant, contract, db):
+    """The agreement's first payment cycle evaluated (§11.2), with an improvement measure on it (§11.3)."""
+    from saas.satisfaction.evaluation import evaluate
+    from saas.satisfaction.models import Evaluation, ImprovementMeasure
+
+    evaluate(tenant, [contract.id], date(2026, 2, 11))
+    evaluation = db.session.scalar(select(Evaluation).where(Evaluation.contract_id == contract.id))
+    measure = ImprovementMeasure(
+        tenant_id=tenant.id,
+        client_id=contract.client_id,
+        contract_id=contract.id,
+        evaluation_id=evaluation.id,
+        criterion="response",
+        what=f"Marker measure {contract.client_id}",
+        due_on=date(2026, 3, 1),
+    )
+    db.session.add(measure)
+    db.session.flush()
+    return evaluation, measure
 
 
 def build(rule, values):

@@ -255,3 +255,98 @@ def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_pol
     # response 0 of 1, resolution 1 of 1, quality 100: (30 × 0 + 30 × 100 + 20 × 100) / 80
     assert before == (Decimal("62.5"), Decimal("0.0"), True)
     assert policy_of(leap["tenant"].id).threshold == 50  # the new policy applies to later evaluations only
+
+
+def test_s11_2_the_screens_show_the_score_its_computation_and_the_chart(db, client, world, leap, clock):
+    at(clock, date(2028, 2, 1))
+    req = raised(leap, world, "GENERAL")
+    handled(req, world, clock, respond_after=5, resolve_after=6)
+    run(clock, date(2028, 3, 10))
+    (e0,) = evaluations(leap["contract"])
+    client.sign_in(world.person("alpha", "vendor_engineer").email)
+    overview = client.get("/t/alpha/evaluations/").get_data(as_text=True)
+    assert leap["contract"].number in overview and "62.5" in overview and "row-warn" in overview
+    rows = client.get("/t/alpha/evaluations/?after=0-0", headers={"HX-Request": "true"})
+    assert rows.status_code == 200 and "<html" not in rows.get_data(as_text=True)
+    page = client.get(f"/t/alpha/evaluations/agreements/{leap['contract'].id}").get_data(as_text=True)
+    assert 'data-testid="scores-chart"' in page and "62.5" in page
+    fragment = client.get(f"/t/alpha/evaluations/{e0.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'data-testid="sub-score-response">0.0<' in fragment
+    assert 'data-testid="overall-score">62.5<' in fragment
+    # the client's admin reads its own, and never another client's
+    client.sign_in(world.person("alpha", "client_admin").email)
+    assert "62.5" in client.get(f"/t/alpha/portal/evaluations/{e0.id}").get_data(as_text=True)
+    client.sign_in(world.person("alpha", "client_admin_2").email)  # the admin of alpha's other client
+    assert client.get(f"/t/alpha/portal/evaluations/{e0.id}").status_code == 404
+    assert client.get(f"/t/alpha/portal/evaluations/agreements/{leap['contract'].id}").status_code == 404
+    assert leap["contract"].number not in client.get("/t/alpha/portal/evaluations/").get_data(as_text=True)
+
+
+def test_s11_2_weights_that_do_not_add_up_or_a_threshold_out_of_range_are_refused(db, client, world, leap):
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    good = {
+        "weight_response": "40",
+        "weight_resolution": "30",
+        "weight_quality": "20",
+        "weight_survey": "10",
+        "threshold": "75",
+        "criterion_floor": "50",
+        "survey_days": "7",
+        "measure_days": "20",
+    }
+    bad = client.post_form("/t/alpha/evaluations/policy", {**good, "weight_survey": "20"})
+    assert bad.status_code == 422 and "110" in bad.get_data(as_text=True)
+    out = client.post_form("/t/alpha/evaluations/policy", {**good, "threshold": "120"})
+    assert out.status_code == 422
+    assert db.session.scalar(select(func.count(EvaluationPolicy.id))) == 0
+    saved = client.post_form("/t/alpha/evaluations/policy", good)
+    assert saved.status_code == 302
+    policy = policy_of(leap["tenant"].id)
+    assert (policy.weight_response, policy.threshold, policy.survey_days) == (40, 75, 7)
+
+
+def test_s11_3_the_owner_plans_a_measure_and_the_overdue_one_is_reminded_once(db, client, world, leap, clock):
+    from saas.core.models import MailMessage
+    from saas.satisfaction.tasks import remind_overdue_measures
+
+    at(clock, date(2028, 2, 1))
+    req = raised(leap, world, "GENERAL")
+    handled(req, world, clock, respond_after=5, resolve_after=6)
+    run(clock, date(2028, 3, 10))
+    measure = db.session.scalar(select(ImprovementMeasure))
+    assert measure.criterion == "response" and measure.due_on == date(2028, 2, 29) + timedelta(days=40)
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    url = f"/t/alpha/evaluations/measures/{measure.id}"
+    empty = client.post_form(url, {"what": " ", "due_on": "2028-04-01", "status": "open", "owner_id": "0"})
+    assert empty.status_code == 422 and db.session.scalar(select(ImprovementMeasure.what)) == ""
+    engineer = world.person("alpha", "vendor_engineer")
+    planned = client.post_form(
+        url, {"what": "值班表调整", "why": "", "due_on": "2028-04-01", "status": "open", "owner_id": str(engineer.id)}
+    )
+    assert planned.status_code == 302
+    db.session.expire_all()
+    assert (measure.what, measure.owner_id, measure.due_on) == ("值班表调整", engineer.id, date(2028, 4, 1))
+    at(clock, date(2028, 4, 1), hour=12)
+    assert remind_overdue_measures() == 0  # due today: not overdue yet
+    at(clock, date(2028, 4, 2), hour=12)
+    assert remind_overdue_measures() == 1
+    assert remind_overdue_measures() == 0
+    mails = db.session.scalars(select(MailMessage).where(MailMessage.dedupe_key.like("measure-overdue:%"))).all()
+    assert [m.to for m in mails] == [engineer.email] and leap["contract"].number in mails[0].subject
+    board = client.get("/t/alpha/evaluations/measures?status=open").get_data(as_text=True)
+    assert leap["contract"].number in board
+
+
+def test_s11_1_the_compliance_view_counts_the_periods_below_the_threshold(db, world, leap, clock):
+    from saas.core.plugins import merge_obligations, plugin_manager
+
+    at(clock, date(2028, 2, 1))
+    req = raised(leap, world, "GENERAL")
+    handled(req, world, clock, respond_after=1, resolve_after=2)
+    at(clock, date(2028, 3, 1))
+    late = raised(leap, world, "GENERAL")
+    handled(late, world, clock, respond_after=5, resolve_after=6)
+    run(clock, date(2028, 4, 10))
+    rows = merge_obligations(plugin_manager().hook.saas_contract_obligations(contract=leap["contract"]))
+    evaluation = next(r for r in rows if r.clause == "§11.1, §11.2")
+    assert (evaluation.applied, evaluation.met, evaluation.breached) == (2, 1, 1)
