@@ -192,14 +192,8 @@ def note_response(req: ServiceRequest, user: User, at: datetime) -> None:
 def _settle(assignment: Assignment, req: ServiceRequest, at: datetime) -> list[dict]:
     """Judge the assignment's targets that can be judged now; the breach rows for those missed."""
     rows = []
-    resolved = req.resolved_at
-    if (
-        assignment.resolved_at is None
-        and resolved is not None
-        and resolved >= assignment.assigned_at
-        and (assignment.released_at is None or resolved <= assignment.released_at)
-    ):
-        assignment.resolved_at = resolved
+    # assignment.resolved_at is the subcontractor's own resolution (resolve below); one by the vendor's people is
+    # not the subcontractor's to be credited with: it stops the clock only
     clock = clock_of(assignment, req)
     # Its clock stops when it lets the request go, or when the request is resolved or closed by anyone: a target not
     # yet due then is not judged at all (and so counts neither as met nor as missed).
