@@ -520,7 +520,7 @@ def readable_until(req: ServiceRequest, member: Member) -> datetime | None | boo
 
 def require_holder(req: ServiceRequest, member: Member | None) -> Assignment:
     """The assignment under which this person may act on the request: its company holds it, is not suspended, and the
-    annex 6 agreement it holds it under is in force (Part 2 §4.2, §8.2)."""
+    annex 6 agreement it holds it under is in force (Part 2 §4.2, Part 2 §8.2)."""
     from plugins.third_party.agreements import in_force
 
     held = held_by(req, member)
