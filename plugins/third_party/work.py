@@ -192,14 +192,8 @@ def note_response(req: ServiceRequest, user: User, at: datetime) -> None:
 def _settle(assignment: Assignment, req: ServiceRequest, at: datetime) -> list[dict]:
     """Judge the assignment's targets that can be judged now; the breach rows for those missed."""
     rows = []
-    resolved = req.resolved_at
-    if (
-        assignment.resolved_at is None
-        and resolved is not None
-        and resolved >= assignment.assigned_at
-        and (assignment.released_at is None or resolved <= assignment.released_at)
-    ):
-        assignment.resolved_at = resolved
+    # assignment.resolved_at is the subcontractor's own resolution (resolve below); one by the vendor's people is
+    # not the subcontractor's to be credited with: it stops the clock only
     clock = clock_of(assignment, req)
     # Its clock stops when it lets the request go, or when the request is resolved or closed by anyone: a target not
     # yet due then is not judged at all (and so counts neither as met nor as missed).
@@ -526,7 +520,7 @@ def readable_until(req: ServiceRequest, member: Member) -> datetime | None | boo
 
 def require_holder(req: ServiceRequest, member: Member | None) -> Assignment:
     """The assignment under which this person may act on the request: its company holds it, is not suspended, and the
-    annex 6 agreement it holds it under is in force (Part 2 §4.2, §8.2)."""
+    annex 6 agreement it holds it under is in force (Part 2 §4.2, Part 2 §8.2)."""
     from plugins.third_party.agreements import in_force
 
     held = held_by(req, member)

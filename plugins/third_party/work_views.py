@@ -279,6 +279,7 @@ def work_depart(request_id):
     form = VisitNoteForm()
 
     def depart(req, member):
+        work.require_holder(req, member)  # suspended, or its agreement out of force: the vendor's team takes over
         visit_id = parse_id(request.form.get("visit_id", ""))
         visit = db.session.get(SiteVisit, visit_id) if visit_id else None
         if visit is None or visit.request_id != req.id or visit.recorded_by_id != current_user.id:

@@ -141,6 +141,31 @@ def test_s2_1_2_onsite_arrival_is_measured_against_the_recorded_arrival(sla_alph
         services.record_visit(on_time, engineer, member, local(2026, 11, 27, 17, 0), None)  # in the future
 
 
+def test_s2_1_2_the_visit_is_on_the_timeline_on_arrival_and_again_on_a_later_departure(sla_alpha, world, clock, db):
+    """Each line names the visit's engineer and its times as they stand then: no departure yet, then the departure."""
+    clock.set(local(2026, 11, 26, 10, 0))
+    req = raise_request(sla_alpha, world, code="ONSITE")
+    member = TeamMember(tenant_id=sla_alpha["tenant"].id, name="李工", team_role="system_engineer")
+    db.session.add(member)
+    engineer = world.person("alpha", "vendor_engineer")
+    clock.set(local(2026, 11, 26, 15, 0))
+    visit = services.record_visit(req, engineer, member, local(2026, 11, 26, 14, 30), None, "到场 on site")
+    clock.set(local(2026, 11, 26, 17, 0))
+    services.record_departure(req, visit, engineer, local(2026, 11, 26, 16, 45), "修好 fixed")
+    db.session.commit()
+    lines = db.session.scalars(
+        select(RequestEvent)
+        .where(RequestEvent.request_id == req.id, RequestEvent.kind == "visit")
+        .order_by(RequestEvent.id)
+    ).all()
+    arrived = local(2026, 11, 26, 14, 30).isoformat()
+    assert [(e.body, e.data["engineer"], e.data["arrived_at"], e.data["departed_at"]) for e in lines] == [
+        ("到场 on site", "李工", arrived, None),
+        ("修好 fixed", "李工", arrived, local(2026, 11, 26, 16, 45).isoformat()),
+    ]
+    assert all(e.actor_id == engineer.id and not e.internal for e in lines)
+
+
 def test_s8_1_3_sweep_over_many_requests_records_each_deadline_once(sla_alpha, world, clock, db):
     """Response and resolution deadlines of several requests, across chunks and repeated runs."""
     clock.set(local(2026, 11, 28, 23, 0))

@@ -22,6 +22,15 @@ def approve(tp, world, contract=None):
     return proposal
 
 
+def never_proposed(tp):
+    """Another subcontractor of the vendor, never proposed for any agreement: nobody may name it on tp's."""
+    from tests.plugins.third_party.conftest import sub_data
+
+    stranger = services.save_subcontractor(tp["tenant"], {**sub_data(8), "service_ids": []}, tp["admin"])
+    db.session.commit()
+    return stranger
+
+
 def bill_november(tp, clock) -> Invoice:
     """November's invoice of tp's agreement (3,000.00), issued on 2 December 2026; the clock stays there."""
     clock.set(datetime(2026, 12, 2, 2, 0, tzinfo=UTC))

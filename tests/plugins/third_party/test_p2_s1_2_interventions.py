@@ -1,6 +1,7 @@
 """Part 2 §1.2: a third party's intervention in the agreement is recorded by either party, naming a subcontractor of
 the vendor or an outside third party; both parties see it on the agreement; no one else does."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from plugins.third_party.liability_models import Intervention, InterventionStep
 from saas.extensions import db
-from tests.plugins.third_party.liability_flow import HX, approve, contract_url, intervention_data
+from tests.plugins.third_party.liability_flow import HX, approve, contract_url, intervention_data, never_proposed
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +83,31 @@ def test_p2_s1_2_the_intervention_page_works_as_a_fragment(tp, world, client):
     assert response.status_code == 200 and "<html" not in body and 'data-testid="intervention-facts"' in body
     new = client.get(f"{contract_url(tp)}/interventions/new", headers=HX).get_data(as_text=True)
     assert "<html" not in new and 'data-testid="intervention-form"' in new
+
+
+def test_p2_s1_2_only_a_subcontractor_that_works_or_worked_on_the_agreement_is_named(tp, world, client):
+    from plugins.third_party import interventions, services
+    from plugins.third_party.models import Proposal
+
+    stranger = never_proposed(tp)
+    data = intervention_data(tp, occurred_on=date(2026, 11, 1), effect_cost_amount=Decimal("350.00"))
+    try:
+        interventions.record(tp["contract"], "B", tp["admin"], {**data, "subcontractor_id": stranger.id})
+    except interventions.FieldError as exc:
+        assert exc.field == "subcontractor_id"
+        assert str(exc) == "Choose a subcontractor that works or worked on this agreement."
+    else:
+        raise AssertionError("an intervention named a subcontractor that never worked on the agreement")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Intervention.id))) == 0
+    # one whose approval the vendor withdrew since worked on it: it may still be named
+    services.withdraw(db.session.scalar(select(Proposal)), tp["admin"])
+    db.session.commit()
+    row = interventions.record(tp["contract"], "B", tp["admin"], {**data, "subcontractor_id": tp["sub"].id})
+    assert row.subcontractor_id == tp["sub"].id
+    db.session.commit()
+    for role in ("vendor_admin", "client_admin"):  # the client never learns of the vendor's other subcontractors
+        client.sign_in(world.person("alpha", role).email)
+        form = client.get(f"{contract_url(tp)}/interventions/new").get_data(as_text=True)
+        assert tp["sub"].legal_name in form and stranger.legal_name not in form, role
+        client.post_form("/logout")

@@ -165,3 +165,38 @@ def test_p2_s4_1_portal_list_pages_and_navigation(tp, world, client):
     client.post_form("/logout")
     client.sign_in(world.person("alpha", "client_user").email)
     assert client.get(f"{BASE}/portal").status_code == 403
+
+
+def test_p2_s4_1_no_assignment_once_the_approval_is_withdrawn_or_the_subcontractor_suspended(work, world, client):
+    from plugins.third_party import work as tp_work
+    from plugins.third_party.models import Assignment
+    from plugins.third_party.services import FieldError
+    from tests.plugins.third_party.conftest import raise_in
+
+    first, second = work["subs"]
+    approval = db.session.scalar(
+        select(Proposal).where(Proposal.subcontractor_id == first.id, Proposal.status == "approved")
+    )
+    assert services.withdraw(approval, work["admin"])
+    services.suspend(second, "资质复审 qualification under review", work["admin"])
+    db.session.commit()
+    req = raise_in(work, world)
+    for sub in (first, second):  # both still have an annex 6 agreement in force that covers the request
+        try:
+            tp_work.assign(req, sub, work["admin"])
+        except FieldError as exc:
+            assert exc.field == "subcontractor_id"
+            assert str(exc) == f"{sub.legal_name} is not approved by the client for this agreement (Part 2 §4.1)."
+        else:
+            raise AssertionError(f"{sub.legal_name} took the request")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.request_id == req.id)) == 0
+    # the vendor's screen refuses it too, and offers neither
+    client.sign_in(work["admin"].email)
+    response = client.post_form(f"{BASE}/requests/{req.id}/assign", {"subcontractor_id": str(first.id)}, headers=HX)
+    assert response.status_code == 422
+    assert "No subcontractor is approved for this agreement." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.request_id == req.id)) == 0
+    services.reactivate(second, work["admin"])  # the client's approval stands: it may work again
+    db.session.commit()
+    assert tp_work.assign(req, second, work["admin"]).subcontractor_id == second.id

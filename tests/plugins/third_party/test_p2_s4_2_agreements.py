@@ -120,3 +120,32 @@ def test_p2_s4_2_expiry_warned_to_both_parties_30_days_ahead_once(work, world, c
         )
     )
     assert deal.number in subject and "2027-10-31" in subject
+
+
+def test_p2_s4_2_a_holder_acts_only_while_the_agreement_it_holds_the_request_under_is_in_force(work, world, clock):
+    deal, person = work["agreements"][0], work["person"]
+    member = agreements.member_of(work["tenant"], person)
+    req = raise_in(work, world)
+    tp_work.assign(req, work["subs"][0], work["admin"])
+    agreements.set_status(deal, "suspended", "资质复审 qualification under review", work["admin"])
+    db.session.commit()
+    refusal = "Your company's agreement for this work is suspended or has ended; the vendor's team takes it over."
+    try:
+        tp_work.acknowledge(req, member, person)
+    except ServiceError as exc:
+        assert str(exc) == refusal
+    else:
+        raise AssertionError("acted under a suspended agreement")
+    assert agreements.set_status(deal, "active", "", work["admin"])  # reinstated: it acts again
+    db.session.commit()
+    assert tp_work.require_holder(req, member).agreement_id == deal.id
+    clock.set(clock.now().replace(year=2027, month=11, day=1, hour=3))  # the agreement ended on 31 October
+    try:
+        tp_work.reply(req, member, person, "还在处理 still on it", [])
+    except ServiceError as exc:
+        assert str(exc) == refusal
+    else:
+        raise AssertionError("acted after its agreement ended")
+    db.session.rollback()
+    db.session.refresh(req)
+    assert req.status == "new" and tp_work.current(req).responded_at is None

@@ -158,3 +158,36 @@ def test_p2_s6_1_4_a_breach_by_hand_needs_its_evidence_and_a_request_the_subcont
     assert breach.evidence["files"][0]["name"] == "access.log"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "access.log" in page
+
+
+def test_p2_s6_1_the_clock_stops_when_anyone_resolves_or_closes_and_unjudged_targets_count_for_neither(
+    work, world, clock
+):
+    """Given at 02:00 (2 h to answer, 8 h to resolve): the vendor's engineer resolves one request at 03:00 and closes
+    another, answered at once by the subcontractor, at 03:00 too; past both due times the sweep records nothing, and
+    the targets not yet due when the request was resolved or closed count neither as met nor as missed."""
+    admin, person, sub = work["admin"], work["person"], work["subs"][0]
+    engineer = world.person("alpha", "vendor_engineer")
+    member = agreements.member_of(work["tenant"], person)
+    resolved_by_vendor = raise_in(work, world, subject="resolved by the vendor")
+    tp_work.assign(resolved_by_vendor, sub, admin)
+    closed_by_vendor = raise_in(work, world, subject="closed by the vendor")
+    tp_work.assign(closed_by_vendor, sub, admin)
+    tp_work.acknowledge(closed_by_vendor, member, person)  # answered at 02:00: in time
+    db.session.commit()
+    clock.advance(hours=1)
+    requests.change_status(resolved_by_vendor, RequestStatus.RESOLVED, engineer, by_client=False, note="远程重启")
+    requests.close_by_vendor(closed_by_vendor, engineer, "重复报修 a duplicate")
+    db.session.commit()
+    clock.advance(hours=10)  # 13:00: both targets of both would have fallen due
+    assert tp_work.sweep_tenant(work["tenant"].id) == 0
+    assert tp_work.sweep_tenant(work["tenant"].id) == 0
+    assert db.session.scalar(select(Breach)) is None
+    for req in (resolved_by_vendor, closed_by_vendor):
+        held = tp_work.current(req)
+        assert held.response_settled and held.resolution_settled  # judged once, never again
+    counts = tp_work.obligation_counts(work["contract"])
+    assert counts["response"] == {"applied": 1, "met": 1, "breached": 0}  # only the answer given in time
+    assert counts["resolution"] == {"applied": 0, "met": 0, "breached": 0}  # nobody judged the subcontractor's
+    record = tp_work.performance(sub)
+    assert (record["held"], record["response_met"], record["resolution_met"], record["breaches"]) == (2, 100, None, 0)

@@ -13,7 +13,7 @@ from saas.core.models import MailMessage
 from saas.disputes.models import Dispute
 from saas.extensions import db
 from saas.notices.models import Notice
-from tests.plugins.third_party.liability_flow import HX, approve, contract_url
+from tests.plugins.third_party.liability_flow import HX, approve, contract_url, never_proposed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -91,3 +91,15 @@ def test_p2_s7_1_no_third_party_or_a_day_to_come_is_refused_and_nothing_written(
         assert db.session.scalar(select(func.count(model.id))) == 0
     form = client.get(url, headers=HX).get_data(as_text=True)
     assert "<html" not in form and 'data-testid="tp-dispute-form"' in form
+
+
+def test_p2_s7_1_the_dispute_form_offers_only_the_subcontractors_that_work_or_worked_on_the_agreement(
+    tp, world, client
+):
+
+    stranger = never_proposed(tp)
+    for role in ("vendor_admin", "client_admin"):  # the client never learns of the vendor's other subcontractors
+        client.sign_in(world.person("alpha", role).email)
+        form = client.get(f"{contract_url(tp)}/disputes/new").get_data(as_text=True)
+        assert tp["sub"].legal_name in form and stranger.legal_name not in form, role
+        client.post_form("/logout")

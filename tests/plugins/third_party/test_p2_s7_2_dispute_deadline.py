@@ -14,7 +14,7 @@ from saas.core.models import MailMessage
 from saas.disputes import services as disputes
 from saas.extensions import db
 from saas.notices.models import Notice
-from tests.plugins.third_party.liability_flow import approve
+from tests.plugins.third_party.liability_flow import approve, never_proposed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY = "third-party-dispute-deadline:"
@@ -117,3 +117,24 @@ def test_p2_s7_2_terminate_goes_through_termination_with_the_dispute_notice(tp, 
     assert (termination.sender_party, termination.clause, termination.refers_to_id) == ("A", "P2-7.2", row.notice_id)
     assert db.session.scalar(select(func.count(Notice.id)).where(Notice.kind == "termination")) == 1
     assert deadlines.holder(row, date(2027, 2, 28)) is None  # the agreement is no longer in force
+
+
+def test_p2_s7_2_a_dispute_names_only_a_subcontractor_that_works_or_worked_on_the_agreement(tp, world, clock):
+    from plugins.third_party.interventions import FieldError
+    from plugins.third_party.liability_models import ThirdPartyDispute
+    from saas.disputes.models import Dispute
+
+    stranger = never_proposed(tp)
+    try:
+        deadlines.open_about(
+            tp["contract"], "B", tp["admin"], {"subcontractor_id": stranger.id, "summary": "谁承担 who answers"}
+        )
+    except FieldError as exc:
+        assert exc.field == "subcontractor_id"
+        assert str(exc) == "Choose a subcontractor that works or worked on this agreement."
+    else:
+        raise AssertionError("a dispute named a subcontractor that never worked on the agreement")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(ThirdPartyDispute.id))) == 0
+    assert db.session.scalar(select(func.count(Dispute.id))) == 0
+    assert _opened(tp, world, clock).subcontractor_id == tp["sub"].id  # the approved one: its deadline runs

@@ -2,12 +2,17 @@
 notes (unless one is shared), other requests, the clients' invoices or another subcontractor's work; they
 acknowledge, reply, arrive and leave, attach files and resolve, and their actions drive the agreement's clocks."""
 
+from datetime import timedelta
 from io import BytesIO
 
+import pytest
 from sqlalchemy import func, select
 
+from plugins.third_party import agreements
 from plugins.third_party import work as tp_work
 from plugins.third_party.models import Assignment
+from saas.core.clock import local_today
+from saas.core.errors import ServiceError
 from saas.extensions import db
 from saas.requests import services as requests
 from saas.requests.models import RequestEvent, SiteVisit
@@ -153,3 +158,100 @@ def test_p2_s4_3_the_client_sees_who_handles_the_request_and_assign_is_refused_w
     )
     assert response.status_code == 200 and work["subs"][1].legal_name in response.get_data(as_text=True)
     assert tp_work.current(req).subcontractor_id == work["subs"][1].id
+
+
+def test_p2_s8_2_a_former_holder_reads_nothing_written_after_it_let_the_request_go(work, world, client, clock):
+    req = given(work, world)
+    client_user, engineer = world.person("alpha", "client_user"), world.person("alpha", "vendor_engineer")
+    before = requests.reply(
+        req, client_user, "Marker-before 机柜在三楼", by_client=True, files=[("before.log", "text/plain", b"b")]
+    )
+    db.session.commit()
+    clock.advance(hours=1)
+    tp_work.release(req, work["admin"])
+    db.session.commit()
+    clock.advance(hours=1)  # after the release: the vendor's own work, not the former holder's business
+    after = requests.reply(
+        req, client_user, "Marker-after 新的密码", by_client=True, files=[("after.log", "text/plain", b"a")]
+    )
+    requests.record_visit(req, engineer, None, clock.now(), None, "Marker-visit-after")
+    db.session.commit()
+    before_file, after_file = (requests.attachments(req, include_internal=False)[e.id][0] for e in (before, after))
+    client.sign_in(work["person"].email)
+    page = client.get(f"{BASE}/work/{req.id}").get_data(as_text=True)
+    assert "Marker-before" in page and "before.log" in page
+    assert "Marker-after" not in page and "after.log" not in page and "Marker-visit-after" not in page
+    assert 'data-testid="tp-visit"' not in page
+    assert client.get(f"{BASE}/work/{req.id}/files/{before_file.id}").data == b"b"
+    assert client.get(f"{BASE}/work/{req.id}/files/{after_file.id}").status_code == 404
+    member = agreements.member_of(work["tenant"], work["person"])
+    assert [e.id for e in tp_work.timeline_for(req, member) if e.id in (before.id, after.id)] == [before.id]
+    # given again, it holds it: it reads everything not internal once more
+    tp_work.assign(req, work["subs"][0], work["admin"])
+    db.session.commit()
+    page = client.get(f"{BASE}/work/{req.id}").get_data(as_text=True)
+    assert "Marker-after" in page and "after.log" in page and "Marker-visit-after" in page
+    assert client.get(f"{BASE}/work/{req.id}/files/{after_file.id}").data == b"a"
+
+
+def _suspended_sub(work, admin):
+    from plugins.third_party import services
+
+    services.suspend(work["subs"][0], "资质复审 qualification under review", admin)
+
+
+def _agreement_suspended(work, admin):
+    agreements.set_status(work["agreements"][0], "suspended", "合同纠纷 in dispute", admin)
+
+
+def _agreement_ended_by_time(work, admin):
+    work["agreements"][0].ends_on = local_today(work["tenant"]) - timedelta(days=1)
+
+
+@pytest.mark.parametrize("stop", [_suspended_sub, _agreement_suspended, _agreement_ended_by_time])
+def test_p2_s8_2_a_holder_suspended_or_out_of_its_agreement_cannot_act_and_writes_nothing(
+    work, world, client, clock, stop
+):
+    req = given(work, world)
+    client.sign_in(work["person"].email)
+    assert client.post_form(f"{BASE}/work/{req.id}/arrive", {"note": "到场"}).status_code == 302
+    visit = db.session.scalar(select(SiteVisit).where(SiteVisit.request_id == req.id))
+    db.session.refresh(req)
+    status = req.status
+    stop(work, work["admin"])
+    db.session.commit()
+    clock.advance(hours=1)
+    events = db.session.scalar(select(func.count(RequestEvent.id)).where(RequestEvent.request_id == req.id))
+    for action, data in (
+        ("acknowledge", {}),
+        ("reply", {"body": "x"}),
+        ("arrive", {}),
+        ("depart", {"visit_id": str(visit.id)}),
+        ("resolve", {"resolution": "x"}),
+    ):
+        response = client.post_form(f"{BASE}/work/{req.id}/{action}", data)
+        assert response.status_code == 422, action
+        assert "suspended or has ended; the vendor&#39;s team takes it over" in response.get_data(as_text=True), action
+    assert db.session.scalar(select(func.count(RequestEvent.id)).where(RequestEvent.request_id == req.id)) == events
+    db.session.refresh(req)
+    db.session.refresh(visit)
+    assert req.status == status and req.resolved_at is None and visit.departed_at is None
+    member = agreements.member_of(work["tenant"], work["person"])
+    with pytest.raises(ServiceError, match="suspended or has ended"):
+        tp_work.require_holder(req, member)
+
+
+def test_p2_s8_2_a_second_arrival_while_on_site_is_refused(work, world, client, clock):
+    req = given(work, world)
+    client.sign_in(work["person"].email)
+    assert client.post_form(f"{BASE}/work/{req.id}/arrive", {"note": "到场"}).status_code == 302
+    clock.advance(minutes=30)
+    again = client.post_form(f"{BASE}/work/{req.id}/arrive", {"note": "又到场"})
+    assert again.status_code == 422
+    assert "You are on site already; record your departure first." in again.get_data(as_text=True)
+    visits = db.session.scalars(select(SiteVisit).where(SiteVisit.request_id == req.id)).all()
+    assert len(visits) == 1
+    assert client.post_form(f"{BASE}/work/{req.id}/depart", {"visit_id": str(visits[0].id)}).status_code == 302
+    clock.advance(minutes=30)
+    assert client.post_form(f"{BASE}/work/{req.id}/arrive", {"note": "再次到场"}).status_code == 302  # left: again
+    assert db.session.scalar(select(func.count(SiteVisit.id)).where(SiteVisit.request_id == req.id)) == 2
