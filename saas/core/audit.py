@@ -146,6 +146,8 @@ ACTION_LABELS = {
     "claims.settled": _l("Damages claim settled"),
     "satisfaction.rated": _l("Request rated by the client (§12.3)"),
     "satisfaction.rating_changed": _l("Request's rating changed by the client"),
+    "satisfaction.policy_saved": _l("Evaluation weights and thresholds saved (§11.2)"),
+    "satisfaction.measure_updated": _l("Improvement measure updated (§11.3)"),
 }
 
 

@@ -1,10 +1,13 @@
-"""Demo activity: the first client's agreement signed by both parties, and a week of requests replayed on it."""
+"""Demo activity: the first client's agreement signed by both parties, its past months' requests, and a week of
+requests replayed on it."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from saas.core.clock import frozen_at, local_date, now
+from saas.billing.periods import periods_between
+from saas.core.clock import frozen_at, local_date, local_today, now
 from saas.core.models import Client, Role
 from saas.core.people import first_member
 from saas.extensions import db
@@ -13,6 +16,64 @@ from saas.requests.models import Channel, RequestStatus
 from saas.team.models import TeamMember
 
 S = RequestStatus
+
+
+#: Each past month's requests: category, subject, hours to the first answer and to the fix (7x24 or office hours).
+USUAL_MONTH = (
+    ("REMOTE", "邮箱同步失败 Mailbox not syncing", 0.5, 3),
+    ("FAULT", "核心数据库连接数告警 Database connections alarm", 1, 5),
+    ("CONSULT", "年度巡检安排咨询 Yearly inspection planning", 2, 6),
+)
+#: The month the service fell short: answers past the agreement's hours, a fix past its target (§8.1.2, §8.1.3).
+BAD_MONTH = (
+    ("REMOTE", "共享盘无法访问 Shared drive unreachable", 6, 9),
+    ("FAULT", "防火墙策略失效 Firewall rules not applied", 3, 80),
+    ("CONSULT", "服务器扩容咨询 Server expansion question", 12, 20),
+)
+
+
+def history_months(tenant, contract) -> list:
+    """The agreement's past periods the demo fills with ordinary requests: all but the last two ended ones (the
+    service credits' demo plays those) and the current one."""
+    today = local_today(tenant)
+    ended = [p for p in periods_between(contract.effective_date, contract.effective_date, today) if p.end <= today]
+    return ended[:-2]
+
+
+def bad_month(months: list):
+    """The past month the service fell short in (the evaluation's demo opens its improvement measure)."""
+    return months[-2] if len(months) >= 2 else None
+
+
+def seed_history(tenant) -> None:
+    """Replay the agreement's past months: three requests each, answered and fixed within the agreement's hours and
+    closed by the client, but for one month that fell short."""
+    client = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).first()
+    contract = services.contract_in_force(tenant, client.id) if client else None
+    engineer = first_member(tenant, Role.VENDOR_ENGINEER)
+    client_user = first_member(tenant, Role.CLIENT_USER, client.id) if client else None
+    if contract is None or engineer is None or client_user is None:
+        return
+    cats = {c.code: c for c in services.categories(tenant)}
+    zone = ZoneInfo(tenant.timezone)
+    months = history_months(tenant, contract)
+    bad = bad_month(months)
+    for month in months:
+        day = month.start + timedelta(days=3)
+        for code, subject, answer, fix in BAD_MONTH if month is bad else USUAL_MONTH:
+            while day.weekday() >= 5:  # raised on a working day, at ten in the morning
+                day += timedelta(days=1)
+            with frozen_at(datetime.combine(day, time(10), zone)) as clock:
+                data = {"category_id": cats[code].id, "subject": subject, "description": subject.split(" ")[0]}
+                req = services.create_request(tenant, client.id, data, client_user)
+                clock.advance(hours=answer)
+                services.reply(req, engineer, "已收到，正在处理。We are on it.", by_client=False)
+                clock.advance(hours=fix - answer)
+                services.change_status(req, S.RESOLVED, engineer, by_client=False, note="已处理。Done.")
+                clock.advance(hours=2)
+                services.change_status(req, S.CLOSED, client_user, by_client=True)
+            day += timedelta(days=4)
+    db.session.flush()
 
 
 def seed_activity(tenant) -> None:

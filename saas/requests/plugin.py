@@ -58,12 +58,13 @@ def saas_demo_data(tenant, session):
     # rules on the categories, then a week of requests assigned by those rules.
     from saas.calendars.demo import seed_calendars
     from saas.requests import services as requests
-    from saas.requests.demo import seed_activity
+    from saas.requests.demo import seed_activity, seed_history
     from saas.team.demo import seed_team
 
     always, office = seed_calendars(tenant)
     requests.add_standard_categories(tenant, always=always, office=office)
     seed_team(tenant, session)
+    seed_history(tenant)
     seed_activity(tenant)
 
 

@@ -97,3 +97,14 @@ def saas_demo_data(tenant, session):
     from saas.satisfaction.demo import seed_ratings
 
     seed_ratings(tenant)
+
+
+@hookimpl(wrapper=True, specname="saas_demo_data")
+def evaluations_demo(tenant, session):
+    """Once every domain has played its demo (the service credits' late months among them), each ended payment
+    cycle is evaluated on the day its survey closed."""
+    from saas.satisfaction.evaluation_demo import seed_evaluations
+
+    result = yield
+    seed_evaluations(tenant)
+    return result
