@@ -146,6 +146,12 @@ ACTION_LABELS = {
     "claims.settled": _l("Damages claim settled"),
     "satisfaction.rated": _l("Request rated by the client (§12.3)"),
     "satisfaction.rating_changed": _l("Request's rating changed by the client"),
+    "satisfaction.question_added": _l("Survey question added (annex 9)"),
+    "satisfaction.question_changed": _l("Survey question changed"),
+    "satisfaction.question_activated": _l("Survey question put back in use"),
+    "satisfaction.question_deactivated": _l("Survey question taken out of use"),
+    "satisfaction.panel_added": _l("Person put back on the survey panel"),
+    "satisfaction.panel_removed": _l("Person taken off the survey panel"),
 }
 
 
