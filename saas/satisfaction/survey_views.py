@@ -37,6 +37,7 @@ def _labels() -> dict:
         "text": surveys.question_text,
         "period": surveys.period_label,
         "is_open": surveys.is_open,
+        "open_until": surveys.open_until,
     }
 
 

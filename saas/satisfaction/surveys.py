@@ -350,7 +350,7 @@ def _mail(invite: SurveyInvite, kind: str) -> int:
                 start=survey.period_start.isoformat(),
                 end=(survey.period_end - timedelta(days=1)).isoformat(),
                 link=link,
-                closes=local_date(survey.contract.tenant, survey.closes_at - timedelta(seconds=1)).isoformat(),
+                closes=open_until(survey),
             )
         )
         return subject, body
@@ -415,6 +415,11 @@ def send_reminders(tenant: Tenant, at: datetime) -> int:
 def period_label(survey: Survey) -> str:
     """The survey's period as its first and last day."""
     return f"{survey.period_start.isoformat()} – {(survey.period_end - timedelta(days=1)).isoformat()}"
+
+
+def open_until(survey: Survey) -> str:
+    """The survey's last day to answer, in its tenant's calendar (it closes at the next local midnight)."""
+    return local_date(survey.contract.tenant, survey.closes_at - timedelta(microseconds=1)).isoformat()
 
 
 def is_open(survey: Survey, at: datetime | None = None) -> bool:
