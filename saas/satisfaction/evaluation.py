@@ -41,10 +41,6 @@ from saas.satisfaction.models import (
     ImprovementMeasure,
     MeasureStatus,
     RequestRating,
-    Survey,
-    SurveyAnswer,
-    SurveyInvite,
-    SurveyResponse,
 )
 
 #: The weights and thresholds a tenant starts with (§11.2); the vendor changes them in its settings.
@@ -295,41 +291,20 @@ def _median_hours(tenant: Tenant, found: dict, resolved: list) -> None:
 
 
 def survey_figures(places: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
-    """Per (agreement, period) with a survey: invited, answered, and the answers' count and sum."""
-    if not places:
-        return {}
-    contract_ids = sorted({c for c, _i in places})
-    wanted = set(places)
-    surveys = {
-        sid: (cid, index)
-        for sid, cid, index in db.session.execute(
-            select(Survey.id, Survey.contract_id, Survey.period_index).where(among(Survey.contract_id, contract_ids))
-        ).all()
-        if (cid, index) in wanted
+    """Per (agreement, period) with a survey, the figures frozen on its evaluation: invited, answered, the
+    answers' count and sum, and the average per criterion."""
+    from saas.satisfaction.surveys import figures_by_period
+
+    return {
+        place: {
+            "invited": row["invited"],
+            "responses": row["responses"],
+            "answers": row["answers"],
+            "answer_sum": row["answer_sum"],
+            "by_criterion": {c: str(avg) for c, avg in sorted(row["by_criterion"].items())},
+        }
+        for place, row in figures_by_period(places).items()
     }
-    if not surveys:
-        return {}
-    out = {place: {"invited": 0, "responses": 0, "answers": 0, "answer_sum": 0} for place in surveys.values()}
-    for sid, invited in db.session.execute(
-        select(SurveyInvite.survey_id, func.count(SurveyInvite.id))
-        .where(among(SurveyInvite.survey_id, list(surveys)))
-        .group_by(SurveyInvite.survey_id)
-    ).all():
-        out[surveys[sid]]["invited"] = invited
-    for sid, responses in db.session.execute(
-        select(SurveyResponse.survey_id, func.count(SurveyResponse.id))
-        .where(among(SurveyResponse.survey_id, list(surveys)))
-        .group_by(SurveyResponse.survey_id)
-    ).all():
-        out[surveys[sid]]["responses"] = responses
-    for sid, answers, total in db.session.execute(
-        select(SurveyAnswer.survey_id, func.count(SurveyAnswer.id), func.sum(SurveyAnswer.score))
-        .where(among(SurveyAnswer.survey_id, list(surveys)))
-        .group_by(SurveyAnswer.survey_id)
-    ).all():
-        out[surveys[sid]]["answers"] = answers
-        out[surveys[sid]]["answer_sum"] = int(total or 0)
-    return out
 
 
 # The chunk of the job ------------------------------------------------------------------------------------------------

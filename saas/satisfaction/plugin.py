@@ -5,7 +5,7 @@ data through the hooks."""
 from flask_babel import lazy_gettext as _l
 
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES
-from saas.core.plugins import NavItem, Obligation, PeriodicJob, RequestSection, hookimpl
+from saas.core.plugins import DashboardCard, NavItem, Obligation, PeriodicJob, RequestSection, hookimpl
 from saas.satisfaction import models  # noqa: F401  (register the tables)
 
 
@@ -13,17 +13,11 @@ from saas.satisfaction import models  # noqa: F401  (register the tables)
 def saas_blueprints():
     from saas.satisfaction.evaluation_views import bp as evaluations_bp
     from saas.satisfaction.evaluation_views import portal_bp as portal_evaluations_bp
+    from saas.satisfaction.survey_views import bp as surveys_bp  # adds the survey link's route to link_bp
+    from saas.satisfaction.survey_views import portal_bp as portal_surveys_bp
     from saas.satisfaction.views import link_bp, portal_bp
 
-    return [portal_bp, link_bp, evaluations_bp, portal_evaluations_bp]
-
-
-@hookimpl
-def saas_nav_items(tenant, membership):
-    return [
-        NavItem(_l("Evaluations"), "evaluations.index", VENDOR_ROLES, order=14),
-        NavItem(_l("Evaluations"), "portal_evaluations.portal_index", CLIENT_ROLES, order=16),
-    ]
+    return [portal_bp, link_bp, surveys_bp, portal_surveys_bp, evaluations_bp, portal_evaluations_bp]
 
 
 @hookimpl
@@ -33,13 +27,15 @@ def saas_migration_dirs():
 
 @hookimpl
 def saas_periodic_jobs():
-    from saas.satisfaction.tasks import ask_for_ratings, remind_overdue_measures, run_evaluations
+    from saas.satisfaction.tasks import ask_for_ratings, remind_overdue_measures, run_evaluations, run_surveys
 
     return [
         PeriodicJob(ask_for_ratings, cron="*/10 * * * *", queue="mail", timeout=600),
         # 01:40 in Shanghai: after the night's billing run (00:30) and credits (00:20), on the day's closed surveys.
         PeriodicJob(run_evaluations, cron="40 17 * * *", queue="billing", timeout=1800),
         PeriodicJob(remind_overdue_measures, cron="0 1 * * *", queue="mail", timeout=600),
+        # 16:20 UTC is 00:20 in Shanghai: the period that ended at midnight has its survey opened that morning.
+        PeriodicJob(run_surveys, cron="20 16 * * *", queue="mail", timeout=1800),
     ]
 
 
@@ -78,6 +74,29 @@ def saas_contract_obligations(contract):
 
 
 @hookimpl
+def saas_nav_items(tenant, membership):
+    return [
+        NavItem(_l("Evaluations"), "evaluations.index", VENDOR_ROLES, order=14),
+        NavItem(_l("Surveys"), "surveys.index", VENDOR_ROLES, order=27),
+        NavItem(_l("Surveys"), "portal_surveys.portal_index", CLIENT_ROLES, order=14),
+        NavItem(_l("Evaluations"), "portal_evaluations.portal_index", CLIENT_ROLES, order=16),
+    ]
+
+
+@hookimpl
+def saas_dashboard_cards(tenant, membership):
+    """The open surveys the client's person has not answered yet, while there are any."""
+    from saas.satisfaction.surveys import to_answer_count
+
+    if not membership.role_enum.is_client or membership.client_id is None:
+        return []
+    count = to_answer_count(tenant, membership.client_id, membership.user_id)
+    if not count:
+        return []
+    return [DashboardCard(_l("Surveys to answer"), count, "portal_surveys.portal_index", CLIENT_ROLES, order=15)]
+
+
+@hookimpl
 def saas_request_sections(req, membership):
     """The client's rating of the request (§12.3), to the vendor's people and to the request's client."""
     from markupsafe import Markup
@@ -94,9 +113,10 @@ def saas_request_sections(req, membership):
 
 @hookimpl(trylast=True)  # once the requests demo has resolved its requests
 def saas_demo_data(tenant, session):
-    from saas.satisfaction.demo import seed_ratings
+    from saas.satisfaction.demo import seed_ratings, seed_surveys
 
     seed_ratings(tenant)
+    seed_surveys(tenant)
 
 
 @hookimpl(wrapper=True, specname="saas_demo_data")

@@ -7,9 +7,7 @@ RATING_LINK_DAYS."""
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +21,7 @@ from saas.core.models import Membership, Role, Tenant, User
 from saas.core.parsing import clean_text
 from saas.extensions import db
 from saas.requests.models import RequestStatus, ServiceRequest
+from saas.satisfaction.links import SignedLink, still_of_the_client
 from saas.satisfaction.models import RatingAsk, RequestRating
 
 #: How long the e-mailed link works.
@@ -104,36 +103,25 @@ def rate(req: ServiceRequest, user: User, score, comment: str = "") -> RequestRa
 # The e-mailed link -------------------------------------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="request-rating")
+RATING_LINK = SignedLink("request-rating")
 
 
 def link_token(ask: RatingAsk) -> str:
     """The signed token of an ask's link: its tenant (so the link finds its row under row-level security), id and
     nonce."""
-    return _serializer().dumps([ask.tenant_id, ask.id, ask.nonce])
+    return RATING_LINK.token(ask)
 
 
 def tenant_of_token(token: str) -> int | None:
     """The tenant a well-signed token names, before its row is read; None when forged or malformed."""
-    try:
-        tenant_id, _ident, _nonce = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    return tenant_id if isinstance(tenant_id, int) else None
+    return RATING_LINK.tenant_of(token)
 
 
 def ask_of_token(token: str) -> tuple[RatingAsk | None, str]:
     """(the ask, "") for a link that may be used now; else (the ask or None, why not: "invalid", "used",
     "expired" or "reopened")."""
-    try:
-        tenant_id, ident, nonce = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None, "invalid"
-    ask = db.session.get(RatingAsk, ident) if isinstance(ident, int) else None
-    if ask is None or ask.tenant_id != tenant_id or not secrets.compare_digest(str(ask.nonce), str(nonce)):
-        return None, "invalid"
-    if not _still_of_the_client(ask):  # the requester left the client, or was switched off, since it was asked
+    ask = RATING_LINK.row_of(RatingAsk, token)
+    if ask is None or not still_of_the_client(ask):  # the requester left the client, or was switched off
         return None, "invalid"
     if ask.used_at is not None:
         return ask, "used"
@@ -142,17 +130,6 @@ def ask_of_token(token: str) -> tuple[RatingAsk | None, str]:
     if ask.request.status not in RATEABLE:
         return ask, "reopened"
     return ask, ""
-
-
-def _still_of_the_client(ask: RatingAsk) -> bool:
-    member = db.session.scalar(
-        select(Membership.id).where(
-            Membership.tenant_id == ask.tenant_id,
-            Membership.user_id == ask.user_id,
-            Membership.client_id == ask.client_id,
-        )
-    )
-    return member is not None and ask.user.active
 
 
 def rate_by_link(token: str, score, comment: str = "") -> RequestRating:

@@ -91,3 +91,22 @@ def remind_overdue_measures() -> int:
             reminded += remind_overdue(tenant, local_today(tenant))
             db.session.commit()
     return reminded
+
+
+@task
+def run_surveys() -> int:
+    """Daily: open each agreement's survey of the period that has just ended, with its invitations, and send the
+    reminders due (3 and 7 days after opening); a re-run opens and reminds nothing twice. Returns the number of
+    surveys opened and reminders sent."""
+    from saas.satisfaction.surveys import open_surveys, send_reminders
+
+    done = 0
+    at = now()
+    for tenant in db.session.scalars(
+        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
+        with dbscope.tenant(tenant.id):
+            done += open_surveys(tenant, at)
+            done += send_reminders(tenant, at)
+            db.session.commit()
+    return done

@@ -45,6 +45,8 @@ from saas.notices.services import send_notice
 from saas.requests.breaches import record_below_standard
 from saas.requests.services import attach, create_request, timeline
 from saas.requests.services import categories as request_categories
+from saas.satisfaction.surveys import open_survey
+from saas.satisfaction.surveys import questions as survey_questions
 from saas.team.services import add_certificate, save_member, save_rule, set_contract_engineers
 from saas.testing.fixtures import contract_data, test_database_kind
 from tests.conftest import service_credit
@@ -62,6 +64,8 @@ PUBLIC = {
     "auth.invitation": "the signed token is the authorisation (tested in test_people)",
     "satisfaction_link.rate_link": "the signed single-use token, which names its tenant, is the authorisation "
     "(tests/satisfaction)",
+    "satisfaction_link.survey_link": "the signed single-use token of a survey invitation, which names its tenant, is "
+    "the authorisation (tests/satisfaction/test_s11_2_survey.py)",
     "api.list_requests": "token-authenticated JSON API; isolation tested in tests/api",
     "api.create_request": "token-authenticated JSON API; isolation tested in tests/api",
     "api.read_request": "token-authenticated JSON API; isolation tested in tests/api",
@@ -205,6 +209,7 @@ def rows_of(tenant, client, person, vendor_admin, db):
     )
     invitation = invite(tenant, email=f"invitee-{client.id}@example.com", role="client_user", client_id=client.id)
     evaluation, measure = evaluated(tenant, contract, db)
+    survey = open_survey(contract, 0, now())  # the January survey, its panel (the client's people) invited
     api_token, _secret = create_token(tenant, f"Token {client.id}", ["requests:read"], client.id, vendor_admin)
     db.session.commit()
     delivery = db.session.scalar(
@@ -246,6 +251,8 @@ def rows_of(tenant, client, person, vendor_admin, db):
         "claim_file_id": claim.files[0].id,
         "evaluation_id": evaluation.id,
         "measure_id": measure.id,
+        "survey_id": survey.id,
+        "question_id": survey_questions(tenant)[0].id,
         "category_id": category.id,
         "service_id": service.id,
         "name": "payments_bank",

@@ -186,7 +186,13 @@ def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, world,
     assert (e1.period_index, e1.period_start, e1.period_end) == (1, date(2028, 2, 29), date(2028, 3, 31))
     assert (e1.response_score, e1.resolution_score) == (Decimal("0.0"), Decimal("0.0"))
     assert e1.quality_score == Decimal("100.0")  # no reopening, no §8.1.1 breach, no rating
-    assert e1.inputs["survey"] == {"invited": 0, "responses": 3, "answers": 3, "answer_sum": 7}
+    assert e1.inputs["survey"] == {
+        "invited": 0,
+        "responses": 3,
+        "answers": 3,
+        "answer_sum": 7,
+        "by_criterion": {"survey": "2.33"},
+    }
     assert e1.survey_score == Decimal("33.3")  # average 7/3 on 1–5 → 25 × (2.333 − 1)
     assert e1.score == Decimal("26.7")  # (0 + 0 + 20 × 100 + 20 × 33.3) / 100
     assert e1.below_threshold
