@@ -17,7 +17,7 @@
         borderColor: colour,
         backgroundColor: spec.type === "bar" ? colour : colour + "33",
         spanGaps: false,
-        tension: 0.2
+        tension: 0
       };
     });
     var y = {beginAtZero: true};
