@@ -80,7 +80,7 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel -q update -i saas/translations/messages.pot -d saas/translations -l zh_Hans_CN --no-fuzzy-matching
 
 bench: setup services
-	$(BIN)/python -m bench.run && $(BIN)/python -m bench.requests && $(BIN)/python -m bench.billing
+	$(BIN)/python -m bench.run && $(BIN)/python -m bench.requests && $(BIN)/python -m bench.billing && $(BIN)/python -m bench.evaluations
 
 clean:
 	rm -rf $(VENV) node_modules saas/static/vendor instance test-artifacts
