@@ -76,7 +76,12 @@ def assign(req: ServiceRequest, subcontractor: Subcontractor | None, actor: User
     held = current(req)
     if held is not None and held.subcontractor_id == subcontractor.id:
         raise ServiceError(_("%(name)s holds this request already.", name=subcontractor.legal_name))
-    if not may_work_on(req.contract, subcontractor):  # approval withdrawn, or suspended (Part 2 §4.1)
+    if not subcontractor.active:
+        raise FieldError(
+            _("%(name)s is suspended: it takes no work until it is reinstated.", name=subcontractor.legal_name),
+            "subcontractor_id",
+        )
+    if not may_work_on(req.contract, subcontractor):  # approval never given or withdrawn (Part 2 §4.1)
         raise FieldError(
             _(
                 "%(name)s is not approved by the client for this agreement (Part 2 §4.1).",

@@ -181,12 +181,16 @@ def test_p2_s4_1_no_assignment_once_the_approval_is_withdrawn_or_the_subcontract
     services.suspend(second, "资质复审 qualification under review", work["admin"])
     db.session.commit()
     req = raise_in(work, world)
-    for sub in (first, second):  # both still have an annex 6 agreement in force that covers the request
+    refusals = {
+        first: f"{first.legal_name} is not approved by the client for this agreement (Part 2 §4.1).",
+        second: f"{second.legal_name} is suspended: it takes no work until it is reinstated.",
+    }
+    for sub, refusal in refusals.items():  # both still have an annex 6 agreement in force that covers the request
         try:
             tp_work.assign(req, sub, work["admin"])
         except FieldError as exc:
             assert exc.field == "subcontractor_id"
-            assert str(exc) == f"{sub.legal_name} is not approved by the client for this agreement (Part 2 §4.1)."
+            assert str(exc) == refusal
         else:
             raise AssertionError(f"{sub.legal_name} took the request")
     db.session.rollback()
