@@ -265,6 +265,28 @@ def agreements_of_contract(contract: Contract) -> list[Agreement]:
     ).all()
 
 
+def annex_lines(contract: Contract) -> list[str]:
+    """Annex 6 as the rendered agreement lists it (Part 2 §4.2): each third-party agreement attached and not ended
+    early, with whom, for what, its term and the SHA-256 of the signed file (the fee stays between the vendor and
+    the subcontractor)."""
+    return [
+        _(
+            "%(number)s with %(name)s (unified social credit code %(uscc)s): %(services)s; %(start)s to %(end)s; "
+            "signed contract %(file)s, SHA-256 %(sha)s",
+            number=row.number,
+            name=row.subcontractor.legal_name,
+            uscc=row.subcontractor.uscc,
+            services=", ".join(sorted(service_label(s) for s in services_of(row))) or "—",
+            start=row.starts_on.isoformat(),
+            end=row.ends_on.isoformat(),
+            file=row.filename,
+            sha=row.sha256,
+        )
+        for row in agreements_of_contract(contract)
+        if row.status != AgreementStatus.ENDED
+    ]
+
+
 def agreements_of(subcontractor: Subcontractor) -> list[Agreement]:
     return db.session.scalars(
         select(Agreement).where(Agreement.subcontractor_id == subcontractor.id).order_by(Agreement.id.desc())

@@ -126,6 +126,16 @@ def saas_periodic_jobs():
 
 
 @hookimpl
+def saas_contract_annexes(contract):
+    """Annex 6 of the rendered agreement: the third-party agreements attached to it (Part 2 §4.2)."""
+    from plugins.third_party.agreements import annex_lines
+    from saas.core.plugins import ContractAnnex
+
+    lines = annex_lines(contract)
+    return [ContractAnnex(6, tuple(lines))] if lines else []
+
+
+@hookimpl
 def saas_contract_sections(contract, membership):
     """The subcontractors approved for the agreement, to vendor staff and to the client's own people."""
     from flask import render_template

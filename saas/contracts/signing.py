@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -17,6 +18,7 @@ from saas.core import audit
 from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.money import format_money, quantize
+from saas.core.plugins import plugin_manager
 from saas.extensions import db
 
 LANGUAGES = ("zh_Hans_CN", "en")
@@ -48,8 +50,24 @@ def render(template: str, contract: Contract, language: str, **context) -> str:
 
 
 def render_document(contract: Contract, language: str, version: int) -> str:
-    """The agreement itself in one language (§14)."""
-    return render(f"contracts/document/agreement_{language}.html", contract, language, version=version)
+    """The agreement itself in one language (§14), with what the domains and plugins attach to its annexes."""
+    return render(
+        f"contracts/document/agreement_{language}.html",
+        contract,
+        language,
+        version=version,
+        annexes=annex_items(contract, language),
+    )
+
+
+def annex_items(contract: Contract, language: str) -> dict[int, list[str]]:
+    """The lines each annex lists (saas_contract_annexes), in the document's language, in a stable order."""
+    found: dict[int, list[str]] = {}
+    with force_locale(language):
+        for group in plugin_manager().for_tenant(contract.tenant).saas_contract_annexes(contract=contract):
+            for annex in group:
+                found.setdefault(annex.number, []).extend(annex.items)
+    return found
 
 
 def sha256(html: str) -> str:

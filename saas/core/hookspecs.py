@@ -70,6 +70,12 @@ def saas_contract_sections(contract, membership):
 
 
 @hookspec
+def saas_contract_annexes(contract):
+    """Return a list of ContractAnnex(number, items): lines the rendered agreement lists under its annex `number`
+    (e.g. annex 6, the third-party agreements attached), in the document's language (called under force_locale)."""
+
+
+@hookspec
 def saas_request_sections(req, membership):
     """Return a list of RequestSection blocks to show on service request `req`'s page to `membership` (either party)."""
 

@@ -334,6 +334,14 @@ def merge_obligations(groups) -> list[Obligation]:
 
 
 @dataclass(frozen=True)
+class ContractAnnex:
+    """Lines the rendered agreement lists under one of its annexes (Part 3, 说明一), from the domain that holds them."""
+
+    number: int
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ContractSection:
     """A block another domain shows on a contract's page (e.g. its open requests at termination, §10.4)."""
 

@@ -558,3 +558,42 @@ def test_hook_saas_request_created_for_the_tenants_that_enabled_it(
         assert len(plugin.seen) == 1  # beta has not enabled it
     finally:
         pm.unregister(plugin)
+
+
+class ListsAnAnnex:
+    """A stand-in plugin listing one line under annex 3, in the document's language."""
+
+    @hookimpl
+    def saas_contract_annexes(self, contract):
+        from flask_babel import get_locale
+
+        from saas.core.plugins import ContractAnnex
+
+        return [ContractAnnex(3, (f"Plan {contract.number} ({get_locale()})",))]
+
+
+def test_hook_saas_contract_annexes_lists_lines_under_the_annex_in_each_language(
+    app, db, world, enable_plugin, make_contract
+):
+    from flask import g
+
+    from saas.contracts import signing
+    from saas.core.plugins import plugin_manager
+
+    contract = make_contract(world.tenant("alpha"), world.clients("alpha")[0])
+    plain = signing.render_document(contract, "en", 1)
+    pm = plugin_manager()
+    plugin = ListsAnAnnex()
+    pm.register(plugin, name="annex_test")
+    try:
+        assert signing.render_document(contract, "en", 1) == plain  # installed, not enabled: nothing listed
+        enable_plugin(world.tenant("alpha"), "annex_test")
+        g.pop("_enabled_plugins", None)
+        english = signing.render_document(contract, "en", 1)
+        chinese = signing.render_document(contract, "zh_Hans_CN", 1)
+        assert f"<li>Plan {contract.number} (en)</li>" in english
+        assert f"<li>Plan {contract.number} (zh_Hans_CN)</li>" in chinese
+        assert english.index("Annex 3</span>") < english.index(f"Plan {contract.number}") < english.index("Annex 4<")
+        assert signing.render_document(contract, "en", 1) == english  # the same data, the same bytes
+    finally:
+        pm.unregister(plugin)

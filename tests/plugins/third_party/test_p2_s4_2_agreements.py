@@ -149,3 +149,22 @@ def test_p2_s4_2_a_holder_acts_only_while_the_agreement_it_holds_the_request_und
     db.session.rollback()
     db.session.refresh(req)
     assert req.status == "new" and tp_work.current(req).responded_at is None
+
+
+def test_p2_s4_2_the_rendered_agreement_lists_its_third_party_agreements_as_annex_6(work):
+    from saas.contracts import signing
+
+    first, second = work["agreements"]
+    agreements.set_status(second, "ended", "合作结束 ended", work["admin"])
+    db.session.commit()
+    chinese = signing.render_document(work["contract"], "zh_Hans_CN", 2)
+    english = signing.render_document(work["contract"], "en", 2)
+    for text in (chinese, english):
+        assert first.number in text and first.sha256 in text and work["subs"][0].uscc in text
+        assert second.number not in text  # ended early: no longer part of the agreement
+        assert "2000.00" not in text  # the fee stays between the vendor and the subcontractor
+    assert "Remote support" in english and "远程技术支持" in chinese and "统一社会信用代码" in chinese
+    assert english.index("Annex 6</span>") < english.index(first.number) < english.index("Annex 7</span>")
+    # the text each party signs is fixed: the same data gives the same bytes
+    assert signing.render_document(work["contract"], "en", 2) == english
+    assert work["agreements"][0].number not in signing.render_document(work["other_contract"], "en", 2)
