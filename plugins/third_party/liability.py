@@ -23,7 +23,7 @@ from plugins.third_party.liability_models import (
 )
 from plugins.third_party.models import Proposal, ProposalStatus, Subcontractor
 from plugins.third_party.services import IN_FORCE, FieldError
-from saas.billing.models import Invoice, PaymentAllocation
+from saas.billing.models import CreditEntry, Invoice, PaymentAllocation
 from saas.billing.payments import lock
 from saas.contracts.models import Contract
 from saas.core import audit
@@ -66,13 +66,23 @@ class Cap:
 
 def fees_paid(contract: Contract) -> Decimal:
     """What Party A has paid Party B under the agreement: every allocation to its invoices, the negative rows of a
-    reversed payment (a bounced cheque) included."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(PaymentAllocation.amount), 0))
-        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
-        .where(PaymentAllocation.tenant_id == contract.tenant_id, Invoice.contract_id == contract.id)
+    reversed payment (a bounced cheque) included, less what credit notes on its invoices gave back as the client's
+    credit (money counted once already where it was paid: applied to a later invoice, it would count twice)."""
+    invoices = select(Invoice.id).where(Invoice.tenant_id == contract.tenant_id, Invoice.contract_id == contract.id)
+    allocated = db.session.scalar(
+        select(func.coalesce(func.sum(PaymentAllocation.amount), 0)).where(
+            PaymentAllocation.tenant_id == contract.tenant_id, PaymentAllocation.invoice_id.in_(invoices)
+        )
     )
-    return quantize(Decimal(total or 0), contract.currency)
+    given_back = db.session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+            CreditEntry.tenant_id == contract.tenant_id,
+            CreditEntry.invoice_id.in_(invoices),
+            CreditEntry.payment_id.is_(None),  # a credit note's, not an overpayment's or a reversal's
+            CreditEntry.amount > 0,
+        )
+    )
+    return quantize(Decimal(allocated or 0) - Decimal(given_back or 0), contract.currency)
 
 
 def cap_of(contract: Contract, *, leaving_out: ThirdPartyClaim | None = None) -> Cap:

@@ -105,3 +105,30 @@ def test_p2_s3_1_two_claims_at_once_never_pass_the_cap_together(tp, world, clock
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ThirdPartyClaim.id))) == 1
     assert liability.cap_of(tp["contract"]).remaining == invoice.total - Decimal("2000.00")
+
+
+def test_p2_s3_1_money_a_credit_note_gives_back_counts_once_wherever_it_is_applied(tp, world, clock):
+    from datetime import date
+
+    from saas.billing import payments
+    from saas.billing import services as billing
+    from saas.billing.corrections import issue_credit_note
+    from saas.billing.models import Invoice
+
+    approve(tp, world)
+    november = bill_november(tp, clock)
+    pay(tp, str(november.total), invoice=november)
+    assert liability.cap_of(tp["contract"]).paid == november.total
+    issue_credit_note(november, Decimal("300.00"), "远程支持少提供一周 a week not delivered", tp["admin"])
+    db.session.commit()
+    # the 300.00 is the client's credit again: not a fee paid for this agreement's services
+    assert liability.cap_of(tp["contract"]).paid == november.total - Decimal("300.00")
+    billing.bill(tp["tenant"], [tp["contract"].id], date(2027, 1, 2))
+    db.session.commit()
+    december = db.session.scalars(
+        select(Invoice).where(Invoice.contract_id == tp["contract"].id).order_by(Invoice.id.desc())
+    ).first()
+    payments.apply_credit(december)
+    db.session.commit()
+    # applied to December it counts there, and only there: the client has paid November's total, once
+    assert liability.cap_of(tp["contract"]).paid == november.total
