@@ -334,7 +334,7 @@ def route(req: ServiceRequest) -> object | None:
             continue
         if work.current(req) is not None:
             return None
-        rule = _("transfer of obligations %(number)s (Part 2 §4.3)", number=transfer.number)
+        rule = transfer.number  # the same in both languages: the timeline names the transfer that routed it
         try:
             return work.assign(req, transfer.subcontractor, None, rule=rule)
         except ServiceError:  # suspended since, or its annex 6 no longer covers it: the next transfer, or the vendor

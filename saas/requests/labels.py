@@ -64,6 +64,13 @@ EVENT_LABELS = {
     "materials": _l("Technical materials"),
 }
 
+#: How a request came to its engineer (saas.team.services.choose_assignee); any other rule is shown as written.
+ASSIGNMENT_RULE_LABELS = {
+    "role": _l("by the category's role"),
+    "role_named": _l("by the category's role, an engineer named on the agreement"),
+    "named": _l("an engineer named on the agreement"),
+}
+
 
 def install(app):
     """Template filters for the requests domain's codes."""
@@ -79,6 +86,7 @@ def install(app):
         breach_kind=label(BREACH_LABELS),
         request_event=label(EVENT_LABELS),
         move_label=label(MOVE_LABELS),
+        assignment_rule=label(ASSIGNMENT_RULE_LABELS),
     )
 
 
