@@ -13,9 +13,11 @@ from saas.satisfaction import models  # noqa: F401  (register the tables)
 def saas_blueprints():
     from saas.satisfaction.evaluation_views import bp as evaluations_bp
     from saas.satisfaction.evaluation_views import portal_bp as portal_evaluations_bp
+    from saas.satisfaction.report_views import bp as reports_bp
+    from saas.satisfaction.report_views import portal_bp as portal_reports_bp
     from saas.satisfaction.views import link_bp, portal_bp
 
-    return [portal_bp, link_bp, evaluations_bp, portal_evaluations_bp]
+    return [portal_bp, link_bp, evaluations_bp, portal_evaluations_bp, reports_bp, portal_reports_bp]
 
 
 @hookimpl
