@@ -69,6 +69,8 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
 
     if not spec["labels"] or not spec["datasets"]:
         return Markup("")
+    columns = min(len(spec["datasets"]), 3)
+    height += 22 * (-(-len(spec["datasets"]) // columns) - 1)  # room for every row of the legend
     colours = [d.get("colour") or PALETTE[i % len(PALETTE)] for i, d in enumerate(spec["datasets"])]
     style = Style(
         font_family=FONT,
@@ -95,7 +97,7 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
         "js": [],
         "disable_xml_declaration": True,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": min(len(spec["datasets"]), 3),
+        "legend_at_bottom_columns": columns,
         "truncate_legend": -1,
         "truncate_label": -1,
         "y_title": spec.get("y_label"),
