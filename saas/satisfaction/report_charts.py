@@ -69,8 +69,6 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
 
     if not spec["labels"] or not spec["datasets"]:
         return Markup("")
-    columns = min(len(spec["datasets"]), 3)
-    height += 22 * (-(-len(spec["datasets"]) // columns) - 1)  # room for every row of the legend
     colours = [d.get("colour") or PALETTE[i % len(PALETTE)] for i, d in enumerate(spec["datasets"])]
     style = Style(
         font_family=FONT,
@@ -96,9 +94,7 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
         "height": height,
         "js": [],
         "disable_xml_declaration": True,
-        "legend_at_bottom": True,
-        "legend_at_bottom_columns": columns,
-        "truncate_legend": -1,
+        "show_legend": False,  # the legend is HTML below the chart: it wraps, however many series
         "truncate_label": -1,
         "y_title": spec.get("y_label"),
         "show_x_guides": False,
@@ -107,7 +103,7 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
     if spec.get("y_max") is not None:
         options["range"] = (0, spec["y_max"])
     if spec["type"] == "bar":
-        chart = pygal.Bar(**options, print_values=True, show_legend=len(spec["datasets"]) > 1)
+        chart = pygal.Bar(**options, print_values=True)
     else:
         chart = pygal.Line(**options, allow_interruptions=True, dots_size=3)
     chart.x_labels = spec["labels"]
@@ -115,4 +111,11 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
         chart.x_label_rotation = 30
     for dataset in spec["datasets"]:
         chart.add(dataset["label"], dataset["data"])
-    return Markup(chart.render(is_unicode=True))  # noqa: S704 (pygal escapes the labels it writes)
+    svg = Markup(chart.render(is_unicode=True))  # noqa: S704 (pygal escapes the labels it writes)
+    if len(spec["datasets"]) < 2:
+        return svg
+    legend = Markup("").join(
+        Markup('<li><span class="swatch" style="background:{}"></span>{}</li>').format(colour, dataset["label"])
+        for colour, dataset in zip(colours, spec["datasets"], strict=True)
+    )
+    return svg + Markup('<ul class="chart-legend">{}</ul>').format(legend)
