@@ -99,11 +99,15 @@ def svg_of(spec: dict, width: int = 760, height: int = 300) -> Markup:
         "y_title": spec.get("y_label"),
         "show_x_guides": False,
         "margin": 8,
+        "margin_right": 36,  # room for the last x label, centred on the chart's edge
     }
     if spec.get("y_max") is not None:
         options["range"] = (0, spec["y_max"])
     if spec["type"] == "bar":
-        chart = pygal.Bar(**options, print_values=True)
+        chart = pygal.Bar(**options)
+        top = max((v for d in spec["datasets"] for v in d["data"] if v is not None), default=0)
+        step = max(1, -(-top // 6))
+        chart.y_labels = list(range(0, top + step + 1, step))  # counts: whole numbers on the axis
     else:
         chart = pygal.Line(**options, allow_interruptions=True, dots_size=3)
     chart.x_labels = spec["labels"]

@@ -167,3 +167,39 @@ def test_s12_1_sending_the_report_twice_mails_each_client_admin_once(db, client,
     client.sign_in(world.person("alpha", "vendor_engineer").email)
     assert client.post(url, data={"csrf_token": client.csrf_token(page)}).status_code == 403
     assert date(2028, 1, 31) + timedelta(days=0) == contract.effective_date
+
+
+def test_s12_1_the_report_takes_a_fixed_number_of_queries(db, world, quarter, clock):
+    """Four requests or fourteen, over three periods or one: the same number of SQL statements."""
+    from sqlalchemy import event
+
+    from saas.core import dbscope
+
+    contract = quarter["contract"]
+
+    def statements(start, end):
+        db.session.commit()
+        db.session.expire_all()
+        seen = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            if statement != dbscope.SET_SCOPE:
+                seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            report = report_for(db.session.get(type(contract), contract.id), start, end)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return report["requests"], len(seen) - 1  # less the agreement's own row
+
+    before = statements(date(2028, 1, 1), date(2028, 4, 1))
+    for i in range(10):
+        at(clock, date(2028, 3, 2 + i))
+        req = raised(quarter, world, "GENERAL" if i % 2 else "FAULT", f"请求 {i}")
+        handled(req, world, clock, respond_after=1, resolve_after=2)
+        ratings.rate(req, world.person("alpha", "client_user"), 1 + i % 5)
+    after = statements(date(2028, 1, 1), date(2028, 4, 1))
+    assert (before[0], after[0]) == (4, 14)
+    assert after[1] == before[1] <= 14
+    assert statements(date(2028, 1, 31), date(2028, 2, 29))[1] <= before[1]
