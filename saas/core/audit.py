@@ -148,6 +148,7 @@ ACTION_LABELS = {
     "satisfaction.rating_changed": _l("Request's rating changed by the client"),
     "satisfaction.policy_saved": _l("Evaluation weights and thresholds saved (§11.2)"),
     "satisfaction.measure_updated": _l("Improvement measure updated (§11.3)"),
+    "satisfaction.report_sent": _l("Service report sent to the client (§12.1)"),
     "satisfaction.question_added": _l("Survey question added (annex 9)"),
     "satisfaction.question_changed": _l("Survey question changed"),
     "satisfaction.question_activated": _l("Survey question put back in use"),

@@ -149,6 +149,37 @@ def parse_datetime(value, formats: tuple[str, ...] | list[str] = (), require_tim
     return parsed.astimezone(UTC)
 
 
+_YEAR = re.compile(r"\d{4}")
+_QUARTER = re.compile(r"(\d{4})-?[Qq]([1-4])")
+
+
+def parse_year(value) -> int:
+    """A calendar year of four digits (2026), in MIN_YEAR..MAX_YEAR."""
+    text = str(value).strip() if value is not None else ""
+    if not _YEAR.fullmatch(text):
+        raise InvalidDate("not_a_date", value)
+    year = int(text)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidDate("out_of_range", value)
+    return year
+
+
+def parse_quarter(value) -> tuple[int, int]:
+    """A calendar quarter, 2026-Q4 (or 2026Q4): (year, quarter 1–4), the year in MIN_YEAR..MAX_YEAR."""
+    text = str(value).strip() if value is not None else ""
+    match = _QUARTER.fullmatch(text)
+    if match is None:
+        raise InvalidDate("not_a_date", value)
+    return parse_year(match.group(1)), int(match.group(2))
+
+
+def parse_index(value) -> int | None:
+    """A position counted from 0 (a billing period's index): a whole number 0..MAX_ID, else None."""
+    if (type(value) is int and value == 0) or (isinstance(value, str) and value.strip() == "0"):
+        return 0
+    return parse_id(value)
+
+
 def parse_cursor(value, timed: bool = False):
     """A keyset cursor: a row id ("42"), or with `timed` a time and an id ("<ISO time>|42", "~|42" for no time).
 

@@ -742,19 +742,39 @@ def hand_over(req: ServiceRequest, successor: Contract, actor: User) -> None:
     )
 
 
-def measure_obligations(contract: Contract) -> dict[str, dict[str, int]]:
+def measure_obligations(
+    contract: Contract, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, dict[str, int]]:
     """Per deadline of the agreement (response by kind, arrival, resolution): how often it applied, met, breached.
 
     Applied counts every request with that deadline; met, those that met it; breached, those recorded as
-    breaches. The rest are still running. One query.
+    breaches. The rest are still running. With `start` and `end` (UTC instants, end exclusive), only the
+    requests received in [start, end) count (a period's or a quarter's report, §12.1). One query.
     """
-    from sqlalchemy import case, func
+    return measure_obligations_split(contract, [start, end])[0]
 
+
+def measure_obligations_split(contract: Contract, edges: list[datetime | None]) -> list[dict[str, dict[str, int]]]:
+    """measure_obligations for each of the consecutive ranges [edges[i], edges[i + 1]) of received times (an edge
+    of None is open-ended), e.g. each billing period of a report: one query, however many ranges."""
+    from sqlalchemy import case, func, literal_column
+
+    if len(edges) < 2:
+        raise ValueError("at least one range: two edges")
     response_key = case(
         (ServiceRequest.kind == RequestKind.FAULT, "fault_response"),
         (ServiceRequest.kind == RequestKind.CONSULTATION, "consult_response"),
         else_="service_response",
     )
+    inner = [e for e in edges[1:-1] if e is not None]
+    if len(inner) != len(edges) - 2:
+        raise ValueError("only the first and the last edge may be open")
+    # The range a request falls in: how many inner edges it is at or after.
+    if inner:
+        bucket = case(*((ServiceRequest.received_at < e, i) for i, e in enumerate(inner)), else_=len(inner))
+        groups = (bucket, response_key)
+    else:
+        bucket, groups = literal_column("0"), (response_key,)
 
     def met(done, due, breached):
         return func.sum(case((and_(done.is_not(None), ~breached, or_(due.is_(None), done <= due)), 1), else_=0))
@@ -762,31 +782,33 @@ def measure_obligations(contract: Contract) -> dict[str, dict[str, int]]:
     def count(flag):
         return func.sum(case((flag, 1), else_=0))
 
-    rows = db.session.execute(
-        select(
-            response_key,
-            func.count(ServiceRequest.id),
-            met(ServiceRequest.first_response_at, ServiceRequest.response_due_at, ServiceRequest.response_breached),
-            count(ServiceRequest.response_breached),
-            count(ServiceRequest.arrival_hours.is_not(None)),
-            met(ServiceRequest.first_arrival_at, ServiceRequest.arrival_due_at, ServiceRequest.arrival_breached),
-            count(ServiceRequest.arrival_breached),
-            met(ServiceRequest.resolved_at, ServiceRequest.resolution_due_at, ServiceRequest.resolution_breached),
-            count(ServiceRequest.resolution_breached),
-        )
-        .where(ServiceRequest.contract_id == contract.id)
-        .group_by(response_key)
-    ).all()
-    totals: dict[str, dict[str, int]] = {}
+    stmt = select(
+        bucket,
+        response_key,
+        func.count(ServiceRequest.id),
+        met(ServiceRequest.first_response_at, ServiceRequest.response_due_at, ServiceRequest.response_breached),
+        count(ServiceRequest.response_breached),
+        count(ServiceRequest.arrival_hours.is_not(None)),
+        met(ServiceRequest.first_arrival_at, ServiceRequest.arrival_due_at, ServiceRequest.arrival_breached),
+        count(ServiceRequest.arrival_breached),
+        met(ServiceRequest.resolved_at, ServiceRequest.resolution_due_at, ServiceRequest.resolution_breached),
+        count(ServiceRequest.resolution_breached),
+    ).where(ServiceRequest.contract_id == contract.id)
+    if edges[0] is not None:
+        stmt = stmt.where(ServiceRequest.received_at >= edges[0])
+    if edges[-1] is not None:
+        stmt = stmt.where(ServiceRequest.received_at < edges[-1])
+    rows = db.session.execute(stmt.group_by(*groups)).all()
+    totals: list[dict[str, dict[str, int]]] = [{} for _e in edges[1:]]
 
-    def add(key, applied, met_count, breached):
-        entry = totals.setdefault(key, {"applied": 0, "met": 0, "breached": 0})
+    def add(at, key, applied, met_count, breached):
+        entry = totals[at].setdefault(key, {"applied": 0, "met": 0, "breached": 0})
         entry["applied"] += int(applied or 0)
         entry["met"] += int(met_count or 0)
         entry["breached"] += int(breached or 0)
 
-    for key, n, r_met, r_br, a_n, a_met, a_br, s_met, s_br in rows:
-        add(key, n, r_met, r_br)
-        add("onsite_arrival", a_n, a_met, a_br)
-        add("resolution", n, s_met, s_br)
+    for at, key, n, r_met, r_br, a_n, a_met, a_br, s_met, s_br in rows:
+        add(at, key, n, r_met, r_br)
+        add(at, "onsite_arrival", a_n, a_met, a_br)
+        add(at, "resolution", n, s_met, s_br)
     return totals

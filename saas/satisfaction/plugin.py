@@ -13,11 +13,22 @@ from saas.satisfaction import models  # noqa: F401  (register the tables)
 def saas_blueprints():
     from saas.satisfaction.evaluation_views import bp as evaluations_bp
     from saas.satisfaction.evaluation_views import portal_bp as portal_evaluations_bp
+    from saas.satisfaction.report_views import bp as reports_bp
+    from saas.satisfaction.report_views import portal_bp as portal_reports_bp
     from saas.satisfaction.survey_views import bp as surveys_bp  # adds the survey link's route to link_bp
     from saas.satisfaction.survey_views import portal_bp as portal_surveys_bp
     from saas.satisfaction.views import link_bp, portal_bp
 
-    return [portal_bp, link_bp, surveys_bp, portal_surveys_bp, evaluations_bp, portal_evaluations_bp]
+    return [
+        portal_bp,
+        link_bp,
+        surveys_bp,
+        portal_surveys_bp,
+        evaluations_bp,
+        portal_evaluations_bp,
+        reports_bp,
+        portal_reports_bp,
+    ]
 
 
 @hookimpl

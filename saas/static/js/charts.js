@@ -24,6 +24,9 @@
     if (spec.y_max !== undefined && spec.y_max !== null) {
       y.max = spec.y_max;
     }
+    if (spec.type === "bar") {
+      y.ticks = {precision: 0};  // bars count things: whole numbers on the axis
+    }
     if (spec.y_label) {
       y.title = {display: true, text: spec.y_label};
     }
