@@ -40,14 +40,18 @@ def upgrade():
         sa.Column("weight_quality", sa.Integer(), nullable=False),
         sa.Column("weight_survey", sa.Integer(), nullable=False),
         sa.Column("threshold", sa.Integer(), nullable=False),
-        sa.Column("criterion_floor", sa.Integer(), nullable=False),
+        sa.Column("floor_response", sa.Integer(), nullable=False),
+        sa.Column("floor_resolution", sa.Integer(), nullable=False),
+        sa.Column("floor_quality", sa.Integer(), nullable=False),
+        sa.Column("floor_survey", sa.Integer(), nullable=False),
         sa.Column("survey_days", sa.Integer(), nullable=False),
         sa.Column("measure_days", sa.Integer(), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.CheckConstraint(
-            "threshold BETWEEN 0 AND 100 AND criterion_floor BETWEEN 0 AND 100",
+            "threshold BETWEEN 0 AND 100 AND floor_response BETWEEN 0 AND 100 AND floor_resolution BETWEEN 0 AND 100 "
+            "AND floor_quality BETWEEN 0 AND 100 AND floor_survey BETWEEN 0 AND 100",
             name=op.f("ck_evaluation_policy_thresholds_0_100"),
         ),
         sa.CheckConstraint(

@@ -50,7 +50,10 @@ DEFAULTS = {
     "weight_quality": 20,
     "weight_survey": 20,
     "threshold": 80,
-    "criterion_floor": 60,
+    "floor_response": 60,
+    "floor_resolution": 60,
+    "floor_quality": 60,
+    "floor_survey": 60,
     "survey_days": 10,
     "measure_days": 30,
 }
@@ -84,7 +87,7 @@ def weights_of(policy: EvaluationPolicy) -> dict[str, int]:
         Criterion.QUALITY: policy.weight_quality,
         Criterion.SURVEY: policy.weight_survey,
         "threshold": policy.threshold,
-        "floor": policy.criterion_floor,
+        "floors": {str(c): getattr(policy, f"floor_{c}") for c in CRITERIA},
     }
 
 
@@ -134,7 +137,7 @@ def scores(inputs: dict, weights: dict) -> dict:
         total = sum(w for w, _s in present)
         if total:
             score = (sum(w * s for w, s in present) / total).quantize(STEP, ROUND_HALF_UP)
-    short = [c for c in CRITERIA if sub[c] is not None and sub[c] < weights["floor"]]
+    short = [c for c in CRITERIA if sub[c] is not None and sub[c] < weights["floors"][c]]
     below = score is not None and (score < weights["threshold"] or bool(short))
     return {"sub": sub, "score": score, "below": below, "short": short}
 
@@ -411,7 +414,8 @@ def follow_up(tenant: Tenant, evaluation_ids: list[int], policy: EvaluationPolic
             if score is None:  # no data on that criterion this period: the next one judges it
                 continue
             opened_at = sub_score(measure.evaluation, measure.criterion)
-            recovered = score >= evaluation.weights["floor"] and (opened_at is None or score > opened_at)
+            floor = evaluation.weights["floors"][measure.criterion]
+            recovered = score >= floor and (opened_at is None or score > opened_at)
             measure.status = MeasureStatus.EFFECTIVE if recovered else MeasureStatus.NOT_EFFECTIVE
             measure.checked_by_id, measure.checked_score = evaluation.id, score
             pending[evaluation.contract_id].remove(measure)

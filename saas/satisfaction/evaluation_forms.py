@@ -27,8 +27,13 @@ class PolicyForm(AppForm):
     threshold = _percent(
         _l("Threshold of the overall score"), _l("An evaluation below it opens improvement measures (§11.3).")
     )
-    criterion_floor = _percent(
-        _l("Floor of each sub-score"), _l("A criterion below it gets its own measure, whatever the overall score.")
+    floor_response = _percent(_l("Threshold of the response time"), _l("Below it, a measure on the response time."))
+    floor_resolution = _percent(
+        _l("Threshold of the resolution speed"), _l("Below it, a measure on the resolution speed.")
+    )
+    floor_quality = _percent(_l("Threshold of the service quality"), _l("Below it, a measure on the service quality."))
+    floor_survey = _percent(
+        _l("Threshold of the satisfaction survey"), _l("Below it, a measure on the client's satisfaction.")
     )
     survey_days = IntegerField(
         _l("Days the survey stays open"),

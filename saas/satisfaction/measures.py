@@ -32,7 +32,10 @@ def save_policy(tenant: Tenant, data: dict, actor: User) -> EvaluationPolicy:
         ("weight_quality", 0, 100),
         ("weight_survey", 0, 100),
         ("threshold", 0, 100),
-        ("criterion_floor", 0, 100),
+        ("floor_response", 0, 100),
+        ("floor_resolution", 0, 100),
+        ("floor_quality", 0, 100),
+        ("floor_survey", 0, 100),
         ("survey_days", 1, 60),
         ("measure_days", 1, 365),
     ):

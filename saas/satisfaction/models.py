@@ -80,7 +80,11 @@ class EvaluationPolicy(TenantScoped, db.Model):
         CheckConstraint(
             "weight_response + weight_resolution + weight_quality + weight_survey = 100", name="weights_make_100"
         ),
-        CheckConstraint("threshold BETWEEN 0 AND 100 AND criterion_floor BETWEEN 0 AND 100", name="thresholds_0_100"),
+        CheckConstraint(
+            "threshold BETWEEN 0 AND 100 AND floor_response BETWEEN 0 AND 100 AND floor_resolution BETWEEN 0 AND 100 "
+            "AND floor_quality BETWEEN 0 AND 100 AND floor_survey BETWEEN 0 AND 100",
+            name="thresholds_0_100",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     weight_response: Mapped[int] = mapped_column(Integer, default=30)
@@ -89,8 +93,12 @@ class EvaluationPolicy(TenantScoped, db.Model):
     weight_survey: Mapped[int] = mapped_column(Integer, default=20)
     #: An overall score below it opens improvement measures (§11.3).
     threshold: Mapped[int] = mapped_column(Integer, default=80)
-    #: A sub-score below it opens a measure on that criterion, whatever the overall score.
-    criterion_floor: Mapped[int] = mapped_column(Integer, default=60)
+    #: Each criterion's own threshold: a sub-score below it opens a measure on that criterion, whatever the overall
+    #: score.
+    floor_response: Mapped[int] = mapped_column(Integer, default=60)
+    floor_resolution: Mapped[int] = mapped_column(Integer, default=60)
+    floor_quality: Mapped[int] = mapped_column(Integer, default=60)
+    floor_survey: Mapped[int] = mapped_column(Integer, default=60)
     #: Days the period's survey stays open after the period ends; the evaluation follows its close.
     survey_days: Mapped[int] = mapped_column(Integer, default=10)
     #: Days after the evaluation a measure it opens is due.

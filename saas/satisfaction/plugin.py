@@ -63,9 +63,13 @@ def saas_contract_obligations(contract):
             "§11.1, §11.2",
             _l("Periodic evaluation at or above the threshold"),
             _l(
-                "threshold %(threshold)s, each criterion %(floor)s",
+                "threshold %(threshold)s; response %(response)s, resolution %(resolution)s, quality %(quality)s, "
+                "survey %(survey)s",
                 threshold=policy.threshold,
-                floor=policy.criterion_floor,
+                response=policy.floor_response,
+                resolution=policy.floor_resolution,
+                quality=policy.floor_quality,
+                survey=policy.floor_survey,
             ),
             applied=figures["scored"],
             met=figures["scored"] - figures["below"],

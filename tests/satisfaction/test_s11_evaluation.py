@@ -242,7 +242,15 @@ def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_pol
     handled(req, world, clock, respond_after=5, resolve_after=6)
     run(clock, date(2028, 3, 10))
     (e0,) = evaluations(leap["contract"])
-    assert e0.weights == {"response": 30, "resolution": 30, "quality": 20, "survey": 20, "threshold": 80, "floor": 60}
+    floors = {"response": 60, "resolution": 60, "quality": 60, "survey": 60}
+    assert e0.weights == {
+        "response": 30,
+        "resolution": 30,
+        "quality": 20,
+        "survey": 20,
+        "threshold": 80,
+        "floors": floors,
+    }
     before = (e0.score, e0.response_score, e0.below_threshold)
     db.session.add(
         EvaluationPolicy(
@@ -252,7 +260,10 @@ def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_pol
             weight_quality=10,
             weight_survey=10,
             threshold=50,
-            criterion_floor=10,
+            floor_response=10,
+            floor_resolution=10,
+            floor_quality=10,
+            floor_survey=10,
         )
     )
     db.session.commit()
@@ -296,7 +307,10 @@ def test_s11_2_weights_that_do_not_add_up_or_a_threshold_out_of_range_are_refuse
         "weight_quality": "20",
         "weight_survey": "10",
         "threshold": "75",
-        "criterion_floor": "50",
+        "floor_response": "50",
+        "floor_resolution": "50",
+        "floor_quality": "50",
+        "floor_survey": "50",
         "survey_days": "7",
         "measure_days": "20",
     }
@@ -356,3 +370,37 @@ def test_s11_1_the_compliance_view_counts_the_periods_below_the_threshold(db, wo
     rows = merge_obligations(plugin_manager().hook.saas_contract_obligations(contract=leap["contract"]))
     evaluation = next(r for r in rows if r.clause == "§11.1, §11.2")
     assert (evaluation.applied, evaluation.met, evaluation.breached) == (2, 1, 1)
+
+
+def test_s11_3_a_criterion_below_its_own_threshold_opens_its_measure_whatever_the_overall_score(db, world, leap, clock):
+    db.session.add(
+        EvaluationPolicy(
+            tenant_id=leap["tenant"].id,
+            weight_response=30,
+            weight_resolution=30,
+            weight_quality=20,
+            weight_survey=20,
+            threshold=50,
+            floor_response=60,
+            floor_resolution=60,
+            floor_quality=90,  # the vendor holds quality to a higher bar than the rest
+            floor_survey=60,
+        )
+    )
+    db.session.commit()
+    at(clock, date(2028, 2, 1))
+    for _ in range(2):
+        req = raised(leap, world, "GENERAL")
+        handled(req, world, clock, respond_after=1, resolve_after=2)
+    reopened(req, world, clock)  # one of two reopened: quality 75.0
+    run(clock, date(2028, 3, 10))
+    (e0,) = evaluations(leap["contract"])
+    assert (e0.response_score, e0.resolution_score, e0.quality_score) == (
+        Decimal("100.0"),
+        Decimal("100.0"),
+        Decimal("75.0"),  # mean of 50.0 (reopened) and 100.0 (no §8.1.1 breach)
+    )
+    # (30 × 100 + 30 × 100 + 20 × 75) / 80: well above 50 overall, yet quality is short of its own 90
+    assert e0.score == Decimal("93.8") and e0.below_threshold
+    measures = db.session.scalars(select(ImprovementMeasure)).all()
+    assert [(m.criterion, m.evaluation_id) for m in measures] == [("quality", e0.id)]
