@@ -776,8 +776,9 @@ def measure_obligations_split(contract: Contract, edges: list[datetime | None]) 
     else:
         bucket, groups = literal_column("0"), (response_key,)
 
-    def met(done, due, breached):
-        return func.sum(case((and_(done.is_not(None), ~breached, or_(due.is_(None), done <= due)), 1), else_=0))
+    def met(done, due, breached, applies=None):
+        on_time = and_(done.is_not(None), ~breached, or_(due.is_(None), done <= due))
+        return func.sum(case((on_time if applies is None else and_(applies, on_time), 1), else_=0))
 
     def count(flag):
         return func.sum(case((flag, 1), else_=0))
@@ -789,7 +790,13 @@ def measure_obligations_split(contract: Contract, edges: list[datetime | None]) 
         met(ServiceRequest.first_response_at, ServiceRequest.response_due_at, ServiceRequest.response_breached),
         count(ServiceRequest.response_breached),
         count(ServiceRequest.arrival_hours.is_not(None)),
-        met(ServiceRequest.first_arrival_at, ServiceRequest.arrival_due_at, ServiceRequest.arrival_breached),
+        # a visit to a request with no arrival deadline (a consultation seen on site) meets no arrival obligation
+        met(
+            ServiceRequest.first_arrival_at,
+            ServiceRequest.arrival_due_at,
+            ServiceRequest.arrival_breached,
+            applies=ServiceRequest.arrival_hours.is_not(None),
+        ),
         count(ServiceRequest.arrival_breached),
         met(ServiceRequest.resolved_at, ServiceRequest.resolution_due_at, ServiceRequest.resolution_breached),
         count(ServiceRequest.resolution_breached),

@@ -41,6 +41,7 @@ from saas.satisfaction.models import (
     ImprovementMeasure,
     MeasureStatus,
     RequestRating,
+    Survey,
 )
 
 #: The weights and thresholds a tenant starts with (§11.2); the vendor changes them in its settings.
@@ -77,6 +78,28 @@ def policy_of(tenant_id: int) -> EvaluationPolicy:
     """The tenant's weights and thresholds: its saved row, or the defaults (not saved)."""
     policy = db.session.scalar(select(EvaluationPolicy).where(EvaluationPolicy.tenant_id == tenant_id))
     return policy or EvaluationPolicy(tenant_id=tenant_id, **DEFAULTS)
+
+
+def locked_policy(tenant_id: int) -> EvaluationPolicy:
+    """The tenant's policy row, made with the defaults if it has none, locked until commit: what serialises the
+    tenant's first survey questions and its settings (two at once find no row; the unique key keeps one)."""
+    from sqlalchemy.exc import IntegrityError
+
+    stmt = (
+        select(EvaluationPolicy)
+        .where(EvaluationPolicy.tenant_id == tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    policy = db.session.scalar(stmt)
+    if policy is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(EvaluationPolicy(tenant_id=tenant_id, **DEFAULTS))
+        except IntegrityError:
+            pass  # the other one made it
+        policy = db.session.scalar(stmt)
+    return policy
 
 
 def weights_of(policy: EvaluationPolicy) -> dict[str, int]:
@@ -348,6 +371,15 @@ def evaluate(tenant: Tenant, contract_ids: list[int], today: date) -> int:
     buckets = [
         (c, p) for c in contracts for p in due_periods(c, today, policy.survey_days) if (c.id, p.index) not in done
     ]
+    # A survey opened when the vendor allowed more days than it does now still runs to its own close.
+    still_open = set(
+        db.session.execute(
+            select(Survey.contract_id, Survey.period_index).where(
+                among(Survey.contract_id, [c.id for c, _p in buckets]), Survey.closes_at > now()
+            )
+        ).all()
+    )
+    buckets = [(c, p) for c, p in buckets if (c.id, p.index) not in still_open]
     if not buckets:
         return 0
     inputs = figures(tenant, buckets)

@@ -9,13 +9,13 @@ from sqlalchemy.orm import selectinload
 
 from saas.contracts.models import Contract
 from saas.core import audit
-from saas.core.clock import now
+from saas.core.clock import local_date, now
 from saas.core.errors import ServiceError
 from saas.core.mail import both_languages, mail_people
 from saas.core.models import VENDOR_ROLES, Membership, Role, Tenant, User
 from saas.core.parsing import clean_text
 from saas.extensions import db
-from saas.satisfaction.evaluation import CRITERIA, DEFAULTS
+from saas.satisfaction.evaluation import CRITERIA, DEFAULTS, locked_policy
 from saas.satisfaction.models import Evaluation, EvaluationPolicy, ImprovementMeasure, MeasureStatus
 
 MAX_TEXT = 2000
@@ -46,12 +46,7 @@ def save_policy(tenant: Tenant, data: dict, actor: User) -> EvaluationPolicy:
     total = sum(values[f"weight_{c}"] for c in CRITERIA)
     if total != 100:
         raise ServiceError(_("The weights add up to %(total)d; they must add up to 100.", total=total))
-    policy = db.session.scalar(
-        select(EvaluationPolicy).where(EvaluationPolicy.tenant_id == tenant.id).with_for_update()
-    )
-    if policy is None:
-        policy = EvaluationPolicy(tenant_id=tenant.id)
-        db.session.add(policy)
+    policy = locked_policy(tenant.id)
     for name, value in values.items():
         setattr(policy, name, value)
     policy.updated_by_id = actor.id
@@ -85,7 +80,7 @@ def update_measure(
         raise ServiceError(_("Choose open or done."))
     if owner_id is not None and owner_id not in {u.id for u in vendor_people(measure.contract.tenant)}:
         raise ServiceError(_("Choose one of the vendor's people as the owner."))
-    if due_on < measure.created_at.date():
+    if due_on < local_date(measure.contract.tenant, measure.created_at):
         raise ServiceError(_("The due date cannot be before the measure was opened."))
     if due_on != measure.due_on:
         measure.reminded_at = None  # a new date: its reminder comes again if that one passes too

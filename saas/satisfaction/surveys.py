@@ -100,7 +100,13 @@ def question_text(question: dict | SurveyQuestion) -> str:
 
 
 def ensure_questions(tenant: Tenant) -> None:
-    """Give the tenant the default questions the first time it needs them (it never had any)."""
+    """Give the tenant the default questions the first time it needs them (it never had any); two first needs at
+    once (the editor and the job) make one set: the tenant's policy row is locked while one checks."""
+    from saas.satisfaction.evaluation import locked_policy
+
+    if db.session.scalar(select(SurveyQuestion.id).where(SurveyQuestion.tenant_id == tenant.id).limit(1)):
+        return
+    locked_policy(tenant.id)
     if db.session.scalar(select(SurveyQuestion.id).where(SurveyQuestion.tenant_id == tenant.id).limit(1)):
         return
     for position, (criterion, text_zh, text_en) in enumerate(DEFAULT_QUESTIONS, start=1):
@@ -138,6 +144,9 @@ def add_question(tenant: Tenant, data: dict, actor: User) -> SurveyQuestion:
     """A new question at the end of the survey; surveys already open keep their own copy."""
     cleaned = _clean(data)
     ensure_questions(tenant)
+    from saas.satisfaction.evaluation import locked_policy
+
+    locked_policy(tenant.id)  # two questions added at once take the next positions in turn
     last = db.session.scalar(select(func.max(SurveyQuestion.position)).where(SurveyQuestion.tenant_id == tenant.id))
     question = SurveyQuestion(tenant_id=tenant.id, position=(last or 0) + 1, **cleaned)
     db.session.add(question)
@@ -639,7 +648,8 @@ def list_surveys(tenant: Tenant, client_id: int | None = None, limit: int = 200)
 
 def results(survey: Survey) -> dict:
     """What the results screen shows: always the counts and the overall average; the per-question and
-    per-criterion averages and the comments only from MIN_RESPONSES responses."""
+    per-criterion averages and the comments only from MIN_RESPONSES responses, and only once the survey has closed
+    (watched while answers come in, one breakdown minus the one before would show the latest person's answers)."""
     invited, answered = db.session.execute(
         select(func.count(SurveyInvite.id), func.count(SurveyInvite.answered_at)).where(
             SurveyInvite.survey_id == survey.id
@@ -661,7 +671,8 @@ def results(survey: Survey) -> dict:
         "answered": answered,
         "responses": responses,
         "average": _average(total, count),
-        "breakdown": responses >= MIN_RESPONSES,
+        "breakdown": responses >= MIN_RESPONSES and survey.closes_at <= now(),
+        "after_close": responses >= MIN_RESPONSES and survey.closes_at > now(),
         "questions": [],
         "criteria": [],
         "comments": [],

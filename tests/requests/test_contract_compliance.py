@@ -128,3 +128,17 @@ def test_s10_4_hand_over_only_to_an_agreement_in_force_of_the_same_client(
     assert (
         client.post_form(f"/t/alpha/requests/{req.id}/handover", {"contract_id": beta_contract.id}).status_code == 404
     )
+
+
+def test_s2_1_2_a_visit_to_a_request_with_no_arrival_deadline_meets_no_arrival_obligation(world, alpha, clock, db):
+    engineer = world.person("alpha", "vendor_engineer")
+    consult = raise_(alpha, world, "CONSULT")  # a consultation has no on-site arrival deadline
+    onsite = raise_(alpha, world, "ONSITE")
+    member = TeamMember(tenant_id=alpha["tenant"].id, name="李工", team_role="system_engineer")
+    db.session.add(member)
+    clock.set(datetime(2026, 11, 2, 3, 0, tzinfo=UTC))
+    services.record_visit(consult, engineer, member, datetime(2026, 11, 2, 2, 50, tzinfo=UTC), None)
+    services.record_visit(onsite, engineer, member, datetime(2026, 11, 2, 2, 55, tzinfo=UTC), None)
+    db.session.commit()
+    # one arrival deadline, met; the consultation's visit counts for nothing
+    assert services.measure_obligations(alpha["contract"])["onsite_arrival"] == {"applied": 1, "met": 1, "breached": 0}

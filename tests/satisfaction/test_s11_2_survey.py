@@ -261,6 +261,11 @@ def test_s11_2_fewer_than_three_responses_show_only_the_overall_average_and_thre
     surveys.submit(invites[2], {q["key"]: 5 for q in survey.questions}, "")
     db.session.commit()
     portal = client.get(f"/t/alpha/portal/surveys/{survey.id}/results").get_data(as_text=True)
+    # three now, but still open: watched as answers come in, the breakdown would give the last person away
+    assert "Marker comment one" not in portal and 'data-testid="survey-questions"' not in portal
+    assert "once the survey closes" in portal
+    clock.set(survey.closes_at)
+    portal = client.get(f"/t/alpha/portal/surveys/{survey.id}/results").get_data(as_text=True)
     assert "Marker comment one" in portal and "第二条意见" in portal and 'data-testid="survey-questions"' in portal
     client.sign_in(world.person("alpha", "vendor_admin").email)
     fragment = client.get(url, headers={"HX-Request": "true"})

@@ -77,7 +77,7 @@ def reopened(req, world, clock):
     db.session.commit()
 
 
-def answered(contract, index: int, scores_given: list[list[int]]):
+def answered(contract, index: int, scores_given: list[list[int]], open_days: int = 10):
     """A survey of the period with these anonymous responses (one list of 1–5 answers each)."""
     from saas.billing.periods import period
 
@@ -90,7 +90,7 @@ def answered(contract, index: int, scores_given: list[list[int]]):
         period_start=p.start,
         period_end=p.end,
         questions=[{"key": 0, "criterion": "survey", "text_zh": "总体满意度", "text_en": "Overall"}],
-        closes_at=datetime.combine(p.end + timedelta(days=10), datetime.min.time(), SHANGHAI),
+        closes_at=datetime.combine(p.end + timedelta(days=open_days), datetime.min.time(), SHANGHAI),
     )
     db.session.add(survey)
     db.session.flush()
@@ -404,3 +404,15 @@ def test_s11_3_a_criterion_below_its_own_threshold_opens_its_measure_whatever_th
     assert e0.score == Decimal("93.8") and e0.below_threshold
     measures = db.session.scalars(select(ImprovementMeasure)).all()
     assert [(m.criterion, m.evaluation_id) for m in measures] == [("quality", e0.id)]
+
+
+def test_s11_2_a_survey_opened_for_longer_is_waited_for_before_the_period_is_evaluated(db, world, leap, clock):
+    at(clock, date(2028, 2, 1))
+    req = raised(leap, world, "GENERAL")
+    handled(req, world, clock, respond_after=1, resolve_after=2)
+    answered(leap["contract"], 0, [[5]], open_days=20)  # opened when the vendor gave surveys 20 days
+    run(clock, date(2028, 3, 10))  # ten days after the period, as the policy now says: the survey still runs
+    assert evaluations(leap["contract"]) == []
+    run(clock, date(2028, 3, 20))  # it closed at midnight: evaluated with every answer it got
+    (e0,) = evaluations(leap["contract"])
+    assert (e0.period_index, e0.survey_score) == (0, Decimal("100.0"))
