@@ -416,3 +416,25 @@ def test_s11_2_a_survey_opened_for_longer_is_waited_for_before_the_period_is_eva
     run(clock, date(2028, 3, 20))  # it closed at midnight: evaluated with every answer it got
     (e0,) = evaluations(leap["contract"])
     assert (e0.period_index, e0.survey_score) == (0, Decimal("100.0"))
+
+
+def test_s11_2_two_runs_of_the_same_chunk_at_once_make_one_evaluation_and_one_set_of_measures(
+    db, app, world, leap, clock
+):
+    from saas.satisfaction.tasks import evaluate_chunk
+    from saas.testing.race import at_once
+
+    at(clock, date(2028, 2, 1))
+    req = raised(leap, world, "GENERAL")
+    handled(req, world, clock, respond_after=5, resolve_after=6)  # late: the period falls short
+    at(clock, date(2028, 3, 10), hour=1)
+    tenant_id, contract_id = leap["tenant"].id, leap["contract"].id
+
+    def chunk():
+        with app.app_context():  # as two workers would, each in its own transaction
+            return evaluate_chunk(tenant_id, "2028-03-10", [contract_id])
+
+    assert sorted(at_once(chunk, chunk)) == [0, 1]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Evaluation.id))) == 1
+    assert db.session.scalar(select(func.count(ImprovementMeasure.id))) == 1
