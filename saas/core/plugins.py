@@ -107,6 +107,11 @@ class SaasPluginManager(pluggy.PluginManager):
             cache[tenant.id] = frozenset(rows) & set(self.plugin_names())
         return cache[tenant.id]
 
+    def forget_enabled(self, tenant_id: int) -> None:
+        """Drop the request's cached plugins of a tenant: the next question reads them again (one was switched)."""
+        if _has_g():
+            g.get("_enabled_plugins", {}).pop(tenant_id, None)
+
     def is_enabled(self, name: str, tenant) -> bool:
         return name in CORE_PARTS or name in self.enabled_names(tenant)
 

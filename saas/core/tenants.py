@@ -78,6 +78,9 @@ def set_plugin_enabled(tenant: Tenant, plugin: str, enabled: bool, installed: li
     if row.enabled != enabled:
         row.enabled = enabled
         audit.record("plugin.enabled" if enabled else "plugin.disabled", tenant_id=tenant.id, plugin=plugin)
+        from saas.core.plugins import plugin_manager
+
+        plugin_manager().forget_enabled(tenant.id)  # the rest of this request sees the change
     return row
 
 
