@@ -86,6 +86,17 @@ def saas_request_created(req):
 
 
 @hookspec
+def saas_plugin_disabling(tenant, plugin):
+    """Return a list of reasons (text for people) why `plugin` may not be switched off for `tenant` now, e.g. signed
+    agreements that rest on it; [] when nothing stands in the way."""
+
+
+@hookspec
+def saas_addon_types():
+    """Return a list of AddonType: the add-on services (§13) this plugin provides, whatever the tenant."""
+
+
+@hookspec
 def saas_payment_methods(tenant):
     """Return a list of PaymentMethod (name, label, whether clients pay online) this plugin offers `tenant` (§3.2)."""
 

@@ -33,6 +33,7 @@ CORE_PARTS = {
     "materials": "saas.materials.plugin",
     "claims": "saas.claims.plugin",
     "satisfaction": "saas.satisfaction.plugin",
+    "addons": "saas.addons.plugin",
 }
 
 
@@ -364,6 +365,41 @@ class RequestSection:
     #: The block's HTML, rendered by the domain that owns the data.
     html: str
     order: int = 100
+
+
+@dataclass(frozen=True)
+class AddonTerm:
+    """One term an add-on type needs in its agreement (§13.1): a typed field with its default."""
+
+    name: str
+    label: str
+    #: "int", "decimal", "bool", "text" or "choice" (one of `choices`).
+    kind: str
+    default: object = None
+    minimum: object = None
+    maximum: object = None
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AddonType:
+    """An add-on service a plugin offers (§13): what it is in both languages, the terms its agreements need, how it
+    may be priced, and how its usage is measured for a period."""
+
+    #: The plugin's name ("addon_hours_bank"); one type per plugin.
+    name: str
+    label_zh: str
+    label_en: str
+    description_zh: str = ""
+    description_en: str = ""
+    terms: tuple[AddonTerm, ...] = ()
+    #: The fees an offer of this type may set: any of "one_off", "monthly", "yearly", "usage".
+    pricing: tuple[str, ...] = ("monthly",)
+    #: The unit usage is counted in, in both languages ("小时", "hour"), for "usage" pricing.
+    unit_zh: str = ""
+    unit_en: str = ""
+    #: measure(agreement, start, end) -> (quantity as Decimal, how it was measured): usage in [start, end) local days.
+    measure: object = None
 
 
 @dataclass(frozen=True)

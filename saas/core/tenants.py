@@ -75,6 +75,14 @@ def set_plugin_enabled(tenant: Tenant, plugin: str, enabled: bool, installed: li
     if plugin not in installed:
         raise ServiceError(_("There is no plugin named %(name)s.", name=plugin))
     row = plugin_row(tenant, plugin)
+    if row.enabled and not enabled:
+        from saas.core.plugins import plugin_manager
+
+        reasons = [
+            r for group in plugin_manager().hook.saas_plugin_disabling(tenant=tenant, plugin=plugin) for r in group
+        ]
+        if reasons:
+            raise ServiceError(" ".join(reasons))
     if row.enabled != enabled:
         row.enabled = enabled
         audit.record("plugin.enabled" if enabled else "plugin.disabled", tenant_id=tenant.id, plugin=plugin)

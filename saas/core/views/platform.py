@@ -102,17 +102,27 @@ def tenant_plugin(tenant_id, name):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     pm = plugin_manager()
+    if name not in pm.plugin_names():
+        abort(404)
+    refusal, status = "", 200
     try:
         set_plugin_enabled(row, name, request.form.get("enabled") == "1", pm.plugin_names())
-    except ServiceError:
-        abort(404)
-    db.session.commit()
+    except ServiceError as exc:  # something still rests on it (signed add-on agreements): it stays on
+        db.session.rollback()
+        refusal, status = str(exc), 422
+    else:
+        db.session.commit()
     if not is_fragment_request():
+        if refusal:
+            flash(refusal, "error")
         return redirect(url_for("platform.tenant", tenant_id=row.id))
-    enabled = request.form.get("enabled") == "1"
+    enabled = name in pm.enabled_names(row)
     return render(
         "platform/tenant.html",
         block="plugin_row",
+        status=status,
+        refusal=refusal,
+        refusal_for=name,
         tenant=row,
         plugin=(name, pm.info(name), enabled),
         form=ConfirmForm(),
