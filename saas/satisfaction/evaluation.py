@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from saas.billing.periods import Period, periods_between
 from saas.billing.services import in_force
@@ -30,6 +31,7 @@ from saas.calendars.working_time import ALWAYS, working_time_between
 from saas.contracts.models import SIGNED_STATUSES, Contract
 from saas.core.bulk import among, insert_new
 from saas.core.clock import local_midnight, now
+from saas.core.counters import locked_row
 from saas.core.models import Tenant
 from saas.extensions import db
 from saas.requests.models import BreachKind, RequestEvent, RequestKind, RequestPause, ServiceRequest, SlaBreach
@@ -82,24 +84,8 @@ def policy_of(tenant_id: int) -> EvaluationPolicy:
 
 def locked_policy(tenant_id: int) -> EvaluationPolicy:
     """The tenant's policy row, made with the defaults if it has none, locked until commit: what serialises the
-    tenant's first survey questions and its settings (two at once find no row; the unique key keeps one)."""
-    from sqlalchemy.exc import IntegrityError
-
-    stmt = (
-        select(EvaluationPolicy)
-        .where(EvaluationPolicy.tenant_id == tenant_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    policy = db.session.scalar(stmt)
-    if policy is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(EvaluationPolicy(tenant_id=tenant_id, **DEFAULTS))
-        except IntegrityError:
-            pass  # the other one made it
-        policy = db.session.scalar(stmt)
-    return policy
+    tenant's first survey questions and its settings."""
+    return locked_row(EvaluationPolicy, DEFAULTS, tenant_id=tenant_id)
 
 
 def weights_of(policy: EvaluationPolicy) -> dict[str, int]:
@@ -430,6 +416,7 @@ def follow_up(tenant: Tenant, evaluation_ids: list[int], policy: EvaluationPolic
     pending: dict[int, list[ImprovementMeasure]] = {}
     for measure in db.session.scalars(
         select(ImprovementMeasure)
+        .options(selectinload(ImprovementMeasure.evaluation))  # each is judged against the period that opened it
         .where(
             among(ImprovementMeasure.contract_id, contract_ids),
             ImprovementMeasure.checked_by_id.is_(None),

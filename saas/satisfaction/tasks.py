@@ -13,21 +13,27 @@ from saas.extensions import db
 from saas.jobs import enqueue, task
 
 
+def _each_active_tenant(work) -> int:
+    """work(tenant) for each active tenant under its own row-level scope, committed tenant by tenant (a failure
+    later leaves the earlier tenants done); the sum of what it returned."""
+    done = 0
+    for tenant in db.session.scalars(
+        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+    ).all():
+        with dbscope.tenant(tenant.id):
+            done += work(tenant)
+            db.session.commit()
+    return done
+
+
 @task
 def ask_for_ratings() -> int:
     """Every few minutes: e-mail the requester of each newly resolved request its rating link, once per request;
     a re-run asks nobody twice. Returns how many were asked."""
     from saas.satisfaction.services import ask_for_ratings as ask
 
-    asked = 0
     at = now()
-    for tenant in db.session.scalars(
-        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
-    ).all():
-        with dbscope.tenant(tenant.id):
-            asked += ask(tenant, at)
-            db.session.commit()
-    return asked
+    return _each_active_tenant(lambda tenant: ask(tenant, at))
 
 
 @task
@@ -83,14 +89,7 @@ def remind_overdue_measures() -> int:
     """Daily: the owner of each improvement measure past its due date, still open, is reminded once (§11.3)."""
     from saas.satisfaction.measures import remind_overdue
 
-    reminded = 0
-    for tenant in db.session.scalars(
-        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
-    ).all():
-        with dbscope.tenant(tenant.id):
-            reminded += remind_overdue(tenant, local_today(tenant))
-            db.session.commit()
-    return reminded
+    return _each_active_tenant(lambda tenant: remind_overdue(tenant, local_today(tenant)))
 
 
 @task
@@ -100,13 +99,5 @@ def run_surveys() -> int:
     surveys opened and reminders sent."""
     from saas.satisfaction.surveys import open_surveys, send_reminders
 
-    done = 0
     at = now()
-    for tenant in db.session.scalars(
-        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
-    ).all():
-        with dbscope.tenant(tenant.id):
-            done += open_surveys(tenant, at)
-            done += send_reminders(tenant, at)
-            db.session.commit()
-    return done
+    return _each_active_tenant(lambda tenant: open_surveys(tenant, at) + send_reminders(tenant, at))
