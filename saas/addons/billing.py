@@ -210,7 +210,9 @@ def mark_billed(tenant: Tenant, billed: dict[str, int], types: dict) -> int:
     if not wanted:
         return 0
     agreements = db.session.scalars(
-        select(AddonAgreement).where(AddonAgreement.tenant_id == tenant.id, among(AddonAgreement.id, list(wanted)))
+        select(AddonAgreement)
+        .options(selectinload(AddonAgreement.contract))  # its periods are the main agreement's
+        .where(AddonAgreement.tenant_id == tenant.id, among(AddonAgreement.id, list(wanted)))
     ).all()
     rows, at = [], now()
     for a in agreements:

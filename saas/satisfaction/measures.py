@@ -217,7 +217,11 @@ def measures_of(contract: Contract) -> list[ImprovementMeasure]:
     """The agreement's measures, newest first."""
     return db.session.scalars(
         select(ImprovementMeasure)
-        .options(selectinload(ImprovementMeasure.evaluation), selectinload(ImprovementMeasure.owner))
+        .options(
+            selectinload(ImprovementMeasure.evaluation),
+            selectinload(ImprovementMeasure.checked_by),
+            selectinload(ImprovementMeasure.owner),
+        )
         .where(ImprovementMeasure.contract_id == contract.id)
         .order_by(ImprovementMeasure.id.desc())
     ).all()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from saas.core.parsing import parse_ranked_cursor
 from saas.extensions import db
 from saas.requests import services as requests
 from saas.requests.models import RequestStatus
@@ -41,6 +42,14 @@ def leap(db, world, make_signed_contract, clock):
     cats = {c.code: c for c in requests.categories(tenant)}
     db.session.commit()
     return {"tenant": tenant, "contract": contract, "cats": cats}
+
+
+def set_policy(leap, **changes) -> None:
+    """The tenant's saved weights and thresholds: the defaults with these changes."""
+    from saas.satisfaction.evaluation import DEFAULTS
+
+    db.session.add(EvaluationPolicy(tenant_id=leap["tenant"].id, **{**DEFAULTS, **changes}))
+    db.session.commit()
 
 
 def at(clock, day: date, hour: int = 9):
@@ -252,19 +261,17 @@ def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_pol
         "floors": floors,
     }
     before = (e0.score, e0.response_score, e0.below_threshold)
-    db.session.add(
-        EvaluationPolicy(
-            tenant_id=leap["tenant"].id,
-            weight_response=70,
-            weight_resolution=10,
-            weight_quality=10,
-            weight_survey=10,
-            threshold=50,
-            floor_response=10,
-            floor_resolution=10,
-            floor_quality=10,
-            floor_survey=10,
-        )
+    set_policy(
+        leap,
+        weight_response=70,
+        weight_resolution=10,
+        weight_quality=10,
+        weight_survey=10,
+        threshold=50,
+        floor_response=10,
+        floor_resolution=10,
+        floor_quality=10,
+        floor_survey=10,
     )
     db.session.commit()
     again = scores(e0.inputs, e0.weights)
@@ -293,6 +300,8 @@ def test_s11_2_the_screens_show_the_score_its_computation_and_the_chart(db, clie
     # the client's admin reads its own, and never another client's
     client.sign_in(world.person("alpha", "client_admin").email)
     assert "62.5" in client.get(f"/t/alpha/portal/evaluations/{e0.id}").get_data(as_text=True)
+    own = client.get(f"/t/alpha/portal/evaluations/agreements/{leap['contract'].id}").get_data(as_text=True)
+    assert 'data-testid="measure-row"' in own and "measure-status" in own  # the client sees its measures
     client.sign_in(world.person("alpha", "client_admin_2").email)  # the admin of alpha's other client
     assert client.get(f"/t/alpha/portal/evaluations/{e0.id}").status_code == 404
     assert client.get(f"/t/alpha/portal/evaluations/agreements/{leap['contract'].id}").status_code == 404
@@ -373,20 +382,7 @@ def test_s11_1_the_compliance_view_counts_the_periods_below_the_threshold(db, wo
 
 
 def test_s11_3_a_criterion_below_its_own_threshold_opens_its_measure_whatever_the_overall_score(db, world, leap, clock):
-    db.session.add(
-        EvaluationPolicy(
-            tenant_id=leap["tenant"].id,
-            weight_response=30,
-            weight_resolution=30,
-            weight_quality=20,
-            weight_survey=20,
-            threshold=50,
-            floor_response=60,
-            floor_resolution=60,
-            floor_quality=90,  # the vendor holds quality to a higher bar than the rest
-            floor_survey=60,
-        )
-    )
+    set_policy(leap, threshold=50, floor_quality=90)  # the vendor holds quality to a higher bar than the rest
     db.session.commit()
     at(clock, date(2028, 2, 1))
     for _ in range(2):
@@ -438,3 +434,31 @@ def test_s11_2_two_runs_of_the_same_chunk_at_once_make_one_evaluation_and_one_se
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Evaluation.id))) == 1
     assert db.session.scalar(select(func.count(ImprovementMeasure.id))) == 1
+
+
+def test_s11_2_the_overview_pages_by_keyset_those_below_the_threshold_first(
+    db, world, leap, make_signed_contract, clock
+):
+    from saas.satisfaction.measures import overview
+
+    tenant = leap["tenant"]
+    other = make_signed_contract(tenant, world.clients("alpha")[1], effective=date(2028, 1, 31))
+    contracts = [leap["contract"], other]
+    at(clock, date(2028, 2, 1))
+    for contract, late in zip(contracts, (False, True), strict=True):  # only the other client's falls short
+        req = requests.create_request(
+            tenant,
+            contract.client_id,
+            {"category_id": leap["cats"]["GENERAL"].id, "subject": "巡检"},
+            world.person("alpha", "vendor_engineer"),
+        )
+        handled(req, world, clock, respond_after=5 if late else 1, resolve_after=6)
+    run(clock, date(2028, 3, 10))
+    seen, cursor = [], None
+    for _page in range(4):
+        rows, cursor = overview(tenant, after=parse_ranked_cursor(cursor) if cursor else None, limit=1)
+        seen += [(e.contract_id, e.below_threshold) for e in rows]
+        if cursor is None:
+            break
+    # one a page, each agreement once: the one that fell short first, though its id comes after
+    assert seen == [(other.id, True), (leap["contract"].id, False)] and other.id > leap["contract"].id
