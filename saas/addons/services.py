@@ -310,3 +310,22 @@ def active_on(tenant_id: int, plugin: str) -> int:
             AddonAgreement.status.in_((AddonStatus.ACTIVE, AddonStatus.AWAITING_SIGNATURES)),
         )
     )
+
+
+def running_for(contract_id: int, addon_type: str, day: date) -> AddonAgreement | None:
+    """The signed add-on of this type that runs under the main agreement on `day` (None: none does).
+
+    What an add-on plugin asks before it changes the service: a request's coverage, a bank's hours."""
+    return db.session.scalars(
+        select(AddonAgreement)
+        .where(
+            AddonAgreement.contract_id == contract_id,
+            AddonAgreement.addon_type == addon_type,
+            AddonAgreement.status.in_((AddonStatus.ACTIVE, AddonStatus.ENDED)),
+            AddonAgreement.starts_on <= day,
+            AddonAgreement.ends_on > day,
+            (AddonAgreement.ended_from.is_(None)) | (AddonAgreement.ended_from > day),
+        )
+        .order_by(AddonAgreement.starts_on.desc(), AddonAgreement.id.desc())
+        .limit(1)
+    ).first()
