@@ -275,7 +275,12 @@ def test_p3_deploy_the_nightly_backup_restores_every_row(running, tmp_path):
     for _ in range(3):
         dump = run_oneshot(shlex.split(backup), env).strip().splitlines()[-1]
         assert Path(dump).is_file() and Path(dump).parent == tmp_path
-        check = [sys.executable, str(ROOT / "scripts" / "restore_check.py"), dump, running["env"]["BACKUP_DATABASE_URL"]]
+        check = [
+            sys.executable,
+            str(ROOT / "scripts" / "restore_check.py"),
+            dump,
+            running["env"]["BACKUP_DATABASE_URL"],
+        ]
         done = subprocess.run(check, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)  # noqa: S603
         outputs.append(done.stdout + done.stderr)
         if done.returncode == 0:
