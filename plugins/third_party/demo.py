@@ -122,7 +122,9 @@ def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
             "monthly_fee": "3500.00",
             "response_hours": 2,
             "resolution_hours": 24,
-            "starts_on": local_today(tenant),
+            # From the day before: the replayed work is raised a few hours before this moment of the replay, on
+            # the previous local day when the replay runs late in Shanghai's evening.
+            "starts_on": max(contract.effective_date, local_today(tenant) - timedelta(days=1)),
             "ends_on": last_day(contract),
         },
         (

@@ -66,3 +66,19 @@ def test_p2_s4_3_demo_signs_the_transfer_of_on_site_support_and_routes_new_on_si
     assert transfers.state(transfer, local_today(work["tenant"])) == "in_force"
     held = tp_work.current(raise_in(work, world))
     assert held is not None and held.subcontractor_id == transfer.subcontractor_id
+
+
+def test_p2_s4_2_demo_seeded_late_in_shanghais_evening_gives_its_replayed_work_under_the_agreement(work, clock):
+    """Seeded at 22:30 in Shanghai, the replayed requests (raised three days back, on the hour) fall on the local day
+    before the replay's moment of attaching the agreement: the agreement covers them (CI seeded the demo then)."""
+    from datetime import UTC, datetime
+
+    from plugins.third_party.models import Agreement
+
+    clock.set(datetime(2026, 11, 20, 14, 30, tzinfo=UTC))
+    demo.seed(work["tenant"], db.session)
+    db.session.commit()
+    assert (
+        db.session.scalar(select(Agreement.starts_on).order_by(Agreement.id.desc()))
+        <= datetime(2026, 11, 17, tzinfo=UTC).date()
+    )
