@@ -49,7 +49,7 @@ def test_s3_2_2_a_cheque_recorded_cleared_and_returned_in_the_browser(
     invoice = page.get_by_label("Invoice it pays")
     expect(invoice.locator("option")).to_have_count(1)  # no client chosen yet
     page.get_by_label("Client").select_option(label=world.clients("alpha")[0].legal_name)
-    expect(invoice.locator("option")).to_have_count(2)  # swapped in by HTMX: the client's open invoice
+    expect(invoice.locator("option")).to_have_count(2, timeout=15000)  # swapped in by HTMX: the client's open invoice
     invoice.select_option(index=1)
     page.get_by_label("Cheque number").fill("1020 3040")
     page.get_by_label("Bank it is drawn on").fill("中国工商银行北京海淀支行")
