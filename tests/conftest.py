@@ -9,6 +9,7 @@ import pytest
 
 from saas.extensions import db
 from saas.requests import services
+from tests.addons.stand_in import addon_stand_in  # noqa: F401 (a fixture: the add-ons domain's routes need a type)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

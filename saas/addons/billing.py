@@ -13,7 +13,7 @@ each charge is written once, with its invoice, when the invoice takes it (`mark_
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import get_locale
@@ -237,3 +237,19 @@ def mark_billed(tenant: Tenant, billed: dict[str, int], types: dict) -> int:
                 }
             )
     return len(insert_new(AddonCharge, rows, unique=("agreement_id", "fee", "period_start"), returning=("id",)))
+
+
+def usage_so_far(agreement: AddonAgreement, today: date, types: dict) -> tuple[date, date, Decimal, str] | None:
+    """The current period's usage measured up to today (start, end, quantity, how), for a usage-priced add-on in
+    force today; None otherwise. A read only: it bills nothing."""
+    kind = types.get(agreement.addon_type)
+    if agreement.unit_price is None or kind is None or kind.measure is None:
+        return None
+    if not agreement.starts_on <= today < agreement.stop:
+        return None
+    current = periods_between(agreement.contract.effective_date, today, today + timedelta(days=1))
+    if not current:
+        return None
+    start, end = max(current[0].start, agreement.starts_on), min(current[0].end, agreement.stop)
+    quantity, how = kind.measure(agreement, start, min(end, today + timedelta(days=1)))
+    return start, end, Decimal(quantity), how

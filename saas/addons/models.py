@@ -2,7 +2,7 @@
 agreements signed under a client's main agreement, and each charge billed on the main agreement's invoice."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -79,10 +79,13 @@ class AddonAgreement(ClientScoped, db.Model):
     ended_from: Mapped[date | None] = mapped_column(Date)
     ended_reason: Mapped[str] = mapped_column(Text, default="")
     requested_by_client: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The add-on agreement this one amends: once signed, it replaces that one from its own first day.
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("addon_agreement.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     contract: Mapped[Contract] = relationship()
     offer: Mapped[AddonOffer] = relationship()
+    amends: Mapped["AddonAgreement | None"] = relationship(remote_side="AddonAgreement.id")
 
     @property
     def subject(self) -> str:
@@ -93,6 +96,11 @@ class AddonAgreement(ClientScoped, db.Model):
     def stop(self) -> date:
         """The first day it no longer runs: its term's end, or the day it was ended from."""
         return min(self.ends_on, self.ended_from) if self.ended_from else self.ends_on
+
+    @property
+    def last_day(self) -> date:
+        """Its last day in force (withdrawn before it began: its first day, which it never ran)."""
+        return max(self.starts_on, self.stop - timedelta(days=1))
 
 
 class AddonCharge(ClientScoped, db.Model):

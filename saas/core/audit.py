@@ -146,6 +146,7 @@ ACTION_LABELS = {
     "claims.settled": _l("Damages claim settled"),
     "addons.offer_saved": _l("Add-on offer saved (§13.1)"),
     "addons.agreement_proposed": _l("Add-on agreement proposed (§13.1)"),
+    "addons.agreement_amendment_proposed": _l("Add-on agreement amendment proposed (§13.1)"),
     "addons.agreement_signed": _l("Add-on agreement signed by both parties (§13.3)"),
     "addons.agreement_ended": _l("Add-on agreement ended"),
     "satisfaction.rated": _l("Request rated by the client (§12.3)"),

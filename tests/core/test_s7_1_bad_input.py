@@ -105,7 +105,7 @@ def test_s7_1_every_int_in_the_url_map_refuses_ids_no_row_can_have(app):
 
 
 @pytest.fixture
-def own_rows(app, db, world, enable_plugin):
+def own_rows(app, db, world, enable_plugin, addon_stand_in):
     alpha = world.tenant("alpha")
     for name in plugin_manager().plugin_names():
         enable_plugin(alpha, name)

@@ -61,7 +61,7 @@ def one_row_pages(monkeypatch):
 
 
 @pytest.fixture
-def everyone(app, db, world, enable_plugin, make_user, monkeypatch):
+def everyone(app, db, world, enable_plugin, make_user, monkeypatch, addon_stand_in):
     """Alpha with every plugin, a row of every kind for each of its two clients, and a platform operator."""
     alpha = world.tenant("alpha")
     for name in plugin_manager().plugin_names():
