@@ -86,6 +86,11 @@ def saas_request_created(req):
 
 
 @hookspec
+def saas_request_coverage(req, contract, category):
+    """Return a list of RequestCoverage (a 7×24 calendar, shorter hours) for new request `req`; [] leaves it be."""
+
+
+@hookspec
 def saas_plugin_disabling(tenant, plugin):
     """Return a list of reasons (text for people) why `plugin` may not be switched off for `tenant` now, e.g. signed
     agreements that rest on it; [] when nothing stands in the way."""

@@ -368,6 +368,25 @@ class RequestSection:
 
 
 @dataclass(frozen=True)
+class RequestCoverage:
+    """A coverage a plugin gives a new service request (§13, an add-on agreement running on its day): another
+    calendar (around the clock, or one of the tenant's) and/or response or resolution hours shorter than the
+    standard ones. The requests domain applies the strictest that makes a deadline earlier, never a later one."""
+
+    #: Names what applied once and for all ("addon_extended_coverage:12"): written on the request's timeline.
+    source: str
+    #: What people read on the timeline (the add-on agreement's number), in the user's language.
+    label: str
+    #: The clocks run 7×24 (no calendar), whatever the category's calendar.
+    around_the_clock: bool = False
+    #: Or one of the tenant's calendars (ignored when around_the_clock; None: the category's).
+    calendar_id: int | None = None
+    #: Whole hours to respond / to resolve; None (or longer than the standard): the standard ones.
+    response_hours: int | None = None
+    resolution_hours: int | None = None
+
+
+@dataclass(frozen=True)
 class AddonTerm:
     """One term an add-on type needs in its agreement (§13.1): a typed field with its default."""
 

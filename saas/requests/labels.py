@@ -62,6 +62,7 @@ EVENT_LABELS = {
     "alert": _l("Monitoring alert"),
     "handed_over": _l("Handed over"),
     "materials": _l("Technical materials"),
+    "coverage": _l("Extended coverage applied"),
 }
 
 #: How a request came to its engineer (saas.team.services.choose_assignee); any other rule is shown as written.

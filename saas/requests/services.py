@@ -18,7 +18,7 @@ from saas.core.parsing import clean_text, parse_cursor, parse_id, safe_content_t
 from saas.core.plugins import plugin_manager
 from saas.core.tenancy import owned_by
 from saas.extensions import db
-from saas.requests import sla
+from saas.requests import coverage, sla
 from saas.requests.models import (
     OPEN_STATUSES,
     Channel,
@@ -252,12 +252,17 @@ def create_request(
     )
     db.session.add(req)
     db.session.flush()
+    # §13: an add-on running on its day may extend the category's coverage (7×24, shorter hours): asked first,
+    # so the due times below and every later refresh run on what applied.
+    covered = coverage.apply_coverage(req, contract, category)
     sla.refresh_due(req)
     if req.assignee_id is None:  # §5.1: by the category's rule and the contract's named engineers
         member, how = choose_assignee(req)
         if member is not None:
             assign(req, member, None, rule=how)
     add_event(req, "created", actor, to_status=S.NEW, body=req.description, data={"channel": channel})
+    if covered is not None:
+        add_event(req, coverage.EVENT_KIND, None, body=covered["label"], data=covered)
     events.publish(tenant.id, "request.created", event_data(req))
     # Plugins enabled for the tenant act on the new request (a third party's transfer routes it, Part 2 §4.3).
     plugin_manager().for_tenant(tenant).saas_request_created(req=req)
