@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOOKSPECS = ROOT / "saas" / "core" / "hookspecs.py"
 GUIDE = ROOT / "docs" / "plugins.md"
 PLUGINS = {
+    "addon_hours_bank": "plugins.addon_hours_bank.plugin",
     "payments_bank": "plugins.payments_bank.plugin",
     "payments_cheque": "plugins.payments_cheque.plugin",
     "payments_epay": "plugins.payments_epay.plugin",
@@ -106,6 +107,7 @@ def test_hook_saas_plugin_info_titles_on_the_platform_tenant_page(app, client, w
     with app.test_request_context():
         titles = {n: str(i.title) for n, i in infos.items()}
     assert titles == {
+        "addon_hours_bank": "Hours bank",
         "payments_bank": "Bank transfer",
         "payments_cheque": "Cheque payments",
         "payments_epay": "Online payment",
@@ -186,7 +188,8 @@ def test_hook_saas_migration_dirs_branch_is_applied(app, db):
     epay_versions = ROOT / "plugins" / "payments_epay" / "migrations" / "versions"
     sandbox_versions = ROOT / "plugins" / "payments_epay_sandbox" / "migrations" / "versions"
     third_party_versions = ROOT / "plugins" / "third_party" / "migrations" / "versions"
-    expected = [bank_versions, cheque_versions, epay_versions, sandbox_versions, third_party_versions]
+    hours_versions = ROOT / "plugins" / "addon_hours_bank" / "migrations" / "versions"
+    expected = [hours_versions, bank_versions, cheque_versions, epay_versions, sandbox_versions, third_party_versions]
     assert sorted(migration_dirs(pm)) == [str(d) for d in expected]
     assert core_plugin.saas_migration_dirs() == []
 
