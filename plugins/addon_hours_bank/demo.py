@@ -106,16 +106,19 @@ def seed_time(tenant, session) -> None:
     if not requests:
         return
     today = local_today(tenant)
+    zone = ZoneInfo(tenant.timezone)
     for index, (hours, kind, note) in enumerate(TIME):
-        req = requests[index % len(requests)]
-        first = local_date(tenant, req.received_at)
-        days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
-        _log_somewhere(req, {"hours": hours, "kind": kind, "note": note}, days, people, ZoneInfo(tenant.timezone))
+        for turn in range(len(requests)):  # its request, or the next one where it fits
+            req = requests[(index + turn) % len(requests)]
+            first = local_date(tenant, req.received_at)
+            days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
+            if _log_somewhere(req, {"hours": hours, "kind": kind, "note": note}, days, people, zone):
+                break
     session.flush()
 
 
-def _log_somewhere(req, data, days, people, zone) -> None:
-    """Log the entry on the first day and by the first person it fits (a day holds 24 h a person)."""
+def _log_somewhere(req, data, days, people, zone) -> bool:
+    """Log the entry on the first day and by the first person it fits (a day holds 24 h a person); False: none."""
     for day in days:
         for person in people:
             with frozen_at(min(datetime.combine(day, time(18), zone), now())):
@@ -123,4 +126,5 @@ def _log_somewhere(req, data, days, people, zone) -> None:
                     services.log_time(req, {**data, "worked_on": day}, person)
                 except ServiceError:
                     continue
-                return
+                return True
+    return False

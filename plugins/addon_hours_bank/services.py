@@ -33,6 +33,7 @@ from plugins.addon_hours_bank.models import EntryKind, TimeEntry
 from saas.addons.models import AddonAgreement, AddonCharge, AddonStatus, Fee
 from saas.addons.services import running_for
 from saas.billing.periods import overlap, periods_between
+from saas.contracts.models import Contract
 from saas.core import audit
 from saas.core.bulk import among
 from saas.core.clock import local_date, local_today
@@ -406,30 +407,42 @@ def drawing_of(req: ServiceRequest, entries: list[TimeEntry], today: date) -> tu
     return _drawing(banks, today), {e.id: _drawing(banks, e.worked_on) for e in entries}
 
 
-def entries_drawing(agreement: AddonAgreement, today: date) -> list[tuple[TimeEntry, ServiceRequest]]:
-    """The entries that drew this bank up to today, newest first, each with its request (one query and the banks)."""
-    upto = min(today, agreement.stop - timedelta(days=1)) + timedelta(days=1)
+def entries_drawing(agreements: list[AddonAgreement], today: date) -> dict[int, list[tuple[TimeEntry, ServiceRequest]]]:
+    """The entries that drew each bank up to today, newest first, each with its request, by agreement id (one query
+    for the entries and one for the banks, whatever their number)."""
+    found: dict[int, list] = {a.id: [] for a in agreements}
+    if not agreements:
+        return found
+    start = min(a.starts_on for a in agreements)
+    upto = max(min(today, a.stop - timedelta(days=1)) for a in agreements) + timedelta(days=1)
+    contract_ids = sorted({a.contract_id for a in agreements})
     rows = db.session.execute(
         select(TimeEntry, ServiceRequest)
         .join(ServiceRequest, ServiceRequest.id == TimeEntry.request_id)
         .where(
-            TimeEntry.tenant_id == agreement.tenant_id,
-            TimeEntry.contract_id == agreement.contract_id,
-            TimeEntry.worked_on >= agreement.starts_on,
+            TimeEntry.tenant_id == agreements[0].tenant_id,
+            among(TimeEntry.contract_id, contract_ids),
+            TimeEntry.worked_on >= start,
             TimeEntry.worked_on < upto,
         )
         .order_by(TimeEntry.worked_on.desc(), TimeEntry.id.desc())
     ).all()
-    banks = _banks_of_contracts([agreement.contract_id]).get(agreement.contract_id, [agreement])
-    return [(e, r) for e, r in rows if (d := _drawing(banks, e.worked_on)) is not None and d.id == agreement.id]
+    banks = _banks_of_contracts(contract_ids)
+    for entry, req in rows:
+        drawing = _drawing(banks.get(entry.contract_id, []), entry.worked_on)
+        if drawing is not None and drawing.id in found and entry.worked_on <= today:
+            found[drawing.id].append((entry, req))
+    return found
 
 
 def banks(tenant: Tenant, client_id: int | None = None, signed_only: bool = True) -> list[AddonAgreement]:
-    """The tenant's hours banks (of one client when given), newest first, with their main agreements (two
-    queries)."""
+    """The tenant's hours banks (of one client when given), newest first, with their main agreements and clients
+    (a fixed number of queries)."""
     stmt = (
         select(AddonAgreement)
-        .options(selectinload(AddonAgreement.contract), selectinload(AddonAgreement.offer))
+        .options(
+            selectinload(AddonAgreement.contract).selectinload(Contract.client), selectinload(AddonAgreement.offer)
+        )
         .where(AddonAgreement.tenant_id == tenant.id, AddonAgreement.addon_type == NAME)
         .order_by(AddonAgreement.starts_on.desc(), AddonAgreement.id.desc())
     )

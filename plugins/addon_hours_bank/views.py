@@ -119,7 +119,7 @@ def detail(agreement_id):
         "addon_hours_bank/detail.html",
         agreement=agreement,
         months=services.balance(agreement, today),
-        entries=services.entries_drawing(agreement, today),
+        entries=services.entries_drawing([agreement], today)[agreement.id],
         portal=False,
     )
 
@@ -134,5 +134,5 @@ def portal():
     today = local_today(current_tenant)
     banks = services.banks(current_tenant, client_id)
     balances = services.balances(banks, today)
-    entries = {a.id: services.entries_drawing(a, today) for a in banks}
+    entries = services.entries_drawing(banks, today)
     return render("addon_hours_bank/portal.html", banks=banks, balances=balances, entries=entries, portal=True)

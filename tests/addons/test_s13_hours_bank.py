@@ -171,7 +171,7 @@ def test_s13_1_a_bank_started_mid_month_grants_by_day_and_keeps_its_one_off_bloc
         D("0.68"),
         D("0.00"),
     )
-    drew = [e.hours for e, _r in bank.entries_drawing(agreement, date(2027, 2, 27))]
+    drew = [e.hours for e, _r in bank.entries_drawing([agreement], date(2027, 2, 27))[agreement.id]]
     assert drew == [D("10.00"), D("16.00"), D("15.00")]  # not the 3 h before it began
 
 
@@ -352,3 +352,40 @@ def test_s13_1_the_plugin_cannot_be_switched_off_while_a_signed_bank_rests_on_it
     db.session.rollback()
     g.pop("_enabled_plugins", None)
     assert NAME in addons.types_for(sold["tenant"])
+
+
+def test_s13_3_the_demo_signs_a_bank_bills_its_months_and_logs_this_months_time_beyond_it(app, db, clock):
+    from saas.core.models import Tenant
+    from saas.demo import seed_demo
+
+    clock.set(datetime(2026, 6, 2, 2, tzinfo=UTC))  # the demo agreements (from 31 January 2026) have been billed
+    seed_demo()
+    db.session.remove()
+    for tenant in db.session.scalars(select(Tenant).order_by(Tenant.id)):
+        (agreement,) = bank.banks(tenant)
+        assert (agreement.starts_on, agreement.status, agreement.unit_price) == (
+            date(2026, 3, 31),
+            "active",
+            D("350.00"),
+        )
+        months = bank.balance(agreement, date(2026, 6, 2))
+        assert [(m.start, m.granted, m.carried_in, m.used, m.over, m.expired) for m in months] == [
+            (date(2026, 3, 31), D("20.00"), D("0.00"), D("0.00"), D("0.00"), D("0.00")),
+            (date(2026, 4, 30), D("20.00"), D("20.00"), D("0.00"), D("0.00"), D("20.00")),
+            (date(2026, 5, 31), D("20.00"), D("20.00"), D("44.00"), D("4.00"), D("0.00")),  # this month: over
+        ]
+        billed = db.session.execute(
+            select(AddonCharge.fee, AddonCharge.period_start, AddonCharge.amount)
+            .where(AddonCharge.agreement_id == agreement.id, AddonCharge.invoice_id.is_not(None))
+            .order_by(AddonCharge.period_start, AddonCharge.fee)
+        ).all()
+        assert billed == [
+            ("monthly", date(2026, 3, 31), D("3000.00")),
+            ("usage", date(2026, 3, 31), D("0.00")),
+            ("monthly", date(2026, 4, 30), D("3000.00")),
+            ("usage", date(2026, 4, 30), D("0.00")),
+        ]
+        assert {e.kind for e, _r in bank.entries_drawing([agreement], date(2026, 6, 2))[agreement.id]} == {
+            "remote",
+            "on_site",
+        }
