@@ -389,3 +389,30 @@ def test_s13_3_the_demo_signs_a_bank_bills_its_months_and_logs_this_months_time_
             "remote",
             "on_site",
         }
+
+
+def test_s13_1_the_same_time_form_sent_twice_at_once_logs_once(db, world, sold, clock, client, app):
+    from saas.testing.race import at_once
+
+    signed_bank(sold, world)
+    clock.set(datetime(2027, 1, 20, 2, 0, tzinfo=UTC))
+    browsers = [client, app.test_client()]
+    forms = []
+    for browser in browsers:
+        browser.sign_in(world.person("alpha", "vendor_engineer").email)
+        forms.append(
+            {
+                "hours": "3",
+                "worked_on": "2027-01-19",
+                "kind": "remote",
+                "_once": ONCE,
+                "csrf_token": browser.csrf_token(),
+            }
+        )
+    hx, where = {"HX-Request": "true"}, url(sold)
+    answers = at_once(
+        *(lambda b=b, f=f: b.post(where, data=f, headers=hx) for b, f in zip(browsers, forms, strict=True))
+    )
+    assert sorted(a.status_code for a in answers)[0] == 200 and all(a.status_code in (200, 303) for a in answers)
+    db.session.remove()
+    assert db.session.scalar(select(func.count(TimeEntry.id))) == 1
