@@ -10,6 +10,7 @@ from markupsafe import Markup
 from plugins.addon_hours_bank import services
 from plugins.addon_hours_bank.forms import TimeForm
 from saas.addons.models import AddonAgreement
+from saas.addons.services import running_for
 from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.models import CLIENT_ROLES, VENDOR_ROLES, Role
@@ -59,6 +60,16 @@ def section_html(req: ServiceRequest, vendor: bool) -> Markup:
     return Markup(html)  # noqa: S704 (an autoescaped template)
 
 
+def _message(req: ServiceRequest, entry, made: bool) -> str:
+    """What logging did: logged against the bank of that day, or recorded without one, or sent twice."""
+    if not made:
+        return _("This time was logged already.")
+    bank = running_for(req.contract_id, services.NAME, entry.worked_on)
+    if bank is None:
+        return _("Time logged. No hours bank runs on that day: it draws nothing.")
+    return _("Time logged against hours bank %(number)s.", number=bank.number)
+
+
 @bp.post("/requests/<int:request_id>/time")
 @loggers
 def log_time(request_id):
@@ -68,7 +79,9 @@ def log_time(request_id):
     error = None
     if form.validate_on_submit():
         try:
-            services.log_time(req, form.data, current_user._get_current_object(), once=request.form.get("_once"))
+            entry, made = services.log_time(
+                req, form.data, current_user._get_current_object(), once=request.form.get("_once")
+            )
         except ServiceError as exc:
             db.session.rollback()
             req = get_or_404(ServiceRequest, request_id, current_tenant)
@@ -76,9 +89,13 @@ def log_time(request_id):
             form.hours.errors = [*form.hours.errors, error]
         else:
             db.session.commit()
-            message = (_("Time logged."), "success")
+            message = (_message(req, entry, made), "success" if made else "info")
             if is_fragment_request():
-                return render("addon_hours_bank/_request_section.html", block="section", **_section_context(req, True))
+                return render(
+                    "addon_hours_bank/_request_section.html",
+                    block="section",
+                    **_section_context(req, True, message=message),
+                )
             flash(*message)
             return redirect(url_for("requests.detail", request_id=req.id))
     if is_fragment_request():

@@ -259,6 +259,12 @@ def test_s13_1_time_on_an_agreement_without_a_running_bank_is_recorded_but_draws
     body = client.get(f"/t/alpha/requests/{sold['request'].id}").get_data(as_text=True)
     assert 'data-testid="hours-bank-none"' in body and 'data-testid="time-form"' in body
     assert "none: draws nothing" in body
+    form = {"hours": "2", "worked_on": "2027-01-20", "kind": "on_site", "note": "", "_once": ONCE}
+    done = client.post_form(url(sold), form, headers={"HX-Request": "true"})
+    assert done.status_code == 200 and "No hours bank runs on that day: it draws nothing." in done.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(select(func.sum(TimeEntry.hours))) == D("6.00")
 
 
 def url(sold, tenant="alpha"):
@@ -278,6 +284,7 @@ def test_s13_1_an_engineer_logs_time_on_the_requests_page(db, world, sold, clock
     body = done.get_data(as_text=True)
     assert done.status_code == 200 and "<html" not in body and 'data-testid="time-entry"' in body
     assert 'data-testid="time-total">1.5<' in body
+    assert f"Time logged against hours bank {agreement.number}." in body
     again = client.post_form(url(sold), form, headers=hx)  # the same form sent twice: one entry
     assert again.status_code in (200, 303)
     assert db.session.scalar(select(func.count(TimeEntry.id))) == 1
