@@ -83,14 +83,17 @@ def _hours_term(agreement: AddonAgreement, name: str, default: str) -> Decimal:
 
 
 def hours_per_month(agreement: AddonAgreement) -> Decimal:
+    """The hours the agreement grants each whole month."""
     return _hours_term(agreement, "hours_per_month", "20")
 
 
 def one_off_hours(agreement: AddonAgreement) -> Decimal:
+    """The block of hours granted once, on the agreement's first day."""
     return _hours_term(agreement, "one_off_hours", "0")
 
 
 def rollover(agreement: AddonAgreement) -> str:
+    """What becomes of unused monthly hours: "expire", "next_month" or "keep"."""
     value = (agreement.terms or {}).get("rollover", "next_month")
     return value if value in ROLLOVERS else "next_month"
 
@@ -387,6 +390,7 @@ def log_time(req: ServiceRequest, data: dict, actor: User | None, once: str | No
 
 
 def _by_once(tenant_id: int, once: str) -> TimeEntry | None:
+    """The entry a form's one-time token logged, if any."""
     return db.session.scalar(select(TimeEntry).where(TimeEntry.tenant_id == tenant_id, TimeEntry.once == once))
 
 
