@@ -60,6 +60,14 @@ ROLLOVERS = {
 KIND_LABELS = {EntryKind.REMOTE: _l("Remote"), EntryKind.ON_SITE: _l("On-site visit")}
 
 
+class TimeError(ServiceError):
+    """Time cannot be logged so; `field` names the form field the reason belongs to."""
+
+    def __init__(self, message: str, field: str = "hours"):
+        super().__init__(message)
+        self.field = field
+
+
 def kind_label(kind: str) -> str:
     """An entry's kind, for people."""
     return str(KIND_LABELS.get(kind, kind))
@@ -286,10 +294,10 @@ def parse_hours(value) -> Decimal:
         hours = parse_amount(value, places=2, max_digits=2, negative=False)
     except InvalidAmount as exc:
         if exc.reason == "too_many_decimals":
-            raise ServiceError(_("Give the hours to two decimal places at most.")) from exc
-        raise ServiceError(_("Give the hours as a number from 0.01 to 24.")) from exc
+            raise TimeError(_("Give the hours to two decimal places at most.")) from exc
+        raise TimeError(_("Give the hours as a number from 0.01 to 24.")) from exc
     if not ZERO < hours <= MAX_HOURS:
-        raise ServiceError(_("Give the hours as a number from 0.01 to 24."))
+        raise TimeError(_("Give the hours as a number from 0.01 to 24."))
     return hours
 
 
@@ -324,18 +332,19 @@ def log_time(req: ServiceRequest, data: dict, actor: User | None, once: str | No
     hours = parse_hours(data.get("hours"))
     day = data.get("worked_on")
     if not isinstance(day, date):
-        raise ServiceError(_("Give the day the work was done."))
+        raise TimeError(_("Give the day the work was done."), "worked_on")
     today = local_today(tenant)
     if day > today or day < local_date(tenant, req.received_at):
-        raise ServiceError(
+        raise TimeError(
             _(
                 "Give a day from the request's arrival (%(start)s) to today.",
                 start=local_date(tenant, req.received_at).isoformat(),
-            )
+            ),
+            "worked_on",
         )
     kind = str(data.get("kind") or EntryKind.REMOTE)
     if kind not in EntryKind.__members__.values():
-        raise ServiceError(_("Choose remote work or an on-site visit."))
+        raise TimeError(_("Choose remote work or an on-site visit."), "kind")
     if actor is not None:
         that_day = db.session.scalar(
             select(func.coalesce(func.sum(TimeEntry.hours), 0)).where(
@@ -343,17 +352,18 @@ def log_time(req: ServiceRequest, data: dict, actor: User | None, once: str | No
             )
         )
         if Decimal(that_day or 0) + hours > MAX_HOURS:
-            raise ServiceError(
+            raise TimeError(
                 _("%(hours)s h are logged for you on that day already: a day has 24.", hours=hours_text(that_day))
             )
     bank = running_for(req.contract_id, NAME, day)
     billed = _billed_month(bank, day) if bank is not None else None
     if billed is not None:
-        raise ServiceError(
+        raise TimeError(
             _(
                 "The hours bank's month from %(start)s has been invoiced: time for it can no longer be logged.",
                 start=billed.isoformat(),
-            )
+            ),
+            "worked_on",
         )
     entry = TimeEntry(
         tenant_id=req.tenant_id,

@@ -86,7 +86,8 @@ def log_time(request_id):
             db.session.rollback()
             req = get_or_404(ServiceRequest, request_id, current_tenant)
             error = str(exc)
-            form.hours.errors = [*form.hours.errors, error]
+            field = getattr(form, getattr(exc, "field", "hours"), form.hours)
+            field.errors = [*field.errors, error]
         else:
             db.session.commit()
             message = (_message(req, entry, made), "success" if made else "info")

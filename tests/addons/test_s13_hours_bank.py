@@ -293,6 +293,8 @@ def test_s13_1_an_engineer_logs_time_on_the_requests_page(db, world, sold, clock
         text = refused.get_data(as_text=True)
         assert refused.status_code == 422, bad
         assert "<html" not in text and ("0.01 to 24" in text or "two decimal" in text)
+    tomorrow = client.post_form(url(sold), {**form, "worked_on": "2027-01-21", "_once": ""}, headers=hx)
+    assert tomorrow.status_code == 422 and "to today" in tomorrow.get_data(as_text=True)
     assert db.session.scalar(select(func.count(TimeEntry.id))) == 1
     plain = client.post_form(url(sold), {**form, "hours": "2", "_once": ""})  # without HTMX: back to the page
     assert plain.status_code == 302 and plain.location.endswith(f"/requests/{sold['request'].id}")
