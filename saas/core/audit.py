@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "payments_cheque.deposited": _l("Cheque deposited"),
     "payments_cheque.cleared": _l("Cheque cleared"),
     "payments_cheque.bounced": _l("Cheque bounced"),
+    "addon_hours_bank.time_logged": _l("Time logged on a request (hours bank, §13)"),
     "third_party.intervention_recorded": _l("Third-party intervention recorded (Part 2 §1.2)"),
     "third_party.intervention_notified": _l("Written notice of a third-party intervention sent (Part 2 §2.1)"),
     "third_party.intervention_negotiated": _l("Negotiation of a third-party intervention recorded (Part 2 §2.2)"),

@@ -26,6 +26,7 @@ HOOKSPECS = ROOT / "saas" / "core" / "hookspecs.py"
 GUIDE = ROOT / "docs" / "plugins.md"
 PLUGINS = {
     "addon_extended_coverage": "plugins.addon_extended_coverage.plugin",
+    "addon_hours_bank": "plugins.addon_hours_bank.plugin",
     "payments_bank": "plugins.payments_bank.plugin",
     "payments_cheque": "plugins.payments_cheque.plugin",
     "payments_epay": "plugins.payments_epay.plugin",
@@ -108,6 +109,7 @@ def test_hook_saas_plugin_info_titles_on_the_platform_tenant_page(app, client, w
         titles = {n: str(i.title) for n, i in infos.items()}
     assert titles == {
         "addon_extended_coverage": "Extended coverage add-on",
+        "addon_hours_bank": "Hours bank",
         "payments_bank": "Bank transfer",
         "payments_cheque": "Cheque payments",
         "payments_epay": "Online payment",
@@ -189,8 +191,10 @@ def test_hook_saas_migration_dirs_branch_is_applied(app, db):
     sandbox_versions = ROOT / "plugins" / "payments_epay_sandbox" / "migrations" / "versions"
     third_party_versions = ROOT / "plugins" / "third_party" / "migrations" / "versions"
     coverage_versions = ROOT / "plugins" / "addon_extended_coverage" / "migrations" / "versions"
+    hours_versions = ROOT / "plugins" / "addon_hours_bank" / "migrations" / "versions"
     expected = [
         coverage_versions,
+        hours_versions,
         bank_versions,
         cheque_versions,
         epay_versions,
