@@ -1,9 +1,10 @@
 """How add-ons read on screen: their statuses, names and fees in the reader's language."""
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from saas.addons.models import AddonStatus, Fee
+from saas.addons.models import AddonAgreement, AddonStatus, Fee
 
 STATUS_LABELS = {
     AddonStatus.DRAFT: _l("Draft"),
@@ -46,3 +47,20 @@ def fees(priced, unit: str = "") -> list[tuple[str, object, str]]:
         if value is not None:
             found.append((FEE_NAMES[fee], value, unit if fee == Fee.USAGE else ""))
     return found
+
+
+def terms_shown(agreement: AddonAgreement, kind) -> list[tuple[str, object]]:
+    """(label, value) of each of the agreement's terms, in the type's order (a choice by its label)."""
+    if kind is None:
+        return sorted(agreement.terms.items())
+    shown = []
+    for term in kind.terms:
+        if term.name not in agreement.terms:
+            continue
+        value = agreement.terms[term.name]
+        if term.kind == "choice":
+            value = dict(term.choices).get(value, value)
+        elif term.kind == "bool":
+            value = _("Yes") if value else _("No")
+        shown.append((term.label, value))
+    return shown

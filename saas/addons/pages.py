@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from saas.addons import services
 from saas.addons.billing import usage_so_far
-from saas.addons.labels import FEE_NAMES, STATUS_LABELS, fees, in_chinese, offer_name
+from saas.addons.labels import FEE_NAMES, STATUS_LABELS, fees, in_chinese, offer_name, terms_shown
 from saas.addons.models import AddonAgreement, AddonStatus
 from saas.contracts.forms import SignForm
 from saas.core.clock import local_today
@@ -33,23 +33,6 @@ def unit_of(kind) -> str:
     if kind is None:
         return ""
     return kind.unit_zh if in_chinese() else kind.unit_en
-
-
-def terms_shown(agreement: AddonAgreement, kind) -> list[tuple[str, object]]:
-    """(label, value) of each of the agreement's terms, in the type's order (a choice by its label)."""
-    if kind is None:
-        return sorted(agreement.terms.items())
-    shown = []
-    for term in kind.terms:
-        if term.name not in agreement.terms:
-            continue
-        value = agreement.terms[term.name]
-        if term.kind == "choice":
-            value = dict(term.choices).get(value, value)
-        elif term.kind == "bool":
-            value = _("Yes") if value else _("No")
-        shown.append((term.label, value))
-    return shown
 
 
 def agreement_page(agreement: AddonAgreement, template: str):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from saas.addons.labels import FEE_COLUMNS, FEE_NAMES
+from saas.addons.labels import FEE_COLUMNS, FEE_NAMES, terms_shown
 from saas.addons.models import AddonAgreement, AddonCharge, AddonOffer, AddonStatus, Fee
 from saas.billing.models import Invoice
 from saas.billing.services import in_force
@@ -283,8 +283,7 @@ def render_document(agreement: AddonAgreement, language: str) -> str:
     kind = installed_types().get(agreement.addon_type)
     zh = language.startswith("zh")
     with force_locale(language):
-        listed = kind.terms if kind else ()
-        terms = [(term.label, agreement.terms[term.name]) for term in listed if term.name in agreement.terms]
+        terms = terms_shown(agreement, kind)  # a choice by its label, a yes/no in the document's language
         return signing.render(
             f"addons/document/addon_{language}.html",
             agreement.contract,

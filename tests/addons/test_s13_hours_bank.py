@@ -425,3 +425,11 @@ def test_s13_1_the_same_time_form_sent_twice_at_once_logs_once(db, world, sold, 
     assert sorted(a.status_code for a in answers)[0] == 200 and all(a.status_code in (200, 303) for a in answers)
     db.session.remove()
     assert db.session.scalar(select(func.count(TimeEntry.id))) == 1
+
+
+def test_s13_3_the_banks_text_states_its_roll_over_in_words_in_both_languages(db, world, sold, clock):
+    agreement = signed_bank(sold, world)
+    english = addons.render_document(agreement, "en")
+    chinese = addons.render_document(agreement, "zh_Hans_CN")
+    assert "are carried into the next month only" in english and "next_month" not in english
+    assert "next_month" not in chinese and "are carried into" not in chinese
