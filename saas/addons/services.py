@@ -402,7 +402,10 @@ def list_agreements(tenant: Tenant, *, client_id=None, status: str = "", after: 
     returns (rows, next_after)."""
     stmt = (
         select(AddonAgreement)
-        .options(selectinload(AddonAgreement.contract), selectinload(AddonAgreement.offer))
+        .options(
+            selectinload(AddonAgreement.contract).selectinload(Contract.client),  # the list names each client
+            selectinload(AddonAgreement.offer),
+        )
         .where(AddonAgreement.tenant_id == tenant.id)
     )
     if client_id is not None:

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from saas.addons import services
 from saas.addons.forms import AmendForm, EndForm, OfferForm, ProposeForm, terms_from
@@ -122,6 +123,7 @@ def offer(offer_id=None):
 def _contracts_in_force() -> list[Contract]:
     return db.session.scalars(
         select(Contract)
+        .options(selectinload(Contract.client))  # each choice names its client
         .where(Contract.tenant_id == current_tenant.id, Contract.status.in_(services.IN_FORCE))
         .order_by(Contract.number)
     ).all()

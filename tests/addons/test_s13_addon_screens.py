@@ -218,3 +218,32 @@ def test_s13_1_an_addon_ended_early_says_why(db, client, world, shop):
     client.sign_in(world.person("beta", "vendor_admin").email)
     assert client.get(f"/t/beta/addons/{agreement.id}").status_code == 404
     assert client.get(f"/t/beta/addons/{agreement.id}?tab=charges", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_s13_1_the_agreements_list_reads_its_clients_in_one_query_not_one_per_row(
+    db, world, shop, make_signed_contract
+):
+    from sqlalchemy import event
+
+    tenant = shop["tenant"]
+    second = make_signed_contract(tenant, world.clients("alpha")[1], effective=date(2027, 1, 1), term_years=1)
+    vendor = world.person("alpha", "vendor_admin")
+    for contract in (shop["contract"], second):
+        addons.propose(contract, shop["offer"], {}, vendor)
+    db.session.commit()
+    db.session.expire_all()
+    assert tenant.id  # the tenant reloaded before counting
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        rows, _after = addons.list_agreements(tenant)
+        names = sorted(a.contract.client.legal_name for a in rows)
+        offers = {a.offer.name_en for a in rows}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert names == sorted(c.legal_name for c in world.clients("alpha")) and offers == {"Hours bank"}
+    assert len(statements) <= 4, statements  # agreements, their contracts, the contracts' clients, the offers
