@@ -3,7 +3,7 @@ Part 2 §7.2): not resolved within the agreement's `dispute_deadline_months` fro
 lawsuit filed (no litigation step), the party that did not raise it may terminate the agreement. The right is
 computed from the dates, announced to both parties' admins once, and exercised through termination (§10.3)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
@@ -40,9 +40,15 @@ class ThirdPartyDisputeError(ServiceError):
 
 
 def deadline_for(contract: Contract, arose_on: date) -> date:
-    """The day `dispute_deadline_months` after the dispute arose; a month without that day ends on its last day
-    (31 January + 1 month is 28 or 29 February)."""
+    """The last day to resolve the dispute: `dispute_deadline_months` after the day it arose, which is not counted
+    (Civil Code art. 201-202); a month without that day ends on its last day (31 January + 1 month is 28 or 29
+    February)."""
     return arose_on + relativedelta(months=contract.dispute_deadline_months)
+
+
+def right_from(row: ThirdPartyDispute) -> date:
+    """The first day of Part 2 §7.2's right to terminate: the day after the last day to resolve ("超过该期限")."""
+    return row.deadline + timedelta(days=1)
 
 
 def open_about(contract: Contract, party: str, actor: User, data: dict) -> ThirdPartyDispute:
@@ -141,32 +147,36 @@ def holder(row: ThirdPartyDispute, today: date) -> str | None:
     """The party with Part 2 §7.2's right to terminate on `today`, or None: the dispute still open on or after its
     deadline, no lawsuit filed, the agreement in force; it is the party that did not raise the dispute."""
     dispute = row.dispute
-    if dispute.status != DisputeStatus.OPEN or lawsuit_filed(row) or today < row.deadline:
+    if dispute.status != DisputeStatus.OPEN or lawsuit_filed(row) or today < right_from(row):
         return None
     if row.contract.status not in IN_FORCE:
         return None
     return Party.A if dispute.raised_by_party == Party.B else Party.B
 
 
+def refusal(row: ThirdPartyDispute, party: str, today: date) -> str | None:
+    """Why `party` may not terminate under Part 2 §7.2 on `today`, or None when it may."""
+    if holder(row, today) == party:
+        return None
+    if today < right_from(row):
+        return _(
+            "The dispute has until %(day)s to be resolved (Part 2 §7.2): termination is open from %(first)s.",
+            day=row.deadline.isoformat(),
+            first=right_from(row).isoformat(),
+        )
+    return _(
+        "Only the party that did not raise the dispute may terminate, while it stands unresolved and no "
+        "lawsuit is filed."
+    )
+
+
 def terminate(row: ThirdPartyDispute, party: str, actor: User, data: dict, files: list[tuple[str, str, bytes]] = ()):
     """Exercise Part 2 §7.2's right: the notice of termination, referring to the dispute's notice, ends the agreement
     after its last day (through the notices' termination)."""
     row = lock(ThirdPartyDispute, row.id)
-    today = local_today(row.contract.tenant)
-    if holder(row, today) != party:
-        if holder(row, today) is None and today < row.deadline:
-            raise ThirdPartyDisputeError(
-                _(
-                    "The dispute has until %(day)s to be resolved (Part 2 §7.2): termination is open from that day.",
-                    day=row.deadline.isoformat(),
-                )
-            )
-        raise ThirdPartyDisputeError(
-            _(
-                "Only the party that did not raise the dispute may terminate, while it stands unresolved and no "
-                "lawsuit is filed."
-            )
-        )
+    reason = refusal(row, party, local_today(row.contract.tenant))
+    if reason is not None:
+        raise ThirdPartyDisputeError(reason)
     notice = termination.terminate_on(row.notice, party, actor, data, files, clause=TERMINATION_CLAUSE)
     audit.record(
         "third_party.dispute_terminated",
@@ -212,7 +222,7 @@ def announce(tenant: Tenant, today: date) -> int:
         .where(
             ThirdPartyDispute.tenant_id == tenant.id,
             ThirdPartyDispute.announced_at.is_(None),
-            ThirdPartyDispute.deadline <= today,
+            ThirdPartyDispute.deadline < today,  # the right opens the day after the last day
         )
         .order_by(ThirdPartyDispute.id)
     ).all()
@@ -244,7 +254,7 @@ def _mail_right(row: ThirdPartyDispute, party: str) -> int:
         "dispute": row.dispute.number,
         "contract": contract.number,
         "name": row.party_name,
-        "day": row.deadline.isoformat(),
+        "day": right_from(row).isoformat(),
         "months": contract.dispute_deadline_months,
     }
 

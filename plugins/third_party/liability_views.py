@@ -380,11 +380,9 @@ def dispute_terminate(tp_dispute_id):
     row = _load(ThirdPartyDispute, tp_dispute_id)
     party = _party(row.contract)
     form = TerminateForm()
-    refusal = None
-    can = deadlines.holder(row, local_today(current_tenant)) == party
-    if not can:
-        refusal = _("You have no right to terminate on this dispute today (Part 2 §7.2).")
-    elif form.validate_on_submit():
+    refusal = deadlines.refusal(row, party, local_today(current_tenant))  # not yet, or not this party's right
+    can = refusal is None
+    if can and form.validate_on_submit():
         try:
             notice = deadlines.terminate(row, party, _me(), form.data)
         except ServiceError as exc:
