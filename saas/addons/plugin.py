@@ -93,3 +93,13 @@ def saas_contract_sections(contract, membership):
         can_propose=can_propose,
     )
     return [ContractSection(_l("Add-on services (§13)"), Markup(html), order=40)]  # noqa: S704
+
+
+@hookimpl(wrapper=True, specname="saas_demo_data")
+def portal_request_demo(tenant, session):
+    """Once every agreement demo has played (the second client's renewed agreement among them): its add-on request."""
+    from saas.addons.demo import seed_portal_request
+
+    result = yield
+    seed_portal_request(tenant)
+    return result

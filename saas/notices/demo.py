@@ -198,3 +198,60 @@ def seed_termination(tenant) -> None:
     with frozen_at(at(ended + timedelta(days=1), 0)):
         settle(contract, None)
         db.session.commit()
+
+
+def seed_successor(tenant) -> None:
+    """After the settlement, the second client and the vendor sign a new agreement, in force from two weeks after
+    the old one ended (so the client has one to take add-ons under, §13.1); not billed yet: its first period runs."""
+    from decimal import Decimal
+
+    from saas.contracts import services as contracts
+    from saas.contracts import signing
+    from saas.core.models import Client
+
+    clients = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).all()
+    if len(clients) < 2:
+        return
+    client = clients[1]
+    ended = db.session.scalar(
+        select(Contract.terminated_on)
+        .where(Contract.client_id == client.id, Contract.status == ContractStatus.TERMINATED)
+        .order_by(Contract.id.desc())
+        .limit(1)
+    )
+    admin, client_admin = first_member(tenant, Role.VENDOR_ADMIN), first_member(tenant, Role.CLIENT_ADMIN, client.id)
+    if ended is None or admin is None or client_admin is None:
+        return
+    zone, today = ZoneInfo(tenant.timezone), local_today(tenant)
+    effective = min(ended + timedelta(days=14), today)
+    catalogue = {s.code: s for s in contracts.list_services(tenant)}
+    with frozen_at(datetime.combine(effective - timedelta(days=5), time(10), zone)):
+        contract = contracts.create_draft(
+            tenant,
+            client.id,
+            contracts.draft_terms(tenant)
+            | {
+                "title": "运维服务协议（续签） Operations service agreement (renewed)",
+                "effective_date": effective,
+                "party_a_signatory": "刘处长",
+                "party_b_signatory": "张总",
+                "signing_place": "上海",
+                "mediation_venue": "北京市海淀区人民调解委员会",
+                "court_venue": "北京市海淀区人民法院",
+            },
+            [
+                {
+                    "service_id": catalogue[code].id,
+                    "description": catalogue[code].name_zh,
+                    "quantity": Decimal(1),
+                    "monthly_fee": catalogue[code].default_monthly_fee,
+                }
+                for code in ("REMOTE", "ONSITE", "FAULT")
+            ],
+            admin,
+        )
+        signing.send_for_signatures(contract, admin)
+        for party, user in (("B", admin), ("A", client_admin)):
+            document = signing.documents(contract)[0]
+            signing.sign(contract, party, user, document.id, document.sha256)
+    db.session.commit()

@@ -29,7 +29,8 @@ def saas_nav_items(tenant, membership):
 
 @hookimpl(trylast=True)  # once the agreements are signed and the requests replayed
 def saas_demo_data(tenant, session):
-    from saas.notices.demo import seed_notices, seed_termination
+    from saas.notices.demo import seed_notices, seed_successor, seed_termination
 
     seed_notices(tenant)
     seed_termination(tenant)
+    seed_successor(tenant)
