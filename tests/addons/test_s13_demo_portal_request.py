@@ -23,9 +23,7 @@ def test_s13_3_the_demo_s_second_client_requested_an_add_on_in_the_portal_and_bo
         second = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).all()[1]
         contract = addons.main_agreement_of(tenant, second.id)
         assert contract is not None and contract.status == "active"  # renewed after the termination for breach
-        (requested,) = db.session.scalars(
-            select(AddonAgreement).where(AddonAgreement.contract_id == contract.id)
-        ).all()
+        (requested,) = db.session.scalars(select(AddonAgreement).where(AddonAgreement.contract_id == contract.id)).all()
         assert requested.requested_by_client and requested.status == "active"
         assert requested.starts_on >= contract.effective_date and requested.signed_on <= date(2026, 6, 2)
         signed = addons.signatures(requested)
