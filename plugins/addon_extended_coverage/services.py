@@ -70,7 +70,7 @@ def coverage_for(req: ServiceRequest, contract, category) -> list[RequestCoverag
     return [
         RequestCoverage(
             source=f"{NAME}:{agreement.id}",
-            label=_("Extended coverage (add-on agreement %(number)s)", number=agreement.number),
+            label=_l("Extended coverage (add-on agreement %(number)s)", number=agreement.number),
             around_the_clock=agreement.terms.get("coverage", AROUND_THE_CLOCK) == AROUND_THE_CLOCK,
             response_hours=hours or None,
         )

@@ -209,6 +209,8 @@ def amend(agreement_id):
     if kind is None:
         abort(404)
     form = AmendForm(obj=agreement) if request.method == "GET" else AmendForm()
+    if request.method == "GET":  # changes apply from today, unless the add-on has not begun yet
+        form.starts_on.data = max(local_today(current_tenant), agreement.starts_on)
     values = dict(agreement.terms or {})
     status, error = 200, None
     if request.method == "POST":

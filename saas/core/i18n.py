@@ -2,7 +2,7 @@
 
 from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone
+from flask_babel import force_locale, get_locale, get_timezone
 from flask_login import current_user
 
 #: Accept-Language tags mapped to the catalogs we ship.
@@ -56,3 +56,18 @@ def format_money_filter(amount, currency: str) -> str:
 def html_lang() -> str:
     """The value for <html lang>."""
     return "zh-Hans-CN" if str(get_locale()).startswith("zh") else "en"
+
+
+def in_each_language(text) -> dict[str, str]:
+    """A lazy string written down in each of the product's languages (by locale), for rows read later by people of
+    either language."""
+    written = {}
+    for code in current_app.config["LANGUAGES"]:
+        with force_locale(code):
+            written[code] = str(text)
+    return written
+
+
+def in_my_language(written: dict | None, fallback: str = "") -> str:
+    """The reader's language's text of what in_each_language wrote (`fallback` for rows written before it)."""
+    return (written or {}).get(str(get_locale())) or fallback

@@ -375,7 +375,8 @@ class RequestCoverage:
 
     #: Names what applied once and for all ("addon_extended_coverage:12"): written on the request's timeline.
     source: str
-    #: What people read on the timeline (the add-on agreement's number), in the user's language.
+    #: What people read on the timeline (the add-on agreement's number): a lazy string, written down in each
+    #: language so each reader sees it in theirs.
     label: str
     #: The clocks run 7×24 (no calendar), whatever the category's calendar.
     around_the_clock: bool = False

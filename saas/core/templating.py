@@ -49,6 +49,7 @@ def core_filters() -> dict:
         "money": i18n.format_money_filter,
         "role": role_label,
         "action": audit.action_label,
+        "in_my_language": i18n.in_my_language,
     }
 
 

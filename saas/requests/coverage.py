@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from saas.calendars.models import ServiceCalendar
 from saas.calendars.working_time import add_working_time
+from saas.core.i18n import in_each_language
 from saas.core.plugins import RequestCoverage, plugin_manager
 from saas.extensions import db
 from saas.requests import sla
@@ -41,6 +42,11 @@ def _candidate(req: ServiceRequest, category: RequestCategory, coverage: Request
     return calendar, response, resolution
 
 
+def _earliest_first(due: tuple) -> tuple:
+    """A sort key of (response, resolution) due times: earlier first, a missing one (no such target) last."""
+    return tuple((d is None, d) for d in due)
+
+
 def apply_coverage(req: ServiceRequest, contract, category: RequestCategory) -> dict | None:
     """Ask the tenant's plugins for coverage of new request `req` and apply the strictest: the one whose response
     (then resolution) due time is earliest, among those that make no deadline later and some deadline earlier.
@@ -58,7 +64,7 @@ def apply_coverage(req: ServiceRequest, contract, category: RequestCategory) -> 
         later = any(a is not None and b is not None and a > b for a, b in zip(after, before, strict=True))
         if later or after == before:
             continue
-        if best is None or after < best[0]:
+        if best is None or _earliest_first(after) < _earliest_first(best[0]):
             best = (after, coverage, calendar, response, resolution)
     if best is None:
         return None
@@ -66,6 +72,7 @@ def apply_coverage(req: ServiceRequest, contract, category: RequestCategory) -> 
     applied = {
         "source": coverage.source,
         "label": str(coverage.label),
+        "labels": in_each_language(coverage.label),
         "calendar": [standard_calendar.name if standard_calendar else None, calendar.name if calendar else None],
         "response_hours": [req.response_hours, response],
         "resolution_hours": [req.resolution_hours, resolution],

@@ -173,6 +173,18 @@ def monthly_lines(invoice) -> list[tuple[int, Decimal]]:
     return sorted((r.source["addon_agreement_id"], r.amount) for r in rows)
 
 
+def test_s13_1_the_amend_form_starts_the_changes_today_or_on_the_first_day_not_yet_come(db, client, world, shop, clock):
+    running = signed_now(shop, world, date(2027, 1, 5))
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    clock.set(datetime(2027, 1, 20, 1, 0, tzinfo=UTC))  # 09:00 on 20 January in Shanghai
+    page = client.get(f"/t/alpha/addons/{running.id}/amend").get_data(as_text=True)
+    assert 'value="2027-01-20"' in page
+    assert 'value="2027-01-05"' not in page
+    clock.set(datetime(2027, 1, 1, 1, 0, tzinfo=UTC))  # before the add-on begins: its first day
+    page = client.get(f"/t/alpha/addons/{running.id}/amend").get_data(as_text=True)
+    assert 'value="2027-01-05"' in page
+
+
 def test_s13_1_an_amendment_replaces_the_addon_from_its_day_billed_once(db, client, world, shop, clock):
     original = signed_now(shop, world, date(2027, 1, 5))
     client.sign_in(world.person("alpha", "vendor_admin").email)

@@ -236,3 +236,19 @@ def test_hook_saas_request_coverage_the_strictest_applies_for_the_tenants_that_e
         assert late.response_due_at == sh(2026, 11, 7, 2, 30)
     finally:
         pm.unregister(faster)
+
+
+def test_s13_1_the_timeline_names_the_coverage_in_the_reader_s_language(db, world, covered, clock, client):
+    agreement = propose(covered, world, date(2026, 11, 5))
+    sign(agreement, world)
+    req = raise_at(covered, world, clock, FRIDAY_EVENING)
+    url = f"/t/alpha/requests/{req.id}"
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+
+    def timeline():
+        return client.get(url).get_data(as_text=True).split('data-testid="timeline"', 1)[1]
+
+    assert f"Extended coverage (add-on agreement {agreement.number})" in timeline()
+    client.post_form("/language", {"lang": "zh_Hans_CN", "next": url})
+    zh = timeline()
+    assert f"延伸支持（附加服务协议 {agreement.number}）" in zh and "Extended coverage (add-on" not in zh
