@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -38,7 +39,6 @@ from saas.core import audit
 from saas.core.bulk import among
 from saas.core.clock import local_date, local_today
 from saas.core.errors import ServiceError
-from saas.core.mail import both_languages
 from saas.core.models import Tenant, User
 from saas.core.parsing import InvalidAmount, clean_text, parse_amount
 from saas.extensions import db
@@ -275,14 +275,14 @@ def balances(agreements: list[AddonAgreement], today: date) -> dict[int, list[Mo
     return {a.id: months(a, min(today, a.stop - timedelta(days=1)), used[a.id]) for a in agreements}
 
 
-def measure(agreement: AddonAgreement, start: date, end: date) -> tuple[Decimal, str]:
+def measure(agreement: AddonAgreement, start: date, end: date) -> tuple[Decimal, object]:
     """The usage of [start, end) for billing (AddonType.measure): the hours logged beyond what the bank held in the
-    months of those days, and how that was worked out, in both languages."""
+    months of those days, and how that was worked out (a lazy string: each invoice language gets its own)."""
     found = [m for m in months(agreement, end - timedelta(days=1)) if overlap(m.start, m.end, start, end)]
     if not found:
         return ZERO, ""
     over = sum((m.over for m in found), ZERO)
-    return over, both_languages(lambda: "; ".join(m.how() for m in found), " / ")
+    return over, LazyString(lambda: "; ".join(m.how() for m in found))
 
 
 # Time entries ------------------------------------------------------------------------------------------------------

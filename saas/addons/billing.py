@@ -49,7 +49,7 @@ class Charge:
     period_days: int
     quantity: Decimal
     amount: Decimal
-    how: str
+    how: object  # a text, or a lazy string the plugin renders in each language
 
     @property
     def key(self) -> str:
@@ -149,6 +149,11 @@ def due(tenant: Tenant, contract_ids: list[int], today: date, types: dict) -> li
     return [c for a in agreements for c in charges(a, today, types, skip=billed.get(a.id, set()))]
 
 
+def stored_how(how) -> str:
+    """A plugin's `how` as a record keeps it: a plain text as it is, a lazy one written in both languages."""
+    return how if isinstance(how, str) else both_languages(lambda: str(how), " / ")
+
+
 def describe(charge: Charge) -> str:
     """The invoice line's text in both languages, as the other domains' lines: the add-on, its agreement, the fee
     and its stretch (with the days run when prorated, and how usage was measured)."""
@@ -192,7 +197,7 @@ def billing_lines(tenant: Tenant, contract_ids: list[int], today: date, types: d
                 "period_start": c.start.isoformat(),
                 "days": c.days,
                 "period_days": c.period_days,
-                "how": c.how,
+                "how": stored_how(c.how),
             },
         )
         for c in due(tenant, contract_ids, today, types)
@@ -231,7 +236,7 @@ def mark_billed(tenant: Tenant, billed: dict[str, int], types: dict) -> int:
                     "period_days": c.period_days,
                     "quantity": c.quantity,
                     "amount": c.amount,
-                    "how": c.how,
+                    "how": stored_how(c.how),
                     "invoice_id": invoice_id,
                     "created_at": at,
                 }

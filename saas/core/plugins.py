@@ -418,7 +418,8 @@ class AddonType:
     #: The unit usage is counted in, in both languages ("小时", "hour"), for "usage" pricing.
     unit_zh: str = ""
     unit_en: str = ""
-    #: measure(agreement, start, end) -> (quantity as Decimal, how it was measured): usage in [start, end) local days.
+    #: measure(agreement, start, end) -> (quantity as Decimal, how it was measured): usage in [start, end) local days;
+    #: `how` a text, or a lazy string (flask_babel.LazyString) so each language of the invoice line gets its own.
     measure: object = None
 
 
