@@ -4,6 +4,7 @@ compliance view."""
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
@@ -14,7 +15,8 @@ from saas.core.clock import local_date
 from saas.core.plugins import AddonTerm, AddonType, RequestCoverage
 from saas.extensions import db
 from saas.requests.coverage import applied_coverage
-from saas.requests.models import ServiceRequest
+from saas.requests.models import RequestCategory, ServiceRequest
+from saas.requests.services import STANDARD_CATEGORIES
 
 NAME = "addon_extended_coverage"
 #: The coverages an agreement may give: around the clock (no 7×12 calendar exists among the standard ones).
@@ -49,12 +51,34 @@ def addon_type() -> AddonType:
             ),
         ),
         pricing=("monthly", "yearly", "one_off"),
+        check_terms=check_terms,
     )
+
+
+def check_terms(tenant, terms: dict) -> str | None:
+    """Why the terms name no request category, or one the tenant does not have (else a code would match nothing)."""
+    codes = codes_in(terms.get("categories"))
+    if not codes:
+        return _("Request categories: name at least one, by its code.")
+    known = {
+        c.upper()
+        for c in db.session.scalars(select(RequestCategory.code).where(RequestCategory.tenant_id == tenant.id))
+    }
+    # a tenant without categories yet gets the standard ones on first use (requests.categories)
+    unknown = sorted(codes - (known or {code for code, *_rest in STANDARD_CATEGORIES}))
+    if unknown:
+        return _("Request categories: %(codes)s is not a category code of yours.", codes=", ".join(unknown))
+    return None
 
 
 def category_codes(agreement: AddonAgreement) -> set[str]:
     """The request categories the agreement covers, as codes (upper case, as the categories keep them)."""
-    text = str((agreement.terms or {}).get("categories") or "")
+    return codes_in((agreement.terms or {}).get("categories"))
+
+
+def codes_in(text) -> set[str]:
+    """Category codes from the term's text: comma-separated (either comma), upper case as categories keep them."""
+    text = str(text or "")
     return {code.strip().upper() for code in text.replace("，", ",").split(",") if code.strip()}
 
 

@@ -52,8 +52,9 @@ def type_label(kind: AddonType | None, name: str, zh: bool) -> str:
 # Terms -------------------------------------------------------------------------------------------------------------
 
 
-def clean_terms(kind: AddonType, data: dict) -> dict:
-    """The type's terms from `data` (defaults where missing), each checked against its kind and range."""
+def clean_terms(kind: AddonType, data: dict, tenant: Tenant) -> dict:
+    """The type's terms from `data` (defaults where missing), each checked against its kind and range, then by the
+    type's own check against the tenant's data, if it has one."""
     cleaned = {}
     for term in kind.terms:
         raw = data.get(term.name, term.default)
@@ -83,6 +84,9 @@ def clean_terms(kind: AddonType, data: dict) -> dict:
                 )
             value = int(value) if term.kind == "int" else str(value)
         cleaned[term.name] = value
+    why = kind.check_terms(tenant, cleaned) if kind.check_terms else None
+    if why:
+        raise ServiceError(str(why))
     return cleaned
 
 
@@ -117,7 +121,7 @@ def save_offer(tenant: Tenant, data: dict, actor: User, offer: AddonOffer | None
         raise ServiceError(_("%(fee)s: this add-on is not priced that way.", fee=str(FEE_NAMES[unknown[0]])))
     if all(value is None for value in prices.values()):
         raise ServiceError(_("Give the offer at least one fee."))
-    terms = clean_terms(kind, data.get("terms") or {})
+    terms = clean_terms(kind, data.get("terms") or {}, tenant)
     created = offer is None
     offer = offer or AddonOffer(tenant_id=tenant.id, addon_type=name)
     offer.name_zh, offer.name_en = names["name_zh"][:200], names["name_en"][:200]
@@ -230,7 +234,7 @@ def propose(contract: Contract, offer: AddonOffer, data: dict, actor: User, *, b
     if contract.status not in IN_FORCE:
         raise ServiceError(_("An add-on is signed under an agreement in force."))
     starts_on, ends_on = _term(contract, data, in_force(contract)[0])
-    terms = clean_terms(kind, {**(offer.default_terms or {}), **(data.get("terms") or {})})
+    terms = clean_terms(kind, {**(offer.default_terms or {}), **(data.get("terms") or {})}, tenant)
     fees = _fees(offer, kind, {}, offer)
     return _write(
         contract,
@@ -259,7 +263,7 @@ def amend(agreement: AddonAgreement, data: dict, actor: User) -> AddonAgreement:
         raise ServiceError(_("An add-on is signed under an agreement in force."))
     earliest = max(agreement.starts_on + timedelta(days=1), local_today(contract.tenant))
     starts_on, _ends = _term(contract, {"starts_on": data.get("starts_on"), "ends_on": agreement.ends_on}, earliest)
-    terms = clean_terms(kind, {**(agreement.terms or {}), **(data.get("terms") or {})})
+    terms = clean_terms(kind, {**(agreement.terms or {}), **(data.get("terms") or {})}, contract.tenant)
     fees = _fees(agreement.offer, kind, {**data, "one_off_fee": None}, agreement)
     if terms == agreement.terms and all(
         fees[c] == getattr(agreement, c) for c in FEE_COLUMNS.values() if c != "one_off_fee"

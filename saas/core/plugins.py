@@ -421,6 +421,9 @@ class AddonType:
     #: measure(agreement, start, end) -> (quantity as Decimal, how it was measured): usage in [start, end) local days;
     #: `how` a text, or a lazy string (flask_babel.LazyString) so each language of the invoice line gets its own.
     measure: object = None
+    #: Optional check_terms(tenant, terms) -> why the checked terms do not fit the tenant (e.g. a category code it
+    #: does not have), in the user's language, or None: asked for offers, proposals and amendments alike.
+    check_terms: object = None
 
 
 @dataclass(frozen=True)

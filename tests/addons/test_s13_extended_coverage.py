@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from plugins.addon_extended_coverage.models import CoverageApplied
 from saas.addons import services as addons
-from saas.addons.models import AddonStatus
+from saas.addons.models import AddonAgreement, AddonStatus
 from saas.billing import services as billing
 from saas.billing.models import Invoice, InvoiceLine
+from saas.core.errors import ServiceError
 from saas.core.models import TenantPlugin
 from saas.core.plugins import RequestCoverage, hookimpl, plugin_manager
 from saas.extensions import db
@@ -252,3 +253,21 @@ def test_s13_1_the_timeline_names_the_coverage_in_the_reader_s_language(db, worl
     client.post_form("/language", {"lang": "zh_Hans_CN", "next": url})
     zh = timeline()
     assert f"延伸支持（附加服务协议 {agreement.number}）" in zh and "Extended coverage (add-on" not in zh
+
+
+def test_s13_1_unknown_or_no_category_codes_are_refused_and_nothing_is_written(db, world, covered, clock):
+    before = db.session.scalar(select(func.count(AddonAgreement.id)))
+    for text, why in (("consult, NOPE, zz", "NOPE, ZZ is not a category code"), (" , ", "name at least one")):
+        with pytest.raises(ServiceError, match=why):
+            propose(covered, world, date(2026, 11, 5), categories=text)
+        db.session.rollback()
+    assert db.session.scalar(select(func.count(AddonAgreement.id))) == before
+    with pytest.raises(ServiceError, match="NOPE is not a category code"):
+        addons.save_offer(
+            covered["tenant"],
+            {"addon_type": NAME, "name_zh": "x", "name_en": "x", "monthly_fee": "1", "terms": {"categories": "nope"}},
+            world.person("alpha", "vendor_admin"),
+        )
+    db.session.rollback()
+    either_comma = propose(covered, world, date(2026, 11, 5), categories="Consult，fault")
+    assert either_comma.terms["categories"] == "Consult，fault"
