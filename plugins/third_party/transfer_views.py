@@ -12,6 +12,7 @@ from plugins.third_party.transfer_forms import TransferEndForm, TransferForm, Tr
 from plugins.third_party.views import admin_only, bp, client_admin_only, service_name, vendor_only
 from saas.contracts.models import Contract
 from saas.contracts.services import list_services
+from saas.contracts.sign_form import sign_from_form
 from saas.core.clock import local_today
 from saas.core.errors import ServiceError
 from saas.core.forms import choices
@@ -132,30 +133,17 @@ def transfer_detail(tp_transfer_id):
 
 
 def _sign(transfer: Transfer, party: str, back: str):
-    form = TransferSignForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the box to confirm you sign."), "error")
-        return redirect(back)
-    try:
-        in_force = transfers.sign(
-            transfer,
-            party,
-            _me(),
-            form.document_id.data,
-            form.sha256.data,
-            request.remote_addr or "",
-            request.user_agent.string,
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(back)
-    db.session.commit()
-    if in_force:
-        flash(_("Signed by both parties: the transfer is in force from %(day)s.", day=transfer.starts_on), "success")
-    else:
-        flash(_("Signed for your party; the transfer waits for the other party's signature."), "success")
-    return redirect(back)
+    """Sign the transfer's text for `party` from the signature form (Part 2 §4.3: both parties' signatures)."""
+    return sign_from_form(
+        TransferSignForm(),
+        lambda *signer: transfers.sign(transfer, party, *signer),
+        back,
+        lambda in_force: (
+            _("Signed by both parties: the transfer is in force from %(day)s.", day=transfer.starts_on)
+            if in_force
+            else _("Signed for your party; the transfer waits for the other party's signature.")
+        ),
+    )
 
 
 @bp.post("/transfers/<int:tp_transfer_id>/sign")

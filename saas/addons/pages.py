@@ -1,20 +1,18 @@
 """The add-on agreement's page, shared by the vendor's console and the client's portal, and signing it for the
 signed-in person's party."""
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from saas.addons import services
 from saas.addons.billing import usage_so_far
 from saas.addons.labels import FEE_NAMES, STATUS_LABELS, fees, in_chinese, offer_name, terms_shown
 from saas.addons.models import AddonAgreement, AddonStatus
 from saas.contracts.forms import SignForm
+from saas.contracts.sign_form import sign_from_form
 from saas.core.clock import local_today
-from saas.core.errors import ServiceError
 from saas.core.models import Role
 from saas.core.rendering import render
-from saas.extensions import db
 
 TABS = ("terms", "signatures", "charges", "history")
 
@@ -85,26 +83,11 @@ def sign_as_my_party(agreement: AddonAgreement, back_url: str):
     party = my_party(agreement)
     if party is None:
         abort(403)
-    form = SignForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the box to confirm you sign."), "error")
-        return redirect(back_url)
-    try:
-        in_force = services.sign(
-            agreement,
-            party,
-            current_user._get_current_object(),
-            form.document_id.data,
-            form.sha256.data,
-            request.remote_addr or "",
-            request.user_agent.string,
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(
-            _("Signed: the add-on is in force.") if in_force else _("Signed: waiting for the other party."), "success"
-        )
-    return redirect(back_url)
+    return sign_from_form(
+        SignForm(),
+        lambda *signer: services.sign(agreement, party, *signer),
+        back_url,
+        lambda in_force: (
+            _("Signed: the add-on is in force.") if in_force else _("Signed: waiting for the other party.")
+        ),
+    )

@@ -19,6 +19,7 @@ from saas.contracts.forms import (
     TerminationForm,
 )
 from saas.contracts.models import TERM_FIELDS, Contract, ContractChange, ContractDocument, ContractStatus, Service
+from saas.contracts.sign_form import sign_from_form
 from saas.core import audit
 from saas.core.clients import choices as client_choices
 from saas.core.errors import ServiceError
@@ -273,28 +274,12 @@ def _sign_as_my_party(contract: Contract, sign, back_url: str):
     party = _my_party(contract)
     if party is None:
         abort(403)
-    form = SignForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the box to confirm you sign."), "error")
-        return redirect(back_url)
-    try:
-        sign(
-            party,
-            current_user._get_current_object(),
-            form.document_id.data,
-            form.sha256.data,
-            request.remote_addr or "",
-            request.user_agent.string,
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(
-            _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."), "success"
-        )
-    return redirect(back_url)
+    return sign_from_form(
+        SignForm(),
+        lambda *signer: sign(party, *signer),
+        back_url,
+        lambda _done: _("Signed for Party A (the client).") if party == "A" else _("Signed for Party B (the vendor)."),
+    )
 
 
 def _sign(contract: Contract, endpoint: str):
