@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from plugins.third_party import services
+from saas.contracts.services import list_services
 from saas.extensions import db
 from saas.testing.fixtures import valid_uscc
 
@@ -34,7 +35,9 @@ def tp(db, world, enable_plugin, make_signed_contract, clock):
     contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
     other = make_signed_contract(tenant, world.clients("alpha")[1], effective=date(2026, 11, 1))
     admin = world.person("alpha", "vendor_admin")
-    sub = services.save_subcontractor(tenant, {**sub_data(1), "service_ids": []}, admin)
+    # It takes the catalogue's services: it may be proposed for the agreements (Part 2 §4.1).
+    catalogue = [s.id for s in list_services(tenant)]
+    sub = services.save_subcontractor(tenant, {**sub_data(1), "service_ids": catalogue}, admin)
     db.session.commit()
     return {"tenant": tenant, "contract": contract, "other_contract": other, "sub": sub, "admin": admin}
 
