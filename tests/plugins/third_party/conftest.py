@@ -32,7 +32,12 @@ def tp(db, world, enable_plugin, make_signed_contract, clock):
     clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
     tenant = world.tenant("alpha")
     enable_plugin(tenant, "third_party")
-    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
+    contract = make_signed_contract(
+        tenant,
+        world.clients("alpha")[0],
+        effective=date(2026, 11, 1),
+        lines=(("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")),  # as the demo's: remote and on-site support
+    )
     other = make_signed_contract(tenant, world.clients("alpha")[1], effective=date(2026, 11, 1))
     admin = world.person("alpha", "vendor_admin")
     # It takes the catalogue's services: it may be proposed for the agreements (Part 2 §4.1).
