@@ -4,16 +4,19 @@ awaiting it; the approved one's annex 6 agreement for on-site support, its perso
 given to it: one resolved in time, one answered late (its breach), one waiting for it; and, signed by both parties
 after those, the transfer of the agreement's on-site support to it (Part 2 §4.3), so new on-site requests go to it."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from stdnum.cn import uscc
 
 from plugins.third_party import agreements, services, transfers, work
+from saas.calendars.working_time import add_working_time, working_intervals
 from saas.contracts.services import last_day, list_services
 from saas.core.clock import frozen_at, local_today, now
 from saas.core.models import Role
 from saas.core.people import first_member, user_by_email
 from saas.requests import services as requests
+from saas.requests import sla
 
 SUBCONTRACTORS = [
     {
@@ -64,7 +67,10 @@ def seed(tenant, session) -> None:
     today = local_today(tenant)
     made = []
     agreement = None
-    with frozen_at(now() - timedelta(days=10)) as clock:
+    late_at = _late_moment(tenant)
+    # Ten days back, or further when the late request's working day lies further back (a holiday week): the
+    # proposal approved and the agreement in force before it.
+    with frozen_at(min(now() - timedelta(days=10), late_at - timedelta(days=9))) as clock:
         for row in SUBCONTRACTORS:
             data = {
                 **{k: row[k] for k in ("legal_name", "address", "contact_name", "contact_phone", "contact_email")},
@@ -100,7 +106,7 @@ def seed(tenant, session) -> None:
         seed_liability(tenant, contract, made[0][0], admin)
     session.flush()
     if agreement is not None:
-        _replay_work(tenant, contract, made[0][0], admin)
+        _replay_work(tenant, contract, made[0][0], admin, late_at)
         if client_admin is not None:
             _sign_transfer(contract, made[0][0], catalogue, admin, client_admin)
     session.flush()
@@ -120,7 +126,7 @@ def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
             "service_ids": [catalogue["ONSITE"]],
             "regions": "上海 Shanghai",
             "monthly_fee": "3500.00",
-            "response_hours": 2,
+            "response_hours": LATE_RESPONSE_HOURS.seconds // 3600,
             "resolution_hours": 24,
             # From the day before: the replayed work is raised a few hours before this moment of the replay, on
             # the previous local day when the replay runs late in Shanghai's evening.
@@ -140,7 +146,31 @@ def _attach_agreement(tenant, contract, subcontractor, catalogue, admin):
     return agreement
 
 
-def _replay_work(tenant, contract, subcontractor, admin) -> None:
+#: The late request: assigned 10 minutes after it is raised and answered 3 hours later, past its 2 hours to answer.
+LATE_ASSIGNED, LATE_REPLY, LATE_RESPONSE_HOURS = timedelta(minutes=10), timedelta(hours=3), timedelta(hours=2)
+
+
+def _late_moment(tenant) -> datetime:
+    """When the late request is raised: the opening of the latest working day two days back or more on the on-site
+    category's calendar, so that its 2 hours to answer run out before the late answer whatever day the demo is seeded
+    (a weekend or a holiday week in a business-hours calendar would push them to the next working day)."""
+    onsite = next((c for c in requests.categories(tenant) if c.code == "ONSITE"), None)
+    spec = sla.calendar_spec(onsite.calendar if onsite is not None else None)
+    zone = ZoneInfo(spec.timezone)
+    fallback = now().replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    day = fallback.astimezone(zone).date()
+    for _ in range(60):
+        opens = next(working_intervals(spec, datetime.combine(day, time(0), zone).astimezone(UTC)), None)
+        if opens is not None and opens[0].astimezone(zone).date() == day:
+            assigned = opens[0] + LATE_ASSIGNED
+            due = add_working_time(spec, assigned, LATE_RESPONSE_HOURS)
+            if due is not None and due < assigned + LATE_REPLY:
+                return opens[0]
+        day -= timedelta(days=1)
+    return fallback
+
+
+def _replay_work(tenant, contract, subcontractor, admin, late_at: datetime) -> None:
     """Three on-site requests given to the subcontractor: one resolved in time, one answered late (a Part 2 §6.1.2
     breach of its back-to-back clock), and one waiting for it now, so its person finds work on signing in."""
     person = user_by_email(f"third.party@{tenant.slug}.example.com")
@@ -175,11 +205,11 @@ def _replay_work(tenant, contract, subcontractor, admin) -> None:
         )
         work.resolve(done, member, person, "更换 4 节 UPS 电池，自检通过。Replaced 4 UPS batteries; self-test passed.")
         work.sweep_tenant(tenant.id)
-    with frozen_at(start - timedelta(days=2)) as clock:
+    with frozen_at(late_at) as clock:
         late = raise_("核心交换机端口故障 Core switch port down", "3 楼核心交换机 24 口不通，需要现场排查。")
-        clock.advance(minutes=10)
+        clock.advance(seconds=LATE_ASSIGNED.total_seconds())
         work.assign(late, subcontractor, admin)
-        clock.advance(hours=3)  # past its 2 hours to answer the vendor
+        clock.advance(seconds=LATE_REPLY.total_seconds())  # past its 2 hours to answer the vendor, in working time
         work.reply(
             late,
             member,

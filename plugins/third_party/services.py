@@ -273,7 +273,8 @@ DUPLICATE = _l("This subcontractor is already proposed for, or approved on, this
 
 
 def propose(subcontractor: Subcontractor, contract: Contract | None, scope: str, actor: User | None) -> Proposal:
-    """Propose an active subcontractor for one of a client's agreements in force (Part 2 §4.1); its admins are told."""
+    """Propose an active subcontractor for one of a client's agreements in force (Part 2 §4.1), one that can take at
+    least one of the agreement's services; its admins are told."""
     if contract is None or not owned_by(contract, subcontractor.tenant_id) or contract.status not in IN_FORCE:
         raise FieldError(_("Choose one of your agreements in force."), "contract_id")
     if subcontractor.status != SubcontractorStatus.ACTIVE:
@@ -281,6 +282,18 @@ def propose(subcontractor: Subcontractor, contract: Contract | None, scope: str,
     scope = (scope or "").strip()
     if not scope:
         raise FieldError(_("Say what the subcontractor would do under the agreement."), "scope")
+    on_contract = {line.service_id for line in contract.lines if line.service_id}
+    if not on_contract & {s.id for s in subcontractor.services}:
+        # Nothing on the agreement's fee schedule it could take: no annex 6 agreement could follow the approval.
+        raise FieldError(
+            _(
+                "%(name)s cannot take any service of agreement %(number)s (its services on file against the "
+                "agreement's fee schedule).",
+                name=subcontractor.legal_name,
+                number=contract.number,
+            ),
+            "contract_id",
+        )
     if _open_proposal(contract.id, subcontractor.id) is not None:
         raise ServiceError(str(DUPLICATE))
     proposal = Proposal(

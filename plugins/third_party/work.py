@@ -524,8 +524,9 @@ def readable_until(req: ServiceRequest, member: Member) -> datetime | None | boo
 
 
 def require_holder(req: ServiceRequest, member: Member | None) -> Assignment:
-    """The assignment under which this person may act on the request: its company holds it, is not suspended, and the
-    annex 6 agreement it holds it under is in force (Part 2 §4.2, Part 2 §8.2)."""
+    """The assignment under which this person may act on the request: its company holds it, is not suspended, its
+    approval for the client's agreement still stands, and the annex 6 agreement it holds it under is in force (Part 2
+    §4.1, §4.2, §8.2)."""
     from plugins.third_party.agreements import in_force
 
     held = held_by(req, member)
@@ -534,6 +535,13 @@ def require_holder(req: ServiceRequest, member: Member | None) -> Assignment:
     if not held.subcontractor.active or not in_force(held.agreement, local_today(req.contract.tenant)):
         raise ServiceError(
             _("Your company's agreement for this work is suspended or has ended; the vendor's team takes it over.")
+        )
+    if not may_work_on(req.contract, held.subcontractor):  # Part 2 §4.1: the approval withdrawn since
+        raise ServiceError(
+            _(
+                "Your company is no longer approved to work on this agreement; the vendor's team takes this "
+                "request over."
+            )
         )
     return held
 

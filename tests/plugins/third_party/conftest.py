@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from plugins.third_party import services
+from saas.contracts.services import list_services
 from saas.extensions import db
 from saas.testing.fixtures import valid_uscc
 
@@ -31,10 +32,17 @@ def tp(db, world, enable_plugin, make_signed_contract, clock):
     clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
     tenant = world.tenant("alpha")
     enable_plugin(tenant, "third_party")
-    contract = make_signed_contract(tenant, world.clients("alpha")[0], effective=date(2026, 11, 1))
+    contract = make_signed_contract(
+        tenant,
+        world.clients("alpha")[0],
+        effective=date(2026, 11, 1),
+        lines=(("REMOTE", "1", "3000.00"), ("ONSITE", "1", "5000.00")),  # as the demo's: remote and on-site support
+    )
     other = make_signed_contract(tenant, world.clients("alpha")[1], effective=date(2026, 11, 1))
     admin = world.person("alpha", "vendor_admin")
-    sub = services.save_subcontractor(tenant, {**sub_data(1), "service_ids": []}, admin)
+    # It takes the catalogue's services: it may be proposed for the agreements (Part 2 §4.1).
+    catalogue = [s.id for s in list_services(tenant)]
+    sub = services.save_subcontractor(tenant, {**sub_data(1), "service_ids": catalogue}, admin)
     db.session.commit()
     return {"tenant": tenant, "contract": contract, "other_contract": other, "sub": sub, "admin": admin}
 

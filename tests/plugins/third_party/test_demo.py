@@ -1,10 +1,13 @@
 """The plugin's demo rows (Part 2 §1.1, §4.1 for people trying the product): two subcontractors, one qualification
 lapsing within 30 days, one proposal approved by the client's admin and one awaiting it."""
 
+from datetime import UTC, datetime
+
+import pytest
 from sqlalchemy import select
 
 from plugins.third_party import demo, services
-from plugins.third_party.models import Proposal, Subcontractor
+from plugins.third_party.models import Breach, Proposal, Subcontractor
 from saas.core.clock import local_today
 from saas.extensions import db
 
@@ -82,3 +85,32 @@ def test_p2_s4_2_demo_seeded_late_in_shanghais_evening_gives_its_replayed_work_u
         db.session.scalar(select(Agreement.starts_on).order_by(Agreement.id.desc()))
         <= datetime(2026, 11, 17, tzinfo=UTC).date()
     )
+
+
+@pytest.mark.parametrize(
+    "seeded_at",
+    [
+        datetime(2026, 10, 5, 2, 0, tzinfo=UTC),  # Monday 10:00 in Shanghai, within the National Day holiday
+        datetime(2026, 12, 6, 4, 0, tzinfo=UTC),  # a Sunday: two days back is a Friday
+        datetime(2026, 12, 7, 1, 0, tzinfo=UTC),  # Monday 09:00: two days back is a Saturday
+        datetime(2026, 11, 20, 14, 30, tzinfo=UTC),  # Friday 22:30 in Shanghai
+    ],
+)
+def test_p2_s6_1_2_demo_records_the_late_answer_as_a_breach_whatever_day_it_is_seeded(app, db, clock, seeded_at):
+    """The demo's late request is raised on a working day of its calendar: its 2 hours to answer run out before the
+    late answer, so each vendor has one breach by its subcontractor, on a weekend or in a holiday week alike."""
+    from saas.core.models import Tenant
+    from saas.demo import seed_demo
+
+    clock.set(seeded_at)
+    seed_demo()
+    db.session.remove()
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.id)).all()
+    assert len(tenants) == 2
+    for tenant in tenants:
+        breaches = db.session.scalars(select(Breach).where(Breach.tenant_id == tenant.id)).all()
+        assert len(breaches) == 1, tenant.slug
+        assert breaches[0].clause == "6.1.2"
+        subcontractor = db.session.get(Subcontractor, breaches[0].subcontractor_id)
+        assert subcontractor.tenant_id == tenant.id and subcontractor.legal_name.startswith("上海申联")
+        assert breaches[0].met_at > breaches[0].due_at

@@ -31,7 +31,7 @@ def test_p2_s3_1_the_cap_is_what_the_client_paid_under_the_agreement(tp, world, 
 def test_p2_s3_1_a_claim_above_what_remains_is_refused_with_the_figure(tp, world, clock, client):
     approve(tp, world)
     invoice = bill_november(tp, clock)
-    pay(tp, "3000.00", invoice=invoice)  # the invoice in full, the rest the client's credit
+    pay(tp, str(invoice.total + Decimal("1000.00")), invoice=invoice)  # the invoice in full, the rest credit
     client.sign_in(world.person("alpha", "vendor_admin").email)
     url = f"{contract_url(tp)}/claims/new"
     assert client.post_form(url, claim_data(tp, "2000.00")).status_code == 302
@@ -92,19 +92,20 @@ def test_p2_s3_1_a_bounced_cheque_lowers_the_cap(tp, world, clock, client, enabl
 def test_p2_s3_1_two_claims_at_once_never_pass_the_cap_together(tp, world, clock, app):
     approve(tp, world)
     invoice = bill_november(tp, clock)
-    pay(tp, "3000.00", invoice=invoice)  # the invoice in full, the rest the client's credit
+    pay(tp, str(invoice.total + Decimal("1000.00")), invoice=invoice)  # the invoice in full, the rest credit
     url = f"{contract_url(tp)}/claims/new"
     email = world.person("alpha", "vendor_admin").email
+    each = invoice.total - Decimal("1000.00")  # either fits under the cap alone, not both together
     browsers = []
     for _ in range(2):
         browser = app.test_client()
         browser.sign_in(email)
-        browsers.append((browser, {**claim_data(tp, "2000.00"), "csrf_token": browser.csrf_token(url)}))
+        browsers.append((browser, {**claim_data(tp, str(each)), "csrf_token": browser.csrf_token(url)}))
     answers = at_once(*(lambda b=b, f=f: b.post(url, data=f).status_code for b, f in browsers))
     assert sorted(answers) == [302, 422]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ThirdPartyClaim.id))) == 1
-    assert liability.cap_of(tp["contract"]).remaining == invoice.total - Decimal("2000.00")
+    assert liability.cap_of(tp["contract"]).remaining == invoice.total - each
 
 
 def test_p2_s3_1_money_a_credit_note_gives_back_counts_once_wherever_it_is_applied(tp, world, clock):

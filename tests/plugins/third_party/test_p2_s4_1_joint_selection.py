@@ -1,6 +1,7 @@
 """Part 2 §4.1: a subcontractor is selected jointly: the vendor proposes an active one for a client's agreement, only
 that client's admin approves or rejects it, and only an approved one may work on the agreement."""
 
+import pytest
 from sqlalchemy import func, select
 
 from plugins.third_party import services
@@ -8,7 +9,7 @@ from plugins.third_party.models import Proposal
 from saas.core.errors import ServiceError
 from saas.core.models import MailMessage
 from saas.extensions import db
-from tests.plugins.third_party.conftest import BASE
+from tests.plugins.third_party.conftest import BASE, sub_data
 
 HX = {"HX-Request": "true"}
 
@@ -204,3 +205,28 @@ def test_p2_s4_1_no_assignment_once_the_approval_is_withdrawn_or_the_subcontract
     services.reactivate(second, work["admin"])  # the client's approval stands: it may work again
     db.session.commit()
     assert tp_work.assign(req, second, work["admin"]).subcontractor_id == second.id
+
+
+def test_p2_s4_1_a_subcontractor_that_can_take_none_of_the_agreements_services_is_not_proposed(tp, world, client):
+    """Proposed for an agreement whose fee schedule has none of its services, no annex 6 agreement could follow: the
+    proposal is refused, naming it, and nothing is written (mails neither)."""
+    from saas.contracts.services import list_services
+
+    catalogue = {s.code: s.id for s in list_services(tp["tenant"])}
+    on_contract = {line.service_id for line in tp["contract"].lines}
+    elsewhere = [i for i in catalogue.values() if i not in on_contract]
+    assert elsewhere  # a service of the catalogue that the agreement does not buy
+    sub = services.save_subcontractor(tp["tenant"], {**sub_data(4), "service_ids": elsewhere}, tp["admin"])
+    db.session.commit()
+    client.sign_in(world.person("alpha", "vendor_admin").email)
+    proposals = db.session.scalar(select(func.count(Proposal.id)))
+    mails = db.session.scalar(select(func.count(MailMessage.id)))
+    response = propose(client, {**tp, "sub": sub})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "cannot take any service of agreement" in page and tp["contract"].number in page
+    assert db.session.scalar(select(func.count(Proposal.id))) == proposals
+    assert db.session.scalar(select(func.count(MailMessage.id))) == mails
+    assert sub.legal_name in page
+    with pytest.raises(ServiceError, match="cannot take any service"):
+        services.propose(sub, tp["contract"], "x", tp["admin"])

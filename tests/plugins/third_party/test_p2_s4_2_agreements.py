@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from plugins.third_party import agreements
 from plugins.third_party import work as tp_work
+from plugins.third_party.agreements import service_label
 from plugins.third_party.models import Agreement
 from plugins.third_party.tasks import warn_expiring_agreements
 from saas.contracts.services import list_services
@@ -168,3 +169,33 @@ def test_p2_s4_2_the_rendered_agreement_lists_its_third_party_agreements_as_anne
     # the text each party signs is fixed: the same data gives the same bytes
     assert signing.render_document(work["contract"], "en", 2) == english
     assert work["agreements"][0].number not in signing.render_document(work["other_contract"], "en", 2)
+
+
+def test_p2_s4_2_an_annex_6_naming_a_service_the_approved_subcontractor_cannot_take_is_refused(work, world, client):
+    """Approved for the agreement for its remote support, it cannot be given its on-site support: the refusal names
+    the service, and nothing is written."""
+    from plugins.third_party import services
+
+    catalogue = {s.code: s for s in list_services(work["tenant"])}
+    remote_only = services.save_subcontractor(
+        work["tenant"], {**sub_data(8), "service_ids": [catalogue["REMOTE"].id]}, work["admin"]
+    )
+    services.decide(
+        services.propose(remote_only, work["contract"], "远程支持 remote support", work["admin"]),
+        True,
+        "",
+        world.person("alpha", "client_admin"),
+    )
+    db.session.commit()
+    assert services.may_work_on(work["contract"], remote_only)
+    client.sign_in(work["admin"].email)
+    before = count()
+    response = client.post_form(
+        f"{BASE}/agreements/new",
+        form(work, subcontractor_id=str(remote_only.id), regions="上海 Shanghai"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f"cannot take {service_label(catalogue['ONSITE'])}" in page
+    assert count() == before

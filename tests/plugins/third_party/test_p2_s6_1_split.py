@@ -191,3 +191,78 @@ def test_p2_s6_1_the_clock_stops_when_anyone_resolves_or_closes_and_unjudged_tar
     assert counts["resolution"] == {"applied": 0, "met": 0, "breached": 0}  # nobody judged the subcontractor's
     record = tp_work.performance(sub)
     assert (record["held"], record["response_met"], record["resolution_met"], record["breaches"]) == (2, 100, None, 0)
+
+
+def _late_in_beta(world, enable_plugin, make_signed_contract):
+    """beta with the plugin on: its subcontractor holds an on-site request under its annex 6 agreement (2 hours to
+    answer, around the clock), given now."""
+    from datetime import date
+
+    from plugins.third_party import services
+    from saas.contracts.services import list_services
+    from tests.plugins.third_party.conftest import sub_data
+
+    tenant = world.tenant("beta")
+    enable_plugin(tenant, "third_party")
+    contract = make_signed_contract(
+        tenant, world.clients("beta")[0], effective=date(2026, 11, 1), lines=(("ONSITE", "1", "5000.00"),)
+    )
+    admin = world.person("beta", "vendor_admin")
+    onsite = next(s for s in list_services(tenant) if s.code == "ONSITE")
+    sub = services.save_subcontractor(tenant, {**sub_data(3), "service_ids": [onsite.id]}, admin)
+    services.decide(
+        services.propose(sub, contract, "驻场 on site", admin), True, "", world.person("beta", "client_admin")
+    )
+    agreements.create_agreement(
+        contract,
+        sub,
+        {
+            "service_ids": [onsite.id],
+            "regions": "上海",
+            "monthly_fee": "2000.00",
+            "response_hours": 2,
+            "resolution_hours": 8,
+            "starts_on": date(2026, 11, 1),
+            "ends_on": date(2027, 10, 31),
+        },
+        ("agreement.pdf", "application/pdf", b"%PDF-1.4 beta"),
+        admin,
+    )
+    category = next(c for c in requests.categories(tenant) if c.code == "ONSITE")
+    req = requests.create_request(
+        tenant,
+        world.clients("beta")[0].id,
+        {"category_id": category.id, "subject": "beta 机房断电"},
+        world.person("beta", "client_user"),
+    )
+    tp_work.assign(req, sub, admin)
+    db.session.commit()
+    return tenant, sub
+
+
+def test_p2_s6_1_2_the_sweep_goes_on_with_the_other_vendors_when_one_vendors_sweep_fails(
+    work, world, clock, enable_plugin, make_signed_contract, monkeypatch
+):
+    """One vendor's sweep raising (bad data) is logged; the next vendor's late answer is still recorded as its
+    subcontractor's breach, and the failed vendor's is recorded by the next sweep once it succeeds."""
+    from plugins.third_party.tasks import sweep_back_to_back
+
+    tp_work.assign(raise_in(work, world), work["subs"][0], work["admin"])  # alpha's own late answer
+    db.session.commit()
+    beta, beta_sub = _late_in_beta(world, enable_plugin, make_signed_contract)
+    assert work["tenant"].id < beta.id  # alpha is swept first
+    real, calls = tp_work.sweep_tenant, []
+
+    def failing_first(tenant_id, at=None):
+        calls.append(tenant_id)
+        if len(calls) == 1:
+            raise RuntimeError("a calendar without working time")
+        return real(tenant_id, at)
+
+    monkeypatch.setattr(tp_work, "sweep_tenant", failing_first)
+    clock.advance(hours=2, minutes=1)  # both answers are late
+    assert sweep_back_to_back() == 1
+    assert calls[:1] == [work["tenant"].id] and beta.id in calls
+    breaches = db.session.scalars(select(Breach)).all()
+    assert [(b.tenant_id, b.subcontractor_id, b.clause) for b in breaches] == [(beta.id, beta_sub.id, "6.1.2")]
+    assert sweep_back_to_back() == 1  # alpha's, now that its sweep runs; beta's is not recorded twice

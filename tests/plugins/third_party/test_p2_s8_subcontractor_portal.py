@@ -144,7 +144,8 @@ def test_p2_s4_3_the_client_sees_who_handles_the_request_and_assign_is_refused_w
     # a subcontractor approved for the agreement but without an annex 6 agreement takes nothing
     from tests.plugins.third_party.conftest import sub_data
 
-    bare = services.save_subcontractor(work["tenant"], {**sub_data(5), "service_ids": []}, work["admin"])
+    onsite = [s.id for s in work["subs"][0].services]
+    bare = services.save_subcontractor(work["tenant"], {**sub_data(5), "service_ids": onsite}, work["admin"])
     services.decide(
         services.propose(bare, work["contract"], "x", work["admin"]), True, "", world.person("alpha", "client_admin")
     )
