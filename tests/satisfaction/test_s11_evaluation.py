@@ -136,7 +136,7 @@ def run(clock, day: date) -> None:
     db.session.expire_all()
 
 
-def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, world, leap, clock):
+def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, client, world, leap, clock):
     contract = leap["contract"]
     # Period 0 (31 Jan – 28 Feb): three requests.
     at(clock, date(2028, 2, 1))
@@ -243,6 +243,16 @@ def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, world,
     )
     assert db.session.scalar(select(func.count(Evaluation.id))) == 4
     assert db.session.scalar(select(func.count(ImprovementMeasure.id))) == 3
+    # the period without requests says so, on its page and in the overview, instead of showing a score
+    client.sign_in(world.person("alpha", "vendor_engineer").email)
+    empty = client.get(f"/t/alpha/evaluations/{e3.id}").get_data(as_text=True)
+    assert 'data-testid="no-requests"' in empty and 'data-testid="overall-score">no score<' in empty
+    scored = client.get(f"/t/alpha/evaluations/{e2.id}").get_data(as_text=True)
+    assert 'data-testid="no-requests"' not in scored and 'data-testid="overall-score">100.0<' in scored
+    overview = client.get("/t/alpha/evaluations/").get_data(as_text=True)
+    [row] = [r for r in overview.split('data-testid="evaluation-row"')[1:] if contract.number in r]
+    assert "2028-04-30 – 2028-05-30" in row and "no score" in row
+    assert 'data-testid="no-requests">No requests</span>' in row
 
 
 def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_policy_changes(db, world, leap, clock):
