@@ -334,9 +334,16 @@ def test_s11_2_weights_that_do_not_add_up_or_a_threshold_out_of_range_are_refuse
         "measure_days": "20",
     }
     bad = client.post_form("/t/alpha/evaluations/policy", {**good, "weight_survey": "20"})
-    assert bad.status_code == 422 and "110" in bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "The weights add up to 110; they must add up to 100." in bad.get_data(as_text=True)
     out = client.post_form("/t/alpha/evaluations/policy", {**good, "threshold": "120"})
     assert out.status_code == 422
+    page = out.get_data(as_text=True)
+    # the reason stands under the threshold's own field, and no other field is faulted
+    field = page.split('<label for="threshold">', 1)[1].split("</div>", 1)[0]
+    assert 'aria-invalid="true" id="threshold"' in field and 'value="120"' in field
+    assert '<p class="error" role="alert">A whole number from 0 to 100.</p>' in field
+    assert page.count('role="alert">') == 1
     assert db.session.scalar(select(func.count(EvaluationPolicy.id))) == 0
     saved = client.post_form("/t/alpha/evaluations/policy", good)
     assert saved.status_code == 302
