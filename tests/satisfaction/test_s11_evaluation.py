@@ -136,7 +136,7 @@ def run(clock, day: date) -> None:
     db.session.expire_all()
 
 
-def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, world, leap, clock):
+def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, client, world, leap, clock):
     contract = leap["contract"]
     # Period 0 (31 Jan – 28 Feb): three requests.
     at(clock, date(2028, 2, 1))
@@ -243,6 +243,16 @@ def test_s11_1_three_periods_scored_exactly_from_their_data_once_each(db, world,
     )
     assert db.session.scalar(select(func.count(Evaluation.id))) == 4
     assert db.session.scalar(select(func.count(ImprovementMeasure.id))) == 3
+    # the period without requests says so, on its page and in the overview, instead of showing a score
+    client.sign_in(world.person("alpha", "vendor_engineer").email)
+    empty = client.get(f"/t/alpha/evaluations/{e3.id}").get_data(as_text=True)
+    assert 'data-testid="no-requests"' in empty and 'data-testid="overall-score">no score<' in empty
+    scored = client.get(f"/t/alpha/evaluations/{e2.id}").get_data(as_text=True)
+    assert 'data-testid="no-requests"' not in scored and 'data-testid="overall-score">100.0<' in scored
+    overview = client.get("/t/alpha/evaluations/").get_data(as_text=True)
+    [row] = [r for r in overview.split('data-testid="evaluation-row"')[1:] if contract.number in r]
+    assert "2028-04-30 – 2028-05-30" in row and "no score" in row
+    assert 'data-testid="no-requests">No requests</span>' in row
 
 
 def test_s11_2_the_frozen_inputs_and_weights_give_the_same_figures_after_the_policy_changes(db, world, leap, clock):
@@ -324,9 +334,16 @@ def test_s11_2_weights_that_do_not_add_up_or_a_threshold_out_of_range_are_refuse
         "measure_days": "20",
     }
     bad = client.post_form("/t/alpha/evaluations/policy", {**good, "weight_survey": "20"})
-    assert bad.status_code == 422 and "110" in bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "The weights add up to 110; they must add up to 100." in bad.get_data(as_text=True)
     out = client.post_form("/t/alpha/evaluations/policy", {**good, "threshold": "120"})
     assert out.status_code == 422
+    page = out.get_data(as_text=True)
+    # the reason stands under the threshold's own field, and no other field is faulted
+    field = page.split('<label for="threshold">', 1)[1].split("</div>", 1)[0]
+    assert 'aria-invalid="true" id="threshold"' in field and 'value="120"' in field
+    assert '<p class="error" role="alert">A whole number from 0 to 100.</p>' in field
+    assert page.count('role="alert">') == 1
     assert db.session.scalar(select(func.count(EvaluationPolicy.id))) == 0
     saved = client.post_form("/t/alpha/evaluations/policy", good)
     assert saved.status_code == 302
