@@ -203,3 +203,23 @@ def test_s12_1_the_report_takes_a_fixed_number_of_queries(db, world, quarter, cl
     assert (before[0], after[0]) == (4, 14)
     assert after[1] == before[1] <= 14
     assert statements(date(2028, 1, 31), date(2028, 2, 29))[1] <= before[1]
+
+
+def test_s12_1_the_report_lists_the_period_s_credits_and_the_measures_with_their_outcome(db, world, quarter):
+    from decimal import Decimal
+
+    from tests.conftest import service_credit
+
+    contract = quarter["contract"]
+    credit = service_credit(contract, amount="300.00", start=date(2028, 1, 31), end=date(2028, 2, 29))
+    db.session.commit()
+    report = report_for(contract, date(2028, 1, 1), date(2028, 4, 1))
+    assert [(c.id, c.breaches, c.amount) for c in report["credits"]] == [(credit.id, 1, Decimal("300.00"))]
+    assert sum(report["credit_totals"].values()) == Decimal("300.00")
+    html = render_html(contract, _span("quarter", "2028-Q1", report), "en")
+    credits = html.split('data-testid="report-credits"', 1)[1].split("</table>", 1)[0]
+    assert "2028-01-31 – 2028-02-28" in credits and "300.00" in credits
+    measures = html.split('data-testid="report-measures"', 1)[1].split("</section>", 1)[0]
+    assert report["measures"] and measures.count('data-testid="report-measure"') == len(report["measures"])
+    opened = {m.evaluation.period_start.isoformat() for m in report["measures"]}
+    assert all(day in measures for day in opened) and all(m.due_on.isoformat() in measures for m in report["measures"])
