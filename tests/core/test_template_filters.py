@@ -37,7 +37,7 @@ def plugin_with_filters(name: str, filters: dict) -> types.ModuleType:
 def test_hook_saas_template_filters_each_domain_registers_its_own(app):
     hook = app.extensions["plugins"].hook.saas_template_filters
     owners = {impl.plugin_name: set(impl.function()) for impl in hook.get_hookimpls()}
-    assert owners[CORE] == {"datetime", "isodatetime", "money", "role", "action"}
+    assert owners[CORE] == {"datetime", "isodatetime", "money", "role", "action", "in_my_language"}
     assert owners["contracts"] == {"contract_status", "contract_event", "service_kind", "calendar", "change_status"}
     for names in owners.values():
         assert names <= set(app.jinja_env.filters)
