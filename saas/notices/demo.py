@@ -80,15 +80,12 @@ def seed_termination(tenant) -> None:
     """The second client's agreement, ended for breach (§10.3) and settled (§10.4): signed eighty days ago and billed
     monthly, the client's request to cure the missed fault responses, its deadline passed, the client's notice of
     termination, and the final account with the last cut-short period."""
-    from decimal import Decimal
 
     from saas.billing import payments
     from saas.billing.models import Invoice
     from saas.billing.periods import period
     from saas.billing.services import bill, due_periods
     from saas.billing.settlement import settle
-    from saas.contracts import services as contracts
-    from saas.contracts import signing
     from saas.core.models import Client
     from saas.notices.termination import terminate_for_breach
 
@@ -103,36 +100,16 @@ def seed_termination(tenant) -> None:
     zone, today = ZoneInfo(tenant.timezone), local_today(tenant)
     effective = today - timedelta(days=80)
     at = lambda day, hour=10: datetime.combine(day, time(hour), zone)  # noqa: E731
-    catalogue = {s.code: s for s in contracts.list_services(tenant)}
     with frozen_at(at(effective - timedelta(days=7))):
-        contract = contracts.create_draft(
+        contract = _signed_operations_agreement(
             tenant,
-            client.id,
-            contracts.draft_terms(tenant)
-            | {
-                "title": "运维服务协议 Operations service agreement",
-                "effective_date": effective,
-                "party_a_signatory": "刘处长",
-                "party_b_signatory": "张总",
-                "signing_place": "上海",
-                "mediation_venue": "北京市海淀区人民调解委员会",
-                "court_venue": "北京市海淀区人民法院",
-            },
-            [
-                {
-                    "service_id": catalogue[code].id,
-                    "description": catalogue[code].name_zh,
-                    "quantity": Decimal(1),
-                    "monthly_fee": catalogue[code].default_monthly_fee,
-                }
-                for code in ("REMOTE", "FAULT")
-            ],
+            client,
             admin,
+            client_admin,
+            effective,
+            "运维服务协议 Operations service agreement",
+            ("REMOTE", "FAULT"),
         )
-        signing.send_for_signatures(contract, admin)
-        for party, user in (("B", admin), ("A", client_admin)):
-            document = signing.documents(contract)[0]
-            signing.sign(contract, party, user, document.id, document.sha256)
     db.session.commit()
     # the last day in force a week before the second period would have ended: the settlement bills it cut short
     ended = period(effective, 1).end - timedelta(days=8)
@@ -203,10 +180,6 @@ def seed_termination(tenant) -> None:
 def seed_successor(tenant) -> None:
     """After the settlement, the second client and the vendor sign a new agreement, in force from two weeks after
     the old one ended (so the client has one to take add-ons under, §13.1); not billed yet: its first period runs."""
-    from decimal import Decimal
-
-    from saas.contracts import services as contracts
-    from saas.contracts import signing
     from saas.core.models import Client
 
     clients = db.session.scalars(select(Client).where(Client.tenant_id == tenant.id).order_by(Client.id)).all()
@@ -224,34 +197,54 @@ def seed_successor(tenant) -> None:
         return
     zone, today = ZoneInfo(tenant.timezone), local_today(tenant)
     effective = min(ended + timedelta(days=14), today)
-    catalogue = {s.code: s for s in contracts.list_services(tenant)}
     with frozen_at(datetime.combine(effective - timedelta(days=5), time(10), zone)):
-        contract = contracts.create_draft(
+        _signed_operations_agreement(
             tenant,
-            client.id,
-            contracts.draft_terms(tenant)
-            | {
-                "title": "运维服务协议（续签） Operations service agreement (renewed)",
-                "effective_date": effective,
-                "party_a_signatory": "刘处长",
-                "party_b_signatory": "张总",
-                "signing_place": "上海",
-                "mediation_venue": "北京市海淀区人民调解委员会",
-                "court_venue": "北京市海淀区人民法院",
-            },
-            [
-                {
-                    "service_id": catalogue[code].id,
-                    "description": catalogue[code].name_zh,
-                    "quantity": Decimal(1),
-                    "monthly_fee": catalogue[code].default_monthly_fee,
-                }
-                for code in ("REMOTE", "ONSITE", "FAULT")
-            ],
+            client,
             admin,
+            client_admin,
+            effective,
+            "运维服务协议（续签） Operations service agreement (renewed)",
+            ("REMOTE", "ONSITE", "FAULT"),
         )
-        signing.send_for_signatures(contract, admin)
-        for party, user in (("B", admin), ("A", client_admin)):
-            document = signing.documents(contract)[0]
-            signing.sign(contract, party, user, document.id, document.sha256)
     db.session.commit()
+
+
+def _signed_operations_agreement(tenant, client, admin, client_admin, effective, title, codes):
+    """An operations agreement of the second client with the catalogue's fees for `codes`, signed by both parties
+    at the frozen moment (the one terminated for breach, and the one that renews it)."""
+    from decimal import Decimal
+
+    from saas.contracts import services as contracts
+    from saas.contracts import signing
+
+    catalogue = {s.code: s for s in contracts.list_services(tenant)}
+    contract = contracts.create_draft(
+        tenant,
+        client.id,
+        contracts.draft_terms(tenant)
+        | {
+            "title": title,
+            "effective_date": effective,
+            "party_a_signatory": "刘处长",
+            "party_b_signatory": "张总",
+            "signing_place": "上海",
+            "mediation_venue": "北京市海淀区人民调解委员会",
+            "court_venue": "北京市海淀区人民法院",
+        },
+        [
+            {
+                "service_id": catalogue[code].id,
+                "description": catalogue[code].name_zh,
+                "quantity": Decimal(1),
+                "monthly_fee": catalogue[code].default_monthly_fee,
+            }
+            for code in codes
+        ],
+        admin,
+    )
+    signing.send_for_signatures(contract, admin)
+    for party, user in (("B", admin), ("A", client_admin)):
+        document = signing.documents(contract)[0]
+        signing.sign(contract, party, user, document.id, document.sha256)
+    return contract
